@@ -1,0 +1,82 @@
+# ember - build, test and benchmark.  GNU make, C11 (gnu11 for designated
+# range initialisers in the opcode tables).  Area-specific rules live in mk/*.mk.
+#
+#   make            build/ember and everything the tests need
+#   make test       install packages (apt), build, run every test
+#   make run        install, build, fetch Debian's kernel + busybox, boot it
+#   make bench      benchmarks, as ratios against peers measured in the same run
+
+CC      ?= cc
+BUILD   := build
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -fno-strict-aliasing
+CPPFLAGS += -Isrc -D_GNU_SOURCE -MMD -MP
+LDLIBS  += -lpthread -llzma -lz
+
+# The emulator library includes nothing from the VMM (src/x86 only).
+X86_SRCS := $(wildcard src/x86/*.c)
+VMM_SRCS := $(filter-out src/main.c,$(wildcard src/*.c src/devices/*.c src/boot/*.c \
+		src/kvm/*.c src/emu/*.c src/trace/*.c))
+X86_OBJS := $(X86_SRCS:%.c=$(BUILD)/obj/%.o)
+VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
+LIBX86   := $(BUILD)/libx86.a
+LIBEMBER := $(BUILD)/libember.a
+
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+TESTS     := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRCS := $(wildcard tools/*.c)
+TOOLS     := $(TOOL_SRCS:tools/%.c=$(BUILD)/%)
+
+# Extra targets that area makefiles append to (guests, fuzzers...).
+TEST_DEPS :=
+
+.PHONY: all test run bench deps guest clean format
+all: $(BUILD)/ember $(TESTS) $(TOOLS)
+
+include $(wildcard mk/*.mk)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIBX86): $(X86_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(LIBEMBER): $(VMM_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/ember: $(BUILD)/obj/src/main.o $(LIBEMBER) $(LIBX86)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBEMBER) $(LIBX86)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $< $(LIBEMBER) $(LIBX86) $(LDLIBS) -o $@
+
+$(BUILD)/%: tools/%.c $(LIBEMBER) $(LIBX86)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIBEMBER) $(LIBX86) $(LDLIBS) -o $@
+
+deps:
+	@scripts/install-deps.sh
+
+test: deps
+	$(MAKE) all $(TEST_DEPS)
+	tests/run.sh
+
+guest: deps
+	scripts/fetch-guest.sh
+
+run: deps
+	$(MAKE) all
+	scripts/fetch-guest.sh
+	$(BUILD)/ember run --kernel guest/vmlinuz --initrd guest/initramfs.cpio.gz
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

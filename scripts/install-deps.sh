@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# scripts/install-deps.sh - install the Debian packages ember builds, tests and
+# benchmarks with (see README "Dependencies" for why each is there).
+# Idempotent: calls apt-get only for what is missing.
+set -eu
+pkgs=(build-essential liblzma-dev zlib1g-dev cpio xz-utils)
+pkgs+=("$@")
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "install-deps: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+	sudo=sudo
+else
+	sudo=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

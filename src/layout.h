@@ -1,0 +1,91 @@
+/*
+ * layout.h - every fixed guest-physical address, I/O port and IRQ line of the
+ * ember machine, in one place, with the reason for each.  Nothing else in the
+ * tree may hard-code one of these numbers.
+ * Follows the PC/AT conventions Linux and SeaBIOS expect (x86 boot protocol,
+ * MP spec 1.4, QEMU/Firecracker placement where the PC leaves a choice).
+ */
+#ifndef EMBER_LAYOUT_H
+#define EMBER_LAYOUT_H
+
+/* ---- Guest physical memory map ------------------------------------------ */
+
+/* Conventional memory: RAM from 0 to 640 KiB (IVT, BDA, boot structures). */
+#define LAYOUT_LOWMEM_END 0x000A0000ULL
+/* Legacy VGA window and option/BIOS ROM area: reserved in e820. */
+#define LAYOUT_VGA_START      0x000A0000ULL
+#define LAYOUT_BIOS_LOW_START 0x000E0000ULL /* last 128 KiB of --bios aliased here */
+#define LAYOUT_BIOS_LOW_SIZE  0x00020000ULL
+#define LAYOUT_HIMEM_START    0x00100000ULL /* 1 MiB: where "extended memory" begins */
+
+/*
+ * RAM fills [0, LAYOUT_MMIO_HOLE_START); what --mem asks beyond that goes
+ * above 4 GiB.  The hole holds the IOAPIC, the local APIC, KVM's private
+ * pages and the firmware ROM at the top.
+ */
+#define LAYOUT_MMIO_HOLE_START 0xC0000000ULL /* 3 GiB */
+#define LAYOUT_MMIO_HOLE_END   0x100000000ULL
+#define LAYOUT_HIGH_RAM_START  0x100000000ULL
+
+/* Bytes at the very top of the 4 GiB space where the firmware ROM ends. */
+#define LAYOUT_4G 0x100000000ULL
+/* Largest --bios image we map (QEMU allows up to 16 MiB as well). */
+#define LAYOUT_BIOS_MAX_SIZE 0x01000000ULL
+
+/* KVM private pages (Intel without unrestricted guest, see seeds/000):
+ * KVM_SET_IDENTITY_MAP_ADDR takes one page, KVM_SET_TSS_ADDR three. */
+#define LAYOUT_KVM_IDENTITY_MAP 0xFEFFC000ULL
+#define LAYOUT_KVM_TSS          0xFEFFD000ULL /* 3 pages: ..FFD000-..FFFFFF */
+
+/* Interrupt controllers (fixed by the MP spec / Intel defaults). */
+#define LAYOUT_IOAPIC_BASE 0xFEC00000ULL
+#define LAYOUT_IOAPIC_SIZE 0x00001000ULL
+#define LAYOUT_LAPIC_BASE  0xFEE00000ULL
+#define LAYOUT_LAPIC_SIZE  0x00001000ULL
+
+/* ---- Boot structures in low memory (direct kernel boot) ----------------- */
+
+#define LAYOUT_BOOT_GDT    0x00000500ULL /* flat GDT for 32/64-bit entry */
+#define LAYOUT_BOOT_IDT    0x00000520ULL /* empty IDT (limit 0) */
+#define LAYOUT_PVH_START_INFO 0x00006000ULL /* hvm_start_info + memmap */
+#define LAYOUT_ZERO_PAGE   0x00007000ULL /* struct boot_params (4 KiB) */
+#define LAYOUT_MB_INFO     0x00008000ULL /* multiboot v1 info + mmap + mods */
+#define LAYOUT_PML4        0x00009000ULL /* identity page tables for 64-bit */
+#define LAYOUT_PDPT        0x0000A000ULL /* entry: PML4, PDPT, 4 PDs of 2 MiB */
+#define LAYOUT_PD          0x0000B000ULL /* pages mapping 0..4 GiB */
+#define LAYOUT_PD_COUNT    4
+#define LAYOUT_CMDLINE     0x00020000ULL /* kernel command line */
+#define LAYOUT_CMDLINE_MAX 0x00010000ULL /* 64 KiB incl. NUL */
+#define LAYOUT_BOOT_STACK  0x0008F000ULL /* initial stack for 32-bit entries */
+/* MP floating pointer + config table: in the last KiB of base memory. */
+#define LAYOUT_MPTABLE     0x0009FC00ULL
+#define LAYOUT_EBDA_START  0x0009FC00ULL /* reserved in e820 from here to 1 MiB */
+/* Kernel image default load address (bzImage's code32_start, PVH, mboot). */
+#define LAYOUT_KERNEL_LOAD 0x00100000ULL
+
+/* ---- I/O ports ---------------------------------------------------------- */
+
+#define LAYOUT_PORT_PIC_MASTER 0x020 /* 8259A, 2 ports */
+#define LAYOUT_PORT_PIT        0x040 /* 8254, 4 ports */
+#define LAYOUT_PORT_I8042_DATA 0x060
+#define LAYOUT_PORT_PPI        0x061 /* port B: PIT gate 2, speaker */
+#define LAYOUT_PORT_I8042_CMD  0x064
+#define LAYOUT_PORT_RTC        0x070 /* CMOS index/data, 2 ports */
+#define LAYOUT_PORT_POST       0x080 /* POST codes */
+#define LAYOUT_PORT_A20        0x092 /* "fast A20" / reset */
+#define LAYOUT_PORT_PIC_SLAVE  0x0A0
+#define LAYOUT_PORT_DEBUGCON   0x0E9 /* Bochs/QEMU debug console */
+#define LAYOUT_PORT_TEST_EXIT  0x0F4 /* QEMU isa-debug-exit, iobase 0xf4 */
+#define LAYOUT_PORT_TEST_EXIT_SIZE 4
+#define LAYOUT_PORT_COM1       0x3F8 /* 16550A, 8 ports */
+#define LAYOUT_PORT_SEABIOS_DEBUG 0x402 /* SeaBIOS's debug output port */
+#define LAYOUT_PORT_ELCR       0x4D0 /* edge/level control, 2 ports */
+
+/* ---- IRQ lines (ISA numbering, identical on the PIC and the IOAPIC) ----- */
+
+#define LAYOUT_IRQ_PIT   0
+#define LAYOUT_IRQ_I8042 1
+#define LAYOUT_IRQ_COM1  4
+#define LAYOUT_IRQ_RTC   8
+
+#endif

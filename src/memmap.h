@@ -1,0 +1,72 @@
+/*
+ * memmap.h - the one guest-physical memory map: RAM and ROM regions backed by
+ * host memory.  Both engines read it: KVM turns each region into a memory
+ * slot, the emulator translates through memmap_find().  MMIO is not here; it
+ * lives on the MMIO bus (bus.h).  A region may alias another's host memory
+ * (the low BIOS window aliases the top of the firmware ROM).
+ */
+#ifndef EMBER_MEMMAP_H
+#define EMBER_MEMMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MEMMAP_MAX 16
+
+enum memregion_kind {
+	MEMREGION_RAM,
+	MEMREGION_ROM, /* guest writes are dropped */
+};
+
+struct memregion {
+	const char *name;
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *hva;
+	enum memregion_kind kind;
+};
+
+struct memmap {
+	struct memregion r[MEMMAP_MAX];
+	int n;
+	/* Allocations owned by the map (munmap'd by memmap_destroy). */
+	struct {
+		void *p;
+		size_t len;
+	} owned[MEMMAP_MAX];
+	int nowned;
+};
+
+void memmap_init(struct memmap *m);
+void memmap_destroy(struct memmap *m);
+
+/* Add a region backed by hva (not owned).  -EINVAL if it overlaps another
+ * region, is empty or misaligned (4 KiB), -ENOSPC if the map is full. */
+int __attribute__((warn_unused_result))
+memmap_add(struct memmap *m, const char *name, uint64_t gpa, uint64_t size, uint8_t *hva,
+	   enum memregion_kind kind);
+
+/* Allocate zeroed anonymous host memory owned by the map, or NULL. */
+uint8_t *memmap_alloc(struct memmap *m, uint64_t size);
+
+/* Build the RAM layout for mem_bytes of guest RAM: below the MMIO hole and,
+ * for what does not fit, above 4 GiB.  Returns 0 or -errno. */
+int __attribute__((warn_unused_result)) memmap_add_ram(struct memmap *m, uint64_t mem_bytes);
+
+/* The region containing gpa, or NULL. */
+const struct memregion *memmap_find(const struct memmap *m, uint64_t gpa);
+
+/* Host pointer to [gpa, gpa+len) if it lies inside one region, else NULL. */
+void *memmap_ptr(const struct memmap *m, uint64_t gpa, uint64_t len);
+
+/* Copy to/from guest memory across regions, ignoring ROM protection (for
+ * loaders).  Return 0, or -EFAULT if any byte is not backed. */
+int memmap_write(const struct memmap *m, uint64_t gpa, const void *buf, uint64_t len);
+int memmap_read(const struct memmap *m, uint64_t gpa, void *buf, uint64_t len);
+
+/* Total RAM bytes, and the end of RAM below 4 GiB. */
+uint64_t memmap_ram_size(const struct memmap *m);
+uint64_t memmap_low_ram_end(const struct memmap *m);
+
+#endif

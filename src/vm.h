@@ -1,0 +1,159 @@
+/*
+ * vm.h - the machine: configuration, memory map, buses, devices, vCPUs and
+ * the engine that runs them.  vm_create() builds it in one explicit order
+ * (see vm.c); vm_run() runs it until the guest or the user stops it.
+ */
+#ifndef EMBER_VM_H
+#define EMBER_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "memmap.h"
+#include "x86/state.h"
+
+#define VM_MAX_CPUS 64
+
+enum vm_accel { ACCEL_AUTO, ACCEL_KVM, ACCEL_EMU };
+enum vm_serial { SERIAL_STDIO, SERIAL_NONE, SERIAL_FILE };
+
+struct vm_config {
+	const char *kernel;
+	const char *initrd;
+	const char *append;
+	const char *bios;
+	uint64_t mem_bytes;
+	int cpus;
+	enum vm_accel accel;
+	enum vm_serial serial;
+	const char *serial_path;
+	bool stats;
+};
+
+/*
+ * Why the machine stopped, and the process exit status each maps to
+ * (documented in the README).  Test-exit statuses are always odd
+ * ((value << 1) | 1), so ember's own codes are even.
+ */
+enum vm_stop {
+	VM_RUNNING = 0,
+	VM_STOP_POWEROFF,       /* exit 0 */
+	VM_STOP_RESET,          /* exit 0: i8042 reset line, triple-fault-free reboot */
+	VM_STOP_TEST_EXIT,      /* exit (value << 1) | 1 */
+	VM_STOP_USER,           /* exit 0: Ctrl-A X or SIGINT/SIGTERM */
+	VM_STOP_GUEST_CRASH,    /* exit 4: triple fault / shutdown */
+	VM_STOP_INTERNAL_ERROR, /* exit 6: KVM internal error, emulation failure */
+	VM_STOP_HOST_ERROR,     /* exit 2: an error on the host side */
+};
+
+#define EXIT_OK             0
+#define EXIT_HOST_ERROR     2
+#define EXIT_GUEST_CRASH    4
+#define EXIT_INTERNAL_ERROR 6
+#define EXIT_UNSUPPORTED    8 /* the chosen engine cannot run this guest here */
+
+/* Exit reasons as the one run loop sees them, whichever engine ran. */
+enum vm_exit_reason {
+	VMEXIT_NONE,      /* nothing for the VMM to do (signal, budget) */
+	VMEXIT_IO,
+	VMEXIT_MMIO,
+	VMEXIT_HLT,
+	VMEXIT_SHUTDOWN,  /* triple fault */
+	VMEXIT_INTERNAL_ERROR,
+	VMEXIT_FAIL_ENTRY,
+	VMEXIT_SYSTEM_EVENT, /* KVM_SYSTEM_EVENT: reset / shutdown */
+	VMEXIT_DEBUG,
+	VMEXIT_UNKNOWN,
+	VMEXIT_NR
+};
+
+struct vm_exit {
+	enum vm_exit_reason reason;
+	union {
+		struct {
+			uint16_t port;
+			uint8_t size;     /* 1, 2 or 4 */
+			uint8_t is_write;
+			uint32_t count;   /* string I/O repeats */
+			uint8_t *data;    /* count * size bytes, in/out */
+		} io;
+		struct {
+			uint64_t gpa;
+			uint8_t size;
+			uint8_t is_write;
+			uint8_t *data;
+		} mmio;
+		struct {
+			uint32_t code;    /* engine-specific reason/suberror */
+			char what[160];   /* human text for the crash report */
+		} fail;
+	};
+};
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	int id;
+	pthread_t thread;
+	void *engine_data;
+	uint64_t exits[VMEXIT_NR];
+};
+
+struct engine {
+	const char *name;
+	/* Create the engine's VM-level objects; memory map and buses exist. */
+	int (*create)(struct vm *vm);
+	int (*vcpu_create)(struct vcpu *vcpu);
+	int (*set_state)(struct vcpu *vcpu, const struct x86_state *s);
+	int (*get_state)(struct vcpu *vcpu, struct x86_state *s);
+	/* Run until something needs the VMM; fill *exit. 0 or -errno. */
+	int (*run)(struct vcpu *vcpu, struct vm_exit *exit);
+	/* Make run() return soon (from another thread or a signal handler). */
+	void (*kick)(struct vcpu *vcpu);
+	/* Drive an ISA IRQ line (0-15) of the interrupt controllers. */
+	void (*set_irq)(struct vm *vm, unsigned irq, int level);
+	/* Does the engine provide the PIC/PIT/IOAPIC itself (KVM irqchip)? */
+	bool (*has_irqchip)(struct vm *vm);
+	void (*destroy)(struct vm *vm);
+};
+
+extern const struct engine engine_kvm;
+extern const struct engine engine_emu;
+
+struct uart;
+
+struct vm {
+	const struct vm_config *cfg;
+	struct memmap mem;
+	struct bus pio, mmio;
+	const struct engine *engine;
+	void *engine_data;
+	struct vcpu vcpus[VM_MAX_CPUS];
+	int ncpus;
+	struct x86_state boot_state; /* the BSP's state at its first instruction */
+	struct uart *com1;
+	void *devices[16]; /* device instances, freed by vm_destroy */
+	int ndevices;
+
+	/* Stop request: the first one wins. */
+	pthread_mutex_t stop_lock;
+	enum vm_stop stop;
+	int stop_status;
+	char stop_detail[256];
+};
+
+int vm_create(struct vm *vm, const struct vm_config *cfg);
+/* Run every vCPU until the machine stops; returns the process exit status. */
+int vm_run(struct vm *vm);
+void vm_destroy(struct vm *vm);
+
+/* From any thread: stop the machine (first request wins) and kick vCPUs. */
+void vm_request_stop(struct vm *vm, enum vm_stop why, int status, const char *detail);
+bool vm_stopping(const struct vm *vm);
+/* Drive an ISA IRQ line; edge-triggered devices pulse 1 then 0. */
+void vm_set_irq(struct vm *vm, unsigned irq, int level);
+
+#endif
