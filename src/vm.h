@@ -135,7 +135,11 @@ struct vm {
 	int ncpus;
 	struct x86_state boot_state; /* the BSP's state at its first instruction */
 	struct uart *com1;
-	void *devices[16]; /* device instances, freed by vm_destroy */
+	/* Device instances, destroyed in reverse order by vm_destroy(). */
+	struct {
+		void *dev;
+		void (*destroy)(void *dev);
+	} devices[32];
 	int ndevices;
 
 	/* Stop request: the first one wins. */
@@ -153,6 +157,8 @@ void vm_destroy(struct vm *vm);
 /* From any thread: stop the machine (first request wins) and kick vCPUs. */
 void vm_request_stop(struct vm *vm, enum vm_stop why, int status, const char *detail);
 bool vm_stopping(const struct vm *vm);
+/* Record a device for vm_destroy() to free (destroy may be NULL). */
+int vm_add_device(struct vm *vm, void *dev, void (*destroy)(void *dev));
 /* Drive an ISA IRQ line; edge-triggered devices pulse 1 then 0. */
 void vm_set_irq(struct vm *vm, unsigned irq, int level);
 
