@@ -4,6 +4,9 @@
 # Idempotent: calls apt-get only for what is missing.
 set -eu
 pkgs=(build-essential liblzma-dev zlib1g-dev cpio xz-utils)
+# qemu-system-x86: QEMU TCG, the independent implementation that proves the
+# test guests and the default guest's initramfs (tests/integration).
+pkgs+=(qemu-system-x86)
 pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do

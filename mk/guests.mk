@@ -1,0 +1,28 @@
+# mk/guests.mk - test guest programs (tests/guests/*.S) assembled with GNU as
+# and ld into build/guests/: 64 KiB firmware ROMs (rom.ld) and one multiboot
+# v1 ELF32 kernel.  GUEST_CC is gcc even under `make CC=clang`: the guests
+# rely on GNU as 16-bit relocations.
+GUEST_CC     ?= gcc
+GUEST_DIR    := $(BUILD)/guests
+GUEST_ROMS   := $(patsubst tests/guests/%.S,$(GUEST_DIR)/%.rom,\
+		$(filter-out tests/guests/multiboot.S,$(wildcard tests/guests/*.S)))
+GUEST_ELFS   := $(GUEST_DIR)/multiboot.elf
+GUESTS       := $(GUEST_ROMS) $(GUEST_ELFS)
+GUEST_FLAGS  := -nostdlib -ffreestanding -Itests/guests
+
+TEST_DEPS += $(GUESTS)
+all: $(GUESTS)
+
+.PHONY: guests
+guests: $(GUESTS)
+
+$(GUEST_DIR)/%.rom: tests/guests/%.S tests/guests/lib.inc tests/guests/rom.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_FLAGS) -c $< -o $(GUEST_DIR)/$*.o
+	$(LD) -T tests/guests/rom.ld $(GUEST_DIR)/$*.o -o $(GUEST_DIR)/$*.rom.elf
+	objcopy -O binary --gap-fill 0xff $(GUEST_DIR)/$*.rom.elf $@
+
+$(GUEST_DIR)/multiboot.elf: tests/guests/multiboot.S tests/guests/lib.inc tests/guests/multiboot.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) -m32 $(GUEST_FLAGS) -c $< -o $(GUEST_DIR)/multiboot.o
+	$(LD) -m elf_i386 --no-warn-rwx-segments -T tests/guests/multiboot.ld $(GUEST_DIR)/multiboot.o -o $@
