@@ -57,9 +57,15 @@
 #define LAYOUT_CMDLINE     0x00020000ULL /* kernel command line */
 #define LAYOUT_CMDLINE_MAX 0x00010000ULL /* 64 KiB incl. NUL */
 #define LAYOUT_BOOT_STACK  0x0008F000ULL /* initial stack for 32-bit entries */
-/* MP floating pointer + config table: in the last KiB of base memory. */
-#define LAYOUT_MPTABLE     0x0009FC00ULL
-#define LAYOUT_EBDA_START  0x0009FC00ULL /* reserved in e820 from here to 1 MiB */
+/*
+ * MP floating pointer in the last KiB of base memory (639 KiB, where Linux
+ * and the MP spec look for it); the configuration table it points to sits
+ * below it, since 64 CPUs need 1.5 KiB.  Both lie in the reserved EBDA,
+ * which starts at 0x9F000 (also Linux's own guess when the BDA is empty).
+ */
+#define LAYOUT_MPTABLE        0x0009FC00ULL
+#define LAYOUT_MPTABLE_CONFIG 0x0009F000ULL /* up to LAYOUT_MPTABLE */
+#define LAYOUT_EBDA_START     0x0009F000ULL /* reserved in e820 from here to 1 MiB */
 /* Kernel image default load address (bzImage's code32_start, PVH, mboot). */
 #define LAYOUT_KERNEL_LOAD 0x00100000ULL
 

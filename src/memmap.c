@@ -64,7 +64,15 @@ int memmap_add_ram(struct memmap *m, uint64_t mem_bytes)
 	if (!ram)
 		return -ENOMEM;
 	uint64_t low = mem_bytes < LAYOUT_MMIO_HOLE_START ? mem_bytes : LAYOUT_MMIO_HOLE_START;
-	int ret = memmap_add(m, "ram", 0, low, ram, MEMREGION_RAM);
+	/*
+	 * As on a PC, [640 KiB, 1 MiB) is not RAM: the VGA window and the
+	 * BIOS area, where --bios aliases the top of its ROM.  The host
+	 * memory behind the hole is simply unused, so guest address = offset.
+	 */
+	int ret = memmap_add(m, "ram-low", 0, LAYOUT_LOWMEM_END, ram, MEMREGION_RAM);
+	if (ret == 0 && low > LAYOUT_HIMEM_START)
+		ret = memmap_add(m, "ram", LAYOUT_HIMEM_START, low - LAYOUT_HIMEM_START,
+				 ram + LAYOUT_HIMEM_START, MEMREGION_RAM);
 	if (ret == 0 && mem_bytes > low)
 		ret = memmap_add(m, "ram-high", LAYOUT_HIGH_RAM_START, mem_bytes - low, ram + low,
 				 MEMREGION_RAM);

@@ -50,8 +50,9 @@ memmap_add(struct memmap *m, const char *name, uint64_t gpa, uint64_t size, uint
 /* Allocate zeroed anonymous host memory owned by the map, or NULL. */
 uint8_t *memmap_alloc(struct memmap *m, uint64_t size);
 
-/* Build the RAM layout for mem_bytes of guest RAM: below the MMIO hole and,
- * for what does not fit, above 4 GiB.  Returns 0 or -errno. */
+/* Build the RAM layout for mem_bytes of guest RAM: [0, 640 KiB), then from
+ * 1 MiB to the MMIO hole and, for what does not fit, above 4 GiB.  The
+ * 384 KiB at [640 KiB, 1 MiB) are a hole, as on a PC.  Returns 0 or -errno. */
 int __attribute__((warn_unused_result)) memmap_add_ram(struct memmap *m, uint64_t mem_bytes);
 
 /* The region containing gpa, or NULL. */

@@ -31,4 +31,29 @@ struct boot_request {
  */
 int boot_setup(struct memmap *m, const struct boot_request *req, struct x86_state *bsp);
 
+/* A kernel, initrd and command line already in host memory. */
+struct boot_input {
+	const char *kernel_name; /* for messages */
+	const uint8_t *kernel;
+	size_t kernel_len;
+	const char *initrd_name; /* NULL: no initrd */
+	const uint8_t *initrd;
+	size_t initrd_len;
+	const char *cmdline; /* never NULL ("" when none) */
+	int cpus;
+};
+
+/*
+ * The file-free halves of boot_setup(), also the entry points for fuzzing:
+ * detect the kernel's format and load it, or map a firmware image.  Any
+ * input yields 0 or -errno with ember_error() set, never a crash.
+ */
+int boot_load_kernel(struct memmap *m, const struct boot_input *in, struct x86_state *bsp);
+int boot_load_firmware(struct memmap *m, const char *name, const uint8_t *img, size_t len,
+		       struct x86_state *bsp);
+
+/* `ember extract-vmlinux`: decompress a bzImage's payload (xz, lzma or
+ * gzip) to the ELF vmlinux at out_path.  0 or -errno with ember_error(). */
+int boot_extract_vmlinux(const char *bzimage_path, const char *out_path);
+
 #endif

@@ -1,6 +1,7 @@
 /*
- * test_memmap.c - the memory map: RAM split around the 3 GiB MMIO hole,
- * overlap and alignment rules, lookups, copies across regions, aliases.
+ * test_memmap.c - the memory map: RAM split around the legacy 640 KiB-1 MiB
+ * hole and the 3 GiB MMIO hole, overlap and alignment rules, lookups, copies
+ * across regions, aliases.
  */
 #include <errno.h>
 
@@ -8,16 +9,27 @@
 #include "memmap.h"
 #include "t.h"
 
+/* [640 KiB, 1 MiB) is a hole, as on a PC (VGA window, BIOS ROM alias):
+ * RAM is [0, 640 KiB) + [1 MiB, ...), and the hole's 384 KiB are not RAM. */
+#define LEGACY_HOLE (LAYOUT_HIMEM_START - LAYOUT_LOWMEM_END)
+
 static void test_small_ram_below_hole(void)
 {
 	struct memmap m;
 	memmap_init(&m);
 	T_EQ(memmap_add_ram(&m, 256 << 20), 0);
-	T_EQ(m.n, 1);
-	T_EQ(memmap_ram_size(&m), 256 << 20);
+	T_EQ(m.n, 2);
+	T_EQ(m.r[0].gpa, 0);
+	T_EQ(m.r[0].size, LAYOUT_LOWMEM_END);
+	T_EQ(m.r[1].gpa, LAYOUT_HIMEM_START);
+	T_EQ(memmap_ram_size(&m), (256 << 20) - LEGACY_HOLE);
 	T_EQ(memmap_low_ram_end(&m), 256 << 20);
 	T_CHECK(memmap_find(&m, (256 << 20) - 1) != NULL, "last byte of RAM must be mapped");
 	T_CHECK(memmap_find(&m, 256 << 20) == NULL, "first byte past RAM must not be");
+	T_CHECK(memmap_find(&m, LAYOUT_LOWMEM_END) == NULL, "0xA0000 must be a hole");
+	T_CHECK(memmap_find(&m, LAYOUT_HIMEM_START - 1) == NULL, "0xFFFFF must be a hole");
+	/* One host allocation: guest address = host offset on both sides. */
+	T_CHECK(m.r[1].hva == m.r[0].hva + LAYOUT_HIMEM_START, "RAM must stay one block");
 	memmap_destroy(&m);
 }
 
@@ -27,13 +39,13 @@ static void test_large_ram_split(void)
 	memmap_init(&m);
 	uint64_t mem = 4ULL << 30; /* 4 GiB: 3 below the hole, 1 above 4 GiB */
 	T_EQ(memmap_add_ram(&m, mem), 0);
-	T_EQ(m.n, 2);
-	T_EQ(m.r[0].gpa, 0);
-	T_EQ(m.r[0].size, LAYOUT_MMIO_HOLE_START);
-	T_EQ(m.r[1].gpa, LAYOUT_HIGH_RAM_START);
-	T_EQ(m.r[1].size, mem - LAYOUT_MMIO_HOLE_START);
+	T_EQ(m.n, 3);
+	T_EQ(m.r[1].gpa, LAYOUT_HIMEM_START);
+	T_EQ(m.r[1].size, LAYOUT_MMIO_HOLE_START - LAYOUT_HIMEM_START);
+	T_EQ(m.r[2].gpa, LAYOUT_HIGH_RAM_START);
+	T_EQ(m.r[2].size, mem - LAYOUT_MMIO_HOLE_START);
 	T_CHECK(memmap_find(&m, LAYOUT_LAPIC_BASE) == NULL, "LAPIC page must be a hole");
-	T_EQ(memmap_ram_size(&m), mem);
+	T_EQ(memmap_ram_size(&m), mem - LEGACY_HOLE);
 	T_EQ(memmap_low_ram_end(&m), LAYOUT_MMIO_HOLE_START);
 	memmap_destroy(&m);
 }
