@@ -1,0 +1,49 @@
+/*
+ * pit.h - the Intel 8254 programmable interval timer (ports 0x40-0x43) and
+ * port B of the PC's 8255 PPI (port 0x61: channel 2 gate and output,
+ * speaker enable, refresh toggle).  Used by the emulator engine only: under
+ * KVM the in-kernel PIT owns both.  Time comes from a clock callback (host
+ * monotonic nanoseconds), so counting is exact against a fake clock in tests.
+ * Follows the Intel 8254 datasheet (modes 0-5, counter latch, read-back).
+ */
+#ifndef EMBER_DEVICES_PIT_H
+#define EMBER_DEVICES_PIT_H
+
+#include <stdint.h>
+
+#include "bus.h"
+
+#define PIT_HZ 1193182ULL /* the PC's 14.31818 MHz / 12 */
+
+struct pit_ops {
+	/* Channel 0's output rose: the device pulses IRQ0 (level 1 then 0). */
+	void (*irq)(void *opaque, int level);
+	/* Monotonic nanoseconds; NULL means now_ns() (util.h). */
+	uint64_t (*now)(void *opaque);
+};
+
+struct pit;
+
+struct pit *pit_create(const struct pit_ops *ops, void *opaque);
+void pit_destroy(struct pit *p);
+
+/*
+ * The time (same clock as ops->now) of channel 0's next rising edge, or
+ * UINT64_MAX if none is coming (not programmed, one-shot already fired).
+ * The emulator engine sleeps in HLT until then, or until another interrupt.
+ */
+uint64_t pit_next_deadline_ns(struct pit *p);
+
+/* Deliver channel 0's edges due by now_ns (one pulse however many passed:
+ * a late timer tick is coalesced, as when a real CPU has IF clear). */
+void pit_update(struct pit *p, uint64_t now_ns);
+
+/* Channel 2's gate (port 0x61 bit 0) and output (port 0x61 bit 5). */
+void pit_set_gate(struct pit *p, unsigned channel, int level);
+int pit_get_out(struct pit *p, unsigned channel);
+
+/* Port I/O ops for bus_add(), opaque = the pit: 0x40 (4 ports), 0x61 (1). */
+extern const struct bus_ops pit_bus_ops;
+extern const struct bus_ops pit_ppi_ops;
+
+#endif
