@@ -16,11 +16,11 @@
 
 struct pic_chip {
 	uint8_t irr, isr, imr;
-	uint8_t lines;     /* input levels */
-	uint8_t elcr;      /* 1 = level triggered */
+	uint8_t lines;	   /* input levels */
+	uint8_t elcr;	   /* 1 = level triggered */
 	uint8_t elcr_mask; /* bits the ELCR may set (PIIX: not IRQ 0, 1, 2, 8, 13) */
-	uint8_t base;      /* ICW2 vector base */
-	uint8_t lowest;    /* IR with the lowest priority (7 after ICW1) */
+	uint8_t base;	   /* ICW2 vector base */
+	uint8_t lowest;	   /* IR with the lowest priority (7 after ICW1) */
 	uint8_t init_step; /* ICW expected next: 2, 3, 4, or 0 when running */
 	bool icw4, single;
 	bool auto_eoi, rotate_auto_eoi, sfnm, special_mask;
@@ -111,7 +111,7 @@ static void pic_chip_ack(struct pic_chip *c, int irq)
 static void pic_chip_reset(struct pic_chip *c)
 {
 	uint8_t lines = c->lines, elcr = c->elcr, mask = c->elcr_mask;
-	*c = (struct pic_chip){ .lines = lines, .elcr = elcr, .elcr_mask = mask, .lowest = 7 };
+	*c = (struct pic_chip){.lines = lines, .elcr = elcr, .elcr_mask = mask, .lowest = 7};
 	c->irr = lines & elcr; /* the edge-sense latches are reset */
 }
 
@@ -355,6 +355,6 @@ static void pic_elcr_write(void *opaque, uint64_t off, unsigned size, uint64_t v
 	pthread_mutex_unlock(&p->lock);
 }
 
-const struct bus_ops pic_master_ops = { .read = pic_master_read, .write = pic_master_write };
-const struct bus_ops pic_slave_ops = { .read = pic_slave_read, .write = pic_slave_write };
-const struct bus_ops pic_elcr_ops = { .read = pic_elcr_read, .write = pic_elcr_write };
+const struct bus_ops pic_master_ops = {.read = pic_master_read, .write = pic_master_write};
+const struct bus_ops pic_slave_ops = {.read = pic_slave_read, .write = pic_slave_write};
+const struct bus_ops pic_elcr_ops = {.read = pic_elcr_read, .write = pic_elcr_write};

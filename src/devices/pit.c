@@ -16,28 +16,28 @@
 
 /* Control word RW field. */
 #define RW_LATCH 0
-#define RW_LSB   1
-#define RW_MSB   2
-#define RW_WORD  3
+#define RW_LSB	 1
+#define RW_MSB	 2
+#define RW_WORD	 3
 
 /* PPI port B bits. */
-#define PPI_GATE2    0x01
-#define PPI_SPEAKER  0x02
-#define PPI_RW_MASK  0x0F /* gate, speaker, parity/IOCHK check enables */
-#define PPI_REFRESH  0x10
-#define PPI_OUT2     0x20
+#define PPI_GATE2   0x01
+#define PPI_SPEAKER 0x02
+#define PPI_RW_MASK 0x0F /* gate, speaker, parity/IOCHK check enables */
+#define PPI_REFRESH 0x10
+#define PPI_OUT2    0x20
 
 struct pit_channel {
 	uint8_t mode, rw;
 	bool bcd;
-	uint32_t reload;   /* N: 1..65536 (10000 in BCD when 0 was written) */
-	bool armed;        /* a count was loaded since the last control word */
-	bool counting;     /* the counting element is running */
-	bool triggered;    /* modes 1 and 5: a gate edge started the count */
+	uint32_t reload; /* N: 1..65536 (10000 in BCD when 0 was written) */
+	bool armed;	 /* a count was loaded since the last control word */
+	bool counting;	 /* the counting element is running */
+	bool triggered;	 /* modes 1 and 5: a gate edge started the count */
 	bool gate;
-	bool null_count;   /* a count was written but not yet loaded */
-	int64_t base;      /* ticks elapsed at epoch */
-	uint64_t epoch;    /* ns */
+	bool null_count;    /* a count was written but not yet loaded */
+	int64_t base;	    /* ticks elapsed at epoch */
+	uint64_t epoch;	    /* ns */
 	int64_t edges_done; /* OUT rising edges already reported (channel 0) */
 	/* Modes 2 and 3 take a new count at the end of the current period. */
 	bool pending;
@@ -234,8 +234,8 @@ static void pit_control(struct pit *p, uint8_t val, uint64_t now)
 			}
 			if (!(val & 0x10) && !c->status_latched) {
 				c->status_latched = true;
-				c->status = pit_out_at(c, t) << 7 | c->null_count << 6 | c->rw << 4 |
-					    c->mode << 1 | c->bcd;
+				c->status = pit_out_at(c, t) << 7 | c->null_count << 6 |
+					    c->rw << 4 | c->mode << 1 | c->bcd;
 			}
 		}
 		return;
@@ -477,5 +477,5 @@ static void pit_ppi_write(void *opaque, uint64_t off, unsigned size, uint64_t va
 	pthread_mutex_unlock(&p->lock);
 }
 
-const struct bus_ops pit_bus_ops = { .read = pit_bus_read, .write = pit_bus_write };
-const struct bus_ops pit_ppi_ops = { .read = pit_ppi_read, .write = pit_ppi_write };
+const struct bus_ops pit_bus_ops = {.read = pit_bus_read, .write = pit_bus_write};
+const struct bus_ops pit_ppi_ops = {.read = pit_ppi_read, .write = pit_ppi_write};

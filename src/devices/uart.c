@@ -18,10 +18,10 @@
 #define IER_EDSSI 0x08 /* modem status */
 
 #define IIR_NO_INT  0x01
-#define IIR_MS      0x00
+#define IIR_MS	    0x00
 #define IIR_THRE    0x02
-#define IIR_RDA     0x04
-#define IIR_RLS     0x06
+#define IIR_RDA	    0x04
+#define IIR_RLS	    0x06
 #define IIR_TIMEOUT 0x0C
 #define IIR_FIFO    0xC0 /* both bits set when FCR0 = 1 */
 
@@ -30,14 +30,14 @@
 
 #define LCR_DLAB 0x80
 
-#define MCR_DTR  0x01
-#define MCR_RTS  0x02
+#define MCR_DTR	 0x01
+#define MCR_RTS	 0x02
 #define MCR_OUT1 0x04
 #define MCR_OUT2 0x08
 #define MCR_LOOP 0x10
 
-#define LSR_DR     0x01
-#define LSR_OE     0x02
+#define LSR_DR	   0x01
+#define LSR_OE	   0x02
 #define LSR_ERRORS 0x1E /* OE, PE, FE, BI: cleared by reading LSR */
 #define LSR_THRE   0x20
 #define LSR_TEMT   0x40
@@ -46,10 +46,10 @@
 #define MSR_DDSR  0x02
 #define MSR_TERI  0x04
 #define MSR_DDCD  0x08
-#define MSR_CTS   0x10
-#define MSR_DSR   0x20
-#define MSR_RI    0x40
-#define MSR_DCD   0x80
+#define MSR_CTS	  0x10
+#define MSR_DSR	  0x20
+#define MSR_RI	  0x40
+#define MSR_DCD	  0x80
 #define MSR_DELTA 0x0F
 
 /* Outside loopback the far end looks like a terminal that is present and
@@ -57,7 +57,7 @@
 #define MSR_LINE_INPUTS (MSR_CTS | MSR_DSR | MSR_DCD)
 
 /* FCR bits 7:6 -> receiver trigger level (datasheet Table III). */
-static const unsigned uart_trigger[4] = { [0] = 1, [1] = 4, [2] = 8, [3] = 14 };
+static const unsigned uart_trigger[4] = {[0] = 1, [1] = 4, [2] = 8, [3] = 14};
 
 struct uart {
 	pthread_mutex_t lock;
@@ -67,7 +67,7 @@ struct uart {
 
 	uint8_t ier, lcr, mcr, scr, dll, dlm;
 	uint8_t lsr_errors; /* OE/PE/FE/BI, latched until LSR is read */
-	uint8_t msr;        /* inputs (7:4) and deltas (3:0) */
+	uint8_t msr;	    /* inputs (7:4) and deltas (3:0) */
 	bool fifo_on;
 	unsigned trigger;
 	bool thre_pending; /* THRE interrupt source, cleared by IIR read/THR write */
@@ -342,6 +342,6 @@ static void uart_bus_write(void *opaque, uint64_t off, unsigned size, uint64_t v
 }
 
 const struct bus_ops uart_bus_ops = {
-	.read = uart_bus_read,
-	.write = uart_bus_write,
+    .read = uart_bus_read,
+    .write = uart_bus_write,
 };

@@ -64,11 +64,11 @@ static void out_cb(void *opaque, int level)
 static void test_init_and_deliver(void)
 {
 	struct pic *p = pic_linux(0x01);
-	struct outlog o = { 0 };
+	struct outlog o = {0};
 	pic_set_output(p, out_cb, &o);
 	T_EQ(pic_in(p, 0, 1), 0x00);
 	T_CHECK(!pic_intr_pending(p), "nothing requested yet");
-	pulse(p, 0); /* edge latched although the line fell again */
+	pulse(p, 0);		     /* edge latched although the line fell again */
 	T_EQ(pic_in(p, 0, 0), 0x01); /* IRR (OCW3 default read) */
 	T_CHECK(pic_intr_pending(p), "IRQ0 must be pending");
 	T_EQ(o.level, 1);
@@ -197,7 +197,7 @@ static void test_rotation_and_specific_eoi(void)
 	pic_out(p, 0, 0, 0x63); /* specific EOI for IR3 */
 	T_EQ(read_isr(p, 0), 0x00);
 	T_EQ(pic_intr_ack(p), 0x37); /* IR6 highest now: IR7 before IR5 */
-	pic_out(p, 0, 0, 0xE7);      /* rotate on specific EOI 7: IR0 highest */
+	pic_out(p, 0, 0, 0xE7);	     /* rotate on specific EOI 7: IR0 highest */
 	T_EQ(pic_intr_ack(p), 0x35);
 	pic_destroy(p);
 }

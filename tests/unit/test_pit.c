@@ -26,7 +26,7 @@ static void fake_irq(void *opaque, int level)
 	c->level = level;
 }
 
-static const struct pit_ops fake_ops = { .irq = fake_irq, .now = fake_now };
+static const struct pit_ops fake_ops = {.irq = fake_irq, .now = fake_now};
 
 /* The first nanosecond at which `ticks` input clocks have elapsed. */
 static uint64_t ns_at(uint64_t ticks)
@@ -59,7 +59,7 @@ static uint16_t latch_count(struct pit *p, unsigned ch)
 /* Linux's periodic tick: mode 2, LATCH = 11932 (100 Hz). */
 static void test_mode2_rate_generator(void)
 {
-	struct clock k = { .now = 1000 };
+	struct clock k = {.now = 1000};
 	struct pit *p = pit_create(&fake_ops, &k);
 	T_EQ(pit_next_deadline_ns(p), UINT64_MAX); /* not programmed */
 	out(p, 0x43, 0x34);
@@ -89,7 +89,7 @@ static void test_mode2_rate_generator(void)
 /* A new count in mode 2 waits for the end of the current period. */
 static void test_mode2_reprogram_at_period_end(void)
 {
-	struct clock k = { .now = 0 };
+	struct clock k = {.now = 0};
 	struct pit *p = pit_create(&fake_ops, &k);
 	out(p, 0x43, 0x34);
 	out(p, 0x40, 1000 & 0xFF);
@@ -109,7 +109,7 @@ static void test_mode2_reprogram_at_period_end(void)
  * port 0x61 bit 5 until OUT goes high at terminal count. */
 static void test_mode0_channel2_calibration(void)
 {
-	struct clock k = { .now = 5 };
+	struct clock k = {.now = 5};
 	struct pit *p = pit_create(&fake_ops, &k);
 	out(p, 0x61, (in(p, 0x61) & ~0x02) | 0x01);
 	out(p, 0x43, 0xB0);
@@ -124,13 +124,13 @@ static void test_mode0_channel2_calibration(void)
 	T_EQ(in(p, 0x61) & 0x20, 0x20);
 	k.now = 5 + ns_at(11933);
 	T_EQ(latch_count(p, 2), 0xFFFF); /* keeps counting past zero */
-	T_EQ(in(p, 0x61) & 0x20, 0x20);  /* OUT stays high */
+	T_EQ(in(p, 0x61) & 0x20, 0x20);	 /* OUT stays high */
 	pit_destroy(p);
 }
 
 static void test_mode0_gate_suspends(void)
 {
-	struct clock k = { .now = 0 };
+	struct clock k = {.now = 0};
 	struct pit *p = pit_create(&fake_ops, &k);
 	out(p, 0x61, 0x00); /* gate low */
 	out(p, 0x43, 0xB0);
@@ -150,7 +150,7 @@ static void test_mode0_gate_suspends(void)
 
 static void test_mode0_oneshot_irq(void)
 {
-	struct clock k = { .now = 0 };
+	struct clock k = {.now = 0};
 	struct pit *p = pit_create(&fake_ops, &k);
 	out(p, 0x43, 0x30);
 	out(p, 0x40, 0x10);
@@ -172,7 +172,7 @@ static void test_mode0_oneshot_irq(void)
 
 static void test_mode3_square_wave(void)
 {
-	struct clock k = { .now = 0 };
+	struct clock k = {.now = 0};
 	struct pit *p = pit_create(&fake_ops, &k);
 	out(p, 0x61, 0x01);
 	out(p, 0x43, 0xB6);
@@ -201,7 +201,7 @@ static void test_mode3_square_wave(void)
 
 static void test_latch_holds_value(void)
 {
-	struct clock k = { .now = 0 };
+	struct clock k = {.now = 0};
 	struct pit *p = pit_create(&fake_ops, &k);
 	out(p, 0x43, 0x34);
 	out(p, 0x40, 0x00);
@@ -220,12 +220,12 @@ static void test_latch_holds_value(void)
 
 static void test_readback_status(void)
 {
-	struct clock k = { .now = 0 };
+	struct clock k = {.now = 0};
 	struct pit *p = pit_create(&fake_ops, &k);
-	out(p, 0x43, 0x7A); /* channel 1, LSB/MSB, mode 5, binary */
-	out(p, 0x43, 0xE4); /* read-back status of channel 1 */
+	out(p, 0x43, 0x7A);		       /* channel 1, LSB/MSB, mode 5, binary */
+	out(p, 0x43, 0xE4);		       /* read-back status of channel 1 */
 	T_EQ(in(p, 0x41), 0x80 | 0x40 | 0x3A); /* OUT high, null count */
-	out(p, 0x43, 0x56); /* channel 1, LSB only, mode 3 */
+	out(p, 0x43, 0x56);		       /* channel 1, LSB only, mode 3 */
 	out(p, 0x41, 0x20);
 	/* Status and count latched together: status first, then the count. */
 	out(p, 0x43, 0xC4);
@@ -236,7 +236,7 @@ static void test_readback_status(void)
 
 static void test_lsb_msb_and_bcd(void)
 {
-	struct clock k = { .now = 0 };
+	struct clock k = {.now = 0};
 	struct pit *p = pit_create(&fake_ops, &k);
 	out(p, 0x43, 0x20); /* channel 0, MSB only, mode 0 */
 	out(p, 0x40, 0x12);

@@ -29,11 +29,11 @@ static void sink_tx(void *opaque, const uint8_t *buf, size_t n)
 		s->out[s->n++] = buf[i];
 }
 
-static const struct uart_ops sink_ops = { .irq = sink_irq, .tx = sink_tx };
+static const struct uart_ops sink_ops = {.irq = sink_irq, .tx = sink_tx};
 
 static void test_reset_values(void)
 {
-	struct sink s = { 0 };
+	struct sink s = {0};
 	struct uart *u = uart_create(&sink_ops, &s);
 	T_EQ(uart_read(u, UART_IER), 0x00);
 	T_EQ(uart_read(u, UART_IIR), 0x01); /* no interrupt pending, FIFOs off */
@@ -48,7 +48,7 @@ static void test_reset_values(void)
 /* drivers/tty/serial/8250 autoconfig(): IER, loopback, FIFO and EFR probes. */
 static void test_linux_probe_finds_16550a(void)
 {
-	struct sink s = { 0 };
+	struct sink s = {0};
 	struct uart *u = uart_create(&sink_ops, &s);
 	uart_write(u, UART_IER, 0);
 	T_EQ(uart_read(u, UART_IER) & 0x0F, 0);
@@ -84,7 +84,7 @@ static void test_linux_probe_finds_16550a(void)
 
 static void test_thre_interrupt(void)
 {
-	struct sink s = { 0 };
+	struct sink s = {0};
 	struct uart *u = uart_create(&sink_ops, &s);
 	uart_write(u, UART_MCR, 0x08); /* OUT2: the PC's IRQ enable */
 	uart_write(u, UART_IER, 0x02);
@@ -108,13 +108,13 @@ static void test_thre_interrupt(void)
 
 static void test_out2_gates_irq(void)
 {
-	struct sink s = { 0 };
+	struct sink s = {0};
 	struct uart *u = uart_create(&sink_ops, &s);
 	uart_write(u, UART_IER, 0x01);
 	uint8_t c = 'x';
 	T_EQ(uart_receive(u, &c, 1), 1);
 	T_EQ(uart_read(u, UART_IIR), 0x04); /* pending inside the chip... */
-	T_EQ(s.level, 0);                   /* ...but OUT2 = 0 keeps the line low */
+	T_EQ(s.level, 0);		    /* ...but OUT2 = 0 keeps the line low */
 	uart_write(u, UART_MCR, 0x08);
 	T_EQ(s.level, 1);
 	T_EQ(uart_read(u, UART_RBR), 'x');
@@ -125,12 +125,12 @@ static void test_out2_gates_irq(void)
 /* Table IV: RLS > RDA (or timeout) > THRE > modem status. */
 static void test_iir_priority(void)
 {
-	struct sink s = { 0 };
+	struct sink s = {0};
 	struct uart *u = uart_create(&sink_ops, &s);
-	uart_write(u, UART_MCR, 0x10); /* loopback, 16450 mode (1-byte RBR) */
+	uart_write(u, UART_MCR, 0x10);	    /* loopback, 16450 mode (1-byte RBR) */
 	T_EQ(uart_read(u, UART_MSR), 0x0B); /* CTS, DSR, DCD dropped */
 	uart_write(u, UART_RBR, 'a');
-	uart_write(u, UART_RBR, 'b'); /* overrun: RBR is overwritten */
+	uart_write(u, UART_RBR, 'b');  /* overrun: RBR is overwritten */
 	uart_write(u, UART_MCR, 0x13); /* DTR|RTS: DSR/CTS change -> deltas */
 	uart_write(u, UART_IER, 0x0F);
 	T_EQ(uart_read(u, UART_IIR), 0x06);
@@ -139,7 +139,7 @@ static void test_iir_priority(void)
 	T_EQ(uart_read(u, UART_IIR), 0x04);
 	T_EQ(uart_read(u, UART_RBR), 'b');
 	T_EQ(uart_read(u, UART_IIR), 0x02);
-	T_EQ(uart_read(u, UART_IIR), 0x00); /* modem status (THRE cleared above) */
+	T_EQ(uart_read(u, UART_IIR), 0x00);	   /* modem status (THRE cleared above) */
 	T_EQ(uart_read(u, UART_MSR) & 0x0F, 0x03); /* DDSR | DCTS */
 	T_EQ(uart_read(u, UART_IIR), 0x01);
 	uart_destroy(u);
@@ -152,10 +152,10 @@ static void test_fifo_trigger_levels(void)
 	static const struct {
 		uint8_t fcr;
 		unsigned level;
-	} cases[] = { { 0x01, 1 }, { 0x41, 4 }, { 0x81, 8 }, { 0xC1, 14 } };
+	} cases[] = {{0x01, 1}, {0x41, 4}, {0x81, 8}, {0xC1, 14}};
 	uint8_t buf[UART_FIFO_SIZE] = "0123456789abcdef";
 	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct sink s = { 0 };
+		struct sink s = {0};
 		struct uart *u = uart_create(&sink_ops, &s);
 		uart_write(u, UART_IIR, cases[i].fcr);
 		uart_write(u, UART_IER, 0x01);
@@ -180,13 +180,13 @@ static void test_fifo_trigger_levels(void)
 
 static void test_fifo_capacity_and_order(void)
 {
-	struct sink s = { 0 };
+	struct sink s = {0};
 	struct uart *u = uart_create(&sink_ops, &s);
 	uint8_t buf[20];
 	for (int i = 0; i < 20; i++)
 		buf[i] = 'A' + i;
 	T_EQ(uart_receive(u, buf, 20), 1); /* 16450 mode: one holding register */
-	uart_write(u, UART_IIR, 0x07);     /* FIFO on, RX and TX cleared */
+	uart_write(u, UART_IIR, 0x07);	   /* FIFO on, RX and TX cleared */
 	T_EQ(uart_read(u, UART_LSR) & 1, 0);
 	T_EQ(uart_receive(u, buf, 20), 16);
 	T_EQ(uart_receive(u, buf + 16, 4), 0);
@@ -202,7 +202,7 @@ static void test_fifo_capacity_and_order(void)
 
 static void test_fifo_clear(void)
 {
-	struct sink s = { 0 };
+	struct sink s = {0};
 	struct uart *u = uart_create(&sink_ops, &s);
 	uart_write(u, UART_IIR, 0x01);
 	T_EQ(uart_receive(u, (const uint8_t *)"abc", 3), 3);
@@ -213,10 +213,10 @@ static void test_fifo_clear(void)
 
 static void test_loopback(void)
 {
-	struct sink s = { 0 };
+	struct sink s = {0};
 	struct uart *u = uart_create(&sink_ops, &s);
 	uart_write(u, UART_IIR, 0x01);
-	uart_write(u, UART_MCR, 0x18); /* LOOP | OUT2 */
+	uart_write(u, UART_MCR, 0x18);		   /* LOOP | OUT2 */
 	T_EQ(uart_read(u, UART_MSR), 0x80 | 0x03); /* DCD kept; CTS, DSR dropped */
 	uart_write(u, UART_IER, 0x01);
 	uart_write(u, UART_RBR, 0x55);
@@ -242,7 +242,7 @@ static void test_loopback(void)
 
 static void test_divisor_latch(void)
 {
-	struct sink s = { 0 };
+	struct sink s = {0};
 	struct uart *u = uart_create(&sink_ops, &s);
 	uart_write(u, UART_IER, 0x05);
 	uart_write(u, UART_LCR, 0x83);
@@ -259,7 +259,7 @@ static void test_divisor_latch(void)
 
 static void test_bus_wide_access(void)
 {
-	struct sink s = { 0 };
+	struct sink s = {0};
 	struct uart *u = uart_create(&sink_ops, &s);
 	uart_bus_ops.write(u, UART_LCR, 2, 0x0B03); /* LCR = 3, MCR = 0x0B */
 	T_EQ(uart_read(u, UART_MCR), 0x0B);

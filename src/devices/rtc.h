@@ -1,0 +1,45 @@
+/*
+ * rtc.h - the PC's CMOS real-time clock (Motorola MC146818A, ports 0x70
+ * index / 0x71 data, IRQ 8) and its 128 bytes of CMOS RAM, holding the
+ * memory sizes and CPU count that firmware (SeaBIOS) reads.  The clock is
+ * the host's UTC time plus an offset the guest may set; it is not a
+ * battery-backed store across runs.
+ * Follows the MC146818A datasheet (registers A-D, BCD/binary, 12/24 hour,
+ * UIP) and SeaBIOS's CMOS layout (src/hw/rtc.h, src/fw/paravirt.c).
+ */
+#ifndef EMBER_DEVICES_RTC_H
+#define EMBER_DEVICES_RTC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus.h"
+
+struct rtc_ops {
+	/* IRQ 8: pulsed when register C's IRQF becomes set. */
+	void (*irq)(void *opaque, int level);
+	/* Wall-clock time in ns since the Unix epoch; NULL = CLOCK_REALTIME. */
+	int64_t (*now)(void *opaque);
+};
+
+struct rtc;
+
+struct rtc *rtc_create(const struct rtc_ops *ops, void *opaque);
+void rtc_destroy(struct rtc *r);
+
+/*
+ * Fill the CMOS memory-size bytes: low_ram_end = end of RAM below 4 GiB,
+ * high_ram = bytes of RAM above 4 GiB, ncpus = number of vCPUs.
+ */
+void rtc_set_memory(struct rtc *r, uint64_t low_ram_end, uint64_t high_ram, int ncpus);
+
+/* Raw CMOS byte, bypassing the clock (for tests and --stats). */
+uint8_t rtc_cmos(struct rtc *r, unsigned index);
+
+/* Bit 7 of the last index write: NMIs disabled. */
+bool rtc_nmi_masked(struct rtc *r);
+
+/* Port I/O ops for bus_add(), opaque = the rtc: 2 ports (index, data). */
+extern const struct bus_ops rtc_bus_ops;
+
+#endif
