@@ -13,22 +13,22 @@
 
 #define STAT_OBF  0x01 /* output buffer full */
 #define STAT_SYS  0x04 /* system flag, mirrors command byte bit 2 */
-#define STAT_A2   0x08 /* last write was to 0x64 (a command) */
+#define STAT_A2	  0x08 /* last write was to 0x64 (a command) */
 #define STAT_INH  0x10 /* 1 = keyboard not inhibited by the keylock */
 #define STAT_AUXB 0x20 /* the output byte is from the AUX port */
 
-#define CTR_KBDINT  0x01
-#define CTR_SYS     0x04
-#define CTR_KBDDIS  0x10
-#define CTR_AUXDIS  0x20
-#define CTR_XLATE   0x40
+#define CTR_KBDINT 0x01
+#define CTR_SYS	   0x04
+#define CTR_KBDDIS 0x10
+#define CTR_AUXDIS 0x20
+#define CTR_XLATE  0x40
 
 #define OUT_RESET 0x01 /* active low: 0 holds the CPU in reset */
-#define OUT_A20   0x02
-#define OUT_OBF   0x10 /* IRQ1 */
+#define OUT_A20	  0x02
+#define OUT_OBF	  0x10 /* IRQ1 */
 
 #define P92_RESET 0x01
-#define P92_A20   0x02
+#define P92_A20	  0x02
 
 #define QUEUE_SIZE 16
 
@@ -40,7 +40,7 @@ struct i8042 {
 	uint8_t status_a2;
 	uint8_t out_port;
 	uint8_t port92;
-	uint8_t pending; /* controller command waiting for its data byte */
+	uint8_t pending;     /* controller command waiting for its data byte */
 	uint8_t kbd_pending; /* keyboard command waiting for its parameter */
 	uint8_t queue[QUEUE_SIZE];
 	unsigned head, count;
@@ -288,7 +288,6 @@ static void i8042_port92_write(void *opaque, uint64_t off, unsigned size, uint64
 	pthread_mutex_unlock(&k->lock);
 }
 
-const struct bus_ops i8042_data_ops = { .read = i8042_data_read, .write = i8042_data_bus_write };
-const struct bus_ops i8042_cmd_ops = { .read = i8042_status_read, .write = i8042_cmd_write };
-const struct bus_ops i8042_port92_ops = { .read = i8042_port92_read,
-					  .write = i8042_port92_write };
+const struct bus_ops i8042_data_ops = {.read = i8042_data_read, .write = i8042_data_bus_write};
+const struct bus_ops i8042_cmd_ops = {.read = i8042_status_read, .write = i8042_cmd_write};
+const struct bus_ops i8042_port92_ops = {.read = i8042_port92_read, .write = i8042_port92_write};

@@ -25,7 +25,7 @@ static void log_reset(void *opaque, const char *why)
 	l->why = why;
 }
 
-static const struct i8042_ops log_ops = { .irq = log_irq, .reset = log_reset };
+static const struct i8042_ops log_ops = {.irq = log_irq, .reset = log_reset};
 
 static uint8_t status(struct i8042 *k)
 {
@@ -49,7 +49,7 @@ static uint8_t data_in(struct i8042 *k)
 
 static void test_self_tests(void)
 {
-	struct log l = { 0 };
+	struct log l = {0};
 	struct i8042 *k = i8042_create(&log_ops, &l);
 	T_EQ(status(k), 0x14); /* SYS | not inhibited, buffers empty */
 	cmd(k, 0xAA);
@@ -63,7 +63,7 @@ static void test_self_tests(void)
 
 static void test_command_byte(void)
 {
-	struct log l = { 0 };
+	struct log l = {0};
 	struct i8042 *k = i8042_create(&log_ops, &l);
 	cmd(k, 0x20);
 	T_EQ(data_in(k), 0x45); /* XLATE | SYS | KBDINT */
@@ -87,7 +87,7 @@ static void test_command_byte(void)
  * 0xD3 must not come back as AUX data, and 0xA9 must report an error. */
 static void test_no_aux_port(void)
 {
-	struct log l = { 0 };
+	struct log l = {0};
 	struct i8042 *k = i8042_create(&log_ops, &l);
 	cmd(k, 0xD3);
 	data_out(k, 0x5A);
@@ -101,7 +101,7 @@ static void test_no_aux_port(void)
 
 static void test_keyboard_commands(void)
 {
-	struct log l = { 0 };
+	struct log l = {0};
 	struct i8042 *k = i8042_create(&log_ops, &l);
 	data_out(k, 0xF2); /* identify, translated */
 	T_EQ(data_in(k), 0xFA);
@@ -133,7 +133,7 @@ static void test_keyboard_commands(void)
 
 static void test_irq1(void)
 {
-	struct log l = { 0 };
+	struct log l = {0};
 	struct i8042 *k = i8042_create(&log_ops, &l);
 	data_out(k, 0xF4);
 	T_EQ(l.level, 1); /* output buffer full with KBDINT set */
@@ -152,7 +152,7 @@ static void test_irq1(void)
 
 static void test_reset_paths(void)
 {
-	struct log l = { 0 };
+	struct log l = {0};
 	struct i8042 *k = i8042_create(&log_ops, &l);
 	cmd(k, 0xFF); /* pulse nothing */
 	T_EQ(l.resets, 0);
@@ -173,7 +173,7 @@ static void test_reset_paths(void)
 
 static void test_port92(void)
 {
-	struct log l = { 0 };
+	struct log l = {0};
 	struct i8042 *k = i8042_create(&log_ops, &l);
 	T_EQ(i8042_port92_ops.read(k, 0, 1), 0x02);
 	cmd(k, 0xDD);
