@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# bench/run.sh - ember's benchmarks (`make bench`), each measured in the same
+# run against peers: bench/rawkvm.c (the smallest KVM program running the
+# same ROM) and QEMU with KVM.  Prints a table of medians and ratios.  Never
+# asserts a timing: targets are printed for the reader, not checked.
+# BENCH_REPS (default 5) sets the repetitions per measurement.
+set -u
+cd "$(dirname "$0")/.."
+B=build/bench
+reps=${BENCH_REPS:-5}
+pio_exits=50001 # bench/pio.S: PIO_COUNT writes to port 80h + the exit write
+for f in "$B/rawkvm" "$B/measure" "$B/exit.rom" "$B/pio.rom"; do
+	[ -e "$f" ] || { echo "bench: $f missing: run make" >&2; exit 2; }
+done
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "" }'; }
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" | head -1; }
+# ratio A B: A/B with two decimals, or "-" when either is missing.
+ratio() { if [ -n "$1" ] && [ -n "$2" ]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; else echo -; fi; }
+show() { [ -n "$1" ] && printf '%.3f' "$1" || echo -; }
+
+host=$(grep -qwE 'vmx|svm' /proc/cpuinfo && echo "hardware KVM" || echo "software KVM (PVM: no vmx/svm)")
+[ -c /dev/kvm ] || { echo "bench: /dev/kvm is absent: nothing to measure" >&2; exit 0; }
+echo "ember benchmarks: median of $reps runs; host: $host, $(nproc) CPUs"
+
+ember_ok=no
+if [ -x build/ember ] && build/ember --help 2>&1 | grep -q -- '--accel'; then
+	ember_ok=yes
+fi
+ember_run=(build/ember run --accel kvm --mem 128M --serial none --stats --bios)
+qemu_ok=no
+qemu_run=(qemu-system-x86_64 -accel kvm -cpu host,-arch-capabilities -machine pc -m 128
+	-nodefaults -display none -monitor none -serial none -no-reboot
+	-device isa-debug-exit,iobase=0xf4,iosize=4 -bios)
+command -v qemu-system-x86_64 >/dev/null && "${qemu_run[@]}" "$B/exit.rom" 2>/dev/null
+[ $? -eq 1 ] && qemu_ok=yes
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# sample NAME CMD...: run CMD under measure, append measure's and the
+# command's own key=value output to $tmp/NAME.
+sample() {
+	local name=$1; shift
+	"$B/measure" "$@" >"$tmp/out" 2>"$tmp/err"
+	tr '\n' ' ' <"$tmp/out" >>"$tmp/$name"
+	# ember --stats: "start to first run X ms wall, Y ms CPU", "guest ran Z ms"
+	sed -n 's/.*start to first run \([0-9.]*\) ms wall, \([0-9.]*\) ms CPU.*/first_run_wall_ms=\1 first_run_cpu_ms=\2/p;
+		s/.*guest ran *\([0-9.]*\) ms.*/guest_ms=\1/p' "$tmp/err" | tr '\n' ' ' >>"$tmp/$name"
+	grep 'wall_ms=' "$tmp/err" | tail -1 >>"$tmp/$name"
+}
+for ((i = 0; i < reps; i++)); do
+	sample raw_exit "$B/rawkvm" "$B/exit.rom"
+	sample raw_pio "$B/rawkvm" "$B/pio.rom"
+	if [ $ember_ok = yes ]; then
+		sample ember_exit "${ember_run[@]}" "$B/exit.rom"
+		sample ember_pio "${ember_run[@]}" "$B/pio.rom"
+	fi
+	if [ $qemu_ok = yes ]; then
+		sample qemu_exit "${qemu_run[@]}" "$B/exit.rom"
+		sample qemu_pio "${qemu_run[@]}" "$B/pio.rom"
+	fi
+done
+# med NAME KEY: the median of KEY over NAME's samples.
+med() { [ -f "$tmp/$1" ] && while read -r l; do echo "$l" | field "$2"; done <"$tmp/$1" | median; }
+
+row() { printf '| %-44s | %9s | %9s | %7s | %9s | %-9s |\n' "$@"; }
+row "metric" "ember" "raw KVM" "ratio" "QEMU/KVM" "target"
+row "--------------------------------------------" "---------" "---------" "-------" "---------" "---------"
+
+e=$(med ember_exit wall_ms) r=$(med raw_exit wall_ms) q=$(med qemu_exit wall_ms)
+row "process run, ROM that exits at once (ms)" "$(show "$e")" "$(show "$r")" "$(ratio "$e" "$r")" "$(show "$q")" ""
+e=$(med ember_exit first_run_wall_ms) r=$(med raw_exit first_run_wall_ms)
+row "start to first KVM_RUN, wall (ms)" "$(show "$e")" "$(show "$r")" "$(ratio "$e" "$r")" "" "<= 5"
+e=$(med ember_exit first_run_cpu_ms) r=$(med raw_exit first_run_cpu_ms)
+row "start to first KVM_RUN, process CPU (ms)" "$(show "$e")" "$(show "$r")" "$(ratio "$e" "$r")" "" "<= 5"
+e=$(med ember_exit maxrss_kib) r=$(med raw_exit maxrss_kib) q=$(med qemu_exit maxrss_kib)
+mib() { [ -n "$1" ] && awk -v k="$1" 'BEGIN { printf "%.2f", k / 1024 }' || echo -; }
+row "peak RSS, ROM that exits at once (MiB)" "$(mib "$e")" "$(mib "$r")" "$(ratio "$e" "$r")" "$(mib "$q")" ""
+d=; [ -n "$e" ] && [ -n "$r" ] && d=$((e - r))
+row "  ember's RSS beyond raw KVM's (MiB)" "$(mib "$d")" "" "" "" "<= 5"
+e=$(med ember_pio guest_ms) r=$(med raw_pio ns_per_exit)
+[ -n "$e" ] && e=$(awk -v ms="$e" -v n=$pio_exits 'BEGIN { printf "%.3f", ms * 1000 / n }')
+[ -n "$r" ] && r=$(awk -v ns="$r" 'BEGIN { printf "%.3f", ns / 1000 }')
+q=
+if [ $qemu_ok = yes ]; then
+	qp=$(med qemu_pio wall_ms) qe=$(med qemu_exit wall_ms)
+	q=$(awk -v p="$qp" -v x="$qe" -v n=$pio_exits 'BEGIN { printf "%.3f", (p - x) * 1000 / n }')
+fi
+row "port-I/O exit round trip, real mode (us)" "$(show "$e")" "$(show "$r")" "$(ratio "$e" "$r")" "$(show "$q")" "<= 1.10x"
+if grep -qwE 'vmx|svm' /proc/cpuinfo && ! grep -q '^kvm_pvm ' /proc/modules; then
+	row "boot to /init, default guest" "-" "" "" "-" ""
+	echo "  (boot to /init vs QEMU microvm: not measured yet)"
+else
+	echo "SKIP boot to /init (default guest vs QEMU microvm): KVM here is software (PVM),"
+	echo "     guest kernel code is emulated at ~1.5M insn/s; needs hardware virtualization"
+fi
+[ $ember_ok = yes ] || echo "SKIP ember columns: 'ember run' is not on main yet"
+[ $qemu_ok = yes ] || echo "SKIP QEMU/KVM column: qemu-system-x86_64 with -accel kvm did not run here"
+echo "Notes: ember's first-run times come from --stats (vm_create to the first KVM_RUN),"
+echo "raw KVM's from main() to the first KVM_RUN; process CPU includes exec and loading."
+echo "Round trip = the guest's run time / $pio_exits exits (QEMU: (pio - exit) process wall / exits);"
+echo "it includes the in-kernel emulation of the loop's instructions, the same for every column."

@@ -1,0 +1,22 @@
+# mk/bench.mk - `make bench`: bench/run.sh measures ember against a minimal
+# raw KVM program (bench/rawkvm.c) and QEMU in the same run and prints a
+# table of ratios.  The helpers build with `all` so -Werror covers them.
+BENCH_DIR   := $(BUILD)/bench
+BENCH_TOOLS := $(BENCH_DIR)/rawkvm $(BENCH_DIR)/measure
+BENCH_ROMS  := $(BENCH_DIR)/exit.rom $(BENCH_DIR)/pio.rom
+
+all: $(BENCH_TOOLS) $(BENCH_ROMS)
+
+bench: all
+	bench/run.sh
+
+$(BENCH_DIR)/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@
+
+$(BENCH_DIR)/%.rom: bench/%.S tests/guests/lib.inc tests/guests/rom.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_FLAGS) -c $< -o $(BENCH_DIR)/$*.o
+	$(LD) -T tests/guests/rom.ld $(BENCH_DIR)/$*.o -o $(BENCH_DIR)/$*.rom.elf
+	objcopy -O binary --gap-fill 0xff $(BENCH_DIR)/$*.rom.elf $@
+-include $(wildcard $(BENCH_DIR)/*.d)
