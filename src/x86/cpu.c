@@ -1,0 +1,381 @@
+/*
+ * x86/cpu.c - the CPU object and the run loop: fetch through the decoded-
+ * instruction cache, dispatch to the row's body, retire or deliver the fault,
+ * interrupt windows (IF, STI and MOV SS shadows), HLT, budget and kick.
+ * Not the bodies (one file per family) nor delivery itself (interrupt.c).
+ * Follows Intel SDM vol. 3A 6.8 (enabling interrupts), 6.15 (#DF), 2.2 (modes).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "x86/cpu.h"
+
+static const char *const mode_names[X86_NR_MODES] = {
+    [X86_MODE_REAL] = "real",	  [X86_MODE_V86] = "v86",	[X86_MODE_PROT16] = "prot16",
+    [X86_MODE_PROT32] = "prot32", [X86_MODE_COMPAT] = "compat", [X86_MODE_LONG64] = "long64",
+};
+
+const char *x86_mode_name(enum x86_mode m)
+{
+	return (unsigned)m < X86_NR_MODES ? mode_names[m] : "?";
+}
+
+enum x86_mode x86_state_mode(const struct x86_state *s)
+{
+	if (!(s->cr0 & X86_CR0_PE))
+		return X86_MODE_REAL;
+	if (s->efer & X86_EFER_LMA)
+		return s->seg[X86_CS].l ? X86_MODE_LONG64 : X86_MODE_COMPAT;
+	if (s->rflags & X86_FLAGS_VM)
+		return X86_MODE_V86;
+	return s->seg[X86_CS].db ? X86_MODE_PROT32 : X86_MODE_PROT16;
+}
+
+void cpu_update_mode(struct x86_cpu *cpu)
+{
+	enum x86_mode m = x86_state_mode(&cpu->s);
+	if (m != cpu->mode && cpu->ops->trace_mode)
+		cpu->ops->trace_mode(cpu->opaque, cpu->mode, m, cpu->s.rip);
+	cpu->mode = m;
+	if (m == X86_MODE_LONG64)
+		cpu->code_bits = 64;
+	else if (m == X86_MODE_V86)
+		cpu->code_bits = 16;
+	else
+		cpu->code_bits = cpu->s.seg[X86_CS].db ? 32 : 16;
+	cpu->ip_mask = x86_mask(cpu->code_bits / 8);
+	if (m == X86_MODE_REAL)
+		cpu->cpl = 0;
+	else if (m == X86_MODE_V86)
+		cpu->cpl = 3;
+}
+
+int x86_raise(struct x86_cpu *cpu, int vector, bool has_error, uint32_t error)
+{
+	cpu->fault.vector = vector;
+	cpu->fault.has_error = has_error;
+	cpu->fault.error = error;
+	return X86_FAULT;
+}
+
+uint64_t cpu_get_flags(struct x86_cpu *cpu)
+{
+	return cpu->s.rflags;
+}
+
+void cpu_set_flags(struct x86_cpu *cpu, uint64_t val, uint64_t mask)
+{
+	cpu->s.rflags = (cpu->s.rflags & ~mask) | (val & mask) | X86_FLAGS_FIXED;
+}
+
+struct x86_cpu *x86_cpu_new(const struct x86_ops *ops, void *opaque)
+{
+	struct x86_cpu *cpu = calloc(1, sizeof(*cpu));
+	if (!cpu)
+		return NULL;
+	cpu->icache = calloc(ICACHE_SIZE, sizeof(*cpu->icache));
+	cpu->codemap = calloc(1, (1u << 20) / 8);
+	if (!cpu->icache || !cpu->codemap) {
+		x86_cpu_free(cpu);
+		return NULL;
+	}
+	cpu->ops = ops;
+	cpu->opaque = opaque;
+	x86_state_reset(&cpu->s);
+	x86_cpu_state_changed(cpu);
+	return cpu;
+}
+
+void x86_cpu_free(struct x86_cpu *cpu)
+{
+	if (!cpu)
+		return;
+	free(cpu->icache);
+	free(cpu->codemap);
+	free(cpu);
+}
+
+struct x86_state *x86_cpu_state(struct x86_cpu *cpu)
+{
+	return &cpu->s;
+}
+
+void x86_cpu_state_changed(struct x86_cpu *cpu)
+{
+	struct x86_state *s = &cpu->s;
+	s->rflags |= X86_FLAGS_FIXED;
+	enum x86_mode m = x86_state_mode(s);
+	cpu->mode = m;
+	if (m == X86_MODE_REAL)
+		cpu->cpl = 0;
+	else if (m == X86_MODE_V86)
+		cpu->cpl = 3;
+	else
+		cpu->cpl = s->seg[X86_SS].dpl; /* where VMX and KVM keep the CPL */
+	cpu_update_mode(cpu);
+	mmu_flush_tlb(cpu, true);
+	memset(cpu->icache, 0, ICACHE_SIZE * sizeof(*cpu->icache));
+	cpu->shutdown = false;
+}
+
+static unsigned cpu_icache_index(uint64_t gpa)
+{
+	return (unsigned)((gpa ^ (gpa >> 12) * 0x9E3779B1u) & (ICACHE_SIZE - 1));
+}
+
+/* Physical bytes [gpa, gpa+len) changed: drop decodes that may overlap them. */
+void mmu_code_written(struct x86_cpu *cpu, uint64_t gpa, unsigned len)
+{
+	uint64_t start = gpa >= 14 ? gpa - 14 : 0;
+	for (uint64_t a = start; a < gpa + len; a++) {
+		struct x86_icache_entry *e = &cpu->icache[cpu_icache_index(a)];
+		if (e->key == a + 1)
+			e->key = 0;
+	}
+}
+
+void x86_cpu_invalidate_phys(struct x86_cpu *cpu, uint64_t gpa, uint64_t len)
+{
+	if (len > 1u << 20) {
+		memset(cpu->icache, 0, ICACHE_SIZE * sizeof(*cpu->icache));
+		return;
+	}
+	mmu_code_written(cpu, gpa, (unsigned)len);
+}
+
+void x86_cpu_flush_mappings(struct x86_cpu *cpu)
+{
+	memset(cpu->pcache, 0, sizeof(cpu->pcache));
+	mmu_flush_tlb(cpu, true);
+	memset(cpu->icache, 0, ICACHE_SIZE * sizeof(*cpu->icache));
+	memset(cpu->codemap, 0, (1u << 20) / 8);
+}
+
+void x86_cpu_kick(struct x86_cpu *cpu)
+{
+	atomic_store(&cpu->kick, true);
+}
+
+void x86_cpu_set_trace(struct x86_cpu *cpu, unsigned mask)
+{
+	cpu->trace = mask;
+}
+
+const struct x86_stats *x86_cpu_stats(const struct x86_cpu *cpu)
+{
+	return &cpu->stats;
+}
+
+static void cpu_mark_code(struct x86_cpu *cpu, uint64_t gpa)
+{
+	uint64_t pfn = gpa >> 12;
+	if (pfn >= (1ull << 20) || (cpu->codemap[pfn >> 3] & (1u << (pfn & 7))))
+		return;
+	cpu->codemap[pfn >> 3] |= 1u << (pfn & 7);
+	/* Write pointers cached for this page must now take the slow path. */
+	for (int i = 0; i < TLB_SIZE; i++)
+		if (cpu->tlb[i].ppage == (gpa & ~0xFFFull))
+			cpu->tlb[i].whost_known = 0;
+}
+
+/*
+ * Fetch and decode the instruction at CS:RIP.  Returns the decoded
+ * instruction (in the cache or in *tmp) or NULL with a fault raised.
+ */
+static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uint64_t *lin_out,
+				  uint64_t *phys_out)
+{
+	struct x86_state *s = &cpu->s;
+	const struct x86_seg *cs = &s->seg[X86_CS];
+	uint64_t rip = s->rip;
+	uint64_t lin;
+	uint64_t avail_lim = 15;
+	if (cpu->mode == X86_MODE_LONG64) {
+		lin = rip;
+		if ((uint64_t)(((int64_t)lin << 16) >> 16) != lin) {
+			x86_gp(cpu, 0);
+			return NULL;
+		}
+	} else {
+		if (rip > cs->limit) {
+			x86_gp(cpu, 0);
+			return NULL;
+		}
+		if (cs->limit - rip + 1 < avail_lim)
+			avail_lim = cs->limit - rip + 1;
+		lin = (cs->base + rip) & 0xFFFFFFFFull;
+	}
+	struct x86_tlb_entry *e;
+	if (mmu_translate(cpu, lin, ACC_EXEC, cpu->cpl, &e))
+		return NULL;
+	uint64_t phys = e->ppage | (lin & 0xFFF);
+	*lin_out = lin;
+	*phys_out = phys;
+	struct x86_icache_entry *ce = NULL;
+	if (e->host) {
+		ce = &cpu->icache[cpu_icache_index(phys)];
+		if (ce->key == phys + 1 && ce->bits == cpu->code_bits && ce->in.len <= avail_lim)
+			return &ce->in;
+	}
+	uint8_t buf[16];
+	unsigned first = 4096 - (lin & 0xFFF);
+	if (first > avail_lim)
+		first = avail_lim;
+	mmu_read_lin(cpu, lin, buf, first, ACC_EXEC, cpu->cpl);
+	unsigned avail = first;
+	int len = decode_insn(buf, avail, cpu->code_bits, tmp);
+	if (len == X86_DECODE_SHORT && first < avail_lim) {
+		/* The instruction continues on the next page. */
+		if (mmu_read_lin(cpu, lin + first, buf + first, avail_lim - first, ACC_EXEC,
+				 cpu->cpl))
+			return NULL;
+		avail = avail_lim;
+		len = decode_insn(buf, avail, cpu->code_bits, tmp);
+		ce = NULL;
+	}
+	if (len == X86_DECODE_SHORT || len == X86_DECODE_TOO_LONG) {
+		x86_gp(cpu, 0);
+		return NULL;
+	}
+	if (len < 0) {
+		x86_ud(cpu);
+		return NULL;
+	}
+	if (ce) {
+		ce->key = phys + 1;
+		ce->bits = cpu->code_bits;
+		ce->in = *tmp;
+		cpu_mark_code(cpu, phys);
+		return &ce->in;
+	}
+	return tmp;
+}
+
+static bool cpu_contributory(int v)
+{
+	return v == 0 || (v >= 10 && v <= 13);
+}
+
+/* Deliver an exception, turning a fault during delivery into #DF or shutdown. */
+static void cpu_exception(struct x86_cpu *cpu, int vec, bool has_err, uint32_t err)
+{
+	for (;;) {
+		if (vec < 32)
+			cpu->stats.exceptions[vec]++;
+		if (intr_deliver(cpu, vec, EV_EXCEPTION, has_err, err) == X86_OK)
+			return;
+		int second = cpu->fault.vector;
+		if (vec == 8) {
+			cpu->shutdown = true;
+			return;
+		}
+		if ((cpu_contributory(vec) && cpu_contributory(second)) ||
+		    (vec == 14 && (second == 14 || cpu_contributory(second)))) {
+			vec = 8;
+			has_err = true;
+			err = 0;
+		} else {
+			vec = second;
+			has_err = cpu->fault.has_error;
+			err = cpu->fault.error;
+		}
+	}
+}
+
+/* Execute one instruction (or deliver the fault it raised). */
+static void cpu_step(struct x86_cpu *cpu)
+{
+	struct x86_state *s = &cpu->s;
+	struct x86_insn tmp, *in;
+	uint64_t lin = 0, phys = 0;
+	uint64_t flags = s->rflags;
+	enum x86_mode mode = cpu->mode;
+	int rc;
+
+	cpu->inhibit_next = 0;
+	in = cpu_fetch(cpu, &tmp, &lin, &phys);
+	if (!in) {
+		cpu_exception(cpu, cpu->fault.vector, cpu->fault.has_error, cpu->fault.error);
+		return;
+	}
+	if ((cpu->trace & X86_TRACE_INSN) && cpu->ops->trace_insn) {
+		uint8_t bytes[16];
+		mmu_phys_read(cpu, phys, bytes,
+			      (4096 - (phys & 0xFFF)) < in->len ? 4096 - (phys & 0xFFF) : in->len);
+		cpu->ops->trace_insn(cpu->opaque, cpu, lin, phys, bytes, in->len);
+	}
+	cpu->next_rip = (s->rip + in->len) & cpu->ip_mask;
+	const struct x86_opcode *op = in->op;
+	if (in->lock && (!(op->flags & F_LOCK) || in->mod == 3))
+		rc = x86_ud(cpu);
+	else if ((op->flags & F_PRIV) && cpu->cpl != 0)
+		rc = x86_gp(cpu, 0);
+	else
+		rc = op->fn(cpu, in);
+	if (rc == X86_OK) {
+		s->rip = cpu->next_rip;
+		cpu->stats.insns[mode]++;
+		s->sti_shadow = cpu->inhibit_next == 1;
+		s->movss_shadow = cpu->inhibit_next == 2;
+		if ((flags & X86_FLAGS_TF) && !s->halted) {
+			/* Single-step trap after the instruction (SDM 17.3.1.4). */
+			s->dr[6] |= 1u << 14;
+			cpu_exception(cpu, 1, false, 0);
+		}
+		return;
+	}
+	s->rflags = flags;
+	s->sti_shadow = s->movss_shadow = false;
+	cpu_exception(cpu, cpu->fault.vector, cpu->fault.has_error, cpu->fault.error);
+}
+
+/* Deliver a pending external interrupt if the window is open. */
+static bool cpu_interrupt(struct x86_cpu *cpu)
+{
+	struct x86_state *s = &cpu->s;
+	if (!(s->rflags & X86_FLAGS_IF) || s->sti_shadow || s->movss_shadow)
+		return false;
+	if (!cpu->ops->intr_pending || !cpu->ops->intr_pending(cpu->opaque))
+		return false;
+	int vec = cpu->ops->intr_ack ? cpu->ops->intr_ack(cpu->opaque) : -1;
+	if (vec < 0)
+		return false;
+	s->halted = false;
+	cpu->stats.interrupts++;
+	if (intr_deliver(cpu, vec, EV_EXTERNAL, false, 0) != X86_OK)
+		cpu_exception(cpu, cpu->fault.vector, cpu->fault.has_error, cpu->fault.error);
+	return true;
+}
+
+enum x86_exit x86_run(struct x86_cpu *cpu, uint64_t max_insns)
+{
+	struct x86_state *s = &cpu->s;
+	for (uint64_t n = 0; n < max_insns; n++) {
+		if (atomic_load_explicit(&cpu->kick, memory_order_relaxed)) {
+			atomic_store(&cpu->kick, false);
+			return X86_EXIT_KICK;
+		}
+		if (s->exception.pending) {
+			s->exception.pending = false;
+			cpu_exception(cpu, s->exception.vector, s->exception.has_error,
+				      s->exception.error);
+		}
+		if (s->interrupt.pending) {
+			s->interrupt.pending = false;
+			s->halted = false;
+			if (intr_deliver(cpu, s->interrupt.vector, EV_EXTERNAL, false, 0) != X86_OK)
+				cpu_exception(cpu, cpu->fault.vector, cpu->fault.has_error,
+					      cpu->fault.error);
+		}
+		if (s->rflags & X86_FLAGS_IF)
+			cpu_interrupt(cpu);
+		if (cpu->shutdown)
+			return X86_EXIT_SHUTDOWN;
+		if (s->halted)
+			return X86_EXIT_HLT;
+		cpu_step(cpu);
+		if (cpu->shutdown)
+			return X86_EXIT_SHUTDOWN;
+	}
+	return X86_EXIT_BUDGET;
+}

@@ -1,0 +1,323 @@
+/*
+ * x86/cpu.h - emulator-internal definitions: the CPU object, the decoded
+ * instruction, the opcode-table row and the helpers instruction bodies use.
+ * Not part of the public API (that is x86.h); nothing outside src/x86 includes it.
+ * Decoding follows Intel SDM vol. 2 ch. 2 and appendix A (operand codes).
+ */
+#ifndef EMBER_X86_CPU_H
+#define EMBER_X86_CPU_H
+
+#include <stdatomic.h>
+
+#include "x86/x86.h"
+
+struct x86_cpu;
+struct x86_insn;
+
+/*
+ * Result of an instruction body or a memory access: X86_OK, or X86_FAULT
+ * with the exception recorded in cpu->fault by x86_raise().  Callers pass
+ * the value up explicitly; there is no hidden control flow.
+ */
+enum { X86_OK = 0, X86_FAULT = 1 };
+
+typedef int (*x86_exec_fn)(struct x86_cpu *cpu, struct x86_insn *in);
+
+/* Operand addressing methods (SDM vol. 2, A.2.1), plus fixed registers. */
+enum x86_om {
+	OM_NONE,
+	OM_E,  /* ModRM r/m: register or memory */
+	OM_M,  /* ModRM r/m: memory only */
+	OM_R,  /* ModRM r/m: register only (mod ignored: MOV CR/DR) */
+	OM_G,  /* ModRM reg: general register */
+	OM_S,  /* ModRM reg: segment register */
+	OM_C,  /* ModRM reg: control register */
+	OM_D,  /* ModRM reg: debug register */
+	OM_I,  /* immediate */
+	OM_J,  /* relative branch offset */
+	OM_O,  /* moffs: offset of address size, no ModRM */
+	OM_A,  /* far pointer immediate ptr16:16/32 */
+	OM_Z,  /* register in opcode bits 0-2 (+ REX.B) */
+	OM_AX, /* AL/AX/EAX/RAX by size */
+	OM_CL,
+	OM_DX, /* DX as a port number */
+	OM_1,  /* the constant 1 (shift count) */
+};
+
+/* Operand sizes (SDM vol. 2, A.2.2). */
+enum x86_os {
+	OS_NONE,
+	OS_b,  /* byte */
+	OS_w,  /* word */
+	OS_d,  /* doubleword */
+	OS_q,  /* quadword */
+	OS_v,  /* word, doubleword or quadword by operand size */
+	OS_z,  /* word or doubleword (doubleword for 64-bit operand size) */
+	OS_y,  /* doubleword, or quadword with 64-bit operand size */
+	OS_bs, /* byte immediate sign-extended to the operand size */
+	OS_p,  /* far pointer: 32 or 48 bits */
+	OS_s,  /* pseudo-descriptor: 6 or 10 bytes */
+};
+
+struct x86_opspec {
+	uint8_t m, s;
+};
+
+/* Opcode-row flags. */
+#define F_MODRM	  (1u << 0)  /* has a ModRM byte even if no operand says so */
+#define F_GROUP	  (1u << 1)  /* ModRM.reg selects the row in .group */
+#define F_LOCK	  (1u << 2)  /* LOCK prefix allowed (with a memory destination) */
+#define F_NO64	  (1u << 3)  /* invalid in 64-bit mode */
+#define F_DEF64	  (1u << 4)  /* 64-bit default operand size in 64-bit mode */
+#define F_FORCE64 (1u << 5)  /* operand size is 64 in 64-bit mode, 66 ignored (Intel) */
+#define F_ONLY64  (1u << 6)  /* valid only in 64-bit mode */
+#define F_GROUPR  (1u << 7)  /* mod=3 selects .group[8 + reg] (or by full ModRM) */
+#define F_GRPMRM  (1u << 8)  /* mod=3 forms indexed by the whole ModRM byte */
+#define F_REPOK	  (1u << 9)  /* string instruction: REP prefixes meaningful */
+#define F_PRIV	  (1u << 10) /* CPL 0 only */
+#define F_BYTEOP  (1u << 11) /* operand 0 is a byte (for formatting string ops) */
+#define F_SSE	  (1u << 12) /* recognised for length only: SSE/MMX/x87, #UD */
+#define F_IMM8	  (1u << 13) /* an extra imm8 (ENTER's second, 3DNow! suffix) */
+
+struct x86_opcode {
+	x86_exec_fn fn;
+	const char *name;
+	struct x86_opspec o[3];
+	uint16_t flags;
+	const struct x86_opcode *group; /* F_GROUP: 8 rows (16 with F_GROUPR) */
+};
+
+/* The maps. */
+enum { MAP_1B, MAP_0F, MAP_0F38, MAP_0F3A, MAP_3DNOW };
+
+extern const struct x86_opcode x86_map1[256];
+extern const struct x86_opcode x86_map0f[256];
+extern const struct x86_opcode x86_map0f01_reg[256];
+extern const struct x86_opcode x86_map_sse38;
+extern const struct x86_opcode x86_map_sse3a;
+extern const struct x86_opcode x86_op_vex;
+extern const struct x86_opcode x86_op_movsxd;
+
+/* A decoded instruction. */
+struct x86_insn {
+	const struct x86_opcode *op;
+	uint64_t imm;  /* first immediate (sign- or zero-extended) */
+	uint64_t imm2; /* second immediate (far pointer selector, ENTER level) */
+	int64_t disp;
+	uint8_t len;
+	uint8_t bits;	/* 16, 32, 64: the code segment's mode */
+	uint8_t opsize; /* bytes: 2, 4, 8 */
+	uint8_t adsize; /* bytes: 2, 4, 8 */
+	uint8_t seg;	/* segment of the memory operand (override or default) */
+	uint8_t segovr; /* 1 if a segment prefix was present */
+	uint8_t rep;	/* 0, 0xF2 or 0xF3 (the last of them) */
+	uint8_t lock;
+	uint8_t p66;
+	uint8_t rex; /* 0x40-0x4F or 0 */
+	uint8_t vex; /* VEX/EVEX prefix seen */
+	uint8_t map;
+	uint8_t opcode;
+	uint8_t has_modrm;
+	uint8_t modrm, mod, reg, rm; /* reg and rm with REX.R / REX.B */
+	int8_t base, index;	     /* -1: none */
+	uint8_t scale;		     /* shift count 0-3 */
+	uint8_t riprel;
+	uint8_t size[3]; /* operand sizes in bytes */
+	uint8_t nimm;	 /* bytes of immediate (for formatting) */
+};
+
+/* Decoder entry: fills *in; returns length or X86_DECODE_*. */
+int decode_insn(const uint8_t *b, size_t avail, int bits, struct x86_insn *in);
+
+/* Memory access kinds, for segment, paging and fault checks. */
+enum x86_acc {
+	ACC_READ = 0,
+	ACC_WRITE = 1,
+	ACC_EXEC = 2,
+};
+
+#define TLB_SIZE 256
+struct x86_tlb_entry {
+	uint64_t lpage; /* linear page | 1 when valid */
+	uint64_t ppage;
+	uint8_t *host;	/* RAM for reads; NULL: not RAM (MMIO) */
+	uint8_t *whost; /* RAM for writes, once known and not holding decoded code */
+	uint8_t writable, user, nx, dirty, global, whost_known;
+};
+
+#define PCACHE_SIZE 1024
+struct x86_pcache_entry {
+	uint64_t gpa; /* page | 1 when valid */
+	uint8_t *rd, *wr;
+	uint8_t wr_known;
+};
+
+#define ICACHE_SIZE 4096
+struct x86_icache_entry {
+	uint64_t key; /* physical address of the instruction + 1, 0 = empty */
+	uint8_t bits;
+	struct x86_insn in;
+};
+
+struct x86_cpu {
+	struct x86_state s;
+	const struct x86_ops *ops;
+	void *opaque;
+	struct x86_stats stats;
+	unsigned trace;
+	atomic_bool kick;
+
+	/* The current instruction. */
+	uint64_t next_rip;
+	bool mode_may_change; /* recompute cached mode after this insn */
+	/* The pending fault of the current instruction. */
+	struct {
+		uint8_t vector;
+		bool has_error;
+		uint32_t error;
+	} fault;
+	int cpl;
+	enum x86_mode mode;
+	int code_bits;
+	uint8_t inhibit_next; /* 1: STI shadow, 2: MOV SS shadow set by this instruction */
+	bool shutdown;
+	bool nested; /* delivering an exception (for #DF) */
+
+	struct x86_tlb_entry tlb[TLB_SIZE];
+	struct x86_pcache_entry pcache[PCACHE_SIZE];
+	struct x86_icache_entry *icache;
+	uint64_t ip_mask; /* 0xFFFF, 0xFFFFFFFF or ~0 by code size */
+	/* 1 bit per 4 KiB physical page below 4 GiB holding decoded code. */
+	uint8_t *codemap;
+};
+
+/* cpu.c */
+int x86_raise(struct x86_cpu *cpu, int vector, bool has_error, uint32_t error);
+static inline int x86_gp(struct x86_cpu *cpu, uint32_t err)
+{
+	return x86_raise(cpu, 13, true, err);
+}
+static inline int x86_ud(struct x86_cpu *cpu)
+{
+	return x86_raise(cpu, 6, false, 0);
+}
+void cpu_update_mode(struct x86_cpu *cpu);
+uint64_t cpu_get_flags(struct x86_cpu *cpu);
+void cpu_set_flags(struct x86_cpu *cpu, uint64_t val, uint64_t mask);
+
+static inline uint64_t x86_mask(unsigned size)
+{
+	return size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+static inline uint64_t x86_sext(uint64_t v, unsigned size)
+{
+	switch (size) {
+	case 1:
+		return (uint64_t)(int64_t)(int8_t)v;
+	case 2:
+		return (uint64_t)(int64_t)(int16_t)v;
+	case 4:
+		return (uint64_t)(int64_t)(int32_t)v;
+	default:
+		return v;
+	}
+}
+
+/* Registers (regs.c). */
+uint64_t reg_read(struct x86_cpu *cpu, struct x86_insn *in, int reg, unsigned size);
+void reg_write(struct x86_cpu *cpu, struct x86_insn *in, int reg, unsigned size, uint64_t v);
+
+/* Physical memory and paging (mmu.c). */
+int mmu_translate(struct x86_cpu *cpu, uint64_t lin, enum x86_acc acc, int cpl,
+		  struct x86_tlb_entry **out);
+void mmu_flush_tlb(struct x86_cpu *cpu, bool global);
+void mmu_invlpg(struct x86_cpu *cpu, uint64_t lin);
+int mmu_read_lin(struct x86_cpu *cpu, uint64_t lin, void *buf, unsigned len, enum x86_acc acc,
+		 int cpl);
+int mmu_write_lin(struct x86_cpu *cpu, uint64_t lin, const void *buf, unsigned len, int cpl,
+		  bool sys);
+void mmu_phys_read(struct x86_cpu *cpu, uint64_t gpa, void *buf, unsigned len);
+void mmu_phys_write(struct x86_cpu *cpu, uint64_t gpa, const void *buf, unsigned len);
+uint8_t *mmu_ram(struct x86_cpu *cpu, uint64_t gpa, bool write);
+void mmu_code_written(struct x86_cpu *cpu, uint64_t gpa, unsigned len);
+
+/* Segmented (logical) memory access (segment.c). */
+bool seg_limit_ok(const struct x86_seg *sg, uint64_t off, unsigned len);
+int seg_linear(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len, enum x86_acc acc,
+	       uint64_t *lin);
+int mem_read(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len, uint64_t *val);
+int mem_write(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len, uint64_t val);
+int mem_check(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len, enum x86_acc acc);
+int seg_load(struct x86_cpu *cpu, int seg, uint16_t sel);
+void seg_load_real(struct x86_cpu *cpu, int seg, uint16_t sel);
+int seg_read_desc(struct x86_cpu *cpu, uint16_t sel, uint64_t desc[2], bool sys);
+void seg_from_desc(struct x86_seg *sg, uint16_t sel, uint64_t lo, uint64_t hi);
+int seg_set_accessed(struct x86_cpu *cpu, uint16_t sel, uint64_t lo);
+int seg_load_cs(struct x86_cpu *cpu, uint16_t sel, uint64_t lo, uint64_t hi, int cpl);
+
+/* Operands (operand.c). */
+int opnd_ea(struct x86_cpu *cpu, struct x86_insn *in, uint64_t *off);
+int opnd_read(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t *val);
+int opnd_write(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t val);
+
+/* Stack (stack.c). */
+int stack_push(struct x86_cpu *cpu, unsigned size, uint64_t val);
+int stack_pop(struct x86_cpu *cpu, unsigned size, uint64_t *val);
+unsigned stack_width(struct x86_cpu *cpu);
+int stack_write_frame(struct x86_cpu *cpu, const struct x86_seg *ss, uint64_t sp,
+		      const uint64_t *vals, int n, unsigned w, int cpl, uint64_t *new_sp);
+int stack_read_frame(struct x86_cpu *cpu, uint64_t sp, uint64_t *vals, int n, unsigned w);
+uint64_t stack_flags_mask(struct x86_cpu *cpu, unsigned size);
+
+/* Flags (alu.c). */
+void alu_flags_logic(struct x86_cpu *cpu, uint64_t res, unsigned size);
+void alu_flags_szp(struct x86_cpu *cpu, uint64_t res, unsigned size);
+uint64_t alu_op(struct x86_cpu *cpu, int op, uint64_t a, uint64_t b, unsigned size);
+bool alu_cond(struct x86_cpu *cpu, int cc);
+
+/* Interrupts and exceptions (interrupt.c). */
+enum x86_event_kind { EV_EXCEPTION, EV_EXTERNAL, EV_SOFT_INT, EV_SOFT_EXC };
+int intr_deliver(struct x86_cpu *cpu, int vector, enum x86_event_kind kind, bool has_error,
+		 uint32_t error);
+int intr_iret(struct x86_cpu *cpu, struct x86_insn *in);
+int intr_check_ret_cs(struct x86_cpu *cpu, uint16_t sel, uint64_t d[2]);
+void intr_null_outer_segs(struct x86_cpu *cpu);
+int task_switch(struct x86_cpu *cpu, uint16_t sel, int reason, bool has_error, uint32_t error);
+
+/* I/O permission (io.c). */
+int io_check(struct x86_cpu *cpu, uint16_t port, unsigned size);
+
+/* System (system.c). */
+int sys_write_cr(struct x86_cpu *cpu, int cr, uint64_t val);
+int sys_rdmsr(struct x86_cpu *cpu, uint32_t msr, uint64_t *val);
+int sys_wrmsr(struct x86_cpu *cpu, uint32_t msr, uint64_t val);
+
+/* Instruction bodies, one family per file. */
+#define X86_BODIES(X)                                                                              \
+	X(alu)                                                                                     \
+	X(alu_ai) X(test) X(incdec) X(not ) X(neg) X(shift) X(shld) X(shrd) X(mul1) X(imul1) X(    \
+	    imul2) X(imul3) X(div) X(idiv) X(daa) X(das) X(aaa) X(aas) X(aam) X(aad) X(salc) X(bt) \
+	    X(bsf) X(bsr) X(popcnt) X(bswap) X(mov) X(movzx) X(movsx) X(movsxd) X(lea) X(xchg) X(  \
+		xchg_ax) X(nop) X(pause) X(cmov) X(setcc) X(xlat) X(cbw) X(cwd) X(xadd) X(cmpxchg) \
+		X(cmpxchg8b) X(lahf) X(sahf) X(cmc) X(clc) X(stc) X(cld) X(std) X(cli) X(sti)      \
+		    X(movs) X(cmps) X(stos) X(lods) X(scas) X(ins) X(outs) X(push) X(pop)          \
+			X(push_sreg) X(pop_sreg) X(pusha) X(popa) X(pushf) X(popf) X(enter)        \
+			    X(leave) X(bound) X(pop_ev) X(jcc) X(jmp) X(jmp_ev) X(call) X(call_ev) \
+				X(ret) X(loop) X(jcxz) X(jmp_far) X(jmp_far_m) X(call_far)         \
+				    X(call_far_m) X(ret_far) X(mov_sreg_ld) X(mov_sreg_st) X(lxs)  \
+					X(int) X(int3) X(into) X(iret) X(int1) X(in) X(out)        \
+					    X(hlt) X(ud) X(cpuid) X(rdtsc) X(rdtscp) X(rdmsr)      \
+						X(wrmsr) X(mov_cr_ld) X(mov_cr_st) X(mov_dr_ld)    \
+						    X(mov_dr_st) X(clts) X(invlpg) X(wbinvd)       \
+							X(lgdt) X(lidt) X(sgdt) X(sidt) X(lldt)    \
+							    X(ltr) X(sldt) X(str) X(lmsw) X(smsw)  \
+								X(lar) X(lsl) X(verr) X(verw)      \
+								    X(arpl) X(swapgs) X(syscall)   \
+									X(sysret) X(sysenter)      \
+									    X(sysexit) X(x87)
+
+#define X86_DECLARE_BODY(n) int ex_##n(struct x86_cpu *cpu, struct x86_insn *in);
+X86_BODIES(X86_DECLARE_BODY)
+#undef X86_DECLARE_BODY
+
+#endif

@@ -1,0 +1,136 @@
+/*
+ * x86/operand.c - reading and writing the operands a decoded instruction names:
+ * general registers (with the AH-BH byte registers), effective addresses,
+ * memory, immediates, segment registers.  Not the decoder (decode.c).
+ * Follows Intel SDM vol. 1, 3.4.1 and 3.7 (operand addressing).
+ */
+#include "x86/cpu.h"
+
+uint64_t reg_read(struct x86_cpu *cpu, struct x86_insn *in, int reg, unsigned size)
+{
+	if (size == 1 && !in->rex && reg >= 4 && reg < 8)
+		return (cpu->s.gpr[reg - 4] >> 8) & 0xFF;
+	return cpu->s.gpr[reg] & x86_mask(size);
+}
+
+void reg_write(struct x86_cpu *cpu, struct x86_insn *in, int reg, unsigned size, uint64_t v)
+{
+	uint64_t *r;
+	switch (size) {
+	case 1:
+		if (!in->rex && reg >= 4 && reg < 8) {
+			r = &cpu->s.gpr[reg - 4];
+			*r = (*r & ~0xFF00ull) | ((v & 0xFF) << 8);
+		} else {
+			r = &cpu->s.gpr[reg];
+			*r = (*r & ~0xFFull) | (v & 0xFF);
+		}
+		break;
+	case 2:
+		r = &cpu->s.gpr[reg];
+		*r = (*r & ~0xFFFFull) | (v & 0xFFFF);
+		break;
+	case 4: /* 32-bit results zero-extend into the 64-bit register */
+		cpu->s.gpr[reg] = (uint32_t)v;
+		break;
+	default:
+		cpu->s.gpr[reg] = v;
+		break;
+	}
+}
+
+/* The effective address (segment offset) of the ModRM memory operand. */
+int opnd_ea(struct x86_cpu *cpu, struct x86_insn *in, uint64_t *off)
+{
+	uint64_t ea = (uint64_t)in->disp;
+	if (in->riprel) {
+		ea += cpu->next_rip;
+	} else {
+		if (in->base >= 0)
+			ea += cpu->s.gpr[in->base];
+		if (in->index >= 0)
+			ea += cpu->s.gpr[in->index] << in->scale;
+	}
+	*off = ea & x86_mask(in->adsize);
+	return X86_OK;
+}
+
+int opnd_read(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t *val)
+{
+	const struct x86_opspec *o = &in->op->o[n];
+	unsigned size = in->size[n];
+	uint64_t off;
+	switch (o->m) {
+	case OM_E:
+	case OM_M:
+		if (in->mod == 3) {
+			*val = reg_read(cpu, in, in->rm, size);
+			return X86_OK;
+		}
+		opnd_ea(cpu, in, &off);
+		return mem_read(cpu, in->seg, off, size, val);
+	case OM_R:
+	case OM_Z:
+		*val = reg_read(cpu, in, in->rm, size);
+		return X86_OK;
+	case OM_G:
+		*val = reg_read(cpu, in, in->reg, size);
+		return X86_OK;
+	case OM_AX:
+		*val = cpu->s.gpr[X86_RAX] & x86_mask(size);
+		return X86_OK;
+	case OM_CL:
+		*val = cpu->s.gpr[X86_RCX] & 0xFF;
+		return X86_OK;
+	case OM_DX:
+		*val = cpu->s.gpr[X86_RDX] & 0xFFFF;
+		return X86_OK;
+	case OM_1:
+		*val = 1;
+		return X86_OK;
+	case OM_I:
+	case OM_J:
+		*val = in->imm;
+		return X86_OK;
+	case OM_O:
+		return mem_read(cpu, in->seg, (uint64_t)in->disp & x86_mask(in->adsize), size, val);
+	case OM_S:
+		*val = cpu->s.seg[in->reg & 7].sel;
+		return X86_OK;
+	default:
+		*val = 0;
+		return X86_OK;
+	}
+}
+
+int opnd_write(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t val)
+{
+	const struct x86_opspec *o = &in->op->o[n];
+	unsigned size = in->size[n];
+	uint64_t off;
+	switch (o->m) {
+	case OM_E:
+	case OM_M:
+		if (in->mod == 3) {
+			reg_write(cpu, in, in->rm, size, val);
+			return X86_OK;
+		}
+		opnd_ea(cpu, in, &off);
+		return mem_write(cpu, in->seg, off, size, val);
+	case OM_R:
+	case OM_Z:
+		reg_write(cpu, in, in->rm, size, val);
+		return X86_OK;
+	case OM_G:
+		reg_write(cpu, in, in->reg, size, val);
+		return X86_OK;
+	case OM_AX:
+		reg_write(cpu, in, X86_RAX, size, val);
+		return X86_OK;
+	case OM_O:
+		return mem_write(cpu, in->seg, (uint64_t)in->disp & x86_mask(in->adsize), size,
+				 val);
+	default:
+		return X86_OK;
+	}
+}

@@ -1,0 +1,144 @@
+/*
+ * x86/string.c - string instructions MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS
+ * with REP/REPE/REPNE in 16-, 32- and 64-bit address sizes.  A long REP is cut
+ * into slices (RIP stays on the instruction) so interrupts can be taken
+ * between iterations, as the SDM allows.
+ * Follows Intel SDM vol. 2, "REP/REPE/REPZ/REPNE/REPNZ" and each instruction.
+ */
+#include "x86/cpu.h"
+
+enum string_kind { STR_MOVS, STR_CMPS, STR_STOS, STR_LODS, STR_SCAS, STR_INS, STR_OUTS };
+
+#define STRING_SLICE 4096
+
+static void string_advance(struct x86_cpu *cpu, struct x86_insn *in, int reg, int64_t delta)
+{
+	reg_write(cpu, in, reg, in->adsize, cpu->s.gpr[reg] + (uint64_t)delta);
+}
+
+static int string_one(struct x86_cpu *cpu, struct x86_insn *in, enum string_kind k, unsigned sz)
+{
+	struct x86_state *s = &cpu->s;
+	uint64_t am = x86_mask(in->adsize);
+	uint64_t si = s->gpr[X86_RSI] & am, di = s->gpr[X86_RDI] & am;
+	uint64_t a, b;
+	int rc;
+	switch (k) {
+	case STR_MOVS:
+		rc = mem_read(cpu, in->seg, si, sz, &a);
+		if (!rc)
+			rc = mem_write(cpu, X86_ES, di, sz, a);
+		return rc;
+	case STR_CMPS:
+		rc = mem_read(cpu, in->seg, si, sz, &a);
+		if (!rc)
+			rc = mem_read(cpu, X86_ES, di, sz, &b);
+		if (!rc)
+			alu_op(cpu, 7, a, b, sz);
+		return rc;
+	case STR_STOS:
+		return mem_write(cpu, X86_ES, di, sz, s->gpr[X86_RAX]);
+	case STR_LODS:
+		rc = mem_read(cpu, in->seg, si, sz, &a);
+		if (!rc)
+			reg_write(cpu, in, X86_RAX, sz, a);
+		return rc;
+	case STR_SCAS:
+		rc = mem_read(cpu, X86_ES, di, sz, &b);
+		if (!rc)
+			alu_op(cpu, 7, s->gpr[X86_RAX] & x86_mask(sz), b, sz);
+		return rc;
+	case STR_INS: {
+		uint16_t port = s->gpr[X86_RDX] & 0xFFFF;
+		rc = io_check(cpu, port, sz);
+		if (!rc)
+			rc = mem_check(cpu, X86_ES, di, sz, ACC_WRITE);
+		if (rc)
+			return rc;
+		a = cpu->ops->pio_in ? cpu->ops->pio_in(cpu->opaque, port, sz) : ~0ull;
+		return mem_write(cpu, X86_ES, di, sz, a);
+	}
+	default: {
+		uint16_t port = s->gpr[X86_RDX] & 0xFFFF;
+		rc = io_check(cpu, port, sz);
+		if (!rc)
+			rc = mem_read(cpu, in->seg, si, sz, &a);
+		if (rc)
+			return rc;
+		if (cpu->ops->pio_out)
+			cpu->ops->pio_out(cpu->opaque, port, sz, (uint32_t)a);
+		return X86_OK;
+	}
+	}
+}
+
+static int string_run(struct x86_cpu *cpu, struct x86_insn *in, enum string_kind k)
+{
+	struct x86_state *s = &cpu->s;
+	unsigned sz = (in->op->flags & F_BYTEOP)
+			  ? 1
+			  : (in->opsize == 8 && (k == STR_INS || k == STR_OUTS) ? 4 : in->opsize);
+	int64_t delta = (s->rflags & X86_FLAGS_DF) ? -(int64_t)sz : (int64_t)sz;
+	uint64_t am = x86_mask(in->adsize);
+	bool rep = in->rep != 0;
+	bool uses_si = k == STR_MOVS || k == STR_CMPS || k == STR_LODS || k == STR_OUTS;
+	bool uses_di = k != STR_LODS && k != STR_OUTS;
+	for (unsigned n = 0;; n++) {
+		if (rep && !(s->gpr[X86_RCX] & am))
+			return X86_OK;
+		if (rep && n == STRING_SLICE) {
+			cpu->next_rip = s->rip; /* resume here after pending events */
+			return X86_OK;
+		}
+		int rc = string_one(cpu, in, k, sz);
+		if (rc)
+			return rc;
+		if (uses_si)
+			string_advance(cpu, in, X86_RSI, delta);
+		if (uses_di)
+			string_advance(cpu, in, X86_RDI, delta);
+		if (!rep)
+			return X86_OK;
+		reg_write(cpu, in, X86_RCX, in->adsize, s->gpr[X86_RCX] - 1);
+		if (k == STR_CMPS || k == STR_SCAS) {
+			bool zf = s->rflags & X86_FLAGS_ZF;
+			if ((in->rep == 0xF3 && !zf) || (in->rep == 0xF2 && zf))
+				return X86_OK;
+		}
+	}
+}
+
+int ex_movs(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	return string_run(cpu, in, STR_MOVS);
+}
+
+int ex_cmps(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	return string_run(cpu, in, STR_CMPS);
+}
+
+int ex_stos(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	return string_run(cpu, in, STR_STOS);
+}
+
+int ex_lods(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	return string_run(cpu, in, STR_LODS);
+}
+
+int ex_scas(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	return string_run(cpu, in, STR_SCAS);
+}
+
+int ex_ins(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	return string_run(cpu, in, STR_INS);
+}
+
+int ex_outs(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	return string_run(cpu, in, STR_OUTS);
+}
