@@ -5,10 +5,8 @@
  * Datasheet references: PC16550D sections 8.3 (FCR), 8.4 (LCR), 8.6 (LSR),
  * 8.7 (IIR, Table IV priorities), 8.8 (IER), 8.9 (MCR, loopback), 8.10 (MSR).
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "devices/uart.h"
 
@@ -61,7 +59,6 @@ static const unsigned uart_trigger[4] = {[0] = 1, [1] = 4, [2] = 8, [3] = 14};
 
 struct uart {
 	pthread_mutex_t lock;
-	pthread_cond_t room;
 	struct uart_ops ops;
 	void *opaque;
 
@@ -71,6 +68,7 @@ struct uart {
 	bool fifo_on;
 	unsigned trigger;
 	bool thre_pending; /* THRE interrupt source, cleared by IIR read/THR write */
+	bool rx_wanted;	   /* uart_receive() was refused: tell rx_room() */
 
 	uint8_t rx[UART_FIFO_SIZE];
 	unsigned rx_head, rx_count;
@@ -137,10 +135,19 @@ static void uart_set_inputs(struct uart *u, uint8_t in)
 	u->msr = in | (u->msr & MSR_DELTA) | delta;
 }
 
+static void uart_rx_room(struct uart *u)
+{
+	if (u->rx_wanted) {
+		u->rx_wanted = false;
+		if (u->ops.rx_room)
+			u->ops.rx_room(u->opaque);
+	}
+}
+
 static void uart_rx_clear(struct uart *u)
 {
 	u->rx_head = u->rx_count = 0;
-	pthread_cond_broadcast(&u->room);
+	uart_rx_room(u);
 }
 
 /* A character completes reception; an overrun loses it (section 8.6, OE). */
@@ -163,7 +170,6 @@ struct uart *uart_create(const struct uart_ops *ops, void *opaque)
 	if (!u)
 		return NULL;
 	pthread_mutex_init(&u->lock, NULL);
-	pthread_cond_init(&u->room, NULL);
 	if (ops)
 		u->ops = *ops;
 	u->opaque = opaque;
@@ -177,7 +183,6 @@ void uart_destroy(struct uart *u)
 {
 	if (!u)
 		return;
-	pthread_cond_destroy(&u->room);
 	pthread_mutex_destroy(&u->lock);
 	free(u);
 }
@@ -194,7 +199,7 @@ static uint8_t uart_read_locked(struct uart *u, unsigned reg)
 		v = u->rx[u->rx_head];
 		u->rx_head = (u->rx_head + 1) % UART_FIFO_SIZE;
 		u->rx_count--;
-		pthread_cond_broadcast(&u->room);
+		uart_rx_room(u);
 		break;
 	case UART_IER:
 		return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
@@ -300,29 +305,11 @@ size_t uart_receive(struct uart *u, const uint8_t *buf, size_t n)
 	pthread_mutex_lock(&u->lock);
 	while (done < n && u->rx_count < uart_rx_capacity(u))
 		uart_rx_push(u, buf[done++]);
+	if (done < n)
+		u->rx_wanted = true;
 	uart_update_irq(u);
 	pthread_mutex_unlock(&u->lock);
 	return done;
-}
-
-bool uart_wait_rx_room(struct uart *u, int timeout_ms)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	pthread_mutex_lock(&u->lock);
-	while (u->rx_count >= uart_rx_capacity(u)) {
-		if (pthread_cond_timedwait(&u->room, &u->lock, &ts) == ETIMEDOUT)
-			break;
-	}
-	bool room = u->rx_count < uart_rx_capacity(u);
-	pthread_mutex_unlock(&u->lock);
-	return room;
 }
 
 static uint64_t uart_bus_read(void *opaque, uint64_t off, unsigned size)

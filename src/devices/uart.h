@@ -34,6 +34,9 @@ struct uart_ops {
 	void (*irq)(void *opaque, int level);
 	/* Transmitted bytes (never called in loopback mode).  May be NULL. */
 	void (*tx)(void *opaque, const uint8_t *buf, size_t n);
+	/* The guest made room in a receive FIFO that uart_receive() found
+	 * full: the host may offer the rest of its input.  May be NULL. */
+	void (*rx_room)(void *opaque);
 };
 
 struct uart;
@@ -54,9 +57,6 @@ void uart_write(struct uart *u, unsigned reg, uint8_t val);
  * character-timeout indication applies).
  */
 size_t uart_receive(struct uart *u, const uint8_t *buf, size_t n);
-
-/* Wait up to timeout_ms for room in the receive FIFO; true if there is. */
-bool uart_wait_rx_room(struct uart *u, int timeout_ms);
 
 /* Port I/O ops for bus_add(); wider accesses are split into byte accesses. */
 extern const struct bus_ops uart_bus_ops;

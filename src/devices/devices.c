@@ -1,0 +1,323 @@
+/*
+ * devices.c - wires the device models to a vm (see devices.h): their IRQ
+ * callbacks to vm_set_irq(), reset and exit requests to vm_request_stop(),
+ * the UART to stdout / a file and to the host terminal.  Not a device
+ * model; no register semantics live here.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "devices/debugport.h"
+#include "devices/devices.h"
+#include "devices/i8042.h"
+#include "devices/pic.h"
+#include "devices/pit.h"
+#include "devices/rtc.h"
+#include "devices/uart.h"
+#include "layout.h"
+#include "term.h"
+#include "util.h"
+#include "vm.h"
+
+struct devices {
+	struct vm *vm;
+	struct uart *com1;
+	int serial_fd; /* -1: --serial none */
+	bool serial_fd_owned;
+	struct term *term;
+	struct i8042 *kbc;
+	struct rtc *rtc;
+	struct post *post;
+	struct debugcon *debugcon;
+	int debugcon_fd; /* -1: kept in memory only */
+	bool debugcon_fd_owned;
+	struct testexit testexit;
+	struct pic *pic;
+	struct pit *pit;
+};
+
+static void devices_free(void *opaque)
+{
+	struct devices *d = opaque;
+	term_stop(d->term); /* first: the input thread feeds the UART */
+	if (d->vm->com1 == d->com1)
+		d->vm->com1 = NULL;
+	uart_destroy(d->com1);
+	i8042_destroy(d->kbc);
+	rtc_destroy(d->rtc);
+	post_destroy(d->post);
+	debugcon_destroy(d->debugcon);
+	pic_destroy(d->pic);
+	pit_destroy(d->pit);
+	if (d->serial_fd_owned)
+		close(d->serial_fd);
+	if (d->debugcon_fd_owned)
+		close(d->debugcon_fd);
+	free(d);
+}
+
+/* The registry entry devices_attach() made. */
+static struct devices *devices_of(struct vm *vm)
+{
+	for (int i = 0; i < vm->ndevices; i++)
+		if (vm->devices[i].destroy == devices_free)
+			return vm->devices[i].dev;
+	return NULL;
+}
+
+struct pic *devices_pic(struct vm *vm)
+{
+	struct devices *d = devices_of(vm);
+	return d ? d->pic : NULL;
+}
+
+struct pit *devices_pit(struct vm *vm)
+{
+	struct devices *d = devices_of(vm);
+	return d ? d->pit : NULL;
+}
+
+struct post *devices_post(struct vm *vm)
+{
+	struct devices *d = devices_of(vm);
+	return d ? d->post : NULL;
+}
+
+struct debugcon *devices_debugcon(struct vm *vm)
+{
+	struct devices *d = devices_of(vm);
+	return d ? d->debugcon : NULL;
+}
+
+/* Output is best effort: a closed stdout must not stop the guest. */
+static void devices_write_fd(int fd, const uint8_t *buf, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		buf += w;
+		n -= w;
+	}
+}
+
+static void com1_irq(void *opaque, int level)
+{
+	struct devices *d = opaque;
+	vm_set_irq(d->vm, LAYOUT_IRQ_COM1, level);
+}
+
+static void com1_tx(void *opaque, const uint8_t *buf, size_t n)
+{
+	struct devices *d = opaque;
+	if (d->serial_fd >= 0)
+		devices_write_fd(d->serial_fd, buf, n);
+}
+
+static void com1_rx_room(void *opaque)
+{
+	struct devices *d = opaque;
+	if (d->term)
+		term_kick(d->term);
+}
+
+static size_t console_input(void *opaque, const uint8_t *buf, size_t n)
+{
+	struct devices *d = opaque;
+	return uart_receive(d->com1, buf, n);
+}
+
+static void console_quit(void *opaque)
+{
+	struct devices *d = opaque;
+	vm_request_stop(d->vm, VM_STOP_USER, EXIT_OK, "Ctrl-A X");
+}
+
+static void kbc_irq(void *opaque, int level)
+{
+	struct devices *d = opaque;
+	vm_set_irq(d->vm, LAYOUT_IRQ_I8042, level);
+}
+
+static void kbc_reset(void *opaque, const char *why)
+{
+	struct devices *d = opaque;
+	vm_request_stop(d->vm, VM_STOP_RESET, EXIT_OK, why);
+}
+
+static void rtc_irq(void *opaque, int level)
+{
+	struct devices *d = opaque;
+	vm_set_irq(d->vm, LAYOUT_IRQ_RTC, level);
+}
+
+static void pit_irq(void *opaque, int level)
+{
+	struct devices *d = opaque;
+	vm_set_irq(d->vm, LAYOUT_IRQ_PIT, level);
+}
+
+static void testexit_stop(void *opaque, uint32_t status)
+{
+	struct devices *d = opaque;
+	vm_request_stop(d->vm, VM_STOP_TEST_EXIT, status, "test-exit device");
+}
+
+static void debugcon_out(void *opaque, const uint8_t *buf, size_t n)
+{
+	struct devices *d = opaque;
+	devices_write_fd(d->debugcon_fd, buf, n);
+}
+
+static int devices_open_output(const char *what, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return ember_error(-errno, "%s: %s: %s", what, path, strerror(errno));
+	return fd;
+}
+
+int devices_set_debugcon(struct vm *vm, const char *spec)
+{
+	struct devices *d = devices_of(vm);
+	int fd = -1;
+	if (!d)
+		return ember_error(-EINVAL, "internal: --debugcon before the devices exist");
+	if (!strcmp(spec, "stderr")) {
+		fd = STDERR_FILENO;
+	} else if (!strcmp(spec, "stdout")) {
+		fd = STDOUT_FILENO;
+	} else if (!strncmp(spec, "file:", 5) && spec[5]) {
+		fd = devices_open_output("--debugcon file", spec + 5);
+		if (fd < 0)
+			return fd;
+	} else if (strcmp(spec, "none")) {
+		return ember_error(
+		    -EINVAL, "--debugcon %s: must be none, stderr, stdout or file:PATH", spec);
+	}
+	debugcon_set_sink(d->debugcon, NULL, NULL);
+	if (d->debugcon_fd_owned)
+		close(d->debugcon_fd);
+	d->debugcon_fd = fd;
+	d->debugcon_fd_owned = fd > STDERR_FILENO;
+	if (fd >= 0)
+		debugcon_set_sink(d->debugcon, debugcon_out, d);
+	return 0;
+}
+
+struct devices_port {
+	const char *name;
+	uint16_t base, len;
+	const struct bus_ops *ops;
+	void *opaque;
+};
+
+static int devices_ports(struct vm *vm, const struct devices_port *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = bus_add(&vm->pio, p[i].name, p[i].base, p[i].len, p[i].ops, p[i].opaque);
+		if (r < 0)
+			return ember_error(r, "internal: port %#x (%s) cannot be registered",
+					   p[i].base, p[i].name);
+	}
+	return 0;
+}
+
+static int devices_serial(struct devices *d)
+{
+	const struct vm_config *cfg = d->vm->cfg;
+	switch (cfg->serial) {
+	case SERIAL_NONE:
+		return 0;
+	case SERIAL_FILE: {
+		int fd = devices_open_output("--serial file", cfg->serial_path);
+		if (fd < 0)
+			return fd;
+		d->serial_fd = fd;
+		d->serial_fd_owned = true;
+		return 0;
+	}
+	case SERIAL_STDIO:
+		break;
+	}
+	d->serial_fd = STDOUT_FILENO;
+	static const struct term_ops console_ops = {.input = console_input, .quit = console_quit};
+	return term_start(&d->term, STDIN_FILENO, STDOUT_FILENO, &console_ops, d);
+}
+
+static int devices_nomem(const char *what)
+{
+	return ember_error(-ENOMEM, "devices: out of memory creating the %s", what);
+}
+
+int devices_attach(struct vm *vm)
+{
+	struct devices *d = calloc(1, sizeof(*d));
+	if (!d)
+		return devices_nomem("device list");
+	d->vm = vm;
+	d->serial_fd = d->debugcon_fd = -1;
+	int r = vm_add_device(vm, d, devices_free);
+	if (r < 0) {
+		free(d);
+		return r;
+	}
+
+	static const struct uart_ops com1_ops = {
+	    .irq = com1_irq, .tx = com1_tx, .rx_room = com1_rx_room};
+	static const struct i8042_ops kbc_ops = {.irq = kbc_irq, .reset = kbc_reset};
+	static const struct rtc_ops rtc_ops = {.irq = rtc_irq};
+	static const struct pit_ops pit_ops = {.irq = pit_irq};
+	d->com1 = uart_create(&com1_ops, d);
+	d->kbc = i8042_create(&kbc_ops, d);
+	d->rtc = rtc_create(&rtc_ops, d);
+	d->post = post_create(NULL, NULL, now_ns());
+	d->debugcon = debugcon_create();
+	if (!d->com1 || !d->kbc || !d->rtc || !d->post || !d->debugcon)
+		return devices_nomem("legacy devices");
+	d->testexit = (struct testexit){.exit = testexit_stop, .opaque = d};
+	uint64_t low = memmap_low_ram_end(&vm->mem);
+	rtc_set_memory(d->rtc, low, memmap_ram_size(&vm->mem) - low, vm->ncpus);
+
+	const struct devices_port ports[] = {
+	    {"i8042-data", LAYOUT_PORT_I8042_DATA, 1, &i8042_data_ops, d->kbc},
+	    {"i8042-cmd", LAYOUT_PORT_I8042_CMD, 1, &i8042_cmd_ops, d->kbc},
+	    {"rtc", LAYOUT_PORT_RTC, 2, &rtc_bus_ops, d->rtc},
+	    {"post", LAYOUT_PORT_POST, 1, &post_bus_ops, d->post},
+	    {"port92", LAYOUT_PORT_A20, 1, &i8042_port92_ops, d->kbc},
+	    {"debugcon", LAYOUT_PORT_DEBUGCON, 1, &debugcon_bus_ops, d->debugcon},
+	    {"seabios-debug", LAYOUT_PORT_SEABIOS_DEBUG, 1, &debugcon_bus_ops, d->debugcon},
+	    {"test-exit", LAYOUT_PORT_TEST_EXIT, LAYOUT_PORT_TEST_EXIT_SIZE, &testexit_bus_ops,
+	     &d->testexit},
+	    {"com1", LAYOUT_PORT_COM1, UART_NPORTS, &uart_bus_ops, d->com1},
+	};
+	r = devices_ports(vm, ports, ARRAY_SIZE(ports));
+	if (r < 0)
+		return r;
+
+	if (!vm->engine->has_irqchip(vm)) {
+		d->pic = pic_create();
+		d->pit = pit_create(&pit_ops, d);
+		if (!d->pic || !d->pit)
+			return devices_nomem("PIC and PIT");
+		const struct devices_port emu_ports[] = {
+		    {"pic-master", LAYOUT_PORT_PIC_MASTER, 2, &pic_master_ops, d->pic},
+		    {"pic-slave", LAYOUT_PORT_PIC_SLAVE, 2, &pic_slave_ops, d->pic},
+		    {"elcr", LAYOUT_PORT_ELCR, 2, &pic_elcr_ops, d->pic},
+		    {"pit", LAYOUT_PORT_PIT, 4, &pit_bus_ops, d->pit},
+		    {"ppi", LAYOUT_PORT_PPI, 1, &pit_ppi_ops, d->pit},
+		};
+		r = devices_ports(vm, emu_ports, ARRAY_SIZE(emu_ports));
+		if (r < 0)
+			return r;
+	}
+
+	vm->com1 = d->com1;
+	/* Last: once the terminal is raw, nothing above can fail any more. */
+	return devices_serial(d);
+}

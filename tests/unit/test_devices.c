@@ -1,0 +1,215 @@
+/*
+ * test_devices.c - devices_attach() wiring, on a vm with a fake engine:
+ * every port at its layout.h address, the PIC/PIT/ELCR/PPI only without an
+ * in-kernel irqchip, COM1 output to --serial file:PATH and its IRQ 4,
+ * isa-debug-exit and i8042 reset turned into stop requests, the CMOS
+ * memory bytes taken from the memory map, and the debug console sink.
+ * vm.c's three entry points are replaced by recorders here.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "devices/devices.h"
+#include "layout.h"
+#include "t.h"
+#include "util.h"
+#include "vm.h"
+
+static struct {
+	unsigned irq;
+	int level, irq_calls;
+	enum vm_stop why;
+	int status;
+	char detail[64];
+} rec;
+
+int vm_add_device(struct vm *vm, void *dev, void (*destroy)(void *dev))
+{
+	vm->devices[vm->ndevices].dev = dev;
+	vm->devices[vm->ndevices].destroy = destroy;
+	vm->ndevices++;
+	return 0;
+}
+
+void vm_set_irq(struct vm *vm, unsigned irq, int level)
+{
+	rec.irq = irq;
+	rec.level = level;
+	rec.irq_calls++;
+}
+
+void vm_request_stop(struct vm *vm, enum vm_stop why, int status, const char *detail)
+{
+	rec.why = why;
+	rec.status = status;
+	snprintf(rec.detail, sizeof(rec.detail), "%s", detail);
+}
+
+static bool fake_irqchip;
+
+static bool fake_has_irqchip(struct vm *vm)
+{
+	return fake_irqchip;
+}
+
+static const struct engine fake_engine = {.name = "fake", .has_irqchip = fake_has_irqchip};
+
+static void vm_fake(struct vm *vm, struct vm_config *cfg, bool irqchip)
+{
+	memset(vm, 0, sizeof(*vm));
+	memset(&rec, 0, sizeof(rec));
+	fake_irqchip = irqchip;
+	vm->cfg = cfg;
+	vm->engine = &fake_engine;
+	vm->ncpus = cfg->cpus;
+	memmap_init(&vm->mem);
+	bus_init(&vm->pio, "pio");
+	bus_init(&vm->mmio, "mmio");
+	if (memmap_add_ram(&vm->mem, cfg->mem_bytes))
+		abort();
+}
+
+static void vm_fake_destroy(struct vm *vm)
+{
+	for (int i = vm->ndevices - 1; i >= 0; i--)
+		vm->devices[i].destroy(vm->devices[i].dev);
+	memmap_destroy(&vm->mem);
+}
+
+static const char *port_name(struct vm *vm, uint64_t port)
+{
+	const struct bus_range *r = bus_find(&vm->pio, port);
+	return r ? r->name : "(none)";
+}
+
+static size_t slurp(const char *path, char *buf, size_t max)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? 0 : read(fd, buf, max);
+	if (fd >= 0)
+		close(fd);
+	return n > 0 ? (size_t)n : 0;
+}
+
+static void test_emu_machine(void)
+{
+	char path[] = "/tmp/ember-test-serial-XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	struct vm_config cfg = {
+	    .mem_bytes = 256 << 20, .cpus = 2, .serial = SERIAL_FILE, .serial_path = path};
+	struct vm vm;
+	vm_fake(&vm, &cfg, false);
+	T_EQ(devices_attach(&vm), 0);
+	T_STREQ(port_name(&vm, 0x20), "pic-master");
+	T_STREQ(port_name(&vm, 0x21), "pic-master");
+	T_STREQ(port_name(&vm, 0x43), "pit");
+	T_STREQ(port_name(&vm, 0x60), "i8042-data");
+	T_STREQ(port_name(&vm, 0x61), "ppi");
+	T_STREQ(port_name(&vm, 0x64), "i8042-cmd");
+	T_STREQ(port_name(&vm, 0x71), "rtc");
+	T_STREQ(port_name(&vm, 0x80), "post");
+	T_STREQ(port_name(&vm, 0x92), "port92");
+	T_STREQ(port_name(&vm, 0xA1), "pic-slave");
+	T_STREQ(port_name(&vm, 0xE9), "debugcon");
+	T_STREQ(port_name(&vm, 0xF7), "test-exit");
+	T_STREQ(port_name(&vm, 0x3FF), "com1");
+	T_STREQ(port_name(&vm, 0x402), "seabios-debug");
+	T_STREQ(port_name(&vm, 0x4D1), "elcr");
+	T_CHECK(devices_pic(&vm) && devices_pit(&vm), "emu engine gets ember's PIC and PIT");
+	T_CHECK(vm.com1 != NULL, "vm->com1 set");
+
+	/* COM1: output to the file, THRE interrupt on IRQ 4 with OUT2. */
+	bus_write(&vm.pio, 0x3F8, 1, 'o');
+	bus_write(&vm.pio, 0x3F8, 1, 'k');
+	bus_write(&vm.pio, 0x3FC, 1, 0x08);
+	bus_write(&vm.pio, 0x3F9, 1, 0x02);
+	T_EQ(rec.irq, LAYOUT_IRQ_COM1);
+	T_EQ(rec.level, 1);
+	char buf[16];
+	T_EQ(slurp(path, buf, sizeof(buf)), 2);
+	T_CHECK(!memcmp(buf, "ok", 2), "serial file holds what the guest sent");
+
+	/* CMOS: (256 MiB - 16 MiB) / 64 KiB = 0x0F00; 2 CPUs. */
+	bus_write(&vm.pio, 0x70, 1, 0x35);
+	T_EQ(bus_read(&vm.pio, 0x71, 1), 0x0F);
+	bus_write(&vm.pio, 0x70, 1, 0x5F);
+	T_EQ(bus_read(&vm.pio, 0x71, 1), 1);
+
+	bus_write(&vm.pio, 0xF4, 1, 0x10);
+	T_EQ(rec.why, VM_STOP_TEST_EXIT);
+	T_EQ(rec.status, 33);
+	bus_write(&vm.pio, 0x64, 1, 0xFE);
+	T_EQ(rec.why, VM_STOP_RESET);
+	T_STREQ(rec.detail, "i8042 reset");
+	vm_fake_destroy(&vm);
+	unlink(path);
+}
+
+static void test_kvm_machine(void)
+{
+	struct vm_config cfg = {.mem_bytes = 64 << 20, .cpus = 1, .serial = SERIAL_NONE};
+	struct vm vm;
+	vm_fake(&vm, &cfg, true);
+	T_EQ(devices_attach(&vm), 0);
+	T_STREQ(port_name(&vm, 0x20), "(none)");
+	T_STREQ(port_name(&vm, 0x40), "(none)");
+	T_STREQ(port_name(&vm, 0x61), "(none)"); /* KVM_PIT_SPEAKER_DUMMY owns it */
+	T_STREQ(port_name(&vm, 0x4D0), "(none)");
+	T_STREQ(port_name(&vm, 0x3F8), "com1");
+	T_CHECK(!devices_pic(&vm) && !devices_pit(&vm), "no PIC/PIT models under an irqchip");
+	bus_write(&vm.pio, 0x3F8, 1, 'x'); /* --serial none: dropped quietly */
+	vm_fake_destroy(&vm);
+}
+
+static void test_debugcon_sink(void)
+{
+	char path[] = "/tmp/ember-test-debugcon-XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	struct vm_config cfg = {.mem_bytes = 64 << 20, .cpus = 1, .serial = SERIAL_NONE};
+	struct vm vm;
+	vm_fake(&vm, &cfg, true);
+	T_EQ(devices_attach(&vm), 0);
+	T_EQ(bus_read(&vm.pio, 0x402, 1), 0xE9);
+	bus_write(&vm.pio, 0xE9, 1, 'a'); /* before the sink: kept only */
+	char spec[64];
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	T_EQ(devices_set_debugcon(&vm, spec), 0);
+	bus_write(&vm.pio, 0x402, 1, 'b');
+	bus_write(&vm.pio, 0xE9, 1, 'c');
+	T_EQ(devices_set_debugcon(&vm, "none"), 0);
+	bus_write(&vm.pio, 0xE9, 1, 'd');
+	char buf[8];
+	T_EQ(slurp(path, buf, sizeof(buf)), 2);
+	T_CHECK(!memcmp(buf, "bc", 2), "both ports reach the sink");
+	T_EQ(devices_set_debugcon(&vm, "tty"), -EINVAL);
+	T_CHECK(strstr(ember_last_error(), "--debugcon tty") != NULL, "error names the option: %s",
+		ember_last_error());
+	vm_fake_destroy(&vm);
+	unlink(path);
+}
+
+static void test_serial_file_error(void)
+{
+	struct vm_config cfg = {.mem_bytes = 64 << 20,
+				.cpus = 1,
+				.serial = SERIAL_FILE,
+				.serial_path = "/nonexistent/dir/serial.log"};
+	struct vm vm;
+	vm_fake(&vm, &cfg, true);
+	T_EQ(devices_attach(&vm), -ENOENT);
+	T_CHECK(strstr(ember_last_error(), "/nonexistent/dir/serial.log") != NULL,
+		"error names the path: %s", ember_last_error());
+	vm_fake_destroy(&vm);
+}
+
+int main(void)
+{
+	T_RUN(test_emu_machine);
+	T_RUN(test_kvm_machine);
+	T_RUN(test_debugcon_sink);
+	T_RUN(test_serial_file_error);
+	T_EXIT();
+}
