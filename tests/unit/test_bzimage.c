@@ -398,21 +398,41 @@ static void test_debian_kernel(void)
 	T_CHECK(get16(k + 0x236) & 1, "XLF_KERNEL_64");
 	struct memmap m;
 	struct x86_state s;
-	tb_mem(&m, 512 << 20);
-	struct boot_input in = input(k, len);
-	in.cmdline = "console=ttyS0";
-	T_EQ(boot_load_kernel(&m, &in, &s), 0);
-	uint64_t pref = get64(k + 0x258);
+	tb_mem(&m, 256 << 20);
+	struct boot_request req = { .kernel = "guest/vmlinuz", .cmdline = "console=ttyS0",
+				    .cpus = 2 };
+	if (!access("guest/initramfs.cpio.gz", R_OK))
+		req.initrd = "guest/initramfs.cpio.gz";
+	T_EQ(boot_setup(&m, &req, &s), 0);
+	uint64_t pref = get64(k + 0x258), init_size = get32(k + 0x260);
 	T_EQ(s.rip, pref + 0x200);
-	uint8_t *out;
-	size_t olen;
+	uint8_t *kern = memmap_ptr(&m, pref, 512);
+	size_t setup = (size_t)(k[0x1F1] + 1) * 512;
+	T_CHECK(kern && !memcmp(kern, k + setup, 512), "kernel at pref_address");
+	uint8_t *z = memmap_ptr(&m, LAYOUT_ZERO_PAGE, 0x1000);
+	T_CHECK(!memcmp(z + 0x1F1, k + 0x1F1, 0x210 - 0x1F1), "setup header copied");
+	if (req.initrd)
+		T_CHECK(get32(z + 0x218) >= pref + init_size && get32(z + 0x21C) > 0,
+			"initrd above the kernel's init_size");
+
+	/* extract-vmlinux; guest/vmlinux, when fetch-guest.sh made it with
+	 * xz(1) (its fallback), is an independent extraction. */
+	uint8_t *out, *ref;
+	size_t olen, rlen;
 	T_EQ(bzimage_extract("guest/vmlinuz", k, len, &out, &olen), 0);
+	if (olen && !read_file("guest/vmlinux", &ref, &rlen)) {
+		T_CHECK(rlen == olen && !memcmp(ref, out, olen),
+			"extracted vmlinux differs from guest/vmlinux");
+		free(ref);
+	}
 	if (olen) {
 		/* The extracted vmlinux boots through PVH (Debian enables it). */
 		struct boot_input pv = input(out, olen);
 		pv.kernel_name = "vmlinux";
 		T_EQ(boot_load_kernel(&m, &pv, &s), 0);
 		T_EQ(s.gpr[X86_RBX], LAYOUT_PVH_START_INFO);
+		T_CHECK(s.rip >= 0x1000000 && s.rip < 0x1000000 + olen,
+			"PVH entry %#llx inside the loaded kernel", (unsigned long long)s.rip);
 		free(out);
 	}
 	memmap_destroy(&m);
