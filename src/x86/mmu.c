@@ -4,6 +4,7 @@
  * software TLB, cached ram_page pointers, and invalidation of decoded code.
  * Not segmentation (segment.c).  Follows Intel SDM vol. 3A ch. 4 (paging).
  */
+#include <errno.h>
 #include <string.h>
 
 #include "x86/cpu.h"
@@ -131,9 +132,11 @@ static void mmu_set_bits(struct x86_cpu *cpu, uint64_t gpa, uint64_t pte, uint64
 	mmu_phys_write(cpu, gpa, &pte, size);
 }
 
-static int mmu_pf(struct x86_cpu *cpu, uint64_t lin, uint32_t err)
+/* Raise #PF; a side-effect-free walk (peek) leaves CR2 alone. */
+static int mmu_pf(struct x86_cpu *cpu, uint64_t lin, uint32_t err, bool peek)
 {
-	cpu->s.cr2 = lin;
+	if (!peek)
+		cpu->s.cr2 = lin;
 	return x86_raise(cpu, 14, true, err);
 }
 
@@ -142,7 +145,7 @@ static int mmu_pf(struct x86_cpu *cpu, uint64_t lin, uint32_t err)
  * SDM 4.3 (32-bit), 4.4 (PAE), 4.5 (4-level); 4.6 (access rights); 4.8 (A/D).
  */
 static int mmu_walk(struct x86_cpu *cpu, uint64_t lin, enum x86_acc acc, int cpl,
-		    struct x86_tlb_entry *e)
+		    struct x86_tlb_entry *e, bool peek)
 {
 	const struct x86_state *s = &cpu->s;
 	bool nxe = s->efer & X86_EFER_NXE;
@@ -166,9 +169,9 @@ static int mmu_walk(struct x86_cpu *cpu, uint64_t lin, enum x86_acc acc, int cpl
 			uint64_t a = (s->cr3 & 0xFFFFFFE0ull) + ((lin >> 30) & 3) * 8;
 			uint64_t pdpte = mmu_rd_pte(cpu, a, 8);
 			if (!(pdpte & PTE_P))
-				return mmu_pf(cpu, lin, err | (exec && nxe ? PF_I : 0));
+				return mmu_pf(cpu, lin, err | (exec && nxe ? PF_I : 0), peek);
 			if (pdpte & 0x1E6)
-				return mmu_pf(cpu, lin, err | PF_P | PF_RSVD);
+				return mmu_pf(cpu, lin, err | PF_P | PF_RSVD, peek);
 			levels = 2;
 			table = pdpte & PTE_ADDR;
 		}
@@ -188,9 +191,9 @@ static int mmu_walk(struct x86_cpu *cpu, uint64_t lin, enum x86_acc acc, int cpl
 		ent_addr[nent] = a;
 		ent[nent++] = pte;
 		if (!(pte & PTE_P))
-			return mmu_pf(cpu, lin, err);
+			return mmu_pf(cpu, lin, err, peek);
 		if (esz == 8 && (pte & PTE_NX) && !nxe)
-			return mmu_pf(cpu, lin, err | PF_P | PF_RSVD);
+			return mmu_pf(cpu, lin, err | PF_P | PF_RSVD, peek);
 		rw &= pte;
 		us &= pte;
 		if (esz == 8)
@@ -200,7 +203,8 @@ static int mmu_walk(struct x86_cpu *cpu, uint64_t lin, enum x86_acc acc, int cpl
 			if (esz == 4 && !(s->cr4 & X86_CR4_PSE))
 				goto next; /* PS ignored without CR4.PSE */
 			if (esz == 8 && lvl > (levels == 4 ? 3 : 2))
-				return mmu_pf(cpu, lin, err | PF_P | PF_RSVD); /* PS in PML4 */
+				return mmu_pf(cpu, lin, err | PF_P | PF_RSVD,
+					      peek); /* PS in PML4 */
 			leaf = true;
 		}
 		if (leaf) {
@@ -219,10 +223,11 @@ static int mmu_walk(struct x86_cpu *cpu, uint64_t lin, enum x86_acc acc, int cpl
 			if (exec && nx && nxe)
 				ok = false;
 			if (!ok)
-				return mmu_pf(cpu, lin, err | PF_P);
-			for (int k = 0; k < nent - 1; k++)
+				return mmu_pf(cpu, lin, err | PF_P, peek);
+			for (int k = 0; k < nent - 1 && !peek; k++)
 				mmu_set_bits(cpu, ent_addr[k], ent[k], PTE_A, esz);
-			mmu_set_bits(cpu, a, pte, PTE_A | (write ? PTE_D : 0), esz);
+			if (!peek)
+				mmu_set_bits(cpu, a, pte, PTE_A | (write ? PTE_D : 0), esz);
 			e->ppage = (base | (lin & page_mask)) & ~0xFFFull;
 			e->writable = rw != 0;
 			e->user = us != 0;
@@ -234,7 +239,7 @@ static int mmu_walk(struct x86_cpu *cpu, uint64_t lin, enum x86_acc acc, int cpl
 	next:
 		table = pte & (esz == 8 ? PTE_ADDR : 0xFFFFF000ull);
 	}
-	return mmu_pf(cpu, lin, err); /* not reached: level 1 is always a leaf */
+	return mmu_pf(cpu, lin, err, peek); /* not reached: level 1 is always a leaf */
 }
 
 static bool mmu_allowed(struct x86_cpu *cpu, const struct x86_tlb_entry *e, enum x86_acc acc,
@@ -264,7 +269,7 @@ int mmu_translate(struct x86_cpu *cpu, uint64_t lin, enum x86_acc acc, int cpl,
 	}
 	struct x86_tlb_entry n = {0};
 	if (cpu->s.cr0 & X86_CR0_PG) {
-		int rc = mmu_walk(cpu, lin, acc, cpl, &n);
+		int rc = mmu_walk(cpu, lin, acc, cpl, &n, false);
 		if (rc)
 			return rc;
 	} else {
@@ -344,4 +349,17 @@ int mmu_write_lin(struct x86_cpu *cpu, uint64_t lin, const void *buf, unsigned l
 		len -= n;
 	}
 	return X86_OK;
+}
+
+int x86_cpu_translate(struct x86_cpu *cpu, uint64_t linear, uint64_t *phys)
+{
+	struct x86_tlb_entry e = {0};
+	if (!(cpu->s.cr0 & X86_CR0_PG)) {
+		*phys = linear & 0xFFFFFFFFull;
+		return 0;
+	}
+	if (mmu_walk(cpu, linear, ACC_READ, 0, &e, true))
+		return -EFAULT;
+	*phys = e.ppage | (linear & 0xFFF);
+	return 0;
 }

@@ -120,6 +120,11 @@ void x86_cpu_invalidate_phys(struct x86_cpu *cpu, uint64_t gpa, uint64_t len);
 /* The platform's memory map changed: forget every cached ram_page pointer. */
 void x86_cpu_flush_mappings(struct x86_cpu *cpu);
 
+/* Translate a linear address through the current paging mode as a supervisor
+ * read would, without setting A/D bits or raising faults (for dumps and
+ * traces).  Returns 0 with *phys set, or -EFAULT. */
+int x86_cpu_translate(struct x86_cpu *cpu, uint64_t linear, uint64_t *phys);
+
 /* Run up to max_insns instructions; thread-safe kick from another thread. */
 enum x86_exit x86_run(struct x86_cpu *cpu, uint64_t max_insns);
 void x86_cpu_kick(struct x86_cpu *cpu);

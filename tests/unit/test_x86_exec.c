@@ -1,0 +1,654 @@
+/*
+ * test_x86_exec.c - hand-assembled programs on flat memory, checked against
+ * results the Intel SDM states: a firmware-style boot from real mode through
+ * 32-bit protected mode to 4-level paging and 64-bit mode; flags of specific
+ * ALU results; #DE, #PF error codes and CR2, IDT frames with TSS/IST stack
+ * switches; SYSCALL/SYSRET; triple fault; the STI shadow; self-modifying code.
+ * Programs were assembled with GNU as; the source is beside each byte array.
+ */
+#include "t.h"
+#include "x86/x86.h"
+
+#define MEM_SIZE (8u << 20)
+
+struct tvm {
+	uint8_t *mem;
+	struct x86_cpu *cpu;
+	struct x86_state *s;
+	char com1[64];
+	unsigned ncom1;
+	uint32_t port80[8];
+	unsigned n80;
+	uint32_t portf4;
+	int irq; /* pending interrupt vector or -1 */
+};
+
+static uint8_t *tvm_ram_page(void *o, uint64_t gpa, bool write)
+{
+	struct tvm *t = o;
+	return gpa < MEM_SIZE ? t->mem + gpa : NULL;
+}
+
+static void tvm_out(void *o, uint16_t port, unsigned size, uint32_t v)
+{
+	struct tvm *t = o;
+	if (port == 0x3F8 && t->ncom1 < sizeof(t->com1) - 1)
+		t->com1[t->ncom1++] = (char)v;
+	else if (port == 0x80 && t->n80 < 8)
+		t->port80[t->n80++] = v;
+	else if (port == 0xF4)
+		t->portf4 = v;
+}
+
+static bool tvm_intr_pending(void *o)
+{
+	return ((struct tvm *)o)->irq >= 0;
+}
+
+static int tvm_intr_ack(void *o)
+{
+	struct tvm *t = o;
+	int v = t->irq;
+	t->irq = -1;
+	return v;
+}
+
+static const struct x86_ops tvm_ops = {
+    .ram_page = tvm_ram_page,
+    .pio_out = tvm_out,
+    .intr_pending = tvm_intr_pending,
+    .intr_ack = tvm_intr_ack,
+};
+
+static struct tvm *tvm_new(void)
+{
+	struct tvm *t = calloc(1, sizeof(*t));
+	t->mem = calloc(1, MEM_SIZE);
+	t->cpu = x86_cpu_new(&tvm_ops, t);
+	t->s = x86_cpu_state(t->cpu);
+	t->irq = -1;
+	return t;
+}
+
+static void tvm_free(struct tvm *t)
+{
+	x86_cpu_free(t->cpu);
+	free(t->mem);
+	free(t);
+}
+
+static void put(struct tvm *t, uint64_t a, const void *b, size_t n)
+{
+	memcpy(t->mem + a, b, n);
+}
+
+static void put64(struct tvm *t, uint64_t a, uint64_t v)
+{
+	memcpy(t->mem + a, &v, 8);
+}
+
+static void put32(struct tvm *t, uint64_t a, uint32_t v)
+{
+	memcpy(t->mem + a, &v, 4);
+}
+
+static uint64_t get64(struct tvm *t, uint64_t a)
+{
+	uint64_t v;
+	memcpy(&v, t->mem + a, 8);
+	return v;
+}
+
+static uint32_t get32(struct tvm *t, uint64_t a)
+{
+	uint32_t v;
+	memcpy(&v, t->mem + a, 4);
+	return v;
+}
+
+/* Real mode with CS=0 at ip, as after a far jump to 0:ip. */
+static void tvm_real(struct tvm *t, uint16_t ip)
+{
+	x86_state_reset(t->s);
+	t->s->seg[X86_CS].sel = 0;
+	t->s->seg[X86_CS].base = 0;
+	t->s->rip = ip;
+	t->s->gpr[X86_RSP] = 0x7000;
+	t->s->idt.limit = 0x3FF;
+	x86_cpu_state_changed(t->cpu);
+}
+
+/* The GDT every protected-mode test uses (at 0x500). */
+#define GDT	     0x500
+#define TSS	     0x600
+#define IDT	     0x800
+#define SEL_CODE32   0x08
+#define SEL_DATA     0x10
+#define SEL_CODE32_U 0x1B
+#define SEL_DATA_U   0x23
+#define SEL_CODE64   0x28
+#define SEL_TSS	     0x30
+#define SEL_CODE64_U 0x43
+
+static void seg(struct x86_seg *sg, uint16_t sel, uint8_t type, int dpl, bool db, bool l)
+{
+	memset(sg, 0, sizeof(*sg));
+	sg->sel = sel;
+	sg->limit = 0xFFFFFFFF;
+	sg->type = type;
+	sg->s = 1;
+	sg->dpl = dpl;
+	sg->present = 1;
+	sg->db = db;
+	sg->l = l;
+	sg->g = 1;
+}
+
+static void tvm_gdt(struct tvm *t)
+{
+	put64(t, GDT + 0x08, 0x00CF9A000000FFFFull);
+	put64(t, GDT + 0x10, 0x00CF92000000FFFFull);
+	put64(t, GDT + 0x18, 0x00CFFA000000FFFFull);
+	put64(t, GDT + 0x20, 0x00CFF2000000FFFFull);
+	put64(t, GDT + 0x28, 0x00AF9A000000FFFFull);
+	put64(t, GDT + 0x30, 0x00008B0000000067ull | ((uint64_t)TSS << 16)); /* busy TSS */
+	put64(t, GDT + 0x40, 0x00AFFA000000FFFFull);
+	t->s->gdt.base = GDT;
+	t->s->gdt.limit = 0x47;
+	t->s->idt.base = IDT;
+	t->s->idt.limit = 0x7FF;
+	memset(&t->s->seg[X86_TR], 0, sizeof(struct x86_seg));
+	t->s->seg[X86_TR].sel = SEL_TSS;
+	t->s->seg[X86_TR].base = TSS;
+	t->s->seg[X86_TR].limit = 0x67;
+	t->s->seg[X86_TR].type = 0xB;
+	t->s->seg[X86_TR].present = 1;
+}
+
+/* An interrupt or trap gate (type 0xE/0xF) in the 32-bit IDT. */
+static void gate32(struct tvm *t, int vec, uint32_t off, int type, int dpl)
+{
+	uint64_t g = (off & 0xFFFF) | ((uint64_t)SEL_CODE32 << 16) |
+		     ((uint64_t)(0x80 | dpl << 5 | type) << 40) | ((uint64_t)(off >> 16) << 48);
+	put64(t, IDT + vec * 8, g);
+}
+
+static void gate64(struct tvm *t, int vec, uint64_t off, int ist, int dpl)
+{
+	uint64_t lo = (off & 0xFFFF) | ((uint64_t)SEL_CODE64 << 16) | ((uint64_t)ist << 32) |
+		      ((uint64_t)(0x80 | dpl << 5 | 0xE) << 40) | (((off >> 16) & 0xFFFF) << 48);
+	put64(t, IDT + vec * 16, lo);
+	put64(t, IDT + vec * 16 + 8, off >> 32);
+}
+
+/* Flat 32-bit protected mode at CPL cpl, no paging; ring-0 stack from the TSS. */
+static void tvm_prot32(struct tvm *t, uint32_t eip, int cpl)
+{
+	x86_state_reset(t->s);
+	tvm_gdt(t);
+	t->s->cr0 = X86_CR0_PE | X86_CR0_ET;
+	seg(&t->s->seg[X86_CS], cpl ? SEL_CODE32_U : SEL_CODE32, 0xB, cpl, true, false);
+	for (int r = X86_ES; r <= X86_GS; r++)
+		if (r != X86_CS)
+			seg(&t->s->seg[r], cpl ? SEL_DATA_U : SEL_DATA, 0x3, cpl, true, false);
+	t->s->rip = eip;
+	t->s->gpr[X86_RSP] = 0x9000;
+	put32(t, TSS + 4, 0x8000);   /* esp0 */
+	put32(t, TSS + 8, SEL_DATA); /* ss0 */
+	x86_cpu_state_changed(t->cpu);
+}
+
+/* 64-bit mode with 4-level paging identity-mapping 0-8 MiB in 2 MiB user pages. */
+static void tvm_long(struct tvm *t, uint64_t rip, int cpl)
+{
+	x86_state_reset(t->s);
+	tvm_gdt(t);
+	put64(t, 0x10000, 0x11000 | 7);
+	put64(t, 0x11000, 0x12000 | 7);
+	for (int i = 0; i < 4; i++)
+		put64(t, 0x12000 + i * 8, ((uint64_t)i << 21) | 0x87);
+	t->s->cr3 = 0x10000;
+	t->s->cr4 = X86_CR4_PAE;
+	t->s->efer = X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE | X86_EFER_SCE;
+	t->s->cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_ET | X86_CR0_WP;
+	seg(&t->s->seg[X86_CS], cpl ? SEL_CODE64_U : SEL_CODE64, 0xB, cpl, false, true);
+	for (int r = X86_ES; r <= X86_GS; r++)
+		if (r != X86_CS)
+			seg(&t->s->seg[r], cpl ? SEL_DATA_U : SEL_DATA, 0x3, cpl, true, false);
+	t->s->rip = rip;
+	t->s->gpr[X86_RSP] = 0x7F000;
+	put64(t, TSS + 4, 0x8000);     /* rsp0 */
+	put64(t, TSS + 0x24, 0x6FFF8); /* ist1: deliberately not 16-byte aligned */
+	x86_cpu_state_changed(t->cpu);
+}
+
+/*
+ * boot.S, loaded at 0x1000 and entered in real mode at 0:0x1000:
+ * 	.code16
+ * 	.org 0
+ * start16:	( at 0x1000, CS=0 )
+ * 	cli
+ * 	lgdtl gdtr
+ * 	mov %cr0, %eax
+ * 	or $1, %eax
+ * 	mov %eax, %cr0
+ * 	ljmpl $0x08, $start32
+ * 	.code32
+ * start32:
+ * 	mov $0x10, %ax
+ * 	mov %ax, %ds
+ * 	mov %ax, %es
+ * 	mov %ax, %ss
+ * 	mov $0x9000, %esp
+ * 	( 'P' to COM1 )
+ * 	mov $0x3f8, %dx
+ * 	mov $'P', %al
+ * 	out %al, %dx
+ * 	( page tables at 0x10000: PML4 -> PDPT 0x11000 -> PD 0x12000, 2 MiB pages )
+ * 	mov $0x10000, %edi
+ * 	xor %eax, %eax
+ * 	mov $0xC00, %ecx
+ * 	rep stosl
+ * 	movl $0x11003, 0x10000
+ * 	movl $0x12003, 0x11000
+ * 	movl $0x000083, 0x12000
+ * 	movl $0x200083, 0x12008
+ * 	mov %cr4, %eax
+ * 	or $0x20, %eax
+ * 	mov %eax, %cr4
+ * 	mov $0x10000, %eax
+ * 	mov %eax, %cr3
+ * 	mov $0xC0000080, %ecx
+ * 	rdmsr
+ * 	or $0x100, %eax
+ * 	wrmsr
+ * 	mov %cr0, %eax
+ * 	or $0x80000000, %eax
+ * 	mov %eax, %cr0
+ * 	ljmp $0x18, $start64
+ * 	.code64
+ * start64:
+ * 	mov $0x3f8, %dx
+ * 	mov $'L', %al
+ * 	out %al, %dx
+ * 	mov $0x123456789abcdef0, %rax
+ * 	push %rax
+ * 	pop %rbx
+ * 	mov %rbx, 0x300000	( beyond 2 MiB: second large page )
+ * 	mov 0x300000, %rcx
+ * 	mov $0xf4, %dx
+ * 	mov %ecx, %eax
+ * 	out %eax, %dx
+ * 	hlt
+ * 	.align 8
+ * gdt:
+ * 	.quad 0
+ * 	.quad 0x00CF9A000000FFFF	( 0x08 code32 )
+ * 	.quad 0x00CF92000000FFFF	( 0x10 data )
+ * 	.quad 0x00AF9A000000FFFF	( 0x18 code64 )
+ * gdtr:
+ * 	.word gdtr - gdt - 1
+ * 	.long gdt
+ */
+static const uint8_t prog_boot[] = {
+    0xfa, 0x66, 0x0f, 0x01, 0x16, 0xe8, 0x10, 0x0f, 0x20, 0xc0, 0x66, 0x83, 0xc8, 0x01, 0x0f, 0x22,
+    0xc0, 0x66, 0xea, 0x19, 0x10, 0x00, 0x00, 0x08, 0x00, 0x66, 0xb8, 0x10, 0x00, 0x8e, 0xd8, 0x8e,
+    0xc0, 0x8e, 0xd0, 0xbc, 0x00, 0x90, 0x00, 0x00, 0x66, 0xba, 0xf8, 0x03, 0xb0, 0x50, 0xee, 0xbf,
+    0x00, 0x00, 0x01, 0x00, 0x31, 0xc0, 0xb9, 0x00, 0x0c, 0x00, 0x00, 0xf3, 0xab, 0xc7, 0x05, 0x00,
+    0x00, 0x01, 0x00, 0x03, 0x10, 0x01, 0x00, 0xc7, 0x05, 0x00, 0x10, 0x01, 0x00, 0x03, 0x20, 0x01,
+    0x00, 0xc7, 0x05, 0x00, 0x20, 0x01, 0x00, 0x83, 0x00, 0x00, 0x00, 0xc7, 0x05, 0x08, 0x20, 0x01,
+    0x00, 0x83, 0x00, 0x20, 0x00, 0x0f, 0x20, 0xe0, 0x83, 0xc8, 0x20, 0x0f, 0x22, 0xe0, 0xb8, 0x00,
+    0x00, 0x01, 0x00, 0x0f, 0x22, 0xd8, 0xb9, 0x80, 0x00, 0x00, 0xc0, 0x0f, 0x32, 0x0d, 0x00, 0x01,
+    0x00, 0x00, 0x0f, 0x30, 0x0f, 0x20, 0xc0, 0x0d, 0x00, 0x00, 0x00, 0x80, 0x0f, 0x22, 0xc0, 0xea,
+    0x96, 0x10, 0x00, 0x00, 0x18, 0x00, 0x66, 0xba, 0xf8, 0x03, 0xb0, 0x4c, 0xee, 0x48, 0xb8, 0xf0,
+    0xde, 0xbc, 0x9a, 0x78, 0x56, 0x34, 0x12, 0x50, 0x5b, 0x48, 0x89, 0x1c, 0x25, 0x00, 0x00, 0x30,
+    0x00, 0x48, 0x8b, 0x0c, 0x25, 0x00, 0x00, 0x30, 0x00, 0x66, 0xba, 0xf4, 0x00, 0x89, 0xc8, 0xef,
+    0xf4, 0x8d, 0xb4, 0x26, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xff, 0xff, 0x00, 0x00, 0x00, 0x9a, 0xcf, 0x00, 0xff, 0xff, 0x00, 0x00, 0x00, 0x92, 0xcf, 0x00,
+    0xff, 0xff, 0x00, 0x00, 0x00, 0x9a, 0xaf, 0x00, 0x1f, 0x00, 0xc8, 0x10, 0x00, 0x00};
+
+static void test_boot_real_to_long(void)
+{
+	struct tvm *t = tvm_new();
+	tvm_real(t, 0x1000);
+	put(t, 0x1000, prog_boot, sizeof(prog_boot));
+	enum x86_exit e = x86_run(t->cpu, 100000);
+	T_EQ(e, X86_EXIT_HLT);
+	T_STREQ(t->com1, "PL");
+	T_EQ(t->portf4, 0x9abcdef0);
+	T_EQ(x86_state_mode(t->s), X86_MODE_LONG64);
+	T_CHECK(t->s->efer & X86_EFER_LMA, "EFER.LMA must be set by CR0.PG with LME");
+	/* The access through the second 2 MiB page set its A and D bits. */
+	T_EQ(get64(t, 0x12008) & 0x60, 0x60);
+	const struct x86_stats *st = x86_cpu_stats(t->cpu);
+	/* cli lgdt mov-from-cr0 or mov-to-cr0; the far jump runs with PE=1, CS.D=0. */
+	T_EQ(st->insns[X86_MODE_REAL], 5);
+	T_EQ(st->insns[X86_MODE_PROT16], 1);
+	T_CHECK(st->insns[X86_MODE_PROT32] > 0 && st->insns[X86_MODE_LONG64] > 0,
+		"instructions counted per mode");
+	tvm_free(t);
+}
+
+/* Run bytes at 0x2000 in flat 32-bit mode with eax preset; return flags. */
+static uint64_t run_flags(const uint8_t *code, size_t n, uint32_t eax, uint32_t *eax_out)
+{
+	struct tvm *t = tvm_new();
+	tvm_prot32(t, 0x2000, 0);
+	put(t, 0x2000, code, n);
+	t->mem[0x2000 + n] = 0xF4;
+	t->s->gpr[X86_RAX] = eax;
+	x86_run(t->cpu, 10);
+	uint64_t f = t->s->rflags;
+	if (eax_out)
+		*eax_out = (uint32_t)t->s->gpr[X86_RAX];
+	tvm_free(t);
+	return f;
+}
+
+#define ARITH                                                                                      \
+	(X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF | X86_FLAGS_OF)
+
+static void test_alu_flags(void)
+{
+	uint32_t r;
+	/* add al, 1 with AL=7Fh: 80h, signed overflow, carry out of bit 3, odd parity. */
+	T_EQ(run_flags((const uint8_t[]){0x04, 0x01}, 2, 0x7F, &r) & ARITH,
+	     X86_FLAGS_OF | X86_FLAGS_SF | X86_FLAGS_AF);
+	T_EQ(r & 0xFF, 0x80);
+	/* sub al, 1 with AL=0: FFh, borrow, AF, even parity. */
+	T_EQ(run_flags((const uint8_t[]){0x2C, 0x01}, 2, 0, &r) & ARITH,
+	     X86_FLAGS_CF | X86_FLAGS_SF | X86_FLAGS_AF | X86_FLAGS_PF);
+	/* add eax, eax with 80000000h: 0, CF, OF, ZF, PF. */
+	T_EQ(run_flags((const uint8_t[]){0x01, 0xC0}, 2, 0x80000000u, &r) & ARITH,
+	     X86_FLAGS_CF | X86_FLAGS_OF | X86_FLAGS_ZF | X86_FLAGS_PF);
+	/* shl al, 1 with AL=80h: 0, CF=1, OF = MSB(result) xor CF = 1. */
+	T_EQ(run_flags((const uint8_t[]){0xD0, 0xE0}, 2, 0x80, &r) &
+		 (X86_FLAGS_CF | X86_FLAGS_OF | X86_FLAGS_ZF),
+	     X86_FLAGS_CF | X86_FLAGS_OF | X86_FLAGS_ZF);
+	/* neg eax with 0: CF = 0 (source was zero). */
+	T_EQ(run_flags((const uint8_t[]){0xF7, 0xD8}, 2, 0, &r) & X86_FLAGS_CF, 0);
+	/* inc eax leaves CF alone: stc; inc eax. */
+	T_EQ(run_flags((const uint8_t[]){0xF9, 0x40}, 2, 0xFFFFFFFFu, &r) &
+		 (X86_FLAGS_CF | X86_FLAGS_ZF),
+	     X86_FLAGS_CF | X86_FLAGS_ZF);
+	/* imul al, 2 via (mov cl,2; imul cl) with AL=40h: AX=0080h, CF=OF=1. */
+	T_EQ(run_flags((const uint8_t[]){0xB1, 0x02, 0xF6, 0xE9}, 4, 0x40, &r) &
+		 (X86_FLAGS_CF | X86_FLAGS_OF),
+	     X86_FLAGS_CF | X86_FLAGS_OF);
+	T_EQ(r & 0xFFFF, 0x80);
+	/* bsf eax, eax with 0: ZF=1, destination unchanged. */
+	T_EQ(run_flags((const uint8_t[]){0x0F, 0xBC, 0xC0}, 3, 0, &r) & X86_FLAGS_ZF, X86_FLAGS_ZF);
+}
+
+/*
+ *	mov $0x9000, %esp ; xor %ecx, %ecx ; mov $7, %eax ; div %ecx ; hlt
+ */
+static const uint8_t prog_de32[] = {
+    0xbc, 0x00, 0x90, 0x00, 0x00, /* 2000: mov    $0x9000,%esp */
+    0x31, 0xc9,			  /* 2005: xor    %ecx,%ecx */
+    0xb8, 0x07, 0x00, 0x00, 0x00, /* 2007: mov    $0x7,%eax */
+    0xf7, 0xf1,			  /* 200c: div    %ecx */
+    0xf4,			  /* 200e: hlt */
+};
+
+static void test_divide_error_frame(void)
+{
+	struct tvm *t = tvm_new();
+	tvm_prot32(t, 0x2000, 0);
+	put(t, 0x2000, prog_de32, sizeof(prog_de32));
+	gate32(t, 0, 0x3000, 0xE, 0);
+	t->mem[0x3000] = 0xF4;
+	T_EQ(x86_run(t->cpu, 100), X86_EXIT_HLT);
+	/* #DE is a fault: the saved EIP is the DIV itself; same CPL, no SS:ESP. */
+	T_EQ(t->s->rip, 0x3001);
+	T_EQ(t->s->gpr[X86_RSP], 0x9000 - 12);
+	T_EQ(get32(t, 0x9000 - 12), 0x200C);
+	T_EQ(get32(t, 0x9000 - 8), SEL_CODE32);
+	T_EQ(get32(t, 0x9000 - 4) & 2, 2);
+	T_EQ(t->s->gpr[X86_RAX], 7); /* unchanged */
+	T_EQ(x86_cpu_stats(t->cpu)->exceptions[0], 1);
+	tvm_free(t);
+}
+
+/*
+ * 32-bit paging (SDM 4.3): PD at 0x20000, PT at 0x21000 identity-mapping
+ * 0-4 MiB as user read/write, except 0x300000 (not present), 0x301000
+ * (user, read-only) and 0x302000 (supervisor only).  One access at EIP 0x2000
+ * (code in ebx-addressed form), the #PF handler at 0x3000 is HLT.
+ */
+static struct tvm *pf_setup(const uint8_t *code, size_t n, int cpl, bool wp)
+{
+	struct tvm *t = tvm_new();
+	tvm_prot32(t, 0x2000, cpl);
+	put32(t, 0x20000, 0x21000 | 7);
+	for (uint32_t i = 0; i < 1024; i++)
+		put32(t, 0x21000 + i * 4, (i << 12) | 7);
+	put32(t, 0x21000 + 0x300 * 4, 0);
+	put32(t, 0x21000 + 0x301 * 4, 0x301000 | 5);
+	put32(t, 0x21000 + 0x302 * 4, 0x302000 | 3);
+	t->s->cr3 = 0x20000;
+	t->s->cr0 |= X86_CR0_PG | (wp ? X86_CR0_WP : 0);
+	put(t, 0x2000, code, n);
+	t->mem[0x2000 + n] = 0xF4;
+	gate32(t, 14, 0x3000, 0xE, 0);
+	t->mem[0x3000] = 0xF4;
+	x86_cpu_state_changed(t->cpu);
+	return t;
+}
+
+/* Run one access to addr; return the #PF error code (or -1 if none). */
+static long pf_case(const uint8_t *code, size_t n, uint32_t addr, int cpl, bool wp, uint64_t *cr2)
+{
+	struct tvm *t = pf_setup(code, n, cpl, wp);
+	t->s->gpr[X86_RBX] = addr;
+	x86_run(t->cpu, 10);
+	long err = -1;
+	if (t->s->rip == 0x3001) {
+		err = get32(t, t->s->gpr[X86_RSP]);
+		*cr2 = t->s->cr2;
+		/* CPL3 -> 0 went through TSS.esp0 and pushed SS:ESP too (SDM 6.12.1). */
+		if (cpl == 3 &&
+		    (t->s->gpr[X86_RSP] != 0x8000 - 24 || get32(t, 0x8000 - 4) != SEL_DATA_U))
+			err = -2;
+	}
+	tvm_free(t);
+	return err;
+}
+
+static void test_page_fault_error_codes(void)
+{
+	static const uint8_t rd[] = {0x8B, 0x03}; /* mov (%ebx), %eax */
+	static const uint8_t wr[] = {0x89, 0x03}; /* mov %eax, (%ebx) */
+	uint64_t cr2 = 0;
+	T_EQ(pf_case(rd, 2, 0x300010, 0, true, &cr2), 0); /* not present, read, supervisor */
+	T_EQ(cr2, 0x300010);
+	T_EQ(pf_case(wr, 2, 0x300020, 3, true, &cr2), 6);   /* not present, write, user */
+	T_EQ(pf_case(wr, 2, 0x301000, 0, true, &cr2), 3);   /* protection, write, WP=1 */
+	T_EQ(pf_case(wr, 2, 0x301000, 0, false, &cr2), -1); /* WP=0: supervisor may write */
+	T_EQ(pf_case(wr, 2, 0x301004, 3, false, &cr2), 7);  /* user write to read-only */
+	T_EQ(cr2, 0x301004);
+	T_EQ(pf_case(rd, 2, 0x302000, 3, true, &cr2), 5); /* user read of supervisor page */
+	T_EQ(pf_case(rd, 2, 0x302000, 0, true, &cr2), -1);
+	/* A page-crossing dword write: the second page faults, nothing is written. */
+	struct tvm *t = pf_setup(wr, 2, 0, true);
+	t->s->gpr[X86_RBX] = 0x2FFFFE;
+	t->s->gpr[X86_RAX] = 0xAABBCCDD;
+	x86_run(t->cpu, 10);
+	T_EQ(t->s->cr2, 0x300000);
+	T_EQ(get32(t, 0x2FFFFC), 0);
+	/* A successful write sets A in the PDE and A+D in the PTE (SDM 4.8). */
+	t->s->gpr[X86_RBX] = 0x303000;
+	t->s->rip = 0x2000;
+	t->s->halted = false;
+	x86_cpu_state_changed(t->cpu);
+	x86_run(t->cpu, 10);
+	T_EQ(get32(t, 0x21000 + 0x303 * 4) & 0x60, 0x60);
+	T_EQ(get32(t, 0x20000) & 0x20, 0x20);
+	/* x86_cpu_translate: the walk without faults or A/D updates. */
+	uint64_t phys = 0;
+	put32(t, 0x21000 + 0x304 * 4, 0x123000 | 1);
+	T_EQ(x86_cpu_translate(t->cpu, 0x304ABC, &phys), 0);
+	T_EQ(phys, 0x123ABC);
+	T_EQ(get32(t, 0x21000 + 0x304 * 4) & 0x20, 0);
+	cr2 = t->s->cr2;
+	T_CHECK(x86_cpu_translate(t->cpu, 0x300000, &phys) < 0,
+		"not-present page must not translate");
+	T_EQ(t->s->cr2, cr2);
+	tvm_free(t);
+}
+
+static void test_nx_fetch_fault(void)
+{
+	struct tvm *t = tvm_new();
+	tvm_long(t, 0x2000, 0);
+	/* Map 0x600000 through a 4 KiB page table with NX set. */
+	put64(t, 0x12000 + 3 * 8, 0x13000 | 7);
+	put64(t, 0x13000, 0x600000 | 7 | (1ull << 63));
+	put(t, 0x2000, (const uint8_t[]){0xFF, 0xE3}, 2); /* jmp *%rbx */
+	t->s->gpr[X86_RBX] = 0x600000;
+	gate64(t, 14, 0x3000, 0, 0);
+	t->mem[0x3000] = 0xF4;
+	x86_cpu_state_changed(t->cpu);
+	T_EQ(x86_run(t->cpu, 10), X86_EXIT_HLT);
+	T_EQ(t->s->cr2, 0x600000);
+	T_EQ(get64(t, t->s->gpr[X86_RSP]), 0x11);	  /* P | I/D */
+	T_EQ(get64(t, t->s->gpr[X86_RSP] + 8), 0x600000); /* fault at the target */
+	tvm_free(t);
+}
+
+/*
+ *	mov $0x1234, %rax ; hlt	(at CPL3: HLT is privileged, #GP(0))
+ */
+static const uint8_t prog_user64[] = {
+    0x48, 0xc7, 0xc0, 0x34, 0x12, 0x00, 0x00, /* 400000: mov    $0x1234,%rax */
+    0xf4,				      /* 400007: hlt */
+};
+
+static void test_long_mode_ist_frame(void)
+{
+	struct tvm *t = tvm_new();
+	tvm_long(t, 0x400000, 3);
+	put(t, 0x400000, prog_user64, sizeof(prog_user64));
+	gate64(t, 13, 0x3000, 1, 0);
+	t->mem[0x3000] = 0xF4;
+	T_EQ(x86_run(t->cpu, 10), X86_EXIT_HLT);
+	/* IST1 = 0x6FFF8 aligned down to 16 bytes, then SS RSP RFLAGS CS RIP error. */
+	uint64_t sp = 0x6FFF0 - 48;
+	T_EQ(t->s->gpr[X86_RSP], sp);
+	T_EQ(get64(t, sp), 0);		  /* error code */
+	T_EQ(get64(t, sp + 8), 0x400007); /* the HLT */
+	T_EQ(get64(t, sp + 16), SEL_CODE64_U);
+	T_EQ(get64(t, sp + 32), 0x7F000); /* user RSP */
+	T_EQ(get64(t, sp + 40), SEL_DATA_U);
+	T_EQ(t->s->seg[X86_CS].sel, SEL_CODE64);
+	T_EQ(t->s->seg[X86_SS].sel, 0); /* null SS with RPL = new CPL (0) */
+	T_EQ(t->s->gpr[X86_RAX], 0x1234);
+	tvm_free(t);
+}
+
+/*
+ * User:   mov $42, %eax ; syscall ; out %eax, $0xf4 ; hlt
+ * Kernel: add $1, %eax ; sysretq
+ */
+static void test_syscall_sysret(void)
+{
+	struct tvm *t = tvm_new();
+	tvm_long(t, 0x401000, 3);
+	put(t, 0x401000, (const uint8_t[]){0xb8, 0x2a, 0, 0, 0, 0x0f, 0x05, 0xe7, 0xf4, 0xf4}, 10);
+	put(t, 0x3100, (const uint8_t[]){0x83, 0xc0, 0x01, 0x48, 0x0f, 0x07}, 6);
+	t->s->lstar = 0x3100;
+	t->s->star = (0x30ull << 48) | ((uint64_t)SEL_CODE64 << 32);
+	t->s->sfmask = X86_FLAGS_IF;
+	t->s->rflags |= X86_FLAGS_IOPL; /* IOPL 3: user OUT allowed */
+	gate64(t, 13, 0x3000, 1, 0);
+	t->mem[0x3000] = 0xF4;
+	x86_cpu_state_changed(t->cpu);
+	T_EQ(x86_run(t->cpu, 20), X86_EXIT_HLT);
+	T_EQ(t->portf4, 43);
+	/* SYSRET to 64-bit: CS = STAR[63:48] + 16, RPL 3; the user HLT then #GPs. */
+	T_EQ(get64(t, t->s->gpr[X86_RSP] + 16), 0x43);
+	T_EQ(t->s->gpr[X86_RCX], 0x401007);
+	tvm_free(t);
+}
+
+static void test_triple_fault_shutdown(void)
+{
+	struct tvm *t = tvm_new();
+	tvm_prot32(t, 0x2000, 0);
+	t->s->idt.limit = 0;				  /* every vector is outside the IDT */
+	put(t, 0x2000, (const uint8_t[]){0x0F, 0x0B}, 2); /* ud2 */
+	x86_cpu_state_changed(t->cpu);
+	T_EQ(x86_run(t->cpu, 10), X86_EXIT_SHUTDOWN);
+	const struct x86_stats *st = x86_cpu_stats(t->cpu);
+	T_EQ(st->exceptions[6], 1);
+	T_EQ(st->exceptions[13], 1);
+	T_EQ(st->exceptions[8], 1);
+	tvm_free(t);
+}
+
+/*
+ *	sti ; mov $1, %al ; mov $2, %al ; hlt	(real mode, IRQ vector 0x20 pending)
+ * STI delays interrupt recognition by one instruction (SDM STI).
+ */
+static void test_sti_shadow(void)
+{
+	struct tvm *t = tvm_new();
+	tvm_real(t, 0x1000);
+	put(t, 0x1000, (const uint8_t[]){0xFB, 0xB0, 0x01, 0xB0, 0x02, 0xF4}, 6);
+	put32(t, 0x20 * 4, 0x00002000); /* IVT[0x20] = 0000:2000 */
+	t->mem[0x2000] = 0xF4;
+	t->irq = 0x20;
+	T_EQ(x86_run(t->cpu, 10), X86_EXIT_HLT);
+	T_EQ(t->s->rip, 0x2001);
+	T_EQ(t->s->gpr[X86_RAX] & 0xFF, 1);
+	T_EQ(get32(t, 0x7000 - 6) & 0xFFFF, 0x1003); /* the pushed IP */
+	T_EQ(x86_cpu_stats(t->cpu)->interrupts, 1);
+	/* With IF clear, HLT returns and the interrupt stays pending. */
+	tvm_real(t, 0x1005);
+	t->irq = 0x20;
+	T_EQ(x86_run(t->cpu, 10), X86_EXIT_HLT);
+	T_EQ(t->s->rip, 0x1006);
+	T_EQ(t->irq, 0x20);
+	tvm_free(t);
+}
+
+/*
+ *	mov $2, %cx
+ * l:	mov $0x11, %al ; out %al, $0x80 ; movb $0x22, l+1 ; dec %cx ; jnz l ; hlt
+ */
+static const uint8_t prog_smc[] = {
+    0xb9, 0x02, 0x00,		  /* 1000: mov    $0x2,%cx */
+    0xb0, 0x11,			  /* 1003: mov    $0x11,%al */
+    0xe6, 0x80,			  /* 1005: out    %al,$0x80 */
+    0xc6, 0x06, 0x04, 0x10, 0x22, /* 1007: movb   $0x22,0x1004 */
+    0x49,			  /* 100c: dec    %cx */
+    0x75, 0xf4,			  /* 100d: jne    0x1003 */
+    0xf4,			  /* 100f: hlt */
+};
+
+static void test_self_modifying_code(void)
+{
+	struct tvm *t = tvm_new();
+	tvm_real(t, 0x1000);
+	put(t, 0x1000, prog_smc, sizeof(prog_smc));
+	T_EQ(x86_run(t->cpu, 100), X86_EXIT_HLT);
+	T_EQ(t->n80, 2);
+	T_EQ(t->port80[0], 0x11);
+	T_EQ(t->port80[1], 0x22);
+	tvm_free(t);
+}
+
+int main(void)
+{
+	T_RUN(test_boot_real_to_long);
+	T_RUN(test_alu_flags);
+	T_RUN(test_divide_error_frame);
+	T_RUN(test_page_fault_error_codes);
+	T_RUN(test_nx_fetch_fault);
+	T_RUN(test_long_mode_ist_frame);
+	T_RUN(test_syscall_sysret);
+	T_RUN(test_triple_fault_shutdown);
+	T_RUN(test_sti_shadow);
+	T_RUN(test_self_modifying_code);
+	T_EXIT();
+}
