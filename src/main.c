@@ -1,7 +1,352 @@
-/* main.c - placeholder until the CLI lands (being written). */
+/*
+ * main.c - ember's command line: parses options into struct vm_config,
+ * chooses the engine for this host, runs the machine and turns how it
+ * stopped into the exit status.  The only file that ends the process.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "boot/boot.h"
+#include "hostinfo.h"
+#include "stats.h"
+#include "util.h"
+#include "vm.h"
+
+#define EMBER_VERSION "0.1"
+
+static void usage(FILE *f)
 {
-	fprintf(stderr, "ember: under construction\n");
-	return 2;
+	fprintf(f,
+		"usage: ember run [options]          run a virtual machine\n"
+		"       ember host                   what this host's virtualization can do\n"
+		"       ember extract-vmlinux BZIMAGE OUT\n"
+		"                                    decompress a bzImage's kernel to an ELF vmlinux\n"
+		"       ember --version | --help\n"
+		"\n"
+		"options for run (QEMU/kvmtool spellings):\n"
+		"  --kernel FILE       Linux bzImage, vmlinux with a PVH note, or multiboot ELF\n"
+		"  --initrd FILE       initramfs (Linux) or module (multiboot)\n"
+		"  --append STR        kernel command line\n"
+		"  --bios FILE         raw firmware ROM, mapped below 4 GiB; starts at the reset vector\n"
+		"  --mem SIZE          guest RAM, e.g. 512M, 2G (plain numbers are MiB; default 256M)\n"
+		"  --cpus N            number of vCPUs (default 1)\n"
+		"  --accel kvm|emu|auto\n"
+		"                      kvm: /dev/kvm; emu: ember's x86 emulator; auto (default): kvm\n"
+		"                      where it runs guest kernels natively, else emu\n"
+		"  --serial stdio|none|file:PATH\n"
+		"                      where COM1 goes (default stdio; Ctrl-A X quits, Ctrl-A H helps)\n"
+		"  --stats             print exit, I/O and timing statistics when the guest stops\n"
+		"  --help              this text\n"
+		"\n"
+		"exit status: 0 guest powered off or reset (or Ctrl-A X); (v << 1) | 1 when the\n"
+		"guest writes v to the test-exit port 0xf4; 2 host-side error (bad option or file,\n"
+		"no KVM); 4 guest crash (triple fault); 6 KVM internal error (e.g. emulation\n"
+		"failure); 8 the chosen engine cannot run this guest on this host.\n");
+}
+
+enum {
+	OPT_KERNEL = 256,
+	OPT_INITRD,
+	OPT_APPEND,
+	OPT_BIOS,
+	OPT_MEM,
+	OPT_CPUS,
+	OPT_ACCEL,
+	OPT_SERIAL,
+	OPT_STATS,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option run_options[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "append", required_argument, NULL, OPT_APPEND },
+	{ "bios", required_argument, NULL, OPT_BIOS },
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "accel", required_argument, NULL, OPT_ACCEL },
+	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int bad_option(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "ember: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see 'ember --help')\n");
+	return EXIT_HOST_ERROR;
+}
+
+/* --mem: QEMU's convention, a plain number is MiB. */
+static int parse_mem(const char *arg, uint64_t *out)
+{
+	char buf[64];
+	size_t n = strlen(arg);
+	if (n && n < sizeof(buf) - 1 && arg[n - 1] >= '0' && arg[n - 1] <= '9') {
+		snprintf(buf, sizeof(buf), "%sM", arg);
+		arg = buf;
+	}
+	if (parse_size(arg, out) < 0)
+		return -EINVAL;
+	if (*out < (2ULL << 20) || *out > (1ULL << 40) || (*out & 0xFFF))
+		return -ERANGE;
+	return 0;
+}
+
+static int parse_run(int argc, char **argv, struct vm_config *cfg)
+{
+	*cfg = (struct vm_config){ .mem_bytes = 256ULL << 20, .cpus = 1, .accel = ACCEL_AUTO,
+				   .serial = SERIAL_STDIO };
+	int c, r;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", run_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL:
+			cfg->kernel = optarg;
+			break;
+		case OPT_INITRD:
+			cfg->initrd = optarg;
+			break;
+		case OPT_APPEND:
+			cfg->append = optarg;
+			break;
+		case OPT_BIOS:
+			cfg->bios = optarg;
+			break;
+		case OPT_MEM:
+			r = parse_mem(optarg, &cfg->mem_bytes);
+			if (r == -EINVAL)
+				return bad_option("--mem %s: not a size (try 256M or 2G)", optarg);
+			if (r < 0)
+				return bad_option("--mem %s: must be a multiple of 4 KiB between 2M "
+						  "and 1T",
+						  optarg);
+			break;
+		case OPT_CPUS: {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || end == optarg || n < 1 || n > VM_MAX_CPUS) {
+				char msg[80];
+				snprintf(msg, sizeof(msg), "--cpus %%s: must be a number from 1 to %d",
+					 VM_MAX_CPUS);
+				return bad_option(msg, optarg);
+			}
+			cfg->cpus = (int)n;
+			break;
+		}
+		case OPT_ACCEL:
+			if (!strcmp(optarg, "kvm"))
+				cfg->accel = ACCEL_KVM;
+			else if (!strcmp(optarg, "emu") || !strcmp(optarg, "tcg"))
+				cfg->accel = ACCEL_EMU;
+			else if (!strcmp(optarg, "auto"))
+				cfg->accel = ACCEL_AUTO;
+			else
+				return bad_option("--accel %s: must be kvm, emu or auto", optarg);
+			break;
+		case OPT_SERIAL:
+			if (!strcmp(optarg, "stdio")) {
+				cfg->serial = SERIAL_STDIO;
+			} else if (!strcmp(optarg, "none")) {
+				cfg->serial = SERIAL_NONE;
+			} else if (!strncmp(optarg, "file:", 5) && optarg[5]) {
+				cfg->serial = SERIAL_FILE;
+				cfg->serial_path = optarg + 5;
+			} else {
+				return bad_option("--serial %s: must be stdio, none or file:PATH",
+						  optarg);
+			}
+			break;
+		case OPT_STATS:
+			cfg->stats = true;
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			exit(EXIT_OK);
+		case OPT_VERSION:
+			printf("ember %s\n", EMBER_VERSION);
+			exit(EXIT_OK);
+		case ':':
+			return bad_option("%s: needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				return bad_option("-%c: unknown option", (const char *)&optopt);
+			return bad_option("%s: unknown option", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return bad_option("%s: unexpected argument (options take the form --name VALUE)",
+				  argv[optind]);
+	if (!cfg->kernel && !cfg->bios)
+		return bad_option("%s", "nothing to run: give --kernel FILE or --bios FILE");
+	if (cfg->initrd && !cfg->kernel)
+		return bad_option("--initrd %s: needs --kernel", cfg->initrd);
+	if (cfg->append && !cfg->kernel)
+		return bad_option("--append %s: needs --kernel", cfg->append);
+	return 0;
+}
+
+/* Is this file a Linux kernel (bzImage, or a 64-bit ELF vmlinux)? */
+static bool file_is_linux(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	uint8_t h[0x210];
+	size_t n = fread(h, 1, sizeof(h), f);
+	fclose(f);
+	if (n >= 0x206 && !memcmp(h + 0x202, "HdrS", 4))
+		return true;
+	return n >= 5 && !memcmp(h, "\x7f" "ELF", 4) && h[4] == 2; /* ELFCLASS64 */
+}
+
+static int choose_engine(const struct vm_config *cfg, const struct hostinfo *host,
+			 const struct engine **out)
+{
+	bool linux_guest = cfg->kernel && file_is_linux(cfg->kernel);
+	switch (cfg->accel) {
+	case ACCEL_KVM:
+		if (host->kvm == HOST_KVM_NONE) {
+			fprintf(stderr, "ember: --accel kvm: %s\n", host->kvm_error);
+			return EXIT_HOST_ERROR;
+		}
+		if (host->kvm == HOST_KVM_SOFTWARE)
+			fprintf(stderr, "ember: note: %s\n", hostinfo_software_kvm_note());
+		*out = &engine_kvm;
+		return 0;
+	case ACCEL_AUTO:
+		if (host->kvm == HOST_KVM_HARDWARE) {
+			*out = &engine_kvm;
+			return 0;
+		}
+		if (linux_guest && !engine_emu_boots_linux) {
+			fprintf(stderr,
+				"ember: cannot boot a Linux kernel on this host yet.\n"
+				"  KVM: %s\n"
+				"  emu: ember's own x86 emulator cannot run a Linux kernel yet (it lacks "
+				"the x87/SSE/XSAVE state, local APIC and IOAPIC a Linux boot needs).\n"
+				"  What would work: a host with VT-x or AMD-V (then --accel auto uses "
+				"KVM), or a later ember whose emulator boots Linux.\n"
+				"  Firmware ROMs and multiboot kernels run now: see README "
+				"'What runs where'.\n",
+				host->kvm == HOST_KVM_NONE ? host->kvm_error
+							   : hostinfo_software_kvm_note());
+			return EXIT_UNSUPPORTED;
+		}
+		*out = &engine_emu;
+		return 0;
+	case ACCEL_EMU:
+		if (!engine_emu.create) {
+			fprintf(stderr, "ember: --accel emu: the emulator engine is not part of this "
+					"build yet\n");
+			return EXIT_UNSUPPORTED;
+		}
+		if (cfg->cpus > 1) {
+			fprintf(stderr, "ember: --cpus %d: the emu engine runs one vCPU; use --cpus 1 "
+					"or --accel kvm\n",
+				cfg->cpus);
+			return EXIT_HOST_ERROR;
+		}
+		*out = &engine_emu;
+		return 0;
+	}
+	return EXIT_HOST_ERROR;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct vm_config cfg;
+	int r = parse_run(argc, argv, &cfg);
+	if (r)
+		return r;
+	struct hostinfo host;
+	hostinfo_probe(&host);
+	const struct engine *engine = NULL;
+	r = choose_engine(&cfg, &host, &engine);
+	if (r)
+		return r;
+	if (!engine->create) {
+		fprintf(stderr, "ember: the %s engine is not part of this build yet\n", engine->name);
+		return EXIT_UNSUPPORTED;
+	}
+	struct vm *vm = calloc(1, sizeof(*vm));
+	if (!vm) {
+		fprintf(stderr, "ember: out of memory\n");
+		return EXIT_HOST_ERROR;
+	}
+	r = vm_create(vm, &cfg, engine);
+	if (r < 0) {
+		fprintf(stderr, "ember: %s\n", ember_last_error());
+		vm_destroy(vm);
+		free(vm);
+		return EXIT_HOST_ERROR;
+	}
+	int status = vm_run(vm);
+	if (cfg.stats)
+		stats_print(vm, stderr);
+	vm_destroy(vm);
+	free(vm);
+	return status;
+}
+
+static int cmd_host(void)
+{
+	struct hostinfo h;
+	hostinfo_probe(&h);
+	printf("KVM:          %s\n", hostinfo_kvm_name(h.kvm));
+	if (h.kvm == HOST_KVM_NONE)
+		printf("              %s\n", h.kvm_error);
+	printf("CPU flags:    vmx %s, svm %s, hypervisor %s\n", h.cpu_vmx ? "yes" : "no",
+	       h.cpu_svm ? "yes" : "no", h.hypervisor ? "yes" : "no");
+	printf("kvm_pvm:      %s\n", h.pvm_module ? "loaded" : "not loaded");
+	if (h.kvm == HOST_KVM_SOFTWARE)
+		printf("note:         %s\n", hostinfo_software_kvm_note());
+	printf("--accel auto: %s\n", h.kvm == HOST_KVM_HARDWARE ? "kvm" : "emu");
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_HOST_ERROR;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (cmd[0] == '-' && strcmp(cmd, "--help") && strcmp(cmd, "-h") && strcmp(cmd, "--version"))
+		return cmd_run(argc, argv); /* "ember --kernel ..." as a shorthand */
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("ember %s\n", EMBER_VERSION);
+		return EXIT_OK;
+	}
+	if (!strcmp(cmd, "host"))
+		return cmd_host();
+	if (!strcmp(cmd, "extract-vmlinux")) {
+		if (argc != 4) {
+			fprintf(stderr, "usage: ember extract-vmlinux BZIMAGE OUT\n");
+			return EXIT_HOST_ERROR;
+		}
+		if (boot_extract_vmlinux(argv[2], argv[3]) < 0) {
+			fprintf(stderr, "ember: %s\n", ember_last_error());
+			return EXIT_HOST_ERROR;
+		}
+		return EXIT_OK;
+	}
+	fprintf(stderr, "ember: %s: unknown command (see 'ember --help')\n", cmd);
+	return EXIT_HOST_ERROR;
 }

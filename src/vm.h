@@ -115,6 +115,9 @@ struct engine {
 	void (*kick)(struct vcpu *vcpu);
 	/* Drive an ISA IRQ line (0-15) of the interrupt controllers. */
 	void (*set_irq)(struct vm *vm, unsigned irq, int level);
+	/* Guest linear -> physical through the vCPU's current paging, for
+	 * crash reports and tracing.  0 or -EFAULT. */
+	int (*translate)(struct vcpu *vcpu, uint64_t linear, uint64_t *gpa);
 	/* Does the engine provide the PIC/PIT/IOAPIC itself (KVM irqchip)? */
 	bool (*has_irqchip)(struct vm *vm);
 	void (*destroy)(struct vm *vm);
@@ -122,6 +125,8 @@ struct engine {
 
 extern const struct engine engine_kvm;
 extern const struct engine engine_emu;
+/* Can the emulator engine boot a Linux kernel yet?  (main.c's auto choice) */
+extern const bool engine_emu_boots_linux;
 
 struct uart;
 
@@ -142,14 +147,21 @@ struct vm {
 	} devices[32];
 	int ndevices;
 
+	/* Timestamps (now_ns) for --stats and benchmarks. */
+	uint64_t t_start, t_first_run, t_stop;
+	double cpu_ms_first_run; /* process CPU time when the first vCPU entered */
+
 	/* Stop request: the first one wins. */
 	pthread_mutex_t stop_lock;
+	pthread_cond_t stop_cond;
 	enum vm_stop stop;
 	int stop_status;
 	char stop_detail[256];
 };
 
-int vm_create(struct vm *vm, const struct vm_config *cfg);
+/* Build the machine for cfg on the given engine.  0 or -errno with
+ * ember_error() set; vm_destroy() is safe after a failure. */
+int vm_create(struct vm *vm, const struct vm_config *cfg, const struct engine *engine);
 /* Run every vCPU until the machine stops; returns the process exit status. */
 int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
@@ -157,6 +169,9 @@ void vm_destroy(struct vm *vm);
 /* From any thread: stop the machine (first request wins) and kick vCPUs. */
 void vm_request_stop(struct vm *vm, enum vm_stop why, int status, const char *detail);
 bool vm_stopping(const struct vm *vm);
+/* The process exit status for how the machine stopped. */
+int vm_status(const struct vm *vm);
+const char *vm_exit_name(enum vm_exit_reason r);
 /* Record a device for vm_destroy() to free (destroy may be NULL). */
 int vm_add_device(struct vm *vm, void *dev, void (*destroy)(void *dev));
 /* Drive an ISA IRQ line; edge-triggered devices pulse 1 then 0. */

@@ -1,0 +1,360 @@
+/*
+ * vm.c - builds the machine in one explicit order and runs it: the memory
+ * map, the boot image, the engine, the devices, the vCPUs; then one thread
+ * per vCPU around the one exit switch (vm_vcpu_loop).  Not the engines'
+ * internals (kvm/, emu/) and not the devices (devices/).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "boot/boot.h"
+#include "devices/devices.h"
+#include "layout.h"
+#include "util.h"
+#include "vm.h"
+
+static double process_cpu_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, const struct engine *engine)
+{
+	int r;
+	memset(vm, 0, sizeof(*vm));
+	vm->t_start = now_ns();
+	vm->cfg = cfg;
+	vm->engine = engine;
+	vm->ncpus = cfg->cpus;
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	pthread_cond_init(&vm->stop_cond, NULL);
+	memmap_init(&vm->mem);
+	bus_init(&vm->pio, "pio");
+	bus_init(&vm->mmio, "mmio");
+
+	/* 1. RAM, 2. what the guest runs first (may add ROM regions). */
+	r = memmap_add_ram(&vm->mem, cfg->mem_bytes);
+	if (r < 0)
+		return ember_error(r, "--mem: cannot allocate %" PRIu64 " MiB of guest RAM: %s",
+				   cfg->mem_bytes >> 20, strerror(-r));
+	struct boot_request req = {
+		.kernel = cfg->kernel,
+		.initrd = cfg->initrd,
+		.cmdline = cfg->append,
+		.bios = cfg->bios,
+		.cpus = cfg->cpus,
+	};
+	r = boot_setup(&vm->mem, &req, &vm->boot_state);
+	if (r < 0)
+		return r;
+	/* 3. The engine sees the final memory map. */
+	r = engine->create(vm);
+	if (r < 0)
+		return r;
+	/* 4. Devices (which ones depends on the engine's irqchip). */
+	r = devices_attach(vm);
+	if (r < 0)
+		return r;
+	/* 5. vCPUs: the BSP gets the loader's state; KVM keeps APs waiting
+	 * for INIT/SIPI, as on hardware. */
+	for (int i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		v->vm = vm;
+		v->id = i;
+		r = engine->vcpu_create(v);
+		if (r < 0)
+			return r;
+	}
+	return engine->set_state(&vm->vcpus[0], &vm->boot_state);
+}
+
+int vm_add_device(struct vm *vm, void *dev, void (*destroy)(void *dev))
+{
+	if (vm->ndevices == (int)ARRAY_SIZE(vm->devices))
+		return ember_error(-ENOSPC, "internal: too many devices");
+	vm->devices[vm->ndevices].dev = dev;
+	vm->devices[vm->ndevices].destroy = destroy;
+	vm->ndevices++;
+	return 0;
+}
+
+void vm_set_irq(struct vm *vm, unsigned irq, int level)
+{
+	vm->engine->set_irq(vm, irq, level);
+}
+
+bool vm_stopping(const struct vm *vm)
+{
+	return __atomic_load_n(&vm->stop, __ATOMIC_ACQUIRE) != VM_RUNNING;
+}
+
+void vm_request_stop(struct vm *vm, enum vm_stop why, int status, const char *detail)
+{
+	pthread_mutex_lock(&vm->stop_lock);
+	if (vm->stop == VM_RUNNING) {
+		vm->stop_status = status;
+		vm->t_stop = now_ns();
+		snprintf(vm->stop_detail, sizeof(vm->stop_detail), "%s", detail ? detail : "");
+		__atomic_store_n(&vm->stop, why, __ATOMIC_RELEASE);
+		pthread_cond_broadcast(&vm->stop_cond);
+	}
+	pthread_mutex_unlock(&vm->stop_lock);
+	for (int i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].engine_data)
+			vm->engine->kick(&vm->vcpus[i]);
+}
+
+static const char *const vm_exit_names[VMEXIT_NR] = {
+	[VMEXIT_NONE] = "none",
+	[VMEXIT_IO] = "io",
+	[VMEXIT_MMIO] = "mmio",
+	[VMEXIT_HLT] = "hlt",
+	[VMEXIT_SHUTDOWN] = "shutdown",
+	[VMEXIT_INTERNAL_ERROR] = "internal-error",
+	[VMEXIT_FAIL_ENTRY] = "fail-entry",
+	[VMEXIT_SYSTEM_EVENT] = "system-event",
+	[VMEXIT_DEBUG] = "debug",
+	[VMEXIT_UNKNOWN] = "unknown",
+};
+
+const char *vm_exit_name(enum vm_exit_reason r)
+{
+	return r < VMEXIT_NR && vm_exit_names[r] ? vm_exit_names[r] : "?";
+}
+
+/* Registers and the bytes at RIP, for a guest crash or an engine failure. */
+static void vm_dump_vcpu(struct vcpu *v, FILE *f)
+{
+	struct x86_state s;
+	if (v->vm->engine->get_state(v, &s) < 0) {
+		fprintf(f, "  (vCPU %d state unavailable)\n", v->id);
+		return;
+	}
+	static const char *const names[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp",
+					       "rsi", "rdi", "r8",  "r9",  "r10", "r11",
+					       "r12", "r13", "r14", "r15" };
+	fprintf(f, "  vCPU %d registers:\n", v->id);
+	for (int i = 0; i < 16; i += 4)
+		fprintf(f, "   %-3s %016" PRIx64 "  %-3s %016" PRIx64 "  %-3s %016" PRIx64
+			   "  %-3s %016" PRIx64 "\n",
+			names[i], s.gpr[i], names[i + 1], s.gpr[i + 1], names[i + 2], s.gpr[i + 2],
+			names[i + 3], s.gpr[i + 3]);
+	fprintf(f, "   rip %016" PRIx64 "  rflags %08" PRIx64 "\n", s.rip, s.rflags);
+	static const char *const sn[X86_NR_SEGS] = { "es", "cs", "ss", "ds", "fs", "gs", "ldt", "tr" };
+	for (int i = 0; i < X86_NR_SEGS; i++)
+		fprintf(f, "   %-3s sel %04x base %016" PRIx64 " limit %08x type %x s%d dpl%d p%d "
+			   "l%d db%d g%d\n",
+			sn[i], s.seg[i].sel, s.seg[i].base, s.seg[i].limit, s.seg[i].type, s.seg[i].s,
+			s.seg[i].dpl, s.seg[i].present, s.seg[i].l, s.seg[i].db, s.seg[i].g);
+	fprintf(f, "   gdt %016" PRIx64 "/%04x  idt %016" PRIx64 "/%04x\n", s.gdt.base,
+		s.gdt.limit, s.idt.base, s.idt.limit);
+	fprintf(f, "   cr0 %016" PRIx64 "  cr2 %016" PRIx64 "  cr3 %016" PRIx64 "\n", s.cr0, s.cr2,
+		s.cr3);
+	fprintf(f, "   cr4 %016" PRIx64 "  cr8 %016" PRIx64 "  efer %016" PRIx64 "\n", s.cr4, s.cr8,
+		s.efer);
+	uint64_t linear = s.seg[X86_CS].base + s.rip, gpa;
+	if (!(s.efer & X86_EFER_LMA) || !s.seg[X86_CS].l)
+		linear &= 0xFFFFFFFFULL;
+	if (v->vm->engine->translate(v, linear, &gpa) < 0) {
+		fprintf(f, "   code at linear %#" PRIx64 ": not mapped\n", linear);
+		return;
+	}
+	uint8_t bytes[16];
+	int n = 0;
+	for (; n < 16; n++) {
+		const uint8_t *p = memmap_ptr(&v->vm->mem, gpa + n, 1);
+		if (!p)
+			break;
+		bytes[n] = *p;
+	}
+	fprintf(f, "   code at linear %#" PRIx64 " (physical %#" PRIx64 "):", linear, gpa);
+	for (int i = 0; i < n; i++)
+		fprintf(f, " %02x", bytes[i]);
+	fprintf(f, n ? "\n" : " not RAM\n");
+}
+
+static void vm_io(struct vm *vm, struct vm_exit *e)
+{
+	uint8_t *d = e->io.data;
+	for (uint32_t i = 0; i < e->io.count; i++, d += e->io.size) {
+		if (e->io.is_write) {
+			uint32_t v = 0;
+			memcpy(&v, d, e->io.size);
+			bus_write(&vm->pio, e->io.port, e->io.size, v);
+		} else {
+			uint32_t v = bus_read(&vm->pio, e->io.port, e->io.size);
+			memcpy(d, &v, e->io.size);
+		}
+	}
+}
+
+static void vm_mmio(struct vm *vm, struct vm_exit *e)
+{
+	/* A write to ROM (KVM_MEM_READONLY) also lands here: dropped, counted. */
+	if (e->mmio.is_write) {
+		uint64_t v = 0;
+		memcpy(&v, e->mmio.data, e->mmio.size > 8 ? 8 : e->mmio.size);
+		bus_write(&vm->mmio, e->mmio.gpa, e->mmio.size, v);
+	} else {
+		uint64_t v = bus_read(&vm->mmio, e->mmio.gpa, e->mmio.size);
+		memcpy(e->mmio.data, &v, e->mmio.size > 8 ? 8 : e->mmio.size);
+	}
+}
+
+static void vm_fatal(struct vcpu *v, enum vm_stop why, const char *what)
+{
+	if (vm_stopping(v->vm))
+		return;
+	fprintf(stderr, "ember: guest stopped: %s\n", what);
+	vm_dump_vcpu(v, stderr);
+	vm_request_stop(v->vm, why, why == VM_STOP_GUEST_CRASH ? EXIT_GUEST_CRASH : EXIT_INTERNAL_ERROR,
+			what);
+}
+
+/* The one exit switch, shared by both engines. */
+static void *vm_vcpu_loop(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	struct vm_exit e;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	if (v->id == 0) {
+		vm->t_first_run = now_ns();
+		vm->cpu_ms_first_run = process_cpu_ms();
+	}
+	while (!vm_stopping(vm)) {
+		int r = vm->engine->run(v, &e);
+		if (r < 0) {
+			fprintf(stderr, "ember: %s\n", ember_last_error());
+			vm_request_stop(vm, VM_STOP_HOST_ERROR, EXIT_HOST_ERROR, ember_last_error());
+			break;
+		}
+		v->exits[e.reason]++;
+		switch (e.reason) {
+		case VMEXIT_NONE:
+			break;
+		case VMEXIT_IO:
+			vm_io(vm, &e);
+			break;
+		case VMEXIT_MMIO:
+			vm_mmio(vm, &e);
+			break;
+		case VMEXIT_HLT: {
+			/* Only without an irqchip: nothing will wake this vCPU but
+			 * a stop.  Wait for it rather than spin. */
+			struct timespec ts = { 0, 1000000 };
+			nanosleep(&ts, NULL);
+			break;
+		}
+		case VMEXIT_SHUTDOWN:
+			vm_fatal(v, VM_STOP_GUEST_CRASH, e.fail.what[0] ? e.fail.what : "triple fault");
+			break;
+		case VMEXIT_INTERNAL_ERROR:
+		case VMEXIT_FAIL_ENTRY:
+		case VMEXIT_UNKNOWN:
+			vm_fatal(v, VM_STOP_INTERNAL_ERROR, e.fail.what);
+			break;
+		case VMEXIT_SYSTEM_EVENT:
+			vm_request_stop(vm, VM_STOP_RESET, EXIT_OK, "system event");
+			break;
+		case VMEXIT_DEBUG:
+		case VMEXIT_NR:
+			break;
+		}
+	}
+	return NULL;
+}
+
+static volatile sig_atomic_t vm_signal;
+
+static void vm_on_signal(int sig)
+{
+	vm_signal = sig;
+}
+
+int vm_status(const struct vm *vm)
+{
+	switch (vm->stop) {
+	case VM_RUNNING:
+	case VM_STOP_POWEROFF:
+	case VM_STOP_RESET:
+	case VM_STOP_USER:
+		return EXIT_OK;
+	case VM_STOP_TEST_EXIT:
+		return vm->stop_status & 0xFF;
+	case VM_STOP_GUEST_CRASH:
+		return EXIT_GUEST_CRASH;
+	case VM_STOP_INTERNAL_ERROR:
+		return EXIT_INTERNAL_ERROR;
+	case VM_STOP_HOST_ERROR:
+		return EXIT_HOST_ERROR;
+	}
+	return EXIT_HOST_ERROR;
+}
+
+int vm_run(struct vm *vm)
+{
+	struct sigaction sa = { .sa_handler = vm_on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	for (int i = 0; i < vm->ncpus; i++) {
+		int r = pthread_create(&vm->vcpus[i].thread, NULL, vm_vcpu_loop, &vm->vcpus[i]);
+		if (r) {
+			ember_error(-r, "cannot start vCPU thread %d: %s", i, strerror(r));
+			vm_request_stop(vm, VM_STOP_HOST_ERROR, EXIT_HOST_ERROR, ember_last_error());
+			vm->ncpus = i;
+			break;
+		}
+	}
+	pthread_mutex_lock(&vm->stop_lock);
+	while (vm->stop == VM_RUNNING) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 50 * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&vm->stop_cond, &vm->stop_lock, &ts);
+		if (vm_signal && vm->stop == VM_RUNNING) {
+			pthread_mutex_unlock(&vm->stop_lock);
+			char why[64];
+			snprintf(why, sizeof(why), "signal %s", strsignal(vm_signal));
+			vm_request_stop(vm, VM_STOP_USER, EXIT_OK, why);
+			pthread_mutex_lock(&vm->stop_lock);
+		}
+	}
+	pthread_mutex_unlock(&vm->stop_lock);
+	for (int i = 0; i < vm->ncpus; i++)
+		vm->engine->kick(&vm->vcpus[i]);
+	for (int i = 0; i < vm->ncpus; i++)
+		pthread_join(vm->vcpus[i].thread, NULL);
+	return vm_status(vm);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (int i = vm->ndevices - 1; i >= 0; i--)
+		if (vm->devices[i].destroy)
+			vm->devices[i].destroy(vm->devices[i].dev);
+	vm->ndevices = 0;
+	if (vm->engine && vm->engine->destroy)
+		vm->engine->destroy(vm);
+	memmap_destroy(&vm->mem);
+}
