@@ -65,4 +65,6 @@ void stats_print(struct vm *vm, FILE *f)
 	}
 	bus_table(&vm->pio, f);
 	bus_table(&vm->mmio, f);
+	for (int i = 0; i < vm->ncpus; i++)
+		vm_dump_vcpu(&vm->vcpus[i], f);
 }

@@ -130,7 +130,7 @@ const char *vm_exit_name(enum vm_exit_reason r)
 }
 
 /* Registers and the bytes at RIP, for a guest crash or an engine failure. */
-static void vm_dump_vcpu(struct vcpu *v, FILE *f)
+void vm_dump_vcpu(struct vcpu *v, FILE *f)
 {
 	struct x86_state s;
 	if (v->vm->engine->get_state(v, &s) < 0) {

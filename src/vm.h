@@ -7,6 +7,7 @@
 #define EMBER_VM_H
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -169,6 +170,8 @@ void vm_destroy(struct vm *vm);
 /* From any thread: stop the machine (first request wins) and kick vCPUs. */
 void vm_request_stop(struct vm *vm, enum vm_stop why, int status, const char *detail);
 bool vm_stopping(const struct vm *vm);
+/* Registers, segments and the code bytes at RIP of one vCPU. */
+void vm_dump_vcpu(struct vcpu *v, FILE *f);
 /* The process exit status for how the machine stopped. */
 int vm_status(const struct vm *vm);
 const char *vm_exit_name(enum vm_exit_reason r);

@@ -138,11 +138,19 @@ static int kvm_create(struct vm *vm)
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	if (ioctl(k->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return ember_error(-errno, "kvm: KVM_CREATE_PIT2: %s", strerror(errno));
+	/*
+	 * ROM is a read-only slot, so guest writes exit as MMIO and are dropped.
+	 * Except on PVM: its in-kernel emulator never completes a write to a
+	 * read-only slot (measured: a far jump through a GDT in ROM, which sets
+	 * the descriptor's accessed bit, hangs the vCPU inside KVM_RUN), so
+	 * there ROM is mapped writable and such writes stick, as in RAM.
+	 */
+	bool rom_readonly = access("/sys/module/kvm_pvm", F_OK) != 0;
 	for (int i = 0; i < vm->mem.n; i++) {
 		const struct memregion *r = &vm->mem.r[i];
 		struct kvm_userspace_memory_region slot = {
 			.slot = i,
-			.flags = r->kind == MEMREGION_ROM ? KVM_MEM_READONLY : 0,
+			.flags = r->kind == MEMREGION_ROM && rom_readonly ? KVM_MEM_READONLY : 0,
 			.guest_phys_addr = r->gpa,
 			.memory_size = r->size,
 			.userspace_addr = (uintptr_t)r->hva,
