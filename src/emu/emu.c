@@ -255,11 +255,7 @@ static void emu_set_irq(struct vm *vm, unsigned irq, int level)
 static int emu_translate(struct vcpu *vcpu, uint64_t linear, uint64_t *gpa)
 {
 	struct emu_vm *e = vcpu->engine_data;
-	const struct x86_state *s = x86_cpu_state(e->cpu);
-	if (s->cr0 & X86_CR0_PG)
-		return -EFAULT; /* a page walk needs the emulator's MMU: not exported yet */
-	*gpa = linear & 0xFFFFFFFFULL;
-	return 0;
+	return x86_cpu_translate(e->cpu, linear, gpa);
 }
 
 static void emu_destroy(struct vm *vm)
