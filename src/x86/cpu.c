@@ -44,6 +44,7 @@ void cpu_update_mode(struct x86_cpu *cpu)
 	else
 		cpu->code_bits = cpu->s.seg[X86_CS].db ? 32 : 16;
 	cpu->ip_mask = x86_mask(cpu->code_bits / 8);
+	cpu->fetch_lpage = 0; /* CPL or mode may have changed the fetch rights */
 	if (m == X86_MODE_REAL)
 		cpu->cpl = 0;
 	else if (m == X86_MODE_V86)
@@ -205,14 +206,25 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 			avail_lim = cs->limit - rip + 1;
 		lin = (cs->base + rip) & 0xFFFFFFFFull;
 	}
-	struct x86_tlb_entry *e;
-	if (mmu_translate(cpu, lin, ACC_EXEC, cpu->cpl, &e))
-		return NULL;
-	uint64_t phys = e->ppage | (lin & 0xFFF);
+	uint64_t phys;
+	bool ram;
+	if (((lin & ~0xFFFull) | 1) == cpu->fetch_lpage) {
+		phys = cpu->fetch_ppage | (lin & 0xFFF);
+		ram = cpu->fetch_ram;
+	} else {
+		struct x86_tlb_entry *e;
+		if (mmu_translate(cpu, lin, ACC_EXEC, cpu->cpl, &e))
+			return NULL;
+		phys = e->ppage | (lin & 0xFFF);
+		ram = e->host != NULL;
+		cpu->fetch_lpage = (lin & ~0xFFFull) | 1;
+		cpu->fetch_ppage = e->ppage;
+		cpu->fetch_ram = ram;
+	}
 	*lin_out = lin;
 	*phys_out = phys;
 	struct x86_icache_entry *ce = NULL;
-	if (e->host) {
+	if (ram) {
 		ce = &cpu->icache[cpu_icache_index(phys)];
 		if (ce->key == phys + 1 && ce->bits == cpu->code_bits && ce->in.len <= avail_lim)
 			return &ce->in;

@@ -136,7 +136,7 @@ enum x86_acc {
 	ACC_EXEC = 2,
 };
 
-#define TLB_SIZE 256
+#define TLB_SIZE 1024
 struct x86_tlb_entry {
 	uint64_t lpage; /* linear page | 1 when valid */
 	uint64_t ppage;
@@ -187,6 +187,10 @@ struct x86_cpu {
 	struct x86_pcache_entry pcache[PCACHE_SIZE];
 	struct x86_icache_entry *icache;
 	uint64_t ip_mask; /* 0xFFFF, 0xFFFFFFFF or ~0 by code size */
+	/* The code page last fetched from: linear page | 1 (0 = none), its
+	 * physical page, and whether it is RAM.  Dropped with the TLB. */
+	uint64_t fetch_lpage, fetch_ppage;
+	bool fetch_ram;
 	/* 1 bit per 4 KiB physical page below 4 GiB holding decoded code. */
 	uint8_t *codemap;
 };
@@ -240,6 +244,31 @@ void mmu_phys_read(struct x86_cpu *cpu, uint64_t gpa, void *buf, unsigned len);
 void mmu_phys_write(struct x86_cpu *cpu, uint64_t gpa, const void *buf, unsigned len);
 uint8_t *mmu_ram(struct x86_cpu *cpu, uint64_t gpa, bool write);
 void mmu_code_written(struct x86_cpu *cpu, uint64_t gpa, unsigned len);
+
+/* Direct-mapped TLB; the hash keeps pages 1 MiB or 2 MiB apart (code and
+ * data) in different slots. */
+static inline unsigned mmu_tlb_index(uint64_t lin)
+{
+	uint64_t p = lin >> 12;
+	return (unsigned)((p ^ (p >> 8) ^ (p >> 16)) % TLB_SIZE);
+}
+
+/* May a cached translation serve this access (else walk again)? */
+static inline bool mmu_allowed(const struct x86_cpu *cpu, const struct x86_tlb_entry *e,
+			       enum x86_acc acc, int cpl)
+{
+	if (cpl == 3 && !e->user)
+		return false;
+	if (acc == ACC_WRITE) {
+		if (!e->dirty)
+			return false; /* walk again to set D */
+		if (!e->writable && (cpl == 3 || (cpu->s.cr0 & X86_CR0_WP)))
+			return false;
+	}
+	if (acc == ACC_EXEC && e->nx)
+		return false;
+	return true;
+}
 
 /* Segmented (logical) memory access (segment.c). */
 bool seg_limit_ok(const struct x86_seg *sg, uint64_t off, unsigned len);
@@ -295,13 +324,14 @@ int sys_wrmsr(struct x86_cpu *cpu, uint32_t msr, uint64_t val);
 /* Instruction bodies, one family per file. */
 #define X86_BODIES(X)                                                                              \
 	X(alu)                                                                                     \
-	X(alu_ai) X(test) X(incdec) X(not ) X(neg) X(shift) X(shld) X(shrd) X(mul1) X(imul1) X(    \
-	    imul2) X(imul3) X(div) X(idiv) X(daa) X(das) X(aaa) X(aas) X(aam) X(aad) X(salc) X(bt) \
-	    X(bsf) X(bsr) X(popcnt) X(bswap) X(mov) X(movzx) X(movsx) X(movsxd) X(lea) X(xchg) X(  \
-		xchg_ax) X(nop) X(pause) X(cmov) X(setcc) X(xlat) X(cbw) X(cwd) X(xadd) X(cmpxchg) \
-		X(cmpxchg8b) X(lahf) X(sahf) X(cmc) X(clc) X(stc) X(cld) X(std) X(cli) X(sti)      \
-		    X(movs) X(cmps) X(stos) X(lods) X(scas) X(ins) X(outs) X(push) X(pop)          \
-			X(push_sreg) X(pop_sreg) X(pusha) X(popa) X(pushf) X(popf) X(enter)        \
+	X(alu_ai)                                                                                  \
+	X(test) X(incdec) X(not ) X(neg) X(shift) X(shld) X(shrd) X(mul1) X(imul1) X(imul2) X(     \
+	    imul3) X(div) X(idiv) X(daa) X(das) X(aaa) X(aas) X(aam) X(aad) X(salc) X(bt) X(bsf)   \
+	    X(bsr) X(popcnt) X(bswap) X(mov) X(movzx) X(movsx) X(movsxd) X(lea) X(xchg) X(xchg_ax) \
+		X(nop) X(pause) X(cmov) X(setcc) X(xlat) X(cbw) X(cwd) X(xadd) X(cmpxchg)          \
+		    X(cmpxchg8b) X(lahf) X(sahf) X(cmc) X(clc) X(stc) X(cld) X(std) X(cli) X(sti)  \
+			X(movs) X(cmps) X(stos) X(lods) X(scas) X(ins) X(outs) X(push) X(pop) X(   \
+			    push_sreg) X(pop_sreg) X(pusha) X(popa) X(pushf) X(popf) X(enter)      \
 			    X(leave) X(bound) X(pop_ev) X(jcc) X(jmp) X(jmp_ev) X(call) X(call_ev) \
 				X(ret) X(loop) X(jcxz) X(jmp_far) X(jmp_far_m) X(call_far)         \
 				    X(call_far_m) X(ret_far) X(mov_sreg_ld) X(mov_sreg_st) X(lxs)  \

@@ -103,6 +103,7 @@ void mmu_phys_write(struct x86_cpu *cpu, uint64_t gpa, const void *buf, unsigned
 
 void mmu_flush_tlb(struct x86_cpu *cpu, bool global)
 {
+	cpu->fetch_lpage = 0;
 	for (int i = 0; i < TLB_SIZE; i++)
 		if (global || !cpu->tlb[i].global)
 			cpu->tlb[i].lpage = 0;
@@ -110,9 +111,10 @@ void mmu_flush_tlb(struct x86_cpu *cpu, bool global)
 
 void mmu_invlpg(struct x86_cpu *cpu, uint64_t lin)
 {
-	struct x86_tlb_entry *e = &cpu->tlb[(lin >> 12) % TLB_SIZE];
+	struct x86_tlb_entry *e = &cpu->tlb[mmu_tlb_index(lin)];
 	if (e->lpage == ((lin & ~0xFFFull) | 1))
 		e->lpage = 0;
+	cpu->fetch_lpage = 0;
 }
 
 static uint64_t mmu_rd_pte(struct x86_cpu *cpu, uint64_t gpa, unsigned size)
@@ -242,27 +244,11 @@ static int mmu_walk(struct x86_cpu *cpu, uint64_t lin, enum x86_acc acc, int cpl
 	return mmu_pf(cpu, lin, err, peek); /* not reached: level 1 is always a leaf */
 }
 
-static bool mmu_allowed(struct x86_cpu *cpu, const struct x86_tlb_entry *e, enum x86_acc acc,
-			int cpl)
-{
-	if (cpl == 3 && !e->user)
-		return false;
-	if (acc == ACC_WRITE) {
-		if (!e->dirty)
-			return false; /* walk again to set D */
-		if (!e->writable && (cpl == 3 || (cpu->s.cr0 & X86_CR0_WP)))
-			return false;
-	}
-	if (acc == ACC_EXEC && e->nx)
-		return false;
-	return true;
-}
-
 int mmu_translate(struct x86_cpu *cpu, uint64_t lin, enum x86_acc acc, int cpl,
 		  struct x86_tlb_entry **out)
 {
 	uint64_t lpage = lin & ~0xFFFull;
-	struct x86_tlb_entry *e = &cpu->tlb[(lin >> 12) % TLB_SIZE];
+	struct x86_tlb_entry *e = &cpu->tlb[mmu_tlb_index(lin)];
 	if (e->lpage == (lpage | 1) && mmu_allowed(cpu, e, acc, cpl)) {
 		*out = e;
 		return X86_OK;

@@ -1,0 +1,176 @@
+/*
+ * tools/emu-bench.c - speed of ember's x86 emulator on four 64-bit loops
+ * (ALU/load/store/branch, a byte checksum, a memcpy loop, call/ret), run
+ * from flat memory with 4-level paging; prints M instructions/s for each.
+ * Not a correctness test (tests/unit/test_x86_exec.c is).
+ * Usage: emu-bench [--quick]   (--quick: one tenth of the iterations)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "x86/x86.h"
+
+#define MEM_SIZE (16u << 20)
+
+static uint8_t *mem;
+
+static uint8_t *bench_ram_page(void *opaque, uint64_t gpa, bool write)
+{
+	return gpa < MEM_SIZE ? mem + gpa : NULL;
+}
+
+static const struct x86_ops bench_ops = {
+    .ram_page = bench_ram_page,
+};
+
+/* The programs (GNU as, 64-bit); the loop count is the imm32 at offset 3 of
+ * the first instruction that loads RCX. */
+static const uint8_t bench_compute[] = {
+    0x48, 0xc7, 0xc1, 0x00, 0x2d, 0x31, 0x01, /*   100000: mov    $0x1312d00,%rcx */
+    0x31, 0xc0,				      /*   100007: xor    %eax,%eax */
+    0x31, 0xd2,				      /*   100009: xor    %edx,%edx */
+    0x48, 0xc7, 0xc6, 0x00, 0x00, 0x20, 0x00, /*   10000b: mov    $0x200000,%rsi */
+    0x48, 0x01, 0xc8,			      /*   100012: add    %rcx,%rax */
+    0x48, 0x31, 0xc2,			      /*   100015: xor    %rax,%rdx */
+    0x48, 0x89, 0x06,			      /*   100018: mov    %rax,(%rsi) */
+    0x48, 0x8b, 0x5e, 0x08,		      /*   10001b: mov    0x8(%rsi),%rbx */
+    0x48, 0x01, 0xda,			      /*   10001f: add    %rbx,%rdx */
+    0x48, 0xc1, 0xeb, 0x03,		      /*   100022: shr    $0x3,%rbx */
+    0x48, 0x89, 0x5e, 0x08,		      /*   100026: mov    %rbx,0x8(%rsi) */
+    0x48, 0xff, 0xc9,			      /*   10002a: dec    %rcx */
+    0x75, 0xe3,				      /*   10002d: jne    0x100012 */
+    0xf4,				      /*   10002f: hlt */
+};
+static const uint8_t bench_checksum[] = {
+    0x48, 0xc7, 0xc6, 0x00, 0x00, 0x20, 0x00, /*   100000: mov    $0x200000,%rsi */
+    0x48, 0xc7, 0xc1, 0x00, 0x09, 0x3d, 0x00, /*   100007: mov    $0x3d0900,%rcx */
+    0x31, 0xd2,				      /*   10000e: xor    %edx,%edx */
+    0x0f, 0xb6, 0x44, 0x0e, 0xff,	      /*   100010: movzbl -0x1(%rsi,%rcx,1),%eax */
+    0x01, 0xc2,				      /*   100015: add    %eax,%edx */
+    0x48, 0xff, 0xc9,			      /*   100017: dec    %rcx */
+    0x75, 0xf4,				      /*   10001a: jne    0x100010 */
+    0xf4,				      /*   10001c: hlt */
+};
+static const uint8_t bench_memcpy[] = {
+    0x48, 0xc7, 0xc6, 0x00, 0x00, 0x20, 0x00, /*   100000: mov    $0x200000,%rsi */
+    0x48, 0xc7, 0xc7, 0x00, 0x00, 0x60, 0x00, /*   100007: mov    $0x600000,%rdi */
+    0x48, 0xc7, 0xc1, 0x20, 0xa1, 0x07, 0x00, /*   10000e: mov    $0x7a120,%rcx */
+    0x48, 0x8b, 0x06,			      /*   100015: mov    (%rsi),%rax */
+    0x48, 0x89, 0x07,			      /*   100018: mov    %rax,(%rdi) */
+    0x48, 0x83, 0xc6, 0x08,		      /*   10001b: add    $0x8,%rsi */
+    0x48, 0x83, 0xc7, 0x08,		      /*   10001f: add    $0x8,%rdi */
+    0x48, 0xff, 0xc9,			      /*   100023: dec    %rcx */
+    0x75, 0xed,				      /*   100026: jne    0x100015 */
+    0xf4,				      /*   100028: hlt */
+};
+static const uint8_t bench_callret[] = {
+    0x48, 0xc7, 0xc1, 0x40, 0x4b, 0x4c, 0x00, /*   100000: mov    $0x4c4b40,%rcx */
+    0xe8, 0x06, 0x00, 0x00, 0x00,	      /*   100007: call   0x100012 */
+    0x48, 0xff, 0xc9,			      /*   10000c: dec    %rcx */
+    0x75, 0xf6,				      /*   10000f: jne    0x100007 */
+    0xf4,				      /*   100011: hlt */
+    0x48, 0x83, 0xc0, 0x01,		      /*   100012: add    $0x1,%rax */
+    0xc3,				      /*   100016: ret */
+};
+
+struct bench {
+	const char *name;
+	const uint8_t *code;
+	size_t len;
+	unsigned count_at; /* offset of the loop count's imm32 */
+};
+
+static const struct bench benches[] = {
+    {"compute (alu/load/store/branch)", bench_compute, sizeof(bench_compute), 3},
+    {"byte checksum", bench_checksum, sizeof(bench_checksum), 10},
+    {"memcpy loop (8-byte moves)", bench_memcpy, sizeof(bench_memcpy), 17},
+    {"call/ret", bench_callret, sizeof(bench_callret), 3},
+};
+
+static void put64(uint64_t a, uint64_t v)
+{
+	memcpy(mem + a, &v, 8);
+}
+
+static void bench_long_mode(struct x86_state *s)
+{
+	x86_state_reset(s);
+	put64(0x10000, 0x11000 | 3);
+	put64(0x11000, 0x12000 | 3);
+	for (int i = 0; i < 8; i++)
+		put64(0x12000 + i * 8, ((uint64_t)i << 21) | 0x83);
+	s->cr3 = 0x10000;
+	s->cr4 = X86_CR4_PAE;
+	s->efer = X86_EFER_LME | X86_EFER_LMA;
+	s->cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_ET;
+	struct x86_seg *cs = &s->seg[X86_CS];
+	cs->sel = 8;
+	cs->base = 0;
+	cs->limit = 0xFFFFFFFF;
+	cs->type = 0xB;
+	cs->s = 1;
+	cs->present = 1;
+	cs->l = 1;
+	cs->db = 0;
+	cs->g = 1;
+	for (int r = X86_ES; r <= X86_GS; r++) {
+		if (r == X86_CS)
+			continue;
+		s->seg[r] = *cs;
+		s->seg[r].sel = 0x10;
+		s->seg[r].type = 0x3;
+		s->seg[r].l = 0;
+		s->seg[r].db = 1;
+	}
+	s->rip = 0x100000;
+	s->gpr[X86_RSP] = 0x80000;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int main(int argc, char **argv)
+{
+	bool quick = argc > 1 && !strcmp(argv[1], "--quick");
+	mem = calloc(1, MEM_SIZE);
+	struct x86_cpu *cpu = x86_cpu_new(&bench_ops, NULL);
+	if (!mem || !cpu) {
+		fprintf(stderr, "emu-bench: out of memory\n");
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(benches) / sizeof(benches[0]); i++) {
+		const struct bench *b = &benches[i];
+		memcpy(mem + 0x100000, b->code, b->len);
+		if (quick) {
+			uint32_t n;
+			memcpy(&n, mem + 0x100000 + b->count_at, 4);
+			n /= 10;
+			memcpy(mem + 0x100000 + b->count_at, &n, 4);
+		}
+		struct x86_state *s = x86_cpu_state(cpu);
+		bench_long_mode(s);
+		x86_cpu_state_changed(cpu);
+		x86_cpu_invalidate_phys(cpu, 0x100000, 4096);
+		uint64_t before = x86_cpu_stats(cpu)->insns[X86_MODE_LONG64];
+		double t0 = now();
+		enum x86_exit e = x86_run(cpu, ~0ull);
+		double t = now() - t0;
+		uint64_t n = x86_cpu_stats(cpu)->insns[X86_MODE_LONG64] - before;
+		if (e != X86_EXIT_HLT) {
+			fprintf(stderr, "emu-bench: %s stopped with exit %d at %#llx\n", b->name, e,
+				(unsigned long long)s->rip);
+			return 1;
+		}
+		printf("%-34s %8.1f M insns in %6.3f s = %7.1f M insns/s\n", b->name, n / 1e6, t,
+		       n / t / 1e6);
+	}
+	x86_cpu_free(cpu);
+	free(mem);
+	return 0;
+}
