@@ -7,7 +7,7 @@ GUEST_DIR    := $(BUILD)/guests
 GUEST_ROMS   := $(patsubst tests/guests/%.S,$(GUEST_DIR)/%.rom,\
 		$(filter-out tests/guests/multiboot.S,$(wildcard tests/guests/*.S)))
 GUEST_ELFS   := $(GUEST_DIR)/multiboot.elf
-GUESTS       := $(GUEST_ROMS) $(GUEST_ELFS)
+GUESTS       := $(GUEST_ROMS) $(GUEST_ELFS) $(GUEST_DIR)/kvmprobe
 GUEST_FLAGS  := -nostdlib -ffreestanding -Itests/guests
 
 TEST_DEPS += $(GUESTS)
@@ -26,3 +26,8 @@ $(GUEST_DIR)/multiboot.elf: tests/guests/multiboot.S tests/guests/lib.inc tests/
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) -m32 $(GUEST_FLAGS) -c $< -o $(GUEST_DIR)/multiboot.o
 	$(LD) -m elf_i386 --no-warn-rwx-segments -T tests/guests/multiboot.ld $(GUEST_DIR)/multiboot.o -o $@
+
+# kvmprobe: the same ROMs on raw KVM, to tell host limits from ember bugs.
+$(GUEST_DIR)/kvmprobe: tests/guests/kvmprobe.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@
