@@ -58,13 +58,19 @@ static int kvmprobe_cpuid(int kvm, int vcpu)
 	return r;
 }
 
-/* Port I/O: COM1 transmits and is always ready; F4h ends the run. */
+/*
+ * Port I/O: COM1 transmits (unless LCR.DLAB selects the divisor latch) and
+ * is always ready; F4h ends the run.
+ */
 static int kvmprobe_io(struct kvm_run *run)
 {
+	static uint8_t lcr;
 	uint8_t *d = (uint8_t *)run + run->io.data_offset;
 	uint16_t port = run->io.port;
 	if (run->io.direction == KVM_EXIT_IO_OUT) {
-		if (port == LAYOUT_PORT_COM1)
+		if (port == LAYOUT_PORT_COM1 + 3)
+			lcr = d[0];
+		if (port == LAYOUT_PORT_COM1 && !(lcr & 0x80))
 			for (uint32_t i = 0; i < run->io.count; i++)
 				putchar(d[i * run->io.size]);
 		if (port == LAYOUT_PORT_TEST_EXIT) {
