@@ -27,6 +27,15 @@ TESTS     := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(wildcard tools/*.c)
 TOOLS     := $(TOOL_SRCS:tools/%.c=$(BUILD)/%)
 
+# Quiet by default, kernel style; V=1 shows the commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-7s %s\n'
+endif
+
 # Extra targets that area makefiles append to (guests, fuzzers...).
 TEST_DEPS :=
 
@@ -37,26 +46,32 @@ include $(wildcard mk/*.mk)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(say) CC $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(LIBX86): $(X86_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && $(AR) rcs $@ $^
+	$(say) AR $@
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(LIBEMBER): $(VMM_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && $(AR) rcs $@ $^
+	$(say) AR $@
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/ember: $(BUILD)/obj/src/main.o $(LIBEMBER) $(LIBX86)
-	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(say) LINK $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBEMBER) $(LIBX86)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $< $(LIBEMBER) $(LIBX86) $(LDLIBS) -o $@
+	$(say) TEST $@
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $< $(LIBEMBER) $(LIBX86) $(LDLIBS) -o $@
 
 $(BUILD)/%: tools/%.c $(LIBEMBER) $(LIBX86)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIBEMBER) $(LIBX86) $(LDLIBS) -o $@
+	$(say) TOOL $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIBEMBER) $(LIBX86) $(LDLIBS) -o $@
 
 deps:
 	@scripts/install-deps.sh

@@ -17,6 +17,7 @@
 #include "layout.h"
 #include "util.h"
 #include "vm.h"
+#include "x86/x86.h"
 
 static double process_cpu_ms(void)
 {
@@ -178,6 +179,10 @@ void vm_dump_vcpu(struct vcpu *v, FILE *f)
 	for (int i = 0; i < n; i++)
 		fprintf(f, " %02x", bytes[i]);
 	fprintf(f, n ? "\n" : " not RAM\n");
+	int bits = (s.efer & X86_EFER_LMA) && s.seg[X86_CS].l ? 64 : s.seg[X86_CS].db ? 32 : 16;
+	char text[96];
+	if (n && x86_format(bytes, n, bits, s.rip, text, sizeof(text)) > 0)
+		fprintf(f, "   instruction: %s (%d-bit)\n", text, bits);
 }
 
 static void vm_io(struct vm *vm, struct vm_exit *e)
