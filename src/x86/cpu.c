@@ -379,8 +379,17 @@ enum x86_exit x86_run(struct x86_cpu *cpu, uint64_t max_insns)
 				cpu_exception(cpu, cpu->fault.vector, cpu->fault.has_error,
 					      cpu->fault.error);
 		}
-		if (s->rflags & X86_FLAGS_IF)
+		if (s->nmi_pending && !cpu->nmi_blocked && !s->movss_shadow) {
+			/* NMI: not maskable by IF; blocks further NMIs until IRET. */
+			s->nmi_pending = false;
+			cpu->nmi_blocked = true;
+			s->halted = false;
+			if (intr_deliver(cpu, 2, EV_EXTERNAL, false, 0) != X86_OK)
+				cpu_exception(cpu, cpu->fault.vector, cpu->fault.has_error,
+					      cpu->fault.error);
+		} else if (s->rflags & X86_FLAGS_IF) {
 			cpu_interrupt(cpu);
+		}
 		if (cpu->shutdown)
 			return X86_EXIT_SHUTDOWN;
 		if (s->halted)

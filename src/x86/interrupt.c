@@ -285,7 +285,10 @@ int ex_int1(struct x86_cpu *cpu, struct x86_insn *in)
 
 int ex_iret(struct x86_cpu *cpu, struct x86_insn *in)
 {
-	return intr_iret(cpu, in);
+	int rc = intr_iret(cpu, in);
+	if (!rc)
+		cpu->nmi_blocked = false; /* IRET ends NMI blocking (SDM 6.7.1) */
+	return rc;
 }
 
 static int iret_real(struct x86_cpu *cpu, struct x86_insn *in)

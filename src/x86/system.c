@@ -852,13 +852,3 @@ int ex_sysexit(struct x86_cpu *cpu, struct x86_insn *in)
 	cpu->next_rip = to64 ? s->gpr[X86_RDX] : (uint32_t)s->gpr[X86_RDX];
 	return X86_OK;
 }
-
-/*
- * Hardware task switches (TSS descriptors, task gates, IRET with NT) are not
- * implemented: they raise #GP with the selector, so a guest that needs one
- * fails visibly rather than running on with a half-switched state.
- */
-int task_switch(struct x86_cpu *cpu, uint16_t sel, int reason, bool has_error, uint32_t error)
-{
-	return x86_gp(cpu, sel & 0xFFFC);
-}

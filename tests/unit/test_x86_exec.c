@@ -638,6 +638,78 @@ static void test_self_modifying_code(void)
 	tvm_free(t);
 }
 
+/* Task B's TSS at 0x700, selector 0x48 in the GDT (SDM 7.2.1 layout). */
+static void task_b(struct tvm *t, uint32_t eip)
+{
+	put64(t, GDT + 0x48, 0x0000890000000067ull | (0x700ull << 16)); /* available */
+	t->s->gdt.limit = 0x4F;
+	put32(t, 0x700 + 0x20, eip);
+	put32(t, 0x700 + 0x24, 0x2);
+	put32(t, 0x700 + 0x28, 0x55AA); /* eax */
+	put32(t, 0x700 + 0x38, 0x8800); /* esp */
+	put32(t, 0x700 + 0x4C, SEL_CODE32);
+	put32(t, 0x700 + 0x48, SEL_DATA);
+	put32(t, 0x700 + 0x50, SEL_DATA);
+	put32(t, 0x700 + 0x54, SEL_DATA);
+	put32(t, 0x700 + 0x58, SEL_DATA);
+	put32(t, 0x700 + 0x5C, SEL_DATA);
+}
+
+static void test_task_switch(void)
+{
+	/* ljmp $0x48, $0: switch to task B, which halts. */
+	struct tvm *t = tvm_new();
+	tvm_prot32(t, 0x2000, 0);
+	task_b(t, 0x2100);
+	put(t, 0x2000, (const uint8_t[]){0xEA, 0, 0, 0, 0, 0x48, 0}, 7);
+	t->mem[0x2100] = 0xF4;
+	x86_cpu_state_changed(t->cpu);
+	T_EQ(x86_run(t->cpu, 10), X86_EXIT_HLT);
+	T_EQ(t->s->rip, 0x2101);
+	T_EQ(t->s->seg[X86_TR].sel, 0x48);
+	T_EQ(t->s->gpr[X86_RAX], 0x55AA);
+	T_EQ(t->s->gpr[X86_RSP], 0x8800);
+	T_EQ(get32(t, 0x600 + 0x20), 0x2007);	 /* outgoing EIP saved in TSS A */
+	T_EQ(t->mem[GDT + 0x30 + 5] & 0xF, 0x9); /* JMP clears the old busy bit */
+	T_EQ(t->mem[GDT + 0x48 + 5] & 0xF, 0xB);
+	T_CHECK(t->s->cr0 & X86_CR0_TS, "a task switch sets CR0.TS");
+	tvm_free(t);
+
+	/* lcall $0x48, $0 ; hlt -- task B: iret (NT set: returns to task A). */
+	t = tvm_new();
+	tvm_prot32(t, 0x2000, 0);
+	task_b(t, 0x2100);
+	put(t, 0x2000, (const uint8_t[]){0x9A, 0, 0, 0, 0, 0x48, 0, 0xF4}, 8);
+	t->mem[0x2100] = 0xCF;
+	x86_cpu_state_changed(t->cpu);
+	T_EQ(x86_run(t->cpu, 10), X86_EXIT_HLT);
+	T_EQ(t->s->rip, 0x2008);
+	T_EQ(t->s->seg[X86_TR].sel, SEL_TSS);
+	T_EQ(get32(t, 0x700) & 0xFFFF, SEL_TSS); /* back link */
+	T_EQ(t->mem[GDT + 0x48 + 5] & 0xF, 0x9); /* IRET frees task B */
+	T_EQ(t->s->rflags & X86_FLAGS_NT, 0);
+	tvm_free(t);
+}
+
+static void test_nmi(void)
+{
+	/* Real mode, IF=0: an NMI is still taken, and a second one waits for IRET. */
+	struct tvm *t = tvm_new();
+	tvm_real(t, 0x1000);
+	put(t, 0x1000, (const uint8_t[]){0x90, 0xF4}, 2);
+	put32(t, 2 * 4, 0x00002000);			  /* IVT[2] */
+	put(t, 0x2000, (const uint8_t[]){0x40, 0xCF}, 2); /* inc ax ; iret */
+	t->s->nmi_pending = true;
+	T_EQ(x86_run(t->cpu, 1), X86_EXIT_BUDGET); /* delivery, then inc ax */
+	T_EQ(t->s->rip, 0x2001);
+	t->s->nmi_pending = true; /* blocked inside the handler */
+	T_EQ(x86_run(t->cpu, 1), X86_EXIT_BUDGET);
+	T_EQ(t->s->rip, 0x1000);
+	T_EQ(x86_run(t->cpu, 10), X86_EXIT_HLT); /* the second NMI after IRET */
+	T_EQ(t->s->gpr[X86_RAX] & 0xFFFF, 2);
+	tvm_free(t);
+}
+
 int main(void)
 {
 	T_RUN(test_boot_real_to_long);
@@ -650,5 +722,7 @@ int main(void)
 	T_RUN(test_triple_fault_shutdown);
 	T_RUN(test_sti_shadow);
 	T_RUN(test_self_modifying_code);
+	T_RUN(test_task_switch);
+	T_RUN(test_nmi);
 	T_EXIT();
 }
