@@ -36,7 +36,11 @@ bver=$(candidate busybox-static)
 
 # The stamp: package versions and the scripts that shape the output.
 extract=fallback
-[ -x "$root/build/ember" ] && "$root/build/ember" extract-vmlinux 2>&1 | grep -qi usage && extract=ember
+if [ -x "$root/build/ember" ]; then
+	case $("$root/build/ember" extract-vmlinux 2>&1 || true) in
+	*"usage: ember extract-vmlinux"*) extract=ember ;;
+	esac
+fi
 stamp="$kpkg $kver busybox-static $bver extract=$extract
 $(sha256sum "$root/scripts/fetch-guest.sh" "$root/scripts/initramfs/init" | awk '{ print $1 }')"
 if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ] &&
