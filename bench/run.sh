@@ -28,6 +28,9 @@ if [ -x build/ember ] && build/ember --help 2>&1 | grep -q -- '--accel'; then
 	ember_ok=yes
 fi
 ember_run=(build/ember run --accel kvm --mem 128M --serial none --stats --bios)
+emu_run=(build/ember run --accel emu --mem 128M --serial none --stats --bios)
+tcg_run=(qemu-system-x86_64 -accel tcg -machine pc -m 128 -nodefaults -display none
+	-monitor none -serial none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4 -bios)
 qemu_ok=no
 qemu_run=(qemu-system-x86_64 -accel kvm -cpu host,-arch-capabilities -machine pc -m 128
 	-nodefaults -display none -monitor none -serial none -no-reboot
@@ -54,6 +57,12 @@ for ((i = 0; i < reps; i++)); do
 	if [ $ember_ok = yes ]; then
 		sample ember_exit "${ember_run[@]}" "$B/exit.rom"
 		sample ember_pio "${ember_run[@]}" "$B/pio.rom"
+		sample emu_exit "${emu_run[@]}" "$B/exit.rom"
+		sample emu_pio "${emu_run[@]}" "$B/pio.rom"
+	fi
+	if command -v qemu-system-x86_64 >/dev/null; then
+		sample tcg_exit "${tcg_run[@]}" "$B/exit.rom"
+		sample tcg_pio "${tcg_run[@]}" "$B/pio.rom"
 	fi
 	if [ $qemu_ok = yes ]; then
 		sample qemu_exit "${qemu_run[@]}" "$B/exit.rom"
@@ -87,6 +96,19 @@ if [ $qemu_ok = yes ]; then
 	q=$(awk -v p="$qp" -v x="$qe" -v n=$pio_exits 'BEGIN { printf "%.3f", (p - x) * 1000 / n }')
 fi
 row "port-I/O exit round trip, real mode (us)" "$(show "$e")" "$(show "$r")" "$(ratio "$e" "$r")" "$(show "$q")" "<= 1.10x"
+echo
+echo "The emulator engine against QEMU's TCG (same ROMs; no KVM involved):"
+row "metric" "ember emu" "QEMU TCG" "ratio" "" ""
+row "--------------------------------------------" "---------" "---------" "-------" "" ""
+e=$(med emu_exit wall_ms) q=$(med tcg_exit wall_ms)
+row "process run, ROM that exits at once (ms)" "$(show "$e")" "$(show "$q")" "$(ratio "$e" "$q")" "" ""
+e=$(med emu_exit maxrss_kib) q=$(med tcg_exit maxrss_kib)
+row "peak RSS, ROM that exits at once (MiB)" "$(mib "$e")" "$(mib "$q")" "$(ratio "$e" "$q")" "" ""
+e=$(med emu_pio wall_ms) x=$(med emu_exit wall_ms) qp=$(med tcg_pio wall_ms) qe=$(med tcg_exit wall_ms)
+per() { [ -n "$1" ] && [ -n "$2" ] && awk -v p="$1" -v x="$2" -v n=$pio_exits 'BEGIN { printf "%.3f", (p - x) * 1000 / n }'; }
+e=$(per "$e" "$x") q=$(per "$qp" "$qe")
+row "port-I/O loop iteration, real mode (us)" "$(show "$e")" "$(show "$q")" "$(ratio "$e" "$q")" "" ""
+echo
 if grep -qwE 'vmx|svm' /proc/cpuinfo && ! grep -q '^kvm_pvm ' /proc/modules; then
 	row "boot to /init, default guest" "-" "" "" "-" ""
 	echo "  (boot to /init vs QEMU microvm: not measured yet)"
@@ -100,3 +122,4 @@ echo "Notes: ember's first-run times come from --stats (vm_create to the first K
 echo "raw KVM's from main() to the first KVM_RUN; process CPU includes exec and loading."
 echo "Round trip = the guest's run time / $pio_exits exits (QEMU: (pio - exit) process wall / exits);"
 echo "it includes the in-kernel emulation of the loop's instructions, the same for every column."
+echo "Emulator rows: (pio - exit) process wall / exits, i.e. one OUT + LOOP iteration each."
