@@ -1,0 +1,293 @@
+/*
+ * tools/difftest.c - differential tester: each generated case (one instruction
+ * and a CPL3 starting state) runs on the host CPU through KVM and in ember's
+ * emulator; registers, RFLAGS (less what the SDM leaves undefined), memory,
+ * the exception vector, error code, frame and CR2 must agree.
+ * Not a unit test of the emulator's internals; see tools/difftest/ for the
+ * machine, the engines and the generators.
+ *
+ *   difftest [--seed S] [--cases N] [--class C[,C...]] [--case K] [--claimed]
+ *            [--kvm-only] [--verbose]
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "difftest/dt.h"
+#include "difftest/gen.h"
+
+/*
+ * The classes ember's emulator claims to implement: difftest.sh reports the
+ * others as SKIP.  Edited by the proofs owner when the emulator owner says a
+ * class is ready.
+ */
+static const char *const difftest_claimed[] = {
+	"alu", "shift", "muldiv", "bitops", "movx", "cond", "string", "atomic", "stack", "nop", "priv",
+};
+
+static const char *const reg_names[16] = {
+	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+};
+static const char *const frame_names[5] = { "frame.rip", "frame.cs", "frame.rflags", "frame.rsp", "frame.ss" };
+
+struct options {
+	uint64_t seed, cases, one_case;
+	bool have_case, claimed, kvm_only, verbose;
+	bool classes[32];
+};
+
+struct run {
+	struct kvm_engine *kvm;
+	struct emu_engine *emu;
+	uint8_t *image;
+	const struct options *opt;
+};
+
+static bool difftest_is_claimed(const char *name)
+{
+	for (size_t i = 0; i < sizeof(difftest_claimed) / sizeof(difftest_claimed[0]); i++)
+		if (!strcmp(difftest_claimed[i], name))
+			return true;
+	return false;
+}
+
+static void difftest_hex(const uint8_t *b, unsigned len, char *out)
+{
+	for (unsigned i = 0; i < len; i++)
+		out += sprintf(out, "%02x", b[i]);
+}
+
+/* Describe the first difference in `what`; returns the number of differences. */
+static int difftest_compare(const struct dt_case *c, const struct dt_outcome *k,
+			    const struct dt_outcome *e, const uint8_t *kmem, const uint8_t *emem,
+			    char *what, size_t len)
+{
+	uint64_t fmask = ~(uint64_t)c->undef_flags;
+	int n = 0;
+
+#define DIFF(cond, ...)                                                                            \
+	do {                                                                                       \
+		if ((cond) && !n++)                                                                \
+			snprintf(what, len, __VA_ARGS__);                                          \
+	} while (0)
+	DIFF(k->vector != e->vector, "vector: cpu %d, emu %d", k->vector, e->vector);
+	DIFF(k->has_error != e->has_error || k->error != e->error,
+	     "error code: cpu %s%#" PRIx64 ", emu %s%#" PRIx64, k->has_error ? "" : "none ", k->error,
+	     e->has_error ? "" : "none ", e->error);
+	for (unsigned i = 0; i < 5; i++) {
+		uint64_t m = i == 2 ? fmask : ~0ull;
+
+		DIFF((k->frame[i] & m) != (e->frame[i] & m), "%s: cpu %#" PRIx64 ", emu %#" PRIx64,
+		     frame_names[i], k->frame[i], e->frame[i]);
+	}
+	for (unsigned i = 0; i < 16; i++)
+		DIFF(!(c->undef_gprs & (1u << i)) && k->gpr[i] != e->gpr[i],
+		     "%s: cpu %#" PRIx64 ", emu %#" PRIx64, reg_names[i], k->gpr[i], e->gpr[i]);
+	DIFF(k->rip != e->rip, "rip at halt: cpu %#" PRIx64 ", emu %#" PRIx64, k->rip, e->rip);
+	DIFF((k->rflags & fmask) != (e->rflags & fmask), "rflags at halt: cpu %#" PRIx64 ", emu %#" PRIx64,
+	     k->rflags, e->rflags);
+	DIFF(k->cr2 != e->cr2, "cr2: cpu %#" PRIx64 ", emu %#" PRIx64, k->cr2, e->cr2);
+	for (unsigned r = 1; r < dt_nr_compared; r++) {
+		const struct dt_region *g = &dt_compared[r];
+
+		if (c->undef_mem && g->gpa == DT_DATA)
+			continue;
+		if (memcmp(kmem + g->gpa, emem + g->gpa, g->len)) {
+			uint64_t a = g->gpa;
+
+			while (kmem[a] == emem[a])
+				a++;
+			DIFF(true, "memory at %#" PRIx64 ": cpu %02x, emu %02x", a, kmem[a], emem[a]);
+		}
+	}
+#undef DIFF
+	return n;
+}
+
+static void difftest_show(const char *who, const struct dt_outcome *o)
+{
+	printf("  %s: vector %d", who, o->vector);
+	if (o->has_error)
+		printf(" error %#" PRIx64, o->error);
+	if (o->vector == 14)
+		printf(" cr2 %#" PRIx64, o->cr2);
+	printf(" | frame rip %#" PRIx64 " cs %#" PRIx64 " rflags %#" PRIx64 " rsp %#" PRIx64 " ss %#" PRIx64
+	       "%s%s\n",
+	       o->frame[0], o->frame[1], o->frame[2], o->frame[3], o->frame[4], o->fail[0] ? " | " : "",
+	       o->fail);
+	for (unsigned i = 0; i < 16; i++)
+		printf("    %-3s %016" PRIx64 "%s", reg_names[i], o->gpr[i], i % 4 == 3 ? "\n" : "");
+}
+
+static void difftest_show_case(const struct dt_case *c)
+{
+	char hex[40];
+
+	difftest_hex(c->code, c->len, hex);
+	printf("  case: %s | bytes %s at %#" PRIx64 " | rflags %#" PRIx64 " | undefined flags %#x gprs %#x%s\n",
+	       c->text, hex, c->rip, c->rflags, c->undef_flags, c->undef_gprs,
+	       c->undef_mem ? " memory" : "");
+	for (unsigned i = 0; i < 16; i++)
+		printf("    %-3s %016" PRIx64 "%s", reg_names[i], c->gpr[i], i % 4 == 3 ? "\n" : "");
+	for (unsigned i = 0; i < 2; i++)
+		if (c->mem[i].len) {
+			difftest_hex(c->mem[i].init, c->mem[i].len, hex);
+			printf("    memory %#" PRIx64 ": %s\n", c->mem[i].addr, hex);
+		}
+}
+
+/* Run one case on both engines; returns true if they agree. */
+static bool difftest_one(struct run *r, unsigned cls, uint64_t index)
+{
+	struct dt_case c;
+	struct x86_state s;
+	struct dt_outcome k, e;
+	char what[200], hex[40];
+	int n = 0;
+
+	gen_case(&c, r->opt->seed, cls, index);
+	machine_state(&s, &c);
+	machine_load_case(kvm_engine_mem(r->kvm), r->image, &c);
+	kvm_engine_run(r->kvm, &s, &k);
+	if (k.fail[0]) {
+		snprintf(what, sizeof(what), "KVM: %s", k.fail);
+		n = 1;
+	} else if (r->emu) {
+		machine_load_case(emu_engine_mem(r->emu), r->image, &c);
+		emu_engine_run(r->emu, &s, &e);
+		if (e.fail[0]) {
+			snprintf(what, sizeof(what), "%s", e.fail);
+			n = 1;
+		} else {
+			n = difftest_compare(&c, &k, &e, kvm_engine_mem(r->kvm), emu_engine_mem(r->emu), what,
+					     sizeof(what));
+		}
+	}
+	if (n) {
+		difftest_hex(c.code, c.len, hex);
+		printf("MISMATCH difftest --seed %" PRIu64 " --class %s --case %" PRIu64 " | %s | %s | %s\n",
+		       r->opt->seed, gen_classes[cls].name, index, c.text, hex, what);
+	}
+	if (r->opt->verbose) {
+		difftest_show_case(&c);
+		difftest_show("cpu", &k);
+		if (r->emu)
+			difftest_show("emu", &e);
+	}
+	return n == 0;
+}
+
+static int difftest_parse_classes(struct options *o, char *list)
+{
+	for (char *name = strtok(list, ","); name; name = strtok(NULL, ",")) {
+		int i = gen_class_find(name);
+
+		if (i < 0) {
+			fprintf(stderr, "difftest: --class %s: unknown class (one of:", name);
+			for (unsigned j = 0; j < gen_nr_classes; j++)
+				fprintf(stderr, " %s", gen_classes[j].name);
+			fprintf(stderr, ")\n");
+			return -EINVAL;
+		}
+		o->classes[i] = true;
+	}
+	return 0;
+}
+
+static int difftest_usage(void)
+{
+	fprintf(stderr, "usage: difftest [--seed S] [--cases N] [--class C[,C...]] [--case K] "
+			"[--claimed] [--kvm-only] [--verbose]\n");
+	for (unsigned i = 0; i < gen_nr_classes; i++)
+		fprintf(stderr, "  %-8s %s%s\n", gen_classes[i].name, gen_classes[i].what,
+			difftest_is_claimed(gen_classes[i].name) ? "" : " (not claimed by the emulator)");
+	return 2;
+}
+
+static int difftest_options(struct options *o, int argc, char **argv)
+{
+	bool any = false;
+
+	o->seed = 1;
+	o->cases = 10000;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--verbose"))
+			o->verbose = true;
+		else if (!strcmp(a, "--kvm-only"))
+			o->kvm_only = true;
+		else if (!strcmp(a, "--claimed"))
+			o->claimed = true;
+		else if (v && !strcmp(a, "--seed"))
+			o->seed = strtoull(argv[++i], NULL, 0);
+		else if (v && !strcmp(a, "--cases"))
+			o->cases = strtoull(argv[++i], NULL, 0);
+		else if (v && !strcmp(a, "--case"))
+			o->one_case = strtoull(argv[++i], NULL, 0), o->have_case = true;
+		else if (v && !strcmp(a, "--class")) {
+			if (difftest_parse_classes(o, argv[++i]))
+				return -EINVAL;
+			any = true;
+		} else
+			return difftest_usage();
+	}
+	for (unsigned i = 0; i < gen_nr_classes; i++) {
+		if (!any)
+			o->classes[i] = true;
+		if (o->claimed && !difftest_is_claimed(gen_classes[i].name))
+			o->classes[i] = false;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt = { 0 };
+	struct run r = { .opt = &opt };
+	uint64_t passed = 0, failed = 0, nsel = 0;
+	char why[256];
+
+	if (difftest_options(&opt, argc, argv))
+		return 2;
+	if (kvm_engine_open(&r.kvm, why, sizeof(why)) < 0) {
+		printf("SKIP difftest: no usable KVM (%s)\n", why);
+		return 0;
+	}
+	if (!opt.kvm_only) {
+		r.emu = emu_engine_open();
+		if (!r.emu) {
+			printf("SKIP difftest: the emulator did not start (x86_cpu_new failed)\n");
+			return 0;
+		}
+	}
+	r.image = malloc(DT_MEM_SIZE);
+	if (!r.image)
+		return 1;
+	machine_build(r.image);
+	memcpy(kvm_engine_mem(r.kvm), r.image, DT_MEM_SIZE);
+	if (r.emu)
+		memcpy(emu_engine_mem(r.emu), r.image, DT_MEM_SIZE);
+	for (unsigned i = 0; i < gen_nr_classes; i++)
+		nsel += opt.classes[i];
+	/* --cases N is the total, shared out evenly over the selected classes. */
+	for (unsigned i = 0; i < gen_nr_classes; i++) {
+		uint64_t n = opt.have_case ? 1 : (opt.cases + nsel - 1) / (nsel ? nsel : 1), ok = 0;
+
+		if (!opt.classes[i])
+			continue;
+		for (uint64_t k = 0; k < n; k++)
+			ok += difftest_one(&r, i, opt.have_case ? opt.one_case : k);
+		printf("class %-8s %8" PRIu64 " run, %8" PRIu64 " passed\n", gen_classes[i].name, n, ok);
+		passed += ok;
+		failed += n - ok;
+	}
+	printf("%" PRIu64 " passed, %" PRIu64 " failed\n", passed, failed);
+	emu_engine_close(r.emu);
+	kvm_engine_close(r.kvm);
+	free(r.image);
+	return failed ? 1 : 0;
+}
