@@ -7,7 +7,7 @@
  * machine, the engines and the generators.
  *
  *   difftest [--seed S] [--cases N] [--class C[,C...]] [--case K] [--claimed]
- *            [--kvm-only] [--verbose]
+ *            [--kvm-only] [--verbose] [--list]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,18 +24,19 @@
  * class is ready.
  */
 static const char *const difftest_claimed[] = {
-	"alu", "shift", "muldiv", "bitops", "movx", "cond", "string", "atomic", "stack", "nop", "priv",
+    "alu", "shift", "muldiv", "bitops", "movx", "cond", "string", "atomic", "stack", "nop", "priv",
 };
 
 static const char *const reg_names[16] = {
-	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+    "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15",
 };
-static const char *const frame_names[5] = { "frame.rip", "frame.cs", "frame.rflags", "frame.rsp", "frame.ss" };
+static const char *const frame_names[5] = {"frame.rip", "frame.cs", "frame.rflags", "frame.rsp",
+					   "frame.ss"};
 
 struct options {
 	uint64_t seed, cases, one_case;
-	bool have_case, claimed, kvm_only, verbose;
+	bool have_case, claimed, kvm_only, verbose, list;
 	bool classes[32];
 };
 
@@ -75,8 +76,8 @@ static int difftest_compare(const struct dt_case *c, const struct dt_outcome *k,
 	} while (0)
 	DIFF(k->vector != e->vector, "vector: cpu %d, emu %d", k->vector, e->vector);
 	DIFF(k->has_error != e->has_error || k->error != e->error,
-	     "error code: cpu %s%#" PRIx64 ", emu %s%#" PRIx64, k->has_error ? "" : "none ", k->error,
-	     e->has_error ? "" : "none ", e->error);
+	     "error code: cpu %s%#" PRIx64 ", emu %s%#" PRIx64, k->has_error ? "" : "none ",
+	     k->error, e->has_error ? "" : "none ", e->error);
 	for (unsigned i = 0; i < 5; i++) {
 		uint64_t m = i == 2 ? fmask : ~0ull;
 
@@ -87,8 +88,8 @@ static int difftest_compare(const struct dt_case *c, const struct dt_outcome *k,
 		DIFF(!(c->undef_gprs & (1u << i)) && k->gpr[i] != e->gpr[i],
 		     "%s: cpu %#" PRIx64 ", emu %#" PRIx64, reg_names[i], k->gpr[i], e->gpr[i]);
 	DIFF(k->rip != e->rip, "rip at halt: cpu %#" PRIx64 ", emu %#" PRIx64, k->rip, e->rip);
-	DIFF((k->rflags & fmask) != (e->rflags & fmask), "rflags at halt: cpu %#" PRIx64 ", emu %#" PRIx64,
-	     k->rflags, e->rflags);
+	DIFF((k->rflags & fmask) != (e->rflags & fmask),
+	     "rflags at halt: cpu %#" PRIx64 ", emu %#" PRIx64, k->rflags, e->rflags);
 	DIFF(k->cr2 != e->cr2, "cr2: cpu %#" PRIx64 ", emu %#" PRIx64, k->cr2, e->cr2);
 	for (unsigned r = 1; r < dt_nr_compared; r++) {
 		const struct dt_region *g = &dt_compared[r];
@@ -100,7 +101,8 @@ static int difftest_compare(const struct dt_case *c, const struct dt_outcome *k,
 
 			while (kmem[a] == emem[a])
 				a++;
-			DIFF(true, "memory at %#" PRIx64 ": cpu %02x, emu %02x", a, kmem[a], emem[a]);
+			DIFF(true, "memory at %#" PRIx64 ": cpu %02x, emu %02x", a, kmem[a],
+			     emem[a]);
 		}
 	}
 #undef DIFF
@@ -114,12 +116,13 @@ static void difftest_show(const char *who, const struct dt_outcome *o)
 		printf(" error %#" PRIx64, o->error);
 	if (o->vector == 14)
 		printf(" cr2 %#" PRIx64, o->cr2);
-	printf(" | frame rip %#" PRIx64 " cs %#" PRIx64 " rflags %#" PRIx64 " rsp %#" PRIx64 " ss %#" PRIx64
-	       "%s%s\n",
-	       o->frame[0], o->frame[1], o->frame[2], o->frame[3], o->frame[4], o->fail[0] ? " | " : "",
-	       o->fail);
+	printf(" | frame rip %#" PRIx64 " cs %#" PRIx64 " rflags %#" PRIx64 " rsp %#" PRIx64
+	       " ss %#" PRIx64 "%s%s\n",
+	       o->frame[0], o->frame[1], o->frame[2], o->frame[3], o->frame[4],
+	       o->fail[0] ? " | " : "", o->fail);
 	for (unsigned i = 0; i < 16; i++)
-		printf("    %-3s %016" PRIx64 "%s", reg_names[i], o->gpr[i], i % 4 == 3 ? "\n" : "");
+		printf("    %-3s %016" PRIx64 "%s", reg_names[i], o->gpr[i],
+		       i % 4 == 3 ? "\n" : "");
 }
 
 static void difftest_show_case(const struct dt_case *c)
@@ -127,11 +130,13 @@ static void difftest_show_case(const struct dt_case *c)
 	char hex[40];
 
 	difftest_hex(c->code, c->len, hex);
-	printf("  case: %s | bytes %s at %#" PRIx64 " | rflags %#" PRIx64 " | undefined flags %#x gprs %#x%s\n",
+	printf("  case: %s | bytes %s at %#" PRIx64 " | rflags %#" PRIx64
+	       " | undefined flags %#x gprs %#x%s\n",
 	       c->text, hex, c->rip, c->rflags, c->undef_flags, c->undef_gprs,
 	       c->undef_mem ? " memory" : "");
 	for (unsigned i = 0; i < 16; i++)
-		printf("    %-3s %016" PRIx64 "%s", reg_names[i], c->gpr[i], i % 4 == 3 ? "\n" : "");
+		printf("    %-3s %016" PRIx64 "%s", reg_names[i], c->gpr[i],
+		       i % 4 == 3 ? "\n" : "");
 	for (unsigned i = 0; i < 2; i++)
 		if (c->mem[i].len) {
 			difftest_hex(c->mem[i].init, c->mem[i].len, hex);
@@ -162,13 +167,14 @@ static bool difftest_one(struct run *r, unsigned cls, uint64_t index)
 			snprintf(what, sizeof(what), "%s", e.fail);
 			n = 1;
 		} else {
-			n = difftest_compare(&c, &k, &e, kvm_engine_mem(r->kvm), emu_engine_mem(r->emu), what,
-					     sizeof(what));
+			n = difftest_compare(&c, &k, &e, kvm_engine_mem(r->kvm),
+					     emu_engine_mem(r->emu), what, sizeof(what));
 		}
 	}
 	if (n) {
 		difftest_hex(c.code, c.len, hex);
-		printf("MISMATCH difftest --seed %" PRIu64 " --class %s --case %" PRIu64 " | %s | %s | %s\n",
+		printf("MISMATCH difftest --seed %" PRIu64 " --class %s --case %" PRIu64
+		       " | %s | %s | %s\n",
 		       r->opt->seed, gen_classes[cls].name, index, c.text, hex, what);
 	}
 	if (r->opt->verbose) {
@@ -200,10 +206,12 @@ static int difftest_parse_classes(struct options *o, char *list)
 static int difftest_usage(void)
 {
 	fprintf(stderr, "usage: difftest [--seed S] [--cases N] [--class C[,C...]] [--case K] "
-			"[--claimed] [--kvm-only] [--verbose]\n");
+			"[--claimed] [--kvm-only] [--verbose] [--list]\n");
 	for (unsigned i = 0; i < gen_nr_classes; i++)
 		fprintf(stderr, "  %-8s %s%s\n", gen_classes[i].name, gen_classes[i].what,
-			difftest_is_claimed(gen_classes[i].name) ? "" : " (not claimed by the emulator)");
+			difftest_is_claimed(gen_classes[i].name)
+			    ? ""
+			    : " (not claimed by the emulator)");
 	return 2;
 }
 
@@ -222,6 +230,8 @@ static int difftest_options(struct options *o, int argc, char **argv)
 			o->kvm_only = true;
 		else if (!strcmp(a, "--claimed"))
 			o->claimed = true;
+		else if (!strcmp(a, "--list"))
+			o->list = true;
 		else if (v && !strcmp(a, "--seed"))
 			o->seed = strtoull(argv[++i], NULL, 0);
 		else if (v && !strcmp(a, "--cases"))
@@ -246,13 +256,19 @@ static int difftest_options(struct options *o, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct options opt = { 0 };
-	struct run r = { .opt = &opt };
+	struct options opt = {0};
+	struct run r = {.opt = &opt};
 	uint64_t passed = 0, failed = 0, nsel = 0;
 	char why[256];
 
 	if (difftest_options(&opt, argc, argv))
 		return 2;
+	if (opt.list) {
+		for (unsigned i = 0; i < gen_nr_classes; i++)
+			printf("%s %s\n", gen_classes[i].name,
+			       difftest_is_claimed(gen_classes[i].name) ? "claimed" : "unclaimed");
+		return 0;
+	}
 	if (kvm_engine_open(&r.kvm, why, sizeof(why)) < 0) {
 		printf("SKIP difftest: no usable KVM (%s)\n", why);
 		return 0;
@@ -281,7 +297,8 @@ int main(int argc, char **argv)
 			continue;
 		for (uint64_t k = 0; k < n; k++)
 			ok += difftest_one(&r, i, opt.have_case ? opt.one_case : k);
-		printf("class %-8s %8" PRIu64 " run, %8" PRIu64 " passed\n", gen_classes[i].name, n, ok);
+		printf("class %-8s %8" PRIu64 " run, %8" PRIu64 " passed\n", gen_classes[i].name, n,
+		       ok);
 		passed += ok;
 		failed += n - ok;
 	}

@@ -17,37 +17,37 @@
  * supervisor-only large page holding the system structures; the second 2 MiB
  * is mapped with 4 KiB pages, most of them user pages.
  */
-#define DT_MEM_SIZE    0x400000ull
-#define DT_GDT         0x1000ull
-#define DT_IDT         0x2000ull
-#define DT_TSS         0x3000ull
-#define DT_PML4        0x4000ull
-#define DT_PDPT        0x5000ull
-#define DT_PD          0x6000ull
-#define DT_PT          0x7000ull  /* maps 0x200000-0x3FFFFF */
-#define DT_STUBS       0x10000ull /* one `hlt` per vector, DT_STUB_SIZE apart */
-#define DT_STUB_SIZE   8
-#define DT_KSTACK_TOP  0x20000ull /* TSS.RSP0: exception frames land below */
-#define DT_CODE        0x200000ull /* two user code pages, then a hole */
-#define DT_CODE_SIZE   0x2000ull
-#define DT_CODE_HOLE   0x202000ull /* not present: fetch faults */
-#define DT_DATA        0x210000ull /* user read/write data pages */
-#define DT_DATA_SIZE   0x4000ull
-#define DT_DATA_HOLE   0x214000ull /* not present */
-#define DT_RO_PAGE     0x215000ull /* user read-only */
-#define DT_SUPER_PAGE  0x216000ull /* supervisor-only read/write */
-#define DT_STACK       0x220000ull /* user stack pages */
-#define DT_STACK_SIZE  0x2000ull
+#define DT_MEM_SIZE   0x400000ull
+#define DT_GDT	      0x1000ull
+#define DT_IDT	      0x2000ull
+#define DT_TSS	      0x3000ull
+#define DT_PML4	      0x4000ull
+#define DT_PDPT	      0x5000ull
+#define DT_PD	      0x6000ull
+#define DT_PT	      0x7000ull	 /* maps 0x200000-0x3FFFFF */
+#define DT_STUBS      0x10000ull /* one `hlt` per vector, DT_STUB_SIZE apart */
+#define DT_STUB_SIZE  8
+#define DT_KSTACK_TOP 0x20000ull  /* TSS.RSP0: exception frames land below */
+#define DT_CODE	      0x200000ull /* two user code pages, then a hole */
+#define DT_CODE_SIZE  0x2000ull
+#define DT_CODE_HOLE  0x202000ull /* not present: fetch faults */
+#define DT_DATA	      0x210000ull /* user read/write data pages */
+#define DT_DATA_SIZE  0x4000ull
+#define DT_DATA_HOLE  0x214000ull /* not present */
+#define DT_RO_PAGE    0x215000ull /* user read-only */
+#define DT_SUPER_PAGE 0x216000ull /* supervisor-only read/write */
+#define DT_STACK      0x220000ull /* user stack pages */
+#define DT_STACK_SIZE 0x2000ull
 
 /* Selectors: the Linux x86-64 GDT layout, so that selectors the hardware
  * reports natively under PVM (mov r, cs; push ss...) are the guest's own. */
-#define DT_SEL_KCODE   0x10
-#define DT_SEL_KDATA   0x18
-#define DT_SEL_UDATA   0x2b
-#define DT_SEL_UCODE   0x33
-#define DT_SEL_TSS     0x40
-#define DT_FS_BASE     0x1000ull /* so that FS: overrides really move the access */
-#define DT_GS_BASE     0x3000ull
+#define DT_SEL_KCODE 0x10
+#define DT_SEL_KDATA 0x18
+#define DT_SEL_UDATA 0x2b
+#define DT_SEL_UCODE 0x33
+#define DT_SEL_TSS   0x40
+#define DT_FS_BASE   0x1000ull /* so that FS: overrides really move the access */
+#define DT_GS_BASE   0x3000ull
 
 /* Regions compared after each case (and restored before the next one). */
 struct dt_region {
@@ -63,27 +63,27 @@ struct dt_case {
 	uint64_t rip; /* where code[] is placed (inside DT_CODE) */
 	uint64_t gpr[16];
 	uint64_t rflags;
-	uint32_t undef_flags;  /* RFLAGS bits the SDM leaves undefined here */
-	uint16_t undef_gprs;   /* registers whose value the SDM leaves undefined */
-	bool undef_mem;        /* the memory result is undefined (SHLD/SHRD count > 16) */
+	uint32_t undef_flags; /* RFLAGS bits the SDM leaves undefined here */
+	uint16_t undef_gprs;  /* registers whose value the SDM leaves undefined */
+	bool undef_mem;	      /* the memory result is undefined (SHLD/SHRD count > 16) */
 	struct {
-		uint64_t addr;    /* memory the instruction reads... */
+		uint64_t addr;	  /* memory the instruction reads... */
 		uint8_t init[16]; /* ...seeded with these bytes */
 		unsigned len;
 	} mem[2];
-	char text[96];         /* human-readable description of the form */
+	char text[96]; /* human-readable description of the form */
 };
 
 /* What an engine reports after running a case to the exception stub. */
 struct dt_outcome {
-	int vector;           /* exception that ended the run (stub index), -1 if none */
+	int vector; /* exception that ended the run (stub index), -1 if none */
 	bool has_error;
 	uint64_t error;
 	uint64_t gpr[16];     /* at the stub: RSP is the kernel stack */
 	uint64_t rip, rflags; /* at the stub (RIP = stub + 1 after hlt) */
 	uint64_t frame[5];    /* the pushed RIP, CS, RFLAGS, RSP, SS */
 	uint64_t cr2;
-	char fail[128];       /* engine trouble (not a mismatch), empty if none */
+	char fail[128]; /* engine trouble (not a mismatch), empty if none */
 };
 
 /* The shared memory image and initial state (machine.c). */

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "difftest/dt.h"
+#include "dt.h"
 
 struct emu_engine {
 	struct x86_cpu *cpu;
@@ -33,9 +33,9 @@ static void emu_phys_write(void *opaque, uint64_t gpa, const void *buf, unsigned
 }
 
 static const struct x86_ops emu_ops = {
-	.ram_page = emu_ram_page,
-	.phys_read = emu_phys_read,
-	.phys_write = emu_phys_write,
+    .ram_page = emu_ram_page,
+    .phys_read = emu_phys_read,
+    .phys_write = emu_phys_write,
 };
 
 struct emu_engine *emu_engine_open(void)

@@ -7,16 +7,20 @@
  * "Flags Affected" section.
  *
  * Not generated, because under this host's KVM (PVM) the result is not the
- * guest's hardware state: INT n (reaches the guest as #UD), SGDT/SIDT/SLDT/
- * STR/SMSW (host UMIP), LAR/LSL/VERR/VERW and segment loads (host GDT),
- * MOV from DS/ES/FS/GS (host selectors), CPUID/RDTSC/XGETBV (host values),
- * SYSCALL.  Also 66-prefixed near branches (AMD and Intel differ) and
+ * guest's hardware state (measured): INT n (reaches the guest as #UD), INT3
+ * and INT1 (#UD when RSP is not canonical; INT1 reported as a fault),
+ * CMPXCHG16B (#UD), MONITOR/MWAIT (#GP, the SDM says #UD), SGDT/SIDT/SLDT/
+ * STR/SMSW (host UMIP), LAR/LSL/VERR/VERW and segment loads (host GDT), MOV
+ * from DS/ES/FS/GS (host selectors), CPUID/RDTSC/XGETBV (host values),
+ * SYSCALL, the reserved NOPs 0F 19/1C/1D (#UD here).  Also 66-prefixed near
+ * branches and ENTER frames reaching unmapped pages (AMD and Intel differ),
+ * both CMPS operands faulting (which is read first is not architectural), and
  * RFLAGS.AC (the host runs user code with CR0.AM set).
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "difftest/gen.h"
+#include "gen.h"
 
 enum { S8 = 1, S16 = 2, S32 = 4, S64 = 8, SV = S16 | S32 | S64, SQ = S16 | S64 };
 
@@ -29,20 +33,20 @@ enum { I_NONE, I_8, I_Z, I_16, I_V, I_ENTER };
 
 enum {
 	F_LOCK = 1 << 0,  /* LOCK is legal with a memory destination */
-	F_MEM = 1 << 1,   /* ModRM.rm must be memory */
-	F_REG = 1 << 2,   /* ModRM.rm must be a register */
-	F_D64 = 1 << 3,   /* operand size defaults to 64; 66h makes it 16 */
-	F_CC = 1 << 4,    /* low nibble of the last opcode byte: random condition */
+	F_MEM = 1 << 1,	  /* ModRM.rm must be memory */
+	F_REG = 1 << 2,	  /* ModRM.rm must be a register */
+	F_D64 = 1 << 3,	  /* operand size defaults to 64; 66h makes it 16 */
+	F_CC = 1 << 4,	  /* low nibble of the last opcode byte: random condition */
 	F_COUNT = 1 << 5, /* a shift count: imm8 if present, else CL if F_CL, else 1 */
 	F_CL = 1 << 6,
 	F_ANYADDR = 1 << 7, /* no memory access (LEA, hint NOPs): any address */
-	F_ALIGN16 = 1 << 8, /* memory operand usually 16-byte aligned */
 };
 
 /* Undefined-flag rules (SDM "Flags Affected"). */
 enum { U_NONE, U_LOGIC, U_MUL, U_DIV, U_BT, U_BSF, U_GRP2, U_SHXD, U_BSWAP };
 
-#define FL_ARITH (X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF | X86_FLAGS_OF)
+#define FL_ARITH                                                                                   \
+	(X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF | X86_FLAGS_OF)
 
 struct form {
 	const char *name;
@@ -54,7 +58,7 @@ struct form {
 	uint8_t imm;
 	uint8_t undef;
 	uint16_t flags;
-	uint8_t msize; /* memory operand size when not the operand size */
+	uint8_t msize;	/* memory operand size when not the operand size */
 	uint8_t prefix; /* mandatory prefix, 0 = none */
 };
 
@@ -80,10 +84,10 @@ struct gen {
 	int reg;    /* ModRM.reg or opcode register operand, -1 if none */
 	int rm_reg; /* ModRM.rm register, -1 if memory */
 	bool has_mem;
-	uint64_t mem;      /* linear address of the ModRM memory operand */
-	uint64_t rm_value; /* what the rm operand holds before the run */
+	uint64_t mem;	    /* linear address of the ModRM memory operand */
+	uint64_t rm_value;  /* what the rm operand holds before the run */
 	uint16_t addr_regs; /* registers that the address computation fixed */
-	int seg;            /* segment override prefix in use, 0 if none */
+	int seg;	    /* segment override prefix in use, 0 if none */
 	int rel_len;
 };
 
@@ -109,14 +113,35 @@ static bool one_in(struct gen *g, unsigned n)
 }
 
 static const uint64_t gen_edges[] = {
-	0, 1, 2, 3, 0x7F, 0x80, 0xFF, 0x100, 0x7FFF, 0x8000, 0xFFFF, 0x10000,
-	0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x100000000ull, 0x7FFFFFFFFFFFFFFFull,
-	0x8000000000000000ull, 0xFFFFFFFFFFFFFFFFull, 0xFFFFFFFFFFFFFFFEull,
-	0xFFFFFFFF80000000ull, 0xFFFFFFFFFFFF8000ull, 0xFFFFFFFFFFFFFF80ull,
-	0x5555555555555555ull, 0xAAAAAAAAAAAAAAAAull,
+    0,
+    1,
+    2,
+    3,
+    0x7F,
+    0x80,
+    0xFF,
+    0x100,
+    0x7FFF,
+    0x8000,
+    0xFFFF,
+    0x10000,
+    0x7FFFFFFF,
+    0x80000000,
+    0xFFFFFFFF,
+    0x100000000ull,
+    0x7FFFFFFFFFFFFFFFull,
+    0x8000000000000000ull,
+    0xFFFFFFFFFFFFFFFFull,
+    0xFFFFFFFFFFFFFFFEull,
+    0xFFFFFFFF80000000ull,
+    0xFFFFFFFFFFFF8000ull,
+    0xFFFFFFFFFFFFFF80ull,
+    0x5555555555555555ull,
+    0xAAAAAAAAAAAAAAAAull,
 };
 
-static const uint8_t gen_counts[] = { 0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 255 };
+static const uint8_t gen_counts[] = {0,	 1,  2,	 3,  7,	 8,  9,	  15,  16, 17,
+				     31, 32, 33, 63, 64, 65, 127, 128, 255};
 
 /* Edge values, their neighbours, sign-extended narrow values, or noise. */
 static uint64_t value(struct gen *g)
@@ -161,7 +186,9 @@ static void set_reg(struct gen *g, int r, uint64_t v)
 static void seed_mem(struct gen *g, uint64_t addr, const void *bytes, unsigned len)
 {
 	static const struct dt_region seedable[] = {
-		{ DT_DATA, DT_DATA_SIZE }, { DT_RO_PAGE, 0x2000 }, { DT_STACK, DT_STACK_SIZE },
+	    {DT_DATA, DT_DATA_SIZE},
+	    {DT_RO_PAGE, 0x2000},
+	    {DT_STACK, DT_STACK_SIZE},
 	};
 	struct dt_case *c = g->c;
 	unsigned slot = c->mem[0].len ? 1 : 0;
@@ -221,7 +248,7 @@ static uint64_t addr_reg_value(struct gen *g, uint64_t v)
 
 static void pick_segment(struct gen *g)
 {
-	static const uint8_t ignored[] = { 0x26, 0x2E, 0x36, 0x3E };
+	static const uint8_t ignored[] = {0x26, 0x2E, 0x36, 0x3E};
 	unsigned r = below(g, 16);
 
 	g->seg = r == 0 ? 0x64 : r == 1 ? 0x65 : r == 2 ? ignored[below(g, 4)] : 0;
@@ -232,12 +259,13 @@ static void pick_segment(struct gen *g)
 /* A displacement of 0, 1 or 4 bytes. */
 static void pick_disp(struct gen *g)
 {
-	static const unsigned lens[] = { 0, 1, 4 };
+	static const unsigned lens[] = {0, 1, 4};
 
 	g->disp_len = lens[below(g, 3)];
 	g->disp = g->disp_len == 1 ? (uint32_t)(int32_t)(int8_t)rnd(g)
-		  : g->disp_len == 4 ? (uint32_t)(int32_t)(int16_t)rnd(g) * (one_in(g, 4) ? 0x10001 : 1)
-				     : 0;
+		  : g->disp_len == 4
+		      ? (uint32_t)(int32_t)(int16_t)rnd(g) * (one_in(g, 4) ? 0x10001 : 1)
+		      : 0;
 }
 
 /*
@@ -253,11 +281,10 @@ static void build_mem(struct gen *g, unsigned size)
 	uint64_t lin, ea, iv = 0;
 
 	g->a32 = one_in(g, 8);
+	if (g->a32)
+		g->pfx[g->npfx++] = 0x67;
 	pick_segment(g);
-	if (g->f->flags & F_ALIGN16 && !one_in(g, 4))
-		lin = (DT_DATA + below(g, DT_DATA_SIZE - 16)) & ~15ull;
-	else
-		lin = any && one_in(g, 4) ? rnd(g) : pick_target(g, size, !g->a32 && mode >= 2);
+	lin = any && one_in(g, 4) ? rnd(g) : pick_target(g, size, !g->a32 && mode >= 2);
 	ea = lin - seg_base(g->seg);
 	if (g->a32)
 		ea &= 0xFFFFFFFF;
@@ -305,7 +332,8 @@ static void build_mem(struct gen *g, unsigned size)
 		g->has_sib = true;
 		g->sib = (uint8_t)(scale << 6 | (index & 7) << 3 | (base & 7));
 	}
-	g->c->gpr[base] = addr_reg_value(g, ea - (uint64_t)(int64_t)(int32_t)g->disp - (iv << scale));
+	g->c->gpr[base] =
+	    addr_reg_value(g, ea - (uint64_t)(int64_t)(int32_t)g->disp - (iv << scale));
 	g->addr_regs |= 1u << base;
 	g->rex |= base >> 3;
 }
@@ -386,7 +414,7 @@ static void implicit_ptr(struct gen *g, int reg, unsigned size, bool seg_ok, uin
 
 static void hook_string(struct gen *g)
 {
-	static const uint32_t counts[] = { 0, 1, 2, 3, 4, 7, 8, 15, 16, 17 };
+	static const uint32_t counts[] = {0, 1, 2, 3, 4, 7, 8, 15, 16, 17};
 	uint8_t op = g->f->op[0], rep = 0;
 	bool cmp = op == 0xA6 || op == 0xA7 || op == 0xAE || op == 0xAF;
 	unsigned size = g->opsize;
@@ -404,7 +432,12 @@ static void hook_string(struct gen *g)
 	implicit_ptr(g, X86_RSI, size, true, &src);
 	implicit_ptr(g, X86_RDI, size, false, &dst);
 	if (one_in(g, 4))
-		dst = src + (one_in(g, 2) ? size : -(uint64_t)size), g->c->gpr[X86_RDI] = addr_reg_value(g, dst);
+		dst = src + (one_in(g, 2) ? size : -(uint64_t)size),
+		g->c->gpr[X86_RDI] = addr_reg_value(g, dst);
+	if (cmp && op == 0xA6 + (size > 1)) { /* CMPS: only the source may fault */
+		dst = DT_DATA + below(g, DT_DATA_SIZE / 2);
+		g->c->gpr[X86_RDI] = addr_reg_value(g, dst);
+	}
 	rcx = one_in(g, 8) ? value(g) : one_in(g, 2) ? counts[below(g, 10)] : below(g, 64);
 	g->c->gpr[X86_RCX] = g->a32 ? (rcx & 0xFFFFFFFF) | rnd(g) << 32 : rcx;
 	g->addr_regs |= 1u << X86_RCX;
@@ -444,24 +477,16 @@ static void hook_movx(struct gen *g)
 
 static void hook_atomic(struct gen *g)
 {
-	uint8_t bytes[16];
-
 	if (op_is(g, 0x0F, 0xB0) || op_is(g, 0x0F, 0xB1)) {
 		if (one_in(g, 2))
 			set_reg(g, X86_RAX, g->rm_value);
-	} else if (op_is(g, 0x0F, 0xC7)) { /* CMPXCHG8B/16B: EDX:EAX vs memory */
-		for (unsigned i = 0; i < 16; i++)
-			bytes[i] = (uint8_t)rnd(g);
-		seed_mem(g, g->mem, bytes, g->opsize == 8 ? 16 : 8);
-		if (one_in(g, 2)) {
-			uint64_t lo, hi;
+	} else if (op_is(g, 0x0F, 0xC7)) { /* CMPXCHG8B: EDX:EAX vs memory */
+		uint64_t m = rnd(g);
 
-			memcpy(&lo, bytes, 8);
-			memcpy(&hi, bytes + 8, 8);
-			if (g->opsize != 8)
-				hi = lo >> 32, lo &= 0xFFFFFFFF;
-			set_reg(g, X86_RAX, lo);
-			set_reg(g, X86_RDX, hi);
+		seed_mem(g, g->mem, &m, 8);
+		if (one_in(g, 2)) {
+			set_reg(g, X86_RAX, m & 0xFFFFFFFF);
+			set_reg(g, X86_RDX, m >> 32);
 		}
 	}
 }
@@ -492,16 +517,18 @@ static void hook_stack(struct gen *g)
 	seed_mem(g, rsp, &top, 8);
 	if (g->f->op[0] == 0xFF && (g->f->ext == 2 || g->f->ext == 4) && !one_in(g, 8))
 		g->rm_value = ret; /* indirect call/jmp into the code pages */
-	if (op_is(g, 0xC8, 0)) { /* ENTER size, level: mostly small levels */
+	if (op_is(g, 0xC8, 0)) {   /* ENTER size, level: small frames, valid RBP for levels */
 		g->imm[2] = one_in(g, 2) ? below(g, 3) : (uint8_t)rnd(g);
 		g->imm[0] = (uint8_t)(one_in(g, 2) ? 8 * below(g, 4) : rnd(g));
-		g->imm[1] = one_in(g, 4) ? (uint8_t)rnd(g) : 0;
+		g->imm[1] = 0;
+		if (g->imm[2])
+			set_reg(g, X86_RBP, DT_STACK + 0x800 + 8 * below(g, 0x100));
 	}
 }
 
 static void hook_cond(struct gen *g)
 {
-	static const uint64_t rcx[] = { 0, 1, 2, 0x100000000ull, 0xFFFFFFFFull, ~0ull };
+	static const uint64_t rcx[] = {0, 1, 2, 0x100000000ull, 0xFFFFFFFFull, ~0ull};
 
 	set_reg(g, X86_RCX, one_in(g, 2) ? rcx[below(g, 6)] : value(g));
 }
@@ -509,39 +536,39 @@ static void hook_cond(struct gen *g)
 /* ---- per-class tables ---- */
 
 /* ADD OR ADC SBB AND SUB XOR CMP share eight encodings (SDM appendix A.3). */
-static const char *const alu_names[8] = { "add", "or", "adc", "sbb", "and", "sub", "xor", "cmp" };
+static const char *const alu_names[8] = {"add", "or", "adc", "sbb", "and", "sub", "xor", "cmp"};
 static struct form alu_forms[8 * 9 + 16];
 static unsigned alu_nr;
 
 static const struct form alu_extra[] = {
-	{ "test rm,r", { 0x84 }, 1, O_RM, -1, S8, I_NONE, U_LOGIC, 0, 0, 0 },
-	{ "test rm,r", { 0x85 }, 1, O_RM, -1, SV, I_NONE, U_LOGIC, 0, 0, 0 },
-	{ "test al,i", { 0xA8 }, 1, O_NONE, 0, S8, I_8, U_LOGIC, 0, 0, 0 },
-	{ "test ax,i", { 0xA9 }, 1, O_NONE, 0, SV, I_Z, U_LOGIC, 0, 0, 0 },
-	{ "test rm,i", { 0xF6 }, 1, O_RM, 0, S8, I_8, U_LOGIC, 0, 0, 0 },
-	{ "test rm,i", { 0xF7 }, 1, O_RM, 0, SV, I_Z, U_LOGIC, 0, 0, 0 },
-	{ "not", { 0xF6 }, 1, O_RM, 2, S8, I_NONE, U_NONE, F_LOCK, 0, 0 },
-	{ "not", { 0xF7 }, 1, O_RM, 2, SV, I_NONE, U_NONE, F_LOCK, 0, 0 },
-	{ "neg", { 0xF6 }, 1, O_RM, 3, S8, I_NONE, U_NONE, F_LOCK, 0, 0 },
-	{ "neg", { 0xF7 }, 1, O_RM, 3, SV, I_NONE, U_NONE, F_LOCK, 0, 0 },
-	{ "inc", { 0xFE }, 1, O_RM, 0, S8, I_NONE, U_NONE, F_LOCK, 0, 0 },
-	{ "inc", { 0xFF }, 1, O_RM, 0, SV, I_NONE, U_NONE, F_LOCK, 0, 0 },
-	{ "dec", { 0xFE }, 1, O_RM, 1, S8, I_NONE, U_NONE, F_LOCK, 0, 0 },
-	{ "dec", { 0xFF }, 1, O_RM, 1, SV, I_NONE, U_NONE, F_LOCK, 0, 0 },
+    {"test rm,r", {0x84}, 1, O_RM, -1, S8, I_NONE, U_LOGIC, 0, 0, 0},
+    {"test rm,r", {0x85}, 1, O_RM, -1, SV, I_NONE, U_LOGIC, 0, 0, 0},
+    {"test al,i", {0xA8}, 1, O_NONE, 0, S8, I_8, U_LOGIC, 0, 0, 0},
+    {"test ax,i", {0xA9}, 1, O_NONE, 0, SV, I_Z, U_LOGIC, 0, 0, 0},
+    {"test rm,i", {0xF6}, 1, O_RM, 0, S8, I_8, U_LOGIC, 0, 0, 0},
+    {"test rm,i", {0xF7}, 1, O_RM, 0, SV, I_Z, U_LOGIC, 0, 0, 0},
+    {"not", {0xF6}, 1, O_RM, 2, S8, I_NONE, U_NONE, F_LOCK, 0, 0},
+    {"not", {0xF7}, 1, O_RM, 2, SV, I_NONE, U_NONE, F_LOCK, 0, 0},
+    {"neg", {0xF6}, 1, O_RM, 3, S8, I_NONE, U_NONE, F_LOCK, 0, 0},
+    {"neg", {0xF7}, 1, O_RM, 3, SV, I_NONE, U_NONE, F_LOCK, 0, 0},
+    {"inc", {0xFE}, 1, O_RM, 0, S8, I_NONE, U_NONE, F_LOCK, 0, 0},
+    {"inc", {0xFF}, 1, O_RM, 0, SV, I_NONE, U_NONE, F_LOCK, 0, 0},
+    {"dec", {0xFE}, 1, O_RM, 1, S8, I_NONE, U_NONE, F_LOCK, 0, 0},
+    {"dec", {0xFF}, 1, O_RM, 1, SV, I_NONE, U_NONE, F_LOCK, 0, 0},
 };
 
 static void alu_build(void)
 {
 	static const struct form shapes[] = {
-		{ "rm,r", { 0x00 }, 1, O_RM, -1, S8, I_NONE, 0, F_LOCK, 0, 0 },
-		{ "rm,r", { 0x01 }, 1, O_RM, -1, SV, I_NONE, 0, F_LOCK, 0, 0 },
-		{ "r,rm", { 0x02 }, 1, O_RM, -1, S8, I_NONE, 0, 0, 0, 0 },
-		{ "r,rm", { 0x03 }, 1, O_RM, -1, SV, I_NONE, 0, 0, 0, 0 },
-		{ "al,i", { 0x04 }, 1, O_NONE, 0, S8, I_8, 0, 0, 0, 0 },
-		{ "ax,i", { 0x05 }, 1, O_NONE, 0, SV, I_Z, 0, 0, 0, 0 },
-		{ "rm,i", { 0x80 }, 1, O_RM, 0, S8, I_8, 0, F_LOCK, 0, 0 },
-		{ "rm,i", { 0x81 }, 1, O_RM, 0, SV, I_Z, 0, F_LOCK, 0, 0 },
-		{ "rm,i8", { 0x83 }, 1, O_RM, 0, SV, I_8, 0, F_LOCK, 0, 0 },
+	    {"rm,r", {0x00}, 1, O_RM, -1, S8, I_NONE, 0, F_LOCK, 0, 0},
+	    {"rm,r", {0x01}, 1, O_RM, -1, SV, I_NONE, 0, F_LOCK, 0, 0},
+	    {"r,rm", {0x02}, 1, O_RM, -1, S8, I_NONE, 0, 0, 0, 0},
+	    {"r,rm", {0x03}, 1, O_RM, -1, SV, I_NONE, 0, 0, 0, 0},
+	    {"al,i", {0x04}, 1, O_NONE, 0, S8, I_8, 0, 0, 0, 0},
+	    {"ax,i", {0x05}, 1, O_NONE, 0, SV, I_Z, 0, 0, 0, 0},
+	    {"rm,i", {0x80}, 1, O_RM, 0, S8, I_8, 0, F_LOCK, 0, 0},
+	    {"rm,i", {0x81}, 1, O_RM, 0, SV, I_Z, 0, F_LOCK, 0, 0},
+	    {"rm,i8", {0x83}, 1, O_RM, 0, SV, I_8, 0, F_LOCK, 0, 0},
 	};
 	static char names[8][9][16];
 
@@ -552,7 +579,8 @@ static void alu_build(void)
 			struct form *f = &alu_forms[alu_nr++];
 
 			*f = shapes[i];
-			snprintf(names[op][i], sizeof(names[op][i]), "%s %s", alu_names[op], shapes[i].name);
+			snprintf(names[op][i], sizeof(names[op][i]), "%s %s", alu_names[op],
+				 shapes[i].name);
 			f->name = names[op][i];
 			if (f->op[0] < 0x80)
 				f->op[0] += op * 8;
@@ -572,21 +600,25 @@ static unsigned shift_nr;
 
 static void shift_build(void)
 {
-	static const char *const names[8] = { "rol", "ror", "rcl", "rcr", "shl", "shr", "sal", "sar" };
+	static const char *const names[8] = {"rol", "ror", "rcl", "rcr",
+					     "shl", "shr", "sal", "sar"};
 	static const struct {
 		uint8_t op, sizes, imm;
 		uint16_t flags;
 		const char *how;
 	} shapes[] = {
-		{ 0xC0, S8, I_8, F_COUNT, "i" }, { 0xC1, SV, I_8, F_COUNT, "i" },
-		{ 0xD0, S8, I_NONE, F_COUNT, "1" }, { 0xD1, SV, I_NONE, F_COUNT, "1" },
-		{ 0xD2, S8, I_NONE, F_COUNT | F_CL, "cl" }, { 0xD3, SV, I_NONE, F_COUNT | F_CL, "cl" },
+	    {0xC0, S8, I_8, F_COUNT, "i"},
+	    {0xC1, SV, I_8, F_COUNT, "i"},
+	    {0xD0, S8, I_NONE, F_COUNT, "1"},
+	    {0xD1, SV, I_NONE, F_COUNT, "1"},
+	    {0xD2, S8, I_NONE, F_COUNT | F_CL, "cl"},
+	    {0xD3, SV, I_NONE, F_COUNT | F_CL, "cl"},
 	};
 	static const struct form shxd[] = {
-		{ "shld i", { 0x0F, 0xA4 }, 2, O_RM, -1, SV, I_8, U_SHXD, F_COUNT, 0, 0 },
-		{ "shld cl", { 0x0F, 0xA5 }, 2, O_RM, -1, SV, I_NONE, U_SHXD, F_COUNT | F_CL, 0, 0 },
-		{ "shrd i", { 0x0F, 0xAC }, 2, O_RM, -1, SV, I_8, U_SHXD, F_COUNT, 0, 0 },
-		{ "shrd cl", { 0x0F, 0xAD }, 2, O_RM, -1, SV, I_NONE, U_SHXD, F_COUNT | F_CL, 0, 0 },
+	    {"shld i", {0x0F, 0xA4}, 2, O_RM, -1, SV, I_8, U_SHXD, F_COUNT, 0, 0},
+	    {"shld cl", {0x0F, 0xA5}, 2, O_RM, -1, SV, I_NONE, U_SHXD, F_COUNT | F_CL, 0, 0},
+	    {"shrd i", {0x0F, 0xAC}, 2, O_RM, -1, SV, I_8, U_SHXD, F_COUNT, 0, 0},
+	    {"shrd cl", {0x0F, 0xAD}, 2, O_RM, -1, SV, I_NONE, U_SHXD, F_COUNT | F_CL, 0, 0},
 	};
 	static char text[6][8][16];
 
@@ -596,9 +628,15 @@ static void shift_build(void)
 		for (unsigned e = 0; e < 8; e++) {
 			snprintf(text[s][e], sizeof(text[s][e]), "%s %s", names[e], shapes[s].how);
 			shift_forms[shift_nr++] = (struct form){
-				.name = text[s][e], .op = { shapes[s].op }, .oplen = 1, .ops = O_RM,
-				.ext = (int8_t)e, .sizes = shapes[s].sizes, .imm = shapes[s].imm,
-				.undef = U_GRP2, .flags = shapes[s].flags,
+			    .name = text[s][e],
+			    .op = {shapes[s].op},
+			    .oplen = 1,
+			    .ops = O_RM,
+			    .ext = (int8_t)e,
+			    .sizes = shapes[s].sizes,
+			    .imm = shapes[s].imm,
+			    .undef = U_GRP2,
+			    .flags = shapes[s].flags,
 			};
 		}
 	for (unsigned i = 0; i < 4; i++)
@@ -606,186 +644,178 @@ static void shift_build(void)
 }
 
 static const struct form muldiv_forms[] = {
-	{ "mul", { 0xF6 }, 1, O_RM, 4, S8, I_NONE, U_MUL, 0, 0, 0 },
-	{ "mul", { 0xF7 }, 1, O_RM, 4, SV, I_NONE, U_MUL, 0, 0, 0 },
-	{ "imul", { 0xF6 }, 1, O_RM, 5, S8, I_NONE, U_MUL, 0, 0, 0 },
-	{ "imul", { 0xF7 }, 1, O_RM, 5, SV, I_NONE, U_MUL, 0, 0, 0 },
-	{ "div", { 0xF6 }, 1, O_RM, 6, S8, I_NONE, U_DIV, 0, 0, 0 },
-	{ "div", { 0xF7 }, 1, O_RM, 6, SV, I_NONE, U_DIV, 0, 0, 0 },
-	{ "idiv", { 0xF6 }, 1, O_RM, 7, S8, I_NONE, U_DIV, 0, 0, 0 },
-	{ "idiv", { 0xF7 }, 1, O_RM, 7, SV, I_NONE, U_DIV, 0, 0, 0 },
-	{ "imul r,rm", { 0x0F, 0xAF }, 2, O_RM, -1, SV, I_NONE, U_MUL, 0, 0, 0 },
-	{ "imul r,rm,i8", { 0x6B }, 1, O_RM, -1, SV, I_8, U_MUL, 0, 0, 0 },
-	{ "imul r,rm,i", { 0x69 }, 1, O_RM, -1, SV, I_Z, U_MUL, 0, 0, 0 },
+    {"mul", {0xF6}, 1, O_RM, 4, S8, I_NONE, U_MUL, 0, 0, 0},
+    {"mul", {0xF7}, 1, O_RM, 4, SV, I_NONE, U_MUL, 0, 0, 0},
+    {"imul", {0xF6}, 1, O_RM, 5, S8, I_NONE, U_MUL, 0, 0, 0},
+    {"imul", {0xF7}, 1, O_RM, 5, SV, I_NONE, U_MUL, 0, 0, 0},
+    {"div", {0xF6}, 1, O_RM, 6, S8, I_NONE, U_DIV, 0, 0, 0},
+    {"div", {0xF7}, 1, O_RM, 6, SV, I_NONE, U_DIV, 0, 0, 0},
+    {"idiv", {0xF6}, 1, O_RM, 7, S8, I_NONE, U_DIV, 0, 0, 0},
+    {"idiv", {0xF7}, 1, O_RM, 7, SV, I_NONE, U_DIV, 0, 0, 0},
+    {"imul r,rm", {0x0F, 0xAF}, 2, O_RM, -1, SV, I_NONE, U_MUL, 0, 0, 0},
+    {"imul r,rm,i8", {0x6B}, 1, O_RM, -1, SV, I_8, U_MUL, 0, 0, 0},
+    {"imul r,rm,i", {0x69}, 1, O_RM, -1, SV, I_Z, U_MUL, 0, 0, 0},
 };
 
 static const struct form bitops_forms[] = {
-	{ "bt rm,r", { 0x0F, 0xA3 }, 2, O_RM, -1, SV, I_NONE, U_BT, 0, 0, 0 },
-	{ "bts rm,r", { 0x0F, 0xAB }, 2, O_RM, -1, SV, I_NONE, U_BT, F_LOCK, 0, 0 },
-	{ "btr rm,r", { 0x0F, 0xB3 }, 2, O_RM, -1, SV, I_NONE, U_BT, F_LOCK, 0, 0 },
-	{ "btc rm,r", { 0x0F, 0xBB }, 2, O_RM, -1, SV, I_NONE, U_BT, F_LOCK, 0, 0 },
-	{ "bt rm,i", { 0x0F, 0xBA }, 2, O_RM, 4, SV, I_8, U_BT, 0, 0, 0 },
-	{ "bts rm,i", { 0x0F, 0xBA }, 2, O_RM, 5, SV, I_8, U_BT, F_LOCK, 0, 0 },
-	{ "btr rm,i", { 0x0F, 0xBA }, 2, O_RM, 6, SV, I_8, U_BT, F_LOCK, 0, 0 },
-	{ "btc rm,i", { 0x0F, 0xBA }, 2, O_RM, 7, SV, I_8, U_BT, F_LOCK, 0, 0 },
-	{ "bsf", { 0x0F, 0xBC }, 2, O_RM, -1, SV, I_NONE, U_BSF, 0, 0, 0 },
-	{ "bsr", { 0x0F, 0xBD }, 2, O_RM, -1, SV, I_NONE, U_BSF, 0, 0, 0 },
+    {"bt rm,r", {0x0F, 0xA3}, 2, O_RM, -1, SV, I_NONE, U_BT, 0, 0, 0},
+    {"bts rm,r", {0x0F, 0xAB}, 2, O_RM, -1, SV, I_NONE, U_BT, F_LOCK, 0, 0},
+    {"btr rm,r", {0x0F, 0xB3}, 2, O_RM, -1, SV, I_NONE, U_BT, F_LOCK, 0, 0},
+    {"btc rm,r", {0x0F, 0xBB}, 2, O_RM, -1, SV, I_NONE, U_BT, F_LOCK, 0, 0},
+    {"bt rm,i", {0x0F, 0xBA}, 2, O_RM, 4, SV, I_8, U_BT, 0, 0, 0},
+    {"bts rm,i", {0x0F, 0xBA}, 2, O_RM, 5, SV, I_8, U_BT, F_LOCK, 0, 0},
+    {"btr rm,i", {0x0F, 0xBA}, 2, O_RM, 6, SV, I_8, U_BT, F_LOCK, 0, 0},
+    {"btc rm,i", {0x0F, 0xBA}, 2, O_RM, 7, SV, I_8, U_BT, F_LOCK, 0, 0},
+    {"bsf", {0x0F, 0xBC}, 2, O_RM, -1, SV, I_NONE, U_BSF, 0, 0, 0},
+    {"bsr", {0x0F, 0xBD}, 2, O_RM, -1, SV, I_NONE, U_BSF, 0, 0, 0},
 };
 
 static const struct form movx_forms[] = {
-	{ "movzx r,rm8", { 0x0F, 0xB6 }, 2, O_RM, -1, SV, I_NONE, U_NONE, 0, 1, 0 },
-	{ "movzx r,rm16", { 0x0F, 0xB7 }, 2, O_RM, -1, SV, I_NONE, U_NONE, 0, 2, 0 },
-	{ "movsx r,rm8", { 0x0F, 0xBE }, 2, O_RM, -1, SV, I_NONE, U_NONE, 0, 1, 0 },
-	{ "movsx r,rm16", { 0x0F, 0xBF }, 2, O_RM, -1, SV, I_NONE, U_NONE, 0, 2, 0 },
-	{ "movsxd r,rm32", { 0x63 }, 1, O_RM, -1, S32 | S64, I_NONE, U_NONE, 0, 4, 0 },
-	{ "cbw/cwde/cdqe", { 0x98 }, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0 },
-	{ "cwd/cdq/cqo", { 0x99 }, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0 },
-	{ "bswap", { 0x0F, 0xC8 }, 2, O_OPREG, 0, SV, I_NONE, U_BSWAP, 0, 0, 0 },
-	{ "xlat", { 0xD7 }, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0 },
-	{ "lahf", { 0x9F }, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0 },
-	{ "sahf", { 0x9E }, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0 },
-	{ "cmc", { 0xF5 }, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0 },
-	{ "clc", { 0xF8 }, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0 },
-	{ "stc", { 0xF9 }, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0 },
-	{ "cld", { 0xFC }, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0 },
-	{ "std", { 0xFD }, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0 },
-	{ "mov rm,r", { 0x88 }, 1, O_RM, -1, S8, I_NONE, U_NONE, 0, 0, 0 },
-	{ "mov rm,r", { 0x89 }, 1, O_RM, -1, SV, I_NONE, U_NONE, 0, 0, 0 },
-	{ "mov r,rm", { 0x8A }, 1, O_RM, -1, S8, I_NONE, U_NONE, 0, 0, 0 },
-	{ "mov r,rm", { 0x8B }, 1, O_RM, -1, SV, I_NONE, U_NONE, 0, 0, 0 },
-	{ "mov rm,i", { 0xC6 }, 1, O_RM, 0, S8, I_8, U_NONE, 0, 0, 0 },
-	{ "mov rm,i", { 0xC7 }, 1, O_RM, 0, SV, I_Z, U_NONE, 0, 0, 0 },
-	{ "mov r,i", { 0xB0 }, 1, O_OPREG, 0, S8, I_8, U_NONE, 0, 0, 0 },
-	{ "mov r,i", { 0xB8 }, 1, O_OPREG, 0, SV, I_V, U_NONE, 0, 0, 0 },
-	{ "mov al,moffs", { 0xA0 }, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0 },
-	{ "mov ax,moffs", { 0xA1 }, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0 },
-	{ "mov moffs,al", { 0xA2 }, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0 },
-	{ "mov moffs,ax", { 0xA3 }, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0 },
-	{ "mov rm,cs", { 0x8C }, 1, O_RM, 1, SV, I_NONE, U_NONE, 0, 2, 0 },
-	{ "mov rm,ss", { 0x8C }, 1, O_RM, 2, SV, I_NONE, U_NONE, 0, 2, 0 },
-	{ "lea", { 0x8D }, 1, O_RM, -1, SV, I_NONE, U_NONE, F_MEM | F_ANYADDR, 0, 0 },
+    {"movzx r,rm8", {0x0F, 0xB6}, 2, O_RM, -1, SV, I_NONE, U_NONE, 0, 1, 0},
+    {"movzx r,rm16", {0x0F, 0xB7}, 2, O_RM, -1, SV, I_NONE, U_NONE, 0, 2, 0},
+    {"movsx r,rm8", {0x0F, 0xBE}, 2, O_RM, -1, SV, I_NONE, U_NONE, 0, 1, 0},
+    {"movsx r,rm16", {0x0F, 0xBF}, 2, O_RM, -1, SV, I_NONE, U_NONE, 0, 2, 0},
+    {"movsxd r,rm32", {0x63}, 1, O_RM, -1, S32 | S64, I_NONE, U_NONE, 0, 4, 0},
+    {"cbw/cwde/cdqe", {0x98}, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0},
+    {"cwd/cdq/cqo", {0x99}, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0},
+    {"bswap", {0x0F, 0xC8}, 2, O_OPREG, 0, SV, I_NONE, U_BSWAP, 0, 0, 0},
+    {"xlat", {0xD7}, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0},
+    {"lahf", {0x9F}, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0},
+    {"sahf", {0x9E}, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0},
+    {"cmc", {0xF5}, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0},
+    {"clc", {0xF8}, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0},
+    {"stc", {0xF9}, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0},
+    {"cld", {0xFC}, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0},
+    {"std", {0xFD}, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0},
+    {"mov rm,r", {0x88}, 1, O_RM, -1, S8, I_NONE, U_NONE, 0, 0, 0},
+    {"mov rm,r", {0x89}, 1, O_RM, -1, SV, I_NONE, U_NONE, 0, 0, 0},
+    {"mov r,rm", {0x8A}, 1, O_RM, -1, S8, I_NONE, U_NONE, 0, 0, 0},
+    {"mov r,rm", {0x8B}, 1, O_RM, -1, SV, I_NONE, U_NONE, 0, 0, 0},
+    {"mov rm,i", {0xC6}, 1, O_RM, 0, S8, I_8, U_NONE, 0, 0, 0},
+    {"mov rm,i", {0xC7}, 1, O_RM, 0, SV, I_Z, U_NONE, 0, 0, 0},
+    {"mov r,i", {0xB0}, 1, O_OPREG, 0, S8, I_8, U_NONE, 0, 0, 0},
+    {"mov r,i", {0xB8}, 1, O_OPREG, 0, SV, I_V, U_NONE, 0, 0, 0},
+    {"mov al,moffs", {0xA0}, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0},
+    {"mov ax,moffs", {0xA1}, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0},
+    {"mov moffs,al", {0xA2}, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0},
+    {"mov moffs,ax", {0xA3}, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0},
+    {"mov rm,cs", {0x8C}, 1, O_RM, 1, SV, I_NONE, U_NONE, 0, 2, 0},
+    {"mov rm,ss", {0x8C}, 1, O_RM, 2, SV, I_NONE, U_NONE, 0, 2, 0},
+    {"lea", {0x8D}, 1, O_RM, -1, SV, I_NONE, U_NONE, F_MEM | F_ANYADDR, 0, 0},
 };
 
 static const struct form cond_forms[] = {
-	{ "cmovcc", { 0x0F, 0x40 }, 2, O_RM, -1, SV, I_NONE, U_NONE, F_CC, 0, 0 },
-	{ "setcc", { 0x0F, 0x90 }, 2, O_RM, 0, S8, I_NONE, U_NONE, F_CC, 0, 0 },
-	{ "jcc rel8", { 0x70 }, 1, O_REL, 0, S64, I_8, U_NONE, F_CC, 0, 0 },
-	{ "jcc rel32", { 0x0F, 0x80 }, 2, O_REL, 0, S64, I_Z, U_NONE, F_CC, 0, 0 },
-	{ "jmp rel8", { 0xEB }, 1, O_REL, 0, S64, I_8, U_NONE, 0, 0, 0 },
-	{ "jmp rel32", { 0xE9 }, 1, O_REL, 0, S64, I_Z, U_NONE, 0, 0, 0 },
-	{ "jrcxz", { 0xE3 }, 1, O_REL, 0, S64, I_8, U_NONE, 0, 0, 0 },
-	{ "loop", { 0xE2 }, 1, O_REL, 0, S64, I_8, U_NONE, 0, 0, 0 },
-	{ "loope", { 0xE1 }, 1, O_REL, 0, S64, I_8, U_NONE, 0, 0, 0 },
-	{ "loopne", { 0xE0 }, 1, O_REL, 0, S64, I_8, U_NONE, 0, 0, 0 },
+    {"cmovcc", {0x0F, 0x40}, 2, O_RM, -1, SV, I_NONE, U_NONE, F_CC, 0, 0},
+    {"setcc", {0x0F, 0x90}, 2, O_RM, 0, S8, I_NONE, U_NONE, F_CC, 0, 0},
+    {"jcc rel8", {0x70}, 1, O_REL, 0, S64, I_8, U_NONE, F_CC, 0, 0},
+    {"jcc rel32", {0x0F, 0x80}, 2, O_REL, 0, S64, I_Z, U_NONE, F_CC, 0, 0},
+    {"jmp rel8", {0xEB}, 1, O_REL, 0, S64, I_8, U_NONE, 0, 0, 0},
+    {"jmp rel32", {0xE9}, 1, O_REL, 0, S64, I_Z, U_NONE, 0, 0, 0},
+    {"jrcxz", {0xE3}, 1, O_REL, 0, S64, I_8, U_NONE, 0, 0, 0},
+    {"loop", {0xE2}, 1, O_REL, 0, S64, I_8, U_NONE, 0, 0, 0},
+    {"loope", {0xE1}, 1, O_REL, 0, S64, I_8, U_NONE, 0, 0, 0},
+    {"loopne", {0xE0}, 1, O_REL, 0, S64, I_8, U_NONE, 0, 0, 0},
 };
 
 static const struct form string_forms[] = {
-	{ "movs", { 0xA4 }, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0 },
-	{ "movs", { 0xA5 }, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0 },
-	{ "cmps", { 0xA6 }, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0 },
-	{ "cmps", { 0xA7 }, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0 },
-	{ "stos", { 0xAA }, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0 },
-	{ "stos", { 0xAB }, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0 },
-	{ "lods", { 0xAC }, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0 },
-	{ "lods", { 0xAD }, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0 },
-	{ "scas", { 0xAE }, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0 },
-	{ "scas", { 0xAF }, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0 },
+    {"movs", {0xA4}, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0},
+    {"movs", {0xA5}, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0},
+    {"cmps", {0xA6}, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0},
+    {"cmps", {0xA7}, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0},
+    {"stos", {0xAA}, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0},
+    {"stos", {0xAB}, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0},
+    {"lods", {0xAC}, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0},
+    {"lods", {0xAD}, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0},
+    {"scas", {0xAE}, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0},
+    {"scas", {0xAF}, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0},
 };
 
 static const struct form atomic_forms[] = {
-	{ "xchg rm,r", { 0x86 }, 1, O_RM, -1, S8, I_NONE, U_NONE, F_LOCK, 0, 0 },
-	{ "xchg rm,r", { 0x87 }, 1, O_RM, -1, SV, I_NONE, U_NONE, F_LOCK, 0, 0 },
-	{ "xchg ax,r", { 0x90 }, 1, O_OPREG, 0, SV, I_NONE, U_NONE, 0, 0, 0 },
-	{ "xadd", { 0x0F, 0xC0 }, 2, O_RM, -1, S8, I_NONE, U_NONE, F_LOCK, 0, 0 },
-	{ "xadd", { 0x0F, 0xC1 }, 2, O_RM, -1, SV, I_NONE, U_NONE, F_LOCK, 0, 0 },
-	{ "cmpxchg", { 0x0F, 0xB0 }, 2, O_RM, -1, S8, I_NONE, U_NONE, F_LOCK, 0, 0 },
-	{ "cmpxchg", { 0x0F, 0xB1 }, 2, O_RM, -1, SV, I_NONE, U_NONE, F_LOCK, 0, 0 },
-	{ "cmpxchg8b", { 0x0F, 0xC7 }, 2, O_RM, 1, S32, I_NONE, U_NONE, F_LOCK | F_MEM, 8, 0 },
-	{ "cmpxchg16b", { 0x0F, 0xC7 }, 2, O_RM, 1, S64, I_NONE, U_NONE, F_LOCK | F_MEM | F_ALIGN16, 16, 0 },
+    {"xchg rm,r", {0x86}, 1, O_RM, -1, S8, I_NONE, U_NONE, F_LOCK, 0, 0},
+    {"xchg rm,r", {0x87}, 1, O_RM, -1, SV, I_NONE, U_NONE, F_LOCK, 0, 0},
+    {"xchg ax,r", {0x90}, 1, O_OPREG, 0, SV, I_NONE, U_NONE, 0, 0, 0},
+    {"xadd", {0x0F, 0xC0}, 2, O_RM, -1, S8, I_NONE, U_NONE, F_LOCK, 0, 0},
+    {"xadd", {0x0F, 0xC1}, 2, O_RM, -1, SV, I_NONE, U_NONE, F_LOCK, 0, 0},
+    {"cmpxchg", {0x0F, 0xB0}, 2, O_RM, -1, S8, I_NONE, U_NONE, F_LOCK, 0, 0},
+    {"cmpxchg", {0x0F, 0xB1}, 2, O_RM, -1, SV, I_NONE, U_NONE, F_LOCK, 0, 0},
+    {"cmpxchg8b", {0x0F, 0xC7}, 2, O_RM, 1, S32, I_NONE, U_NONE, F_LOCK | F_MEM, 8, 0},
 };
 
 static const struct form stack_forms[] = {
-	{ "push r", { 0x50 }, 1, O_OPREG, 0, SQ, I_NONE, U_NONE, F_D64, 0, 0 },
-	{ "pop r", { 0x58 }, 1, O_OPREG, 0, SQ, I_NONE, U_NONE, F_D64, 0, 0 },
-	{ "push rm", { 0xFF }, 1, O_RM, 6, SQ, I_NONE, U_NONE, F_D64, 0, 0 },
-	{ "pop rm", { 0x8F }, 1, O_RM, 0, SQ, I_NONE, U_NONE, F_D64, 0, 0 },
-	{ "push i8", { 0x6A }, 1, O_NONE, 0, SQ, I_8, U_NONE, F_D64, 0, 0 },
-	{ "push i", { 0x68 }, 1, O_NONE, 0, SQ, I_Z, U_NONE, F_D64, 0, 0 },
-	{ "pushf", { 0x9C }, 1, O_NONE, 0, SQ, I_NONE, U_NONE, F_D64, 0, 0 },
-	{ "popf", { 0x9D }, 1, O_NONE, 0, SQ, I_NONE, U_NONE, F_D64, 0, 0 },
-	{ "leave", { 0xC9 }, 1, O_NONE, 0, SQ, I_NONE, U_NONE, F_D64, 0, 0 },
-	{ "enter", { 0xC8 }, 1, O_NONE, 0, SQ, I_ENTER, U_NONE, F_D64, 0, 0 },
-	{ "call rel32", { 0xE8 }, 1, O_REL, 0, S64, I_Z, U_NONE, F_D64, 0, 0 },
-	{ "call rm", { 0xFF }, 1, O_RM, 2, S64, I_NONE, U_NONE, F_D64, 0, 0 },
-	{ "jmp rm", { 0xFF }, 1, O_RM, 4, S64, I_NONE, U_NONE, F_D64, 0, 0 },
-	{ "ret", { 0xC3 }, 1, O_NONE, 0, S64, I_NONE, U_NONE, F_D64, 0, 0 },
-	{ "ret i16", { 0xC2 }, 1, O_NONE, 0, S64, I_16, U_NONE, F_D64, 0, 0 },
+    {"push r", {0x50}, 1, O_OPREG, 0, SQ, I_NONE, U_NONE, F_D64, 0, 0},
+    {"pop r", {0x58}, 1, O_OPREG, 0, SQ, I_NONE, U_NONE, F_D64, 0, 0},
+    {"push rm", {0xFF}, 1, O_RM, 6, SQ, I_NONE, U_NONE, F_D64, 0, 0},
+    {"pop rm", {0x8F}, 1, O_RM, 0, SQ, I_NONE, U_NONE, F_D64, 0, 0},
+    {"push i8", {0x6A}, 1, O_NONE, 0, SQ, I_8, U_NONE, F_D64, 0, 0},
+    {"push i", {0x68}, 1, O_NONE, 0, SQ, I_Z, U_NONE, F_D64, 0, 0},
+    {"pushf", {0x9C}, 1, O_NONE, 0, SQ, I_NONE, U_NONE, F_D64, 0, 0},
+    {"popf", {0x9D}, 1, O_NONE, 0, SQ, I_NONE, U_NONE, F_D64, 0, 0},
+    {"leave", {0xC9}, 1, O_NONE, 0, SQ, I_NONE, U_NONE, F_D64, 0, 0},
+    {"enter", {0xC8}, 1, O_NONE, 0, SQ, I_ENTER, U_NONE, F_D64, 0, 0},
+    {"call rel32", {0xE8}, 1, O_REL, 0, S64, I_Z, U_NONE, F_D64, 0, 0},
+    {"call rm", {0xFF}, 1, O_RM, 2, S64, I_NONE, U_NONE, F_D64, 0, 0},
+    {"jmp rm", {0xFF}, 1, O_RM, 4, S64, I_NONE, U_NONE, F_D64, 0, 0},
+    {"ret", {0xC3}, 1, O_NONE, 0, S64, I_NONE, U_NONE, F_D64, 0, 0},
+    {"ret i16", {0xC2}, 1, O_NONE, 0, S64, I_16, U_NONE, F_D64, 0, 0},
 };
 
 static const struct form nop_forms[] = {
-	{ "nop", { 0x90 }, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0 },
-	{ "pause", { 0x90 }, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0xF3 },
-	{ "nop rm", { 0x0F, 0x1F }, 2, O_RM, 0, SV, I_NONE, U_NONE, F_ANYADDR, 0, 0 },
-	{ "hint nop 0f19", { 0x0F, 0x19 }, 2, O_RM, -1, SV, I_NONE, U_NONE, F_ANYADDR, 0, 0 },
-	{ "hint nop 0f1c", { 0x0F, 0x1C }, 2, O_RM, -1, SV, I_NONE, U_NONE, F_ANYADDR, 0, 0 },
-	{ "hint nop 0f1d", { 0x0F, 0x1D }, 2, O_RM, -1, SV, I_NONE, U_NONE, F_ANYADDR, 0, 0 },
-	{ "endbr64", { 0x0F, 0x1E, 0xFA }, 3, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0xF3 },
-	{ "prefetchnta", { 0x0F, 0x18 }, 2, O_RM, 0, S32, I_NONE, U_NONE, F_MEM | F_ANYADDR, 1, 0 },
-	{ "prefetcht0", { 0x0F, 0x18 }, 2, O_RM, 1, S32, I_NONE, U_NONE, F_MEM | F_ANYADDR, 1, 0 },
-	{ "prefetcht1", { 0x0F, 0x18 }, 2, O_RM, 2, S32, I_NONE, U_NONE, F_MEM | F_ANYADDR, 1, 0 },
-	{ "prefetcht2", { 0x0F, 0x18 }, 2, O_RM, 3, S32, I_NONE, U_NONE, F_MEM | F_ANYADDR, 1, 0 },
+    {"nop", {0x90}, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0},
+    {"pause", {0x90}, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0xF3},
+    {"nop rm", {0x0F, 0x1F}, 2, O_RM, 0, SV, I_NONE, U_NONE, F_ANYADDR, 0, 0},
+    {"endbr64", {0x0F, 0x1E, 0xFA}, 3, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0xF3},
+    {"prefetchnta", {0x0F, 0x18}, 2, O_RM, 0, S32, I_NONE, U_NONE, F_MEM | F_ANYADDR, 1, 0},
+    {"prefetcht0", {0x0F, 0x18}, 2, O_RM, 1, S32, I_NONE, U_NONE, F_MEM | F_ANYADDR, 1, 0},
+    {"prefetcht1", {0x0F, 0x18}, 2, O_RM, 2, S32, I_NONE, U_NONE, F_MEM | F_ANYADDR, 1, 0},
+    {"prefetcht2", {0x0F, 0x18}, 2, O_RM, 3, S32, I_NONE, U_NONE, F_MEM | F_ANYADDR, 1, 0},
 };
 
 /* Must fault at CPL3 (or are invalid in 64-bit mode): #GP(0), #UD, #DB, #BP. */
 static const struct form priv_forms[] = {
-	{ "hlt", { 0xF4 }, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "cli", { 0xFA }, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "sti", { 0xFB }, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "in al,i", { 0xE4 }, 1, O_NONE, 0, S8, I_8, U_NONE, 0, 0, 0 },
-	{ "in ax,i", { 0xE5 }, 1, O_NONE, 0, S16 | S32, I_8, U_NONE, 0, 0, 0 },
-	{ "out i,al", { 0xE6 }, 1, O_NONE, 0, S8, I_8, U_NONE, 0, 0, 0 },
-	{ "in al,dx", { 0xEC }, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0 },
-	{ "out dx,ax", { 0xEF }, 1, O_NONE, 0, S16 | S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "insb", { 0x6C }, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0 },
-	{ "outsd", { 0x6F }, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "lgdt", { 0x0F, 0x01 }, 2, O_RM, 2, S64, I_NONE, U_NONE, F_MEM, 10, 0 },
-	{ "lidt", { 0x0F, 0x01 }, 2, O_RM, 3, S64, I_NONE, U_NONE, F_MEM, 10, 0 },
-	{ "lmsw", { 0x0F, 0x01 }, 2, O_RM, 6, S16, I_NONE, U_NONE, 0, 2, 0 },
-	{ "invlpg", { 0x0F, 0x01 }, 2, O_RM, 7, S64, I_NONE, U_NONE, F_MEM, 1, 0 },
-	{ "lldt", { 0x0F, 0x00 }, 2, O_RM, 2, S16, I_NONE, U_NONE, 0, 2, 0 },
-	{ "ltr", { 0x0F, 0x00 }, 2, O_RM, 3, S16, I_NONE, U_NONE, 0, 2, 0 },
-	{ "mov r,cr", { 0x0F, 0x20 }, 2, O_RM, -1, S64, I_NONE, U_NONE, F_REG, 0, 0 },
-	{ "mov cr,r", { 0x0F, 0x22 }, 2, O_RM, -1, S64, I_NONE, U_NONE, F_REG, 0, 0 },
-	{ "mov r,dr", { 0x0F, 0x21 }, 2, O_RM, -1, S64, I_NONE, U_NONE, F_REG, 0, 0 },
-	{ "mov dr,r", { 0x0F, 0x23 }, 2, O_RM, -1, S64, I_NONE, U_NONE, F_REG, 0, 0 },
-	{ "clts", { 0x0F, 0x06 }, 2, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "invd", { 0x0F, 0x08 }, 2, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "wbinvd", { 0x0F, 0x09 }, 2, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "wrmsr", { 0x0F, 0x30 }, 2, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "rdmsr", { 0x0F, 0x32 }, 2, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "rdpmc", { 0x0F, 0x33 }, 2, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "sysret", { 0x0F, 0x07 }, 2, O_NONE, 0, S32 | S64, I_NONE, U_NONE, 0, 0, 0 },
-	{ "sysexit", { 0x0F, 0x35 }, 2, O_NONE, 0, S32 | S64, I_NONE, U_NONE, 0, 0, 0 },
-	{ "swapgs", { 0x0F, 0x01, 0xF8 }, 3, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "monitor", { 0x0F, 0x01, 0xC8 }, 3, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "mwait", { 0x0F, 0x01, 0xC9 }, 3, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "ud2", { 0x0F, 0x0B }, 2, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "ud1", { 0x0F, 0xB9 }, 2, O_RM, -1, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "ud0", { 0x0F, 0xFF }, 2, O_RM, -1, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "int3", { 0xCC }, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "int1", { 0xF1 }, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "into", { 0xCE }, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "push es", { 0x06 }, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "pop ds", { 0x1F }, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "daa", { 0x27 }, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "aas", { 0x3F }, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "pusha", { 0x60 }, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "aam", { 0xD4 }, 1, O_NONE, 0, S32, I_8, U_NONE, 0, 0, 0 },
-	{ "salc", { 0xD6 }, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0 },
-	{ "grp1 82", { 0x82 }, 1, O_RM, 0, S8, I_8, U_NONE, 0, 0, 0 },
-	{ "lock nop", { 0x90 }, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0xF0 },
-	{ "lock add r,r", { 0x01 }, 1, O_RM, -1, S32, I_NONE, U_NONE, F_REG, 0, 0xF0 },
-	{ "lea r,r", { 0x8D }, 1, O_RM, -1, S32, I_NONE, U_NONE, F_REG, 0, 0 },
+    {"hlt", {0xF4}, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"cli", {0xFA}, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"sti", {0xFB}, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"in al,i", {0xE4}, 1, O_NONE, 0, S8, I_8, U_NONE, 0, 0, 0},
+    {"in ax,i", {0xE5}, 1, O_NONE, 0, S16 | S32, I_8, U_NONE, 0, 0, 0},
+    {"out i,al", {0xE6}, 1, O_NONE, 0, S8, I_8, U_NONE, 0, 0, 0},
+    {"in al,dx", {0xEC}, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0},
+    {"out dx,ax", {0xEF}, 1, O_NONE, 0, S16 | S32, I_NONE, U_NONE, 0, 0, 0},
+    {"insb", {0x6C}, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0},
+    {"outsd", {0x6F}, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"lgdt", {0x0F, 0x01}, 2, O_RM, 2, S64, I_NONE, U_NONE, F_MEM, 10, 0},
+    {"lidt", {0x0F, 0x01}, 2, O_RM, 3, S64, I_NONE, U_NONE, F_MEM, 10, 0},
+    {"lmsw", {0x0F, 0x01}, 2, O_RM, 6, S16, I_NONE, U_NONE, 0, 2, 0},
+    {"invlpg", {0x0F, 0x01}, 2, O_RM, 7, S64, I_NONE, U_NONE, F_MEM, 1, 0},
+    {"lldt", {0x0F, 0x00}, 2, O_RM, 2, S16, I_NONE, U_NONE, 0, 2, 0},
+    {"ltr", {0x0F, 0x00}, 2, O_RM, 3, S16, I_NONE, U_NONE, 0, 2, 0},
+    {"mov r,cr", {0x0F, 0x20}, 2, O_RM, -1, S64, I_NONE, U_NONE, F_REG, 0, 0},
+    {"mov cr,r", {0x0F, 0x22}, 2, O_RM, -1, S64, I_NONE, U_NONE, F_REG, 0, 0},
+    {"mov r,dr", {0x0F, 0x21}, 2, O_RM, -1, S64, I_NONE, U_NONE, F_REG, 0, 0},
+    {"mov dr,r", {0x0F, 0x23}, 2, O_RM, -1, S64, I_NONE, U_NONE, F_REG, 0, 0},
+    {"clts", {0x0F, 0x06}, 2, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"invd", {0x0F, 0x08}, 2, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"wbinvd", {0x0F, 0x09}, 2, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"wrmsr", {0x0F, 0x30}, 2, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"rdmsr", {0x0F, 0x32}, 2, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"rdpmc", {0x0F, 0x33}, 2, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"sysret", {0x0F, 0x07}, 2, O_NONE, 0, S32 | S64, I_NONE, U_NONE, 0, 0, 0},
+    {"sysexit", {0x0F, 0x35}, 2, O_NONE, 0, S32 | S64, I_NONE, U_NONE, 0, 0, 0},
+    {"swapgs", {0x0F, 0x01, 0xF8}, 3, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"ud2", {0x0F, 0x0B}, 2, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"ud1", {0x0F, 0xB9}, 2, O_RM, -1, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"ud0", {0x0F, 0xFF}, 2, O_RM, -1, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"into", {0xCE}, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"push es", {0x06}, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"pop ds", {0x1F}, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"daa", {0x27}, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"aas", {0x3F}, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"pusha", {0x60}, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"aam", {0xD4}, 1, O_NONE, 0, S32, I_8, U_NONE, 0, 0, 0},
+    {"salc", {0xD6}, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"grp1 82", {0x82}, 1, O_RM, 0, S8, I_8, U_NONE, 0, 0, 0},
+    {"lock nop", {0x90}, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0xF0},
+    {"lock add r,r", {0x01}, 1, O_RM, -1, S32, I_NONE, U_NONE, F_REG, 0, 0xF0},
+    {"lea r,r", {0x8D}, 1, O_RM, -1, S32, I_NONE, U_NONE, F_REG, 0, 0},
 };
 
 struct class_def {
@@ -801,32 +831,33 @@ static const unsigned nr_muldiv = N(muldiv_forms), nr_bitops = N(bitops_forms),
 		      nr_priv = N(priv_forms);
 
 const struct gen_class gen_classes[] = {
-	{ "alu", "add or adc sbb and sub xor cmp test not neg inc dec, all forms" },
-	{ "shift", "rol ror rcl rcr shl shr sal sar by 1/cl/imm8, shld shrd" },
-	{ "muldiv", "mul imul div idiv, incl. #DE" },
-	{ "bitops", "bt bts btr btc (reg and imm), bsf bsr" },
-	{ "movx", "mov forms, movzx movsx movsxd, cbw/cwd family, bswap, xlat, lahf sahf, flag ops, lea" },
-	{ "cond", "cmovcc setcc jcc jmp jrcxz loop" },
-	{ "string", "movs cmps stos lods scas, rep/repe/repne, 32/64-bit addressing" },
-	{ "atomic", "xchg xadd cmpxchg cmpxchg8b cmpxchg16b, lock" },
-	{ "stack", "push pop pushf popf enter leave call ret jmp indirect" },
-	{ "nop", "nop forms, pause, hint nops, prefetch, endbr64" },
-	{ "priv", "privileged and invalid-in-64-bit instructions at CPL3" },
+    {"alu", "add or adc sbb and sub xor cmp test not neg inc dec, all forms"},
+    {"shift", "rol ror rcl rcr shl shr sal sar by 1/cl/imm8, shld shrd"},
+    {"muldiv", "mul imul div idiv, incl. #DE"},
+    {"bitops", "bt bts btr btc (reg and imm), bsf bsr"},
+    {"movx",
+     "mov forms, movzx movsx movsxd, cbw/cwd family, bswap, xlat, lahf sahf, flag ops, lea"},
+    {"cond", "cmovcc setcc jcc jmp jrcxz loop"},
+    {"string", "movs cmps stos lods scas, rep/repe/repne, 32/64-bit addressing"},
+    {"atomic", "xchg xadd cmpxchg cmpxchg8b, lock"},
+    {"stack", "push pop pushf popf enter leave call ret jmp indirect"},
+    {"nop", "nop forms, pause, hint nops, prefetch, endbr64"},
+    {"priv", "privileged and invalid-in-64-bit instructions at CPL3"},
 };
 const unsigned gen_nr_classes = N(gen_classes);
 
 static const struct class_def class_defs[] = {
-	{ alu_forms, &alu_nr, NULL },
-	{ shift_forms, &shift_nr, NULL },
-	{ muldiv_forms, &nr_muldiv, hook_muldiv },
-	{ bitops_forms, &nr_bitops, hook_bitops },
-	{ movx_forms, &nr_movx, hook_movx },
-	{ cond_forms, &nr_cond, hook_cond },
-	{ string_forms, &nr_string, hook_string },
-	{ atomic_forms, &nr_atomic, hook_atomic },
-	{ stack_forms, &nr_stack, hook_stack },
-	{ nop_forms, &nr_nop, NULL },
-	{ priv_forms, &nr_priv, NULL },
+    {alu_forms, &alu_nr, NULL},
+    {shift_forms, &shift_nr, NULL},
+    {muldiv_forms, &nr_muldiv, hook_muldiv},
+    {bitops_forms, &nr_bitops, hook_bitops},
+    {movx_forms, &nr_movx, hook_movx},
+    {cond_forms, &nr_cond, hook_cond},
+    {string_forms, &nr_string, hook_string},
+    {atomic_forms, &nr_atomic, hook_atomic},
+    {stack_forms, &nr_stack, hook_stack},
+    {nop_forms, &nr_nop, NULL},
+    {priv_forms, &nr_priv, NULL},
 };
 
 int gen_class_find(const char *name)
@@ -960,7 +991,8 @@ static void encode(struct gen *g)
 		uint64_t next = c->rip + n, target;
 		int64_t rel;
 
-		target = one_in(g, 16) ? DT_CODE_HOLE + below(g, 64) : DT_CODE + below(g, DT_CODE_SIZE);
+		target =
+		    one_in(g, 16) ? DT_CODE_HOLE + below(g, 64) : DT_CODE + below(g, DT_CODE_SIZE);
 		rel = (int64_t)(target - next);
 		if (g->rel_len == 1 && (rel < -128 || rel > 127))
 			rel = (int8_t)rnd(g);
@@ -976,7 +1008,9 @@ static void encode(struct gen *g)
 static unsigned shift_count(const struct gen *g)
 {
 	const struct form *f = g->f;
-	unsigned raw = f->imm == I_8 ? g->imm[0] : f->flags & F_CL ? (uint8_t)g->c->gpr[X86_RCX] : 1;
+	unsigned raw = f->imm == I_8	 ? g->imm[0]
+		       : f->flags & F_CL ? (uint8_t)g->c->gpr[X86_RCX]
+					 : 1;
 
 	return raw & (g->opsize == 8 ? 63 : 31);
 }
@@ -1041,7 +1075,7 @@ static void undefined(struct gen *g)
 void gen_case(struct dt_case *c, uint64_t seed, unsigned cls, uint64_t index)
 {
 	const struct class_def *d = &class_defs[cls];
-	struct gen g = { .rng = seed * 0x2545F4914F6CDD1Dull ^ (uint64_t)cls << 56 ^ index, .c = c };
+	struct gen g = {.rng = seed * 0x2545F4914F6CDD1Dull ^ (uint64_t)cls << 56 ^ index, .c = c};
 
 	alu_build();
 	shift_build();
@@ -1050,8 +1084,8 @@ void gen_case(struct dt_case *c, uint64_t seed, unsigned cls, uint64_t index)
 	for (unsigned r = 0; r < 16; r++)
 		c->gpr[r] = value(&g);
 	c->rflags = X86_FLAGS_FIXED | X86_FLAGS_IF |
-		    (rnd(&g) & (X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF |
-				X86_FLAGS_OF)) |
+		    (rnd(&g) & (X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF |
+				X86_FLAGS_SF | X86_FLAGS_OF)) |
 		    (one_in(&g, 4) ? X86_FLAGS_DF : 0);
 	g.f = &d->forms[below(&g, *d->nr)];
 	g.opsize = pick_size(&g);
@@ -1082,7 +1116,8 @@ void gen_case(struct dt_case *c, uint64_t seed, unsigned cls, uint64_t index)
 		*r = (*r & ~m) | ((g.rm_value << shift) & m);
 		g.rm_value = (*r & m) >> shift;
 	} else if (g.has_mem && !c->mem[0].len) {
-		seed_mem(&g, g.mem, &g.rm_value, g.f->msize ? (g.f->msize > 8 ? 8 : g.f->msize) : g.opsize);
+		seed_mem(&g, g.mem, &g.rm_value,
+			 g.f->msize ? (g.f->msize > 8 ? 8 : g.f->msize) : g.opsize);
 	}
 	if (g.has_mem && (g.f->flags & F_LOCK ? one_in(&g, 3) : one_in(&g, 64)))
 		g.pfx[g.npfx++] = 0xF0;

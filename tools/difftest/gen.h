@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "difftest/dt.h"
+#include "dt.h"
 
 struct gen_class {
 	const char *name;

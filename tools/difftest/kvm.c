@@ -16,7 +16,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "difftest/dt.h"
+#include "dt.h"
 
 struct kvm_engine {
 	int sys, vm, vcpu;
@@ -45,8 +45,10 @@ static void kvm_seg_to(struct kvm_segment *k, const struct x86_seg *s)
 /* Fill kvm_sregs from x86_state: the one conversion the tester needs. */
 static void kvm_sregs_from(struct kvm_sregs *k, const struct x86_state *s)
 {
-	static const int order[] = { X86_CS, X86_DS, X86_ES, X86_FS, X86_GS, X86_SS, X86_TR, X86_LDTR };
-	struct kvm_segment *dst[] = { &k->cs, &k->ds, &k->es, &k->fs, &k->gs, &k->ss, &k->tr, &k->ldt };
+	static const int order[] = {X86_CS, X86_DS, X86_ES, X86_FS,
+				    X86_GS, X86_SS, X86_TR, X86_LDTR};
+	struct kvm_segment *dst[] = {&k->cs, &k->ds, &k->es, &k->fs,
+				     &k->gs, &k->ss, &k->tr, &k->ldt};
 
 	memset(k, 0, sizeof(*k));
 	for (unsigned i = 0; i < 8; i++)
@@ -122,17 +124,18 @@ int kvm_engine_open(struct kvm_engine **out, char *why, size_t why_len)
 		r = kvm_fail(why, why_len, "KVM_CREATE_VM");
 		goto fail;
 	}
-	k->mem = mmap(NULL, DT_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	k->mem =
+	    mmap(NULL, DT_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (k->mem == MAP_FAILED) {
 		k->mem = NULL;
 		r = kvm_fail(why, why_len, "mmap guest memory");
 		goto fail;
 	}
 	region = (struct kvm_userspace_memory_region){
-		.slot = 0,
-		.guest_phys_addr = 0,
-		.memory_size = DT_MEM_SIZE,
-		.userspace_addr = (uintptr_t)k->mem,
+	    .slot = 0,
+	    .guest_phys_addr = 0,
+	    .memory_size = DT_MEM_SIZE,
+	    .userspace_addr = (uintptr_t)k->mem,
 	};
 	if (ioctl(k->vm, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
 		r = kvm_fail(why, why_len, "KVM_SET_USER_MEMORY_REGION");
@@ -154,7 +157,7 @@ int kvm_engine_open(struct kvm_engine **out, char *why, size_t why_len)
 		r = kvm_fail(why, why_len, "mmap kvm_run");
 		goto fail;
 	}
-	sigaction(SIGALRM, &(struct sigaction){ .sa_handler = kvm_alarm }, NULL); /* no SA_RESTART */
+	sigaction(SIGALRM, &(struct sigaction){.sa_handler = kvm_alarm}, NULL); /* no SA_RESTART */
 	*out = k;
 	return 0;
 fail:
@@ -197,11 +200,11 @@ int kvm_engine_run(struct kvm_engine *k, const struct x86_state *s, struct dt_ou
 	if (ioctl(k->vcpu, KVM_SET_SREGS, &sregs) < 0 || ioctl(k->vcpu, KVM_SET_REGS, &regs) < 0)
 		return kvm_fail(o->fail, sizeof(o->fail), "KVM_SET_(S)REGS");
 	kvm_timed_out = 0;
-	setitimer(ITIMER_REAL, &(struct itimerval){ .it_value = { .tv_sec = 1 } }, NULL);
+	setitimer(ITIMER_REAL, &(struct itimerval){.it_value = {.tv_sec = 1}}, NULL);
 	do
 		r = ioctl(k->vcpu, KVM_RUN, 0);
 	while (r < 0 && (errno == EINTR || errno == EAGAIN) && !kvm_timed_out);
-	setitimer(ITIMER_REAL, &(struct itimerval){ 0 }, NULL);
+	setitimer(ITIMER_REAL, &(struct itimerval){0}, NULL);
 	if (kvm_timed_out) {
 		snprintf(o->fail, sizeof(o->fail), "the guest did not halt within 1 s");
 		return -ETIMEDOUT;
@@ -209,9 +212,10 @@ int kvm_engine_run(struct kvm_engine *k, const struct x86_state *s, struct dt_ou
 	if (r < 0)
 		return kvm_fail(o->fail, sizeof(o->fail), "KVM_RUN");
 	if (k->run->exit_reason != KVM_EXIT_HLT) {
-		snprintf(o->fail, sizeof(o->fail), "KVM exit reason %u (suberror %u) instead of HLT",
-			 k->run->exit_reason,
-			 k->run->exit_reason == KVM_EXIT_INTERNAL_ERROR ? k->run->internal.suberror : 0);
+		snprintf(o->fail, sizeof(o->fail),
+			 "KVM exit reason %u (suberror %u) instead of HLT", k->run->exit_reason,
+			 k->run->exit_reason == KVM_EXIT_INTERNAL_ERROR ? k->run->internal.suberror
+									: 0);
 		return -EIO;
 	}
 	if (ioctl(k->vcpu, KVM_GET_REGS, &regs) < 0)

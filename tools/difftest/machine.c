@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "difftest/dt.h"
+#include "dt.h"
 
 #define PTE_P  (1ull << 0)
 #define PTE_RW (1ull << 1)
@@ -16,11 +16,10 @@
 #define PTE_NX (1ull << 63)
 
 const struct dt_region dt_compared[] = {
-	{ DT_KSTACK_TOP - 256, 256 }, /* the exception frame */
-	{ DT_CODE, DT_CODE_SIZE },
-	{ DT_DATA, DT_DATA_SIZE },
-	{ DT_RO_PAGE, 0x2000 }, /* read-only and supervisor-only pages */
-	{ DT_STACK, DT_STACK_SIZE },
+    {DT_KSTACK_TOP - 256, 256}, /* the exception frame */
+    {DT_CODE, DT_CODE_SIZE},	{DT_DATA, DT_DATA_SIZE},
+    {DT_RO_PAGE, 0x2000}, /* read-only and supervisor-only pages */
+    {DT_STACK, DT_STACK_SIZE},
 };
 const unsigned dt_nr_compared = sizeof(dt_compared) / sizeof(dt_compared[0]);
 
@@ -28,11 +27,11 @@ const unsigned dt_nr_compared = sizeof(dt_compared) / sizeof(dt_compared[0]);
 static const struct {
 	uint64_t gpa, len, flags;
 } machine_pages[] = {
-	{ DT_CODE, DT_CODE_SIZE, PTE_P | PTE_US },
-	{ DT_DATA, DT_DATA_SIZE, PTE_P | PTE_RW | PTE_US | PTE_NX },
-	{ DT_RO_PAGE, 0x1000, PTE_P | PTE_US | PTE_NX },
-	{ DT_SUPER_PAGE, 0x1000, PTE_P | PTE_RW | PTE_NX },
-	{ DT_STACK, DT_STACK_SIZE, PTE_P | PTE_RW | PTE_US | PTE_NX },
+    {DT_CODE, DT_CODE_SIZE, PTE_P | PTE_US},
+    {DT_DATA, DT_DATA_SIZE, PTE_P | PTE_RW | PTE_US | PTE_NX},
+    {DT_RO_PAGE, 0x1000, PTE_P | PTE_US | PTE_NX},
+    {DT_SUPER_PAGE, 0x1000, PTE_P | PTE_RW | PTE_NX},
+    {DT_STACK, DT_STACK_SIZE, PTE_P | PTE_RW | PTE_US | PTE_NX},
 };
 
 static void put64(uint8_t *mem, uint64_t gpa, uint64_t v)
@@ -57,7 +56,7 @@ static void machine_gdt(uint8_t *mem)
 {
 	put64(mem, DT_GDT + DT_SEL_KCODE, machine_desc(0x9B, 0xA)); /* 64-bit, DPL0 */
 	put64(mem, DT_GDT + DT_SEL_KDATA, machine_desc(0x93, 0xC));
-	put64(mem, DT_GDT + 0x20, machine_desc(0xFB, 0xC));        /* 32-bit user code */
+	put64(mem, DT_GDT + 0x20, machine_desc(0xFB, 0xC)); /* 32-bit user code */
 	put64(mem, DT_GDT + (DT_SEL_UDATA & ~3), machine_desc(0xF3, 0xC));
 	put64(mem, DT_GDT + (DT_SEL_UCODE & ~3), machine_desc(0xFB, 0xA));
 	/* 64-bit available TSS (type 9), 16 bytes. */
