@@ -281,6 +281,9 @@ int devices_attach(struct vm *vm)
 	if (!d->com1 || !d->kbc || !d->rtc || !d->post || !d->debugcon)
 		return devices_nomem("legacy devices");
 	d->testexit = (struct testexit){.exit = testexit_stop, .opaque = d};
+	r = rtc_start_timer(d->rtc);
+	if (r < 0)
+		return ember_error(r, "rtc: cannot start the interrupt timer: %s", strerror(-r));
 	uint64_t low = memmap_low_ram_end(&vm->mem);
 	rtc_set_memory(d->rtc, low, memmap_ram_size(&vm->mem) - low, vm->ncpus);
 

@@ -33,6 +33,18 @@ void rtc_destroy(struct rtc *r);
  */
 void rtc_set_memory(struct rtc *r, uint64_t low_ram_end, uint64_t high_ram, int ncpus);
 
+/*
+ * IRQ 8 without polling: a thread that wakes when the next enabled
+ * periodic, update or alarm interrupt is due (only the wall clock, so
+ * not with a fake ops->now).  rtc_destroy() stops it.  0 or -errno.
+ */
+int rtc_start_timer(struct rtc *r);
+
+/* Host wall-clock ns of the next interrupt event, INT64_MAX if none is
+ * enabled or IRQF is still set; rtc_poll() raises what is due by now. */
+int64_t rtc_next_irq_ns(struct rtc *r);
+void rtc_poll(struct rtc *r);
+
 /* Raw CMOS byte, bypassing the clock (for tests and --stats). */
 uint8_t rtc_cmos(struct rtc *r, unsigned index);
 

@@ -6,6 +6,8 @@
  * Python's calendar.timegm (2026-11-21 17:26:37 UTC = 1795281997, a
  * Saturday; 1999-12-31 23:59:58 UTC = 946684798).
  */
+#include <unistd.h>
+
 #include "devices/rtc.h"
 #include "util.h"
 #include "t.h"
@@ -214,6 +216,57 @@ static void test_memory_bytes(void)
 	}
 }
 
+static void test_next_irq(void)
+{
+	int64_t t0 = 1795281997LL * NS;
+	struct fake f = {.now = t0 + 300000000};
+	struct rtc *r = rtc_create(&fake_ops, &f);
+	T_EQ(rtc_next_irq_ns(r), INT64_MAX); /* no interrupt enabled */
+	cmos_write(r, 0x0B, 0x12);	     /* UIE: at the next update */
+	T_EQ(rtc_next_irq_ns(r), t0 + NS);
+	cmos_write(r, 0x0A, 0x2F); /* 2 Hz */
+	cmos_write(r, 0x0B, 0x42); /* PIE */
+	T_EQ(rtc_next_irq_ns(r), t0 + NS / 2);
+	f.now = t0 + NS / 2;
+	rtc_poll(r);
+	T_EQ(f.pulses, 1);
+	T_EQ(rtc_next_irq_ns(r), INT64_MAX); /* IRQF set until C is read */
+	T_EQ(cmos_read(r, 0x0C), 0xC0);
+	T_EQ(rtc_next_irq_ns(r), t0 + NS);
+	/* The guest sets the clock one hour ahead: events stay in host time. */
+	cmos_write(r, 0x0B, 0x80 | 0x42);
+	cmos_write(r, 0x04, 0x18);
+	cmos_write(r, 0x0B, 0x42);
+	T_EQ(rtc_next_irq_ns(r), t0 + NS);
+	rtc_destroy(r);
+}
+
+static int thread_pulses;
+
+static void count_irq(void *opaque, int level)
+{
+	if (level)
+		__atomic_fetch_add(&thread_pulses, 1, __ATOMIC_RELAXED);
+}
+
+/* With the real clock: the timer thread delivers 1024 Hz periodic
+ * interrupts, one per register C read. */
+static void test_timer_thread(void)
+{
+	static const struct rtc_ops ops = {.irq = count_irq};
+	struct rtc *r = rtc_create(&ops, NULL);
+	T_EQ(rtc_start_timer(r), 0);
+	cmos_write(r, 0x0B, 0x42);
+	for (int round = 1; round <= 3; round++) {
+		for (int i = 0;
+		     i < 200 && __atomic_load_n(&thread_pulses, __ATOMIC_RELAXED) < round; i++)
+			usleep(1000);
+		T_EQ(thread_pulses, round);
+		T_EQ(cmos_read(r, 0x0C) & 0xC0, 0xC0);
+	}
+	rtc_destroy(r);
+}
+
 int main(void)
 {
 	T_RUN(test_bcd_time);
@@ -223,5 +276,7 @@ int main(void)
 	T_RUN(test_register_c);
 	T_RUN(test_index_port);
 	T_RUN(test_memory_bytes);
+	T_RUN(test_next_irq);
+	T_RUN(test_timer_thread);
 	T_EXIT();
 }
