@@ -20,19 +20,26 @@ dir=$(cd "$dir" && pwd)
 cache=$dir/.cache
 
 # Which packages: linux-image-amd64 is a metapackage; its Depends names the
-# real kernel package (linux-image-6.1.0-NN-amd64).
-candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { print $2 }'; }
-if [ -z "$(candidate busybox-static)" ] || [ "$(candidate busybox-static)" = "(none)" ]; then
+# real kernel package (linux-image-6.1.0-NN-amd64).  Two apt-cache calls.
+kernel_pkg() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'; }
+kpkg=$(kernel_pkg)
+if [ -z "$kpkg" ]; then
 	echo "fetch-guest: apt lists are empty, running apt-get update"
 	apt-get update -qq
+	kpkg=$(kernel_pkg)
 fi
-kpkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
 if [ -z "$kpkg" ]; then
 	echo "fetch-guest: cannot resolve linux-image-amd64 to a kernel package (apt-cache depends)" >&2
 	exit 1
 fi
+policy=$(apt-cache policy "$kpkg" busybox-static)
+candidate() { printf '%s\n' "$policy" | awk -v p="$1:" '$0 == p { f = 1 } f && /Candidate:/ { print $2; exit }'; }
 kver=$(candidate "$kpkg")
 bver=$(candidate busybox-static)
+if [ -z "$kver" ] || [ "$kver" = "(none)" ] || [ -z "$bver" ] || [ "$bver" = "(none)" ]; then
+	echo "fetch-guest: apt has no candidate for $kpkg or busybox-static" >&2
+	exit 1
+fi
 
 # The stamp: package versions and the scripts that shape the output.
 extract=fallback

@@ -40,6 +40,29 @@ if command -v qemu-system-x86_64 >/dev/null; then
 			</dev/null 2>"$out/qemu-$k.err"
 		check "qemu tcg ($k)" $? 0 "$out/qemu-$k.txt"
 	done
+	# Without ember.cmd=: the shell on the console; type once it greets.
+	coproc QEMU { timeout 120 qemu-system-x86_64 -accel tcg -m 512 -nodefaults \
+		-display none -monitor none -serial stdio -no-reboot -kernel guest/vmlinux \
+		-initrd guest/initramfs.cpio.gz -append "console=ttyS0 quiet reboot=k panic=-1" 2>&1; }
+	qpid=$QEMU_PID
+	exec {qin}<&"${QEMU[0]}" {qout}>&"${QEMU[1]}"
+	shell=no
+	while IFS= read -r -t 60 line <&"$qin"; do
+		printf '%s\n' "$line" >>"$out/qemu-shell.txt"
+		case $line in
+		*"list of built-in commands"*) printf 'echo shell-$((40 + 2))\nexit\n' >&"$qout" ;;
+		*shell-42*) shell=yes ;;
+		esac
+	done
+	wait "$qpid"
+	rc=$?
+	exec {qin}<&- {qout}>&-
+	if [ "$shell" = yes ] && [ "$rc" -eq 0 ]; then
+		echo "PASS debian qemu tcg (shell): no ember.cmd= gives a shell; its exit powers off"
+	else
+		echo "FAIL debian qemu tcg (shell): shell output seen: $shell, exit status $rc"
+		tail -20 "$out/qemu-shell.txt" >&2
+	fi
 else
 	echo "SKIP debian qemu: qemu-system-x86_64 not installed (scripts/install-deps.sh)"
 fi
