@@ -15,3 +15,14 @@ difftest-full: $(BUILD)/difftest
 	$(BUILD)/difftest --seed 20261121 --cases 1000000
 
 TEST_DEPS += $(BUILD)/difftest
+
+# Zydis is linked into this tool only (libzydis-dev).
+$(BUILD)/zydis-lencheck: tools/zydis-lencheck.c $(LIBX86)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIBX86) -lZydis $(LDLIBS) -o $@
+
+.PHONY: lencheck-full
+lencheck-full: $(BUILD)/zydis-lencheck
+	for m in 16 32 64; do $(BUILD)/zydis-lencheck --mode $$m --count 10000000 --seed 20261121 || exit 1; done
+
+TEST_DEPS += $(BUILD)/zydis-lencheck

@@ -1,0 +1,329 @@
+/*
+ * tools/zydis-lencheck.c - cross-checks ember's decoder (x86_insn_length)
+ * against Zydis 4 on random byte strings weighted toward real encodings.
+ * Not a semantic check: only length and validity.  Encodings per Intel SDM
+ * vol. 2 ch. 2; Zydis decodes with Intel branch semantics and without the
+ * MPX/CET/LZCNT/TZCNT/CLDEMOTE reinterpretations (a CPU lacking them).
+ *
+ *   zydis-lencheck --mode 16|32|64 [--count N] [--seed S] [--bytes HEX]
+ *
+ * Rules (what the emulator "claims" comes from x86_cpuid_supported()):
+ *  - Zydis decodes an instruction of a claimed ISA set: ember must return the
+ *    same length.
+ *  - Zydis decodes an instruction of an unclaimed ISA set (SSE when SSE is not
+ *    advertised, AVX, VMX...): ember may return X86_DECODE_UD, or a length,
+ *    which must then be Zydis's.
+ *  - Zydis reports "too long": ember must return X86_DECODE_TOO_LONG.
+ *  - Zydis rejects the bytes: ember must return X86_DECODE_UD, except
+ *    (a) after a VEX/EVEX/XOP lead byte (C4 C5 62 8F) while AVX is not
+ *        claimed: ember skips those payloads by length and raises #UD later;
+ *    (b) in the MMX/SSE opcode space (0F 38, 0F 3A and the 0F rows that hold
+ *        only MMX/SSE/3DNow!/VMX instructions) while SSE is not claimed;
+ *    (c) in the x87 opcode space (D8-DF) while x87 is not claimed;
+ *    (d) a LOCK prefix on an instruction that cannot take it: ember raises #UD
+ *        when executing; the length must be Zydis's for the same bytes with
+ *        the LOCK replaced by an ignored DS prefix.
+ *    In the spaces of (a)-(c) a "too long" from Zydis is not checked either.
+ *  - RSM decodes but always raises #UD outside SMM: ember may say UD.
+ */
+#include <Zydis/Zydis.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "x86/x86.h"
+
+enum { EAX, EBX, ECX, EDX };
+
+/* The CPUID feature bit that makes an ISA set "claimed"; always = base ISA. */
+struct isa_req {
+	uint32_t leaf;
+	uint8_t reg, bit;
+	bool always;
+};
+
+#define ALWAYS { .always = true }
+static const struct isa_req isa_reqs[ZYDIS_ISA_SET_MAX_VALUE + 1] = {
+	[ZYDIS_ISA_SET_I86] = ALWAYS,
+	[ZYDIS_ISA_SET_I186] = ALWAYS,
+	[ZYDIS_ISA_SET_I286REAL] = ALWAYS,
+	[ZYDIS_ISA_SET_I286PROTECTED] = ALWAYS,
+	[ZYDIS_ISA_SET_I386] = ALWAYS,
+	[ZYDIS_ISA_SET_I486] = ALWAYS,
+	[ZYDIS_ISA_SET_I486REAL] = ALWAYS,
+	[ZYDIS_ISA_SET_PENTIUMREAL] = ALWAYS,
+	[ZYDIS_ISA_SET_PPRO] = ALWAYS,
+	[ZYDIS_ISA_SET_LONGMODE] = ALWAYS,
+	[ZYDIS_ISA_SET_FAT_NOP] = ALWAYS,
+	[ZYDIS_ISA_SET_PREFETCH_NOP] = ALWAYS,
+	[ZYDIS_ISA_SET_PAUSE] = ALWAYS,
+	[ZYDIS_ISA_SET_RDPMC] = ALWAYS,
+	[ZYDIS_ISA_SET_X87] = { 1, EDX, 0 },
+	[ZYDIS_ISA_SET_FCMOV] = { 1, EDX, 0 },
+	[ZYDIS_ISA_SET_CMOV] = { 1, EDX, 15 },
+	[ZYDIS_ISA_SET_CLFSH] = { 1, EDX, 19 },
+	[ZYDIS_ISA_SET_PENTIUMMMX] = { 1, EDX, 23 },
+	[ZYDIS_ISA_SET_FXSAVE] = { 1, EDX, 24 },
+	[ZYDIS_ISA_SET_FXSAVE64] = { 1, EDX, 24 },
+	[ZYDIS_ISA_SET_SSE] = { 1, EDX, 25 },
+	[ZYDIS_ISA_SET_SSE_PREFETCH] = { 1, EDX, 25 },
+	[ZYDIS_ISA_SET_SSEMXCSR] = { 1, EDX, 25 },
+	[ZYDIS_ISA_SET_SSE2] = { 1, EDX, 26 },
+	[ZYDIS_ISA_SET_SSE2MMX] = { 1, EDX, 26 },
+	[ZYDIS_ISA_SET_SSE3] = { 1, ECX, 0 },
+	[ZYDIS_ISA_SET_SSE3X87] = { 1, ECX, 0 },
+	[ZYDIS_ISA_SET_PCLMULQDQ] = { 1, ECX, 1 },
+	[ZYDIS_ISA_SET_MONITOR] = { 1, ECX, 3 },
+	[ZYDIS_ISA_SET_SSSE3] = { 1, ECX, 9 },
+	[ZYDIS_ISA_SET_SSSE3MMX] = { 1, ECX, 9 },
+	[ZYDIS_ISA_SET_FMA] = { 1, ECX, 12 },
+	[ZYDIS_ISA_SET_CMPXCHG16B] = { 1, ECX, 13 },
+	[ZYDIS_ISA_SET_SSE4] = { 1, ECX, 19 },
+	[ZYDIS_ISA_SET_SSE42] = { 1, ECX, 20 },
+	[ZYDIS_ISA_SET_MOVBE] = { 1, ECX, 22 },
+	[ZYDIS_ISA_SET_POPCNT] = { 1, ECX, 23 },
+	[ZYDIS_ISA_SET_AES] = { 1, ECX, 25 },
+	[ZYDIS_ISA_SET_XSAVE] = { 1, ECX, 26 },
+	[ZYDIS_ISA_SET_AVX] = { 1, ECX, 28 },
+	[ZYDIS_ISA_SET_F16C] = { 1, ECX, 29 },
+	[ZYDIS_ISA_SET_RDRAND] = { 1, ECX, 30 },
+	[ZYDIS_ISA_SET_RDWRFSGS] = { 7, EBX, 0 },
+	[ZYDIS_ISA_SET_BMI1] = { 7, EBX, 3 },
+	[ZYDIS_ISA_SET_AVX2] = { 7, EBX, 5 },
+	[ZYDIS_ISA_SET_BMI2] = { 7, EBX, 8 },
+	[ZYDIS_ISA_SET_INVPCID] = { 7, EBX, 10 },
+	[ZYDIS_ISA_SET_RDSEED] = { 7, EBX, 18 },
+	[ZYDIS_ISA_SET_ADOX_ADCX] = { 7, EBX, 19 },
+	[ZYDIS_ISA_SET_SMAP] = { 7, EBX, 20 },
+	[ZYDIS_ISA_SET_CLFLUSHOPT] = { 7, EBX, 23 },
+	[ZYDIS_ISA_SET_CLWB] = { 7, EBX, 24 },
+	[ZYDIS_ISA_SET_PKU] = { 7, ECX, 3 },
+	[ZYDIS_ISA_SET_RDPID] = { 7, ECX, 22 },
+	[ZYDIS_ISA_SET_LAHF] = { 0x80000001, ECX, 0 },
+	[ZYDIS_ISA_SET_LZCNT] = { 0x80000001, ECX, 5 },
+	[ZYDIS_ISA_SET_SSE4A] = { 0x80000001, ECX, 6 },
+	[ZYDIS_ISA_SET_RDTSCP] = { 0x80000001, EDX, 27 },
+};
+
+static bool claimed[ZYDIS_ISA_SET_MAX_VALUE + 1];
+
+static void lencheck_claims(void)
+{
+	for (unsigned i = 0; i <= ZYDIS_ISA_SET_MAX_VALUE; i++) {
+		const struct isa_req *r = &isa_reqs[i];
+		uint32_t out[4];
+
+		if (r->always) {
+			claimed[i] = true;
+		} else if (r->leaf) {
+			x86_cpuid_supported(r->leaf, 0, out);
+			claimed[i] = out[r->reg] >> r->bit & 1;
+		}
+	}
+}
+
+static uint64_t rng;
+
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng += 0x9E3779B97F4A7C15ull);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+/*
+ * 16 bytes: a few legacy prefixes (sometimes many), a REX in 64-bit mode,
+ * then a one-byte, 0F, 0F 38/3A or VEX opcode, then random ModRM and tail.
+ */
+static void lencheck_bytes(uint8_t *b, int bits)
+{
+	static const uint8_t prefixes[] = { 0x66, 0x67, 0xF2, 0xF3, 0xF0, 0x2E, 0x3E,
+					    0x26, 0x36, 0x64, 0x65 };
+	unsigned n = 0, np = rnd() % 8 == 0 ? rnd() % 16 : rnd() % 3, kind = rnd() % 20;
+
+	for (unsigned i = 0; i < 16; i++)
+		b[i] = (uint8_t)rnd();
+	if (kind == 0)
+		return; /* pure noise */
+	for (unsigned i = 0; i < np && n < 15; i++)
+		b[n++] = prefixes[rnd() % sizeof(prefixes)];
+	if (bits == 64 && rnd() % 3 == 0)
+		b[n++] = 0x40 | (rnd() & 15);
+	if (n >= 14)
+		return;
+	if (kind < 9) {
+		b[n] = (uint8_t)rnd(); /* one-byte map */
+	} else if (kind < 16) {
+		b[n] = 0x0F;
+	} else if (kind < 18) {
+		b[n] = 0x0F;
+		b[n + 1] = rnd() & 1 ? 0x38 : 0x3A;
+	} else {
+		static const uint8_t vex[] = { 0xC4, 0xC5, 0x62, 0x8F };
+
+		b[n] = vex[rnd() % 4];
+	}
+}
+
+static const char *lencheck_ember_str(int r, char *buf)
+{
+	if (r == X86_DECODE_UD)
+		return "UD";
+	if (r == X86_DECODE_TOO_LONG)
+		return "TOO_LONG";
+	if (r == X86_DECODE_SHORT)
+		return "SHORT";
+	sprintf(buf, "%d", r);
+	return buf;
+}
+
+/* Index of the opcode byte after the legacy and REX prefixes. */
+static unsigned lencheck_opcode_at(const uint8_t *b, int bits)
+{
+	static const uint8_t legacy[] = { 0x66, 0x67, 0xF2, 0xF3, 0xF0, 0x2E, 0x3E, 0x26, 0x36, 0x64, 0x65 };
+	unsigned i = 0;
+
+	while (i < 15 && (memchr(legacy, b[i], sizeof(legacy)) || (bits == 64 && (b[i] & 0xF0) == 0x40)))
+		i++;
+	return i;
+}
+
+/* 0F xx rows that hold only MMX, SSE, 3DNow! or VMX instructions (SDM vol. 2, table A-3). */
+static bool lencheck_sse_row(uint8_t op)
+{
+	return (op >= 0x10 && op <= 0x17) || (op >= 0x28 && op <= 0x2F) || (op >= 0x50 && op <= 0x7F) ||
+	       op == 0x0E || op == 0x0F || op == 0x38 || op == 0x3A || op == 0xC2 ||
+	       (op >= 0xC3 && op <= 0xC6) || op >= 0xD0;
+}
+
+/* Zydis's verdict on b with every LOCK prefix turned into an (ignored) DS prefix. */
+static ZyanStatus lencheck_unlocked(const ZydisDecoder *dec, const uint8_t *b, int bits,
+				    ZydisDecodedInstruction *in)
+{
+	uint8_t c[16];
+	unsigned op = lencheck_opcode_at(b, bits);
+
+	memcpy(c, b, 16);
+	for (unsigned i = 0; i < op; i++)
+		if (c[i] == 0xF0)
+			c[i] = 0x3E;
+	return ZydisDecoderDecodeInstruction(dec, NULL, c, 16, in);
+}
+
+/* Returns true if ember and Zydis agree on these 16 bytes; prints why not. */
+static bool lencheck_one(const ZydisDecoder *dec, const uint8_t *b, int bits, bool quiet, bool verbose)
+{
+	ZydisDecodedInstruction in;
+	ZyanStatus st = ZydisDecoderDecodeInstruction(dec, NULL, b, 16, &in);
+	int e = x86_insn_length(b, 16, bits);
+	unsigned op = lencheck_opcode_at(b, bits);
+	bool vex = op < 15 && (b[op] == 0xC4 || b[op] == 0xC5 || b[op] == 0x62 || b[op] == 0x8F);
+	bool sse = op < 14 && b[op] == 0x0F && lencheck_sse_row(b[op + 1]);
+	bool x87 = op < 15 && b[op] >= 0xD8 && b[op] <= 0xDF;
+	bool lenient = (vex && !claimed[ZYDIS_ISA_SET_AVX]) || (sse && !claimed[ZYDIS_ISA_SET_SSE]) ||
+		       (x87 && !claimed[ZYDIS_ISA_SET_X87]);
+	bool ok;
+	char zs[64], es[16], hex[40];
+
+	if (st == ZYDIS_STATUS_ILLEGAL_LOCK && e > 0 && !lenient) {
+		ZydisDecodedInstruction un;
+
+		ok = ZYAN_SUCCESS(lencheck_unlocked(dec, b, bits, &un)) && e == un.length;
+		snprintf(zs, sizeof(zs), "illegal LOCK (%u without it)", ok ? un.length : 0);
+	} else if (ZYAN_SUCCESS(st)) {
+		bool cl = claimed[in.meta.isa_set];
+
+		ok = e == in.length || (e == X86_DECODE_UD && (!cl || in.mnemonic == ZYDIS_MNEMONIC_RSM));
+		snprintf(zs, sizeof(zs), "%u (%s%s)", in.length, ZydisMnemonicGetString(in.mnemonic),
+			 cl ? "" : ", ISA not claimed");
+	} else if (st == ZYDIS_STATUS_INSTRUCTION_TOO_LONG) {
+		ok = e == X86_DECODE_TOO_LONG || lenient;
+		snprintf(zs, sizeof(zs), "TOO_LONG");
+	} else {
+		ok = e == X86_DECODE_UD || lenient;
+		snprintf(zs, sizeof(zs), "invalid (status %#x)", (unsigned)st);
+	}
+	if ((!ok && !quiet) || verbose) {
+		for (unsigned i = 0; i < 16; i++)
+			sprintf(hex + 2 * i, "%02x", b[i]);
+		printf("%s zydis-lencheck --mode %d --bytes %s | ember %s, zydis %s\n",
+		       ok ? "AGREE" : "MISMATCH", bits, hex, lencheck_ember_str(e, es), zs);
+	}
+	return ok;
+}
+
+static int lencheck_hex(const char *s, uint8_t *b)
+{
+	size_t n = strlen(s);
+
+	memset(b, 0x90, 16);
+	if (n % 2 || n > 32)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++)
+		if (sscanf(s + 2 * i, "%2hhx", &b[i]) != 1)
+			return -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t count = 200000, seed = 1, failed = 0, printed = 0;
+	const char *bytes = NULL;
+	int bits = 64;
+	ZydisDecoder dec;
+	uint8_t b[16];
+
+	for (int i = 1; i < argc; i++) {
+		if (i + 1 < argc && !strcmp(argv[i], "--mode"))
+			bits = atoi(argv[++i]);
+		else if (i + 1 < argc && !strcmp(argv[i], "--count"))
+			count = strtoull(argv[++i], NULL, 0);
+		else if (i + 1 < argc && !strcmp(argv[i], "--seed"))
+			seed = strtoull(argv[++i], NULL, 0);
+		else if (i + 1 < argc && !strcmp(argv[i], "--bytes"))
+			bytes = argv[++i];
+		else {
+			fprintf(stderr, "usage: zydis-lencheck --mode 16|32|64 [--count N] [--seed S] "
+					"[--bytes HEX]\n");
+			return 2;
+		}
+	}
+	if (bits != 16 && bits != 32 && bits != 64) {
+		fprintf(stderr, "zydis-lencheck: --mode %d: must be 16, 32 or 64\n", bits);
+		return 2;
+	}
+	ZydisDecoderInit(&dec,
+			 bits == 64   ? ZYDIS_MACHINE_MODE_LONG_64
+			 : bits == 32 ? ZYDIS_MACHINE_MODE_LEGACY_32
+				      : ZYDIS_MACHINE_MODE_LEGACY_16,
+			 bits == 64 ? ZYDIS_STACK_WIDTH_64 : bits == 32 ? ZYDIS_STACK_WIDTH_32 : ZYDIS_STACK_WIDTH_16);
+	ZydisDecoderEnableMode(&dec, ZYDIS_DECODER_MODE_MPX, ZYAN_FALSE);
+	ZydisDecoderEnableMode(&dec, ZYDIS_DECODER_MODE_CET, ZYAN_FALSE);
+	ZydisDecoderEnableMode(&dec, ZYDIS_DECODER_MODE_LZCNT, ZYAN_FALSE);
+	ZydisDecoderEnableMode(&dec, ZYDIS_DECODER_MODE_TZCNT, ZYAN_FALSE);
+	ZydisDecoderEnableMode(&dec, ZYDIS_DECODER_MODE_CLDEMOTE, ZYAN_FALSE);
+	lencheck_claims();
+	if (bytes) {
+		if (lencheck_hex(bytes, b)) {
+			fprintf(stderr, "zydis-lencheck: --bytes %s: want up to 16 hex bytes\n", bytes);
+			return 2;
+		}
+		return lencheck_one(&dec, b, bits, false, true) ? 0 : 1;
+	}
+	rng = seed * 0x2545F4914F6CDD1Dull + (uint64_t)bits;
+	for (uint64_t k = 0; k < count; k++) {
+		lencheck_bytes(b, bits);
+		/* Print the first mismatches; count them all. */
+		if (!lencheck_one(&dec, b, bits, printed >= 20, false)) {
+			failed++;
+			if (++printed == 20)
+				printf("(further mismatches not printed)\n");
+		}
+	}
+	printf("mode %d: %" PRIu64 " checked, %" PRIu64 " mismatches\n", bits, count, failed);
+	printf("%" PRIu64 " passed, %" PRIu64 " failed\n", count - failed, failed);
+	return failed ? 1 : 0;
+}
