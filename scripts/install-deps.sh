@@ -7,6 +7,9 @@ pkgs=(build-essential liblzma-dev zlib1g-dev cpio xz-utils)
 # qemu-system-x86: QEMU TCG, the independent implementation that proves the
 # test guests and the default guest's initramfs (tests/integration).
 pkgs+=(qemu-system-x86)
+# libzydis-dev: Zydis, the independent decoder tools/zydis-lencheck checks
+# x86_insn_length against.  clang + libclang-rt-14-dev: libFuzzer for fuzz/.
+pkgs+=(libzydis-dev clang libclang-rt-14-dev)
 pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do
