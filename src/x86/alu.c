@@ -308,7 +308,9 @@ int ex_salc(struct x86_cpu *cpu, struct x86_insn *in)
 
 int ex_lahf(struct x86_cpu *cpu, struct x86_insn *in)
 {
-	reg_write(cpu, in, 4, 1, (cpu->s.rflags & 0xD5) | X86_FLAGS_FIXED);
+	/* Always AH, even with a REX prefix. */
+	uint64_t *rax = &cpu->s.gpr[X86_RAX];
+	*rax = (*rax & ~0xFF00ull) | (((cpu->s.rflags & 0xD5) | X86_FLAGS_FIXED) << 8);
 	return X86_OK;
 }
 

@@ -24,7 +24,7 @@ int ex_bt(struct x86_cpu *cpu, struct x86_insn *in)
 		bit = (unsigned)(sb - words * (int64_t)bits);
 		opnd_ea(cpu, in, &off);
 		off = (off + (uint64_t)(words * (int64_t)size)) & x86_mask(in->adsize);
-		rc = mem_read(cpu, in->seg, off, size, &v);
+		rc = mem_read_acc(cpu, in->seg, off, size, op ? ACC_WRITE : ACC_READ, &v);
 	} else {
 		bit = boff & (bits - 1);
 		if (memop)

@@ -239,8 +239,11 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 	if (len == X86_DECODE_SHORT && first < avail_lim) {
 		/* The instruction continues on the next page. */
 		if (mmu_read_lin(cpu, lin + first, buf + first, avail_lim - first, ACC_EXEC,
-				 cpu->cpl))
+				 cpu->cpl)) {
+			if (decode_known_ud(buf, first, cpu->code_bits))
+				x86_ud(cpu);
 			return NULL;
+		}
 		avail = avail_lim;
 		len = decode_insn(buf, avail, cpu->code_bits, tmp);
 		ce = NULL;
@@ -336,7 +339,9 @@ static void cpu_step(struct x86_cpu *cpu)
 		}
 		return;
 	}
-	s->rflags = flags;
+	if (!cpu->keep_flags)
+		s->rflags = flags;
+	cpu->keep_flags = false;
 	s->sti_shadow = s->movss_shadow = false;
 	cpu_exception(cpu, cpu->fault.vector, cpu->fault.has_error, cpu->fault.error);
 }

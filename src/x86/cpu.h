@@ -78,6 +78,7 @@ struct x86_opspec {
 #define F_BYTEOP  (1u << 11) /* operand 0 is a byte (for formatting string ops) */
 #define F_SSE	  (1u << 12) /* recognised for length only: SSE/MMX/x87, #UD */
 #define F_IMM8	  (1u << 13) /* an extra imm8 (ENTER's second, 3DNow! suffix) */
+#define F_RMW	  (1u << 14) /* operand 0 is read, then written (checked as a write) */
 
 struct x86_opcode {
 	x86_exec_fn fn;
@@ -128,6 +129,7 @@ struct x86_insn {
 
 /* Decoder entry: fills *in; returns length or X86_DECODE_*. */
 int decode_insn(const uint8_t *b, size_t avail, int bits, struct x86_insn *in);
+bool decode_known_ud(const uint8_t *b, size_t avail, int bits);
 
 /* Memory access kinds, for segment, paging and fault checks. */
 enum x86_acc {
@@ -180,6 +182,7 @@ struct x86_cpu {
 	enum x86_mode mode;
 	int code_bits;
 	uint8_t inhibit_next; /* 1: STI shadow, 2: MOV SS shadow set by this instruction */
+	bool keep_flags;      /* a faulting REP op completed iterations: keep RFLAGS */
 	bool shutdown;
 	bool nmi_blocked; /* an NMI handler runs until the next IRET */
 
@@ -275,6 +278,8 @@ bool seg_limit_ok(const struct x86_seg *sg, uint64_t off, unsigned len);
 int seg_linear(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len, enum x86_acc acc,
 	       uint64_t *lin);
 int mem_read(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len, uint64_t *val);
+int mem_read_acc(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len, enum x86_acc acc,
+		 uint64_t *val);
 int mem_write(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len, uint64_t val);
 int mem_check(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len, enum x86_acc acc);
 int seg_load(struct x86_cpu *cpu, int seg, uint16_t sel);
@@ -326,20 +331,21 @@ int sys_wrmsr(struct x86_cpu *cpu, uint32_t msr, uint64_t val);
 	X(alu)                                                                                     \
 	X(alu_ai)                                                                                  \
 	X(test)                                                                                    \
-	X(incdec) X(not ) X(neg) X(shift) X(shld) X(shrd) X(mul1) X(imul1) X(imul2) X(imul3) X(    \
-	    div) X(idiv) X(daa) X(das) X(aaa) X(aas) X(aam) X(aad) X(salc) X(bt) X(bsf) X(bsr)     \
-	    X(popcnt) X(bswap) X(mov) X(movzx) X(movsx) X(movsxd) X(lea) X(xchg) X(xchg_ax) X(nop) \
-		X(pause) X(cmov) X(setcc) X(xlat) X(cbw) X(cwd) X(xadd) X(cmpxchg) X(cmpxchg8b) X( \
-		    lahf) X(sahf) X(cmc) X(clc) X(stc) X(cld) X(std) X(cli) X(sti) X(movs) X(cmps) \
-		    X(stos) X(lods) X(scas) X(ins) X(outs) X(push) X(pop) X(push_sreg) X(pop_sreg) \
+	X(incdec)                                                                                  \
+	X(not ) X(neg) X(shift) X(shld) X(shrd) X(mul1) X(imul1) X(imul2) X(imul3) X(div) X(       \
+	    idiv) X(daa) X(das) X(aaa) X(aas) X(aam) X(aad) X(salc) X(bt) X(bsf) X(bsr) X(popcnt)  \
+	    X(bswap) X(mov) X(movzx) X(movsx) X(movsxd) X(lea) X(xchg) X(xchg_ax) X(nop) X(pause)  \
+		X(cmov) X(setcc) X(xlat) X(cbw) X(cwd) X(xadd) X(cmpxchg) X(cmpxchg8b) X(lahf) X(  \
+		    sahf) X(cmc) X(clc) X(stc) X(cld) X(std) X(cli) X(sti) X(movs) X(cmps) X(stos) \
+		    X(lods) X(scas) X(ins) X(outs) X(push) X(pop) X(push_sreg) X(pop_sreg)         \
 			X(pusha) X(popa) X(pushf) X(popf) X(enter) X(leave) X(bound) X(pop_ev)     \
 			    X(jcc) X(jmp) X(jmp_ev) X(call) X(call_ev)                             \
 				X(ret) X(loop) X(jcxz) X(jmp_far) X(jmp_far_m) X(call_far) X(      \
 				    call_far_m) X(ret_far) X(mov_sreg_ld) X(mov_sreg_st) X(lxs)    \
 				    X(int) X(int3) X(into) X(iret) X(int1) X(in) X(out)            \
 					X(hlt) X(ud) X(cpuid) X(rdtsc) X(rdtscp) X(rdmsr) X(wrmsr) \
-					    X(mov_cr_ld) X(mov_cr_st) X(mov_dr_ld) X(mov_dr_st) X( \
-						clts) X(invlpg)                                    \
+					    X(rdpmc) X(mov_cr_ld) X(mov_cr_st) X(mov_dr_ld) X(     \
+						mov_dr_st) X(clts) X(invlpg)                       \
 						X(wbinvd) X(lgdt) X(lidt) X(sgdt) X(sidt) X(lldt)  \
 						    X(ltr) X(sldt) X(str) X(lmsw) X(smsw) X(lar)   \
 							X(lsl) X(verr) X(verw) X(arpl) X(swapgs)   \

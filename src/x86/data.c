@@ -128,7 +128,12 @@ int ex_xadd(struct x86_cpu *cpu, struct x86_insn *in)
 	if (rc)
 		return rc;
 	uint64_t r = alu_op(cpu, 0, a, b, in->size[0]);
-	rc = opnd_write(cpu, in, 0, r);
+	if (in->mod == 3) {
+		/* SRC := DEST, then DEST := sum: with one register for both, the sum wins. */
+		opnd_write(cpu, in, 1, a);
+		return opnd_write(cpu, in, 0, r);
+	}
+	rc = opnd_write(cpu, in, 0, r); /* memory first, so a fault changes nothing */
 	if (rc)
 		return rc;
 	return opnd_write(cpu, in, 1, a);
@@ -147,10 +152,14 @@ int ex_cmpxchg(struct x86_cpu *cpu, struct x86_insn *in)
 	alu_op(cpu, 7, acc, d, size);
 	if (acc == d)
 		return opnd_write(cpu, in, 0, src);
-	/* The destination is written back unchanged (a locked RMW cycle). */
-	rc = opnd_write(cpu, in, 0, d);
-	if (rc)
-		return rc;
+	/* A memory destination is written back unchanged (a locked RMW cycle);
+	 * a register destination is left alone, its upper half included (what
+	 * the host CPU does in difftest). */
+	if (in->mod != 3) {
+		rc = opnd_write(cpu, in, 0, d);
+		if (rc)
+			return rc;
+	}
 	reg_write(cpu, in, X86_RAX, size, d);
 	return X86_OK;
 }

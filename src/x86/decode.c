@@ -224,12 +224,10 @@ static int decode_raw(const uint8_t *b, size_t avail, int bits, struct x86_insn 
 		case 0x2E:
 		case 0x36:
 		case 0x3E:
-			/* ES CS SS DS: ignored in 64-bit mode (the base is 0 anyway),
-			 * but they still end a preceding REX. */
-			if (bits != 64) {
-				in->seg = (opc >> 3) & 3;
-				in->segovr = 1;
-			}
+			/* ES CS SS DS: in 64-bit mode the base is ignored, but the
+			 * segment still decides #SS versus #GP for a bad address. */
+			in->seg = (opc >> 3) & 3;
+			in->segovr = 1;
 			break;
 		case 0x64:
 		case 0x65:
@@ -289,6 +287,7 @@ opcode:
 	}
 	in->opcode = opc;
 
+	const struct x86_opcode *top = row;
 	if (decode_uses_modrm(row)) {
 		/* Operand size is needed before ModRM only for its SIB-free parts;
 		 * ModRM itself depends on address size and REX only. */
@@ -299,10 +298,10 @@ opcode:
 	}
 	if (!row->fn)
 		return X86_DECODE_UD;
-	if ((row->flags & F_NO64) && bits == 64)
-		return X86_DECODE_UD;
-	if ((row->flags & F_ONLY64) && bits != 64)
-		return X86_DECODE_UD;
+	/* Rows invalid in this mode still have a length: the CPU fetches the
+	 * whole instruction (a #PF on its last byte wins over #UD). */
+	bool invalid_here = ((top->flags | row->flags) & F_NO64 && bits == 64) ||
+			    ((row->flags & F_ONLY64) && bits != 64);
 	in->op = row;
 
 	if (bits == 64) {
@@ -358,7 +357,7 @@ opcode:
 		}
 		if (o->m == OM_I && o->s == OS_bs)
 			v = x86_sext(v, 1) & x86_mask(in->opsize);
-		else if (o->m == OM_J || (o->m == OM_I && n == 4 && in->size[k] == 8))
+		else if (o->m == OM_J || (o->m == OM_I && n == 4 && in->opsize == 8))
 			v = x86_sext(v, n);
 		if (nimmops++)
 			in->imm2 = v;
@@ -378,8 +377,33 @@ opcode:
 	}
 	if (i > 15)
 		return X86_DECODE_TOO_LONG;
+	if (invalid_here)
+		return X86_DECODE_UD;
 	in->len = i;
 	return (int)i;
+}
+
+/*
+ * Do the bytes so far already name an invalid or #UD opcode (UD0, UD1, UD2,
+ * an empty row) whatever follows?  The CPU raises #UD for these before it
+ * fetches the rest of the instruction from the next page.
+ */
+bool decode_known_ud(const uint8_t *b, size_t avail, int bits)
+{
+	size_t i = 0;
+	while (i < avail && i < 15) {
+		uint8_t c = b[i];
+		bool prefix = c == 0x26 || c == 0x2E || c == 0x36 || c == 0x3E || c == 0x64 ||
+			      c == 0x65 || c == 0x66 || c == 0x67 || c == 0xF0 || c == 0xF2 ||
+			      c == 0xF3 || (bits == 64 && (c & 0xF0) == 0x40);
+		if (!prefix)
+			break;
+		i++;
+	}
+	if (i + 1 >= avail || b[i] != 0x0F)
+		return false;
+	const struct x86_opcode *row = &x86_map0f[b[i + 1]];
+	return row->fn == ex_ud || (!row->fn && !(row->flags & F_GROUP));
 }
 
 int decode_insn(const uint8_t *b, size_t avail, int bits, struct x86_insn *in)

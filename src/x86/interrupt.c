@@ -189,7 +189,9 @@ static int intr_protected(struct x86_cpu *cpu, int vec, enum x86_event_kind kind
 			vals[n++] = s->gpr[X86_RSP];
 		}
 	}
-	vals[n++] = s->rflags;
+	/* Faults push RF=1 so the restarted instruction skips its breakpoint
+	 * (SDM 17.3.1.1); traps (#DB, INT3, INTO) and interrupts push RF as is. */
+	vals[n++] = s->rflags | (kind == EV_EXCEPTION && vec != 1 ? X86_FLAGS_RF : 0);
 	vals[n++] = s->seg[X86_CS].sel;
 	vals[n++] = s->rip;
 	if (has_error)

@@ -311,9 +311,12 @@ int mmu_write_lin(struct x86_cpu *cpu, uint64_t lin, const void *buf, unsigned l
 		cpl = 0;
 	unsigned first = 4096 - (lin & 0xFFF);
 	if (first < len) {
-		/* Crossing a page: both pages must be writable before either is written. */
+		/* Crossing a page: both pages must be writable before either is
+		 * written; the first page's fault comes first. */
 		struct x86_tlb_entry *e;
-		int rc = mmu_translate(cpu, lin + first, ACC_WRITE, cpl, &e);
+		int rc = mmu_translate(cpu, lin, ACC_WRITE, cpl, &e);
+		if (!rc)
+			rc = mmu_translate(cpu, lin + first, ACC_WRITE, cpl, &e);
 		if (rc)
 			return rc;
 	}

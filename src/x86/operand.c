@@ -68,6 +68,8 @@ int opnd_read(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t *val)
 			return X86_OK;
 		}
 		opnd_ea(cpu, in, &off);
+		if (n == 0 && (in->op->flags & (F_LOCK | F_RMW)))
+			return mem_read_acc(cpu, in->seg, off, size, ACC_WRITE, val);
 		return mem_read(cpu, in->seg, off, size, val);
 	case OM_R:
 	case OM_Z:

@@ -35,7 +35,7 @@ int seg_linear(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len, enum x8
 	const struct x86_seg *sg = &cpu->s.seg[seg];
 	if (cpu->mode == X86_MODE_LONG64) {
 		uint64_t a = off + ((seg == X86_FS || seg == X86_GS) ? sg->base : 0);
-		if (!seg_canonical(a) || !seg_canonical(a + len - 1))
+		if (!seg_canonical(a)) /* the first byte decides (as the CPU does) */
 			return x86_raise(cpu, seg_fault_vec(seg), true, 0);
 		*lin = a;
 		return X86_OK;
@@ -122,19 +122,23 @@ static inline uint8_t *mem_fast(struct x86_cpu *cpu, int seg, uint64_t off, unsi
 	return p ? p + (off & 0xFFF) : NULL;
 }
 
-int mem_read(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len, uint64_t *val)
+int mem_read_acc(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len, enum x86_acc acc,
+		 uint64_t *val)
 {
 	uint64_t lin;
 	uint8_t buf[16] = {0};
-	uint8_t *p = mem_fast(cpu, seg, off, len, ACC_READ);
+	uint8_t *p = mem_fast(cpu, seg, off, len, acc);
 	if (p) {
 		*val = mem_load(p, len);
 		return X86_OK;
 	}
-	int rc = seg_linear(cpu, seg, off, len, ACC_READ, &lin);
+	int rc = seg_linear(cpu, seg, off, len, acc, &lin);
 	if (rc)
 		return rc;
-	rc = mmu_read_lin(cpu, lin, buf, len, ACC_READ, seg_acc_cpl(cpu));
+	if (acc == ACC_WRITE) /* read for a later write: fault as a write would */
+		rc = mem_check(cpu, seg, off, len, ACC_WRITE);
+	if (!rc)
+		rc = mmu_read_lin(cpu, lin, buf, len, ACC_READ, seg_acc_cpl(cpu));
 	if (rc)
 		return rc;
 	uint64_t v = 0;
@@ -142,6 +146,11 @@ int mem_read(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len, uint64_t 
 		v |= (uint64_t)buf[i] << (8 * i);
 	*val = v;
 	return X86_OK;
+}
+
+int mem_read(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len, uint64_t *val)
+{
+	return mem_read_acc(cpu, seg, off, len, ACC_READ, val);
 }
 
 int mem_write(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len, uint64_t val)
@@ -172,8 +181,8 @@ int mem_check(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len, enum x86
 	rc = mmu_translate(cpu, lin, acc, cpu->cpl, &e);
 	if (rc)
 		return rc;
-	if (((lin + len - 1) ^ lin) >> 12)
-		return mmu_translate(cpu, lin + len - 1, acc, cpu->cpl, &e);
+	if (((lin + len - 1) ^ lin) >> 12) /* CR2: the first byte on the second page */
+		return mmu_translate(cpu, (lin + len - 1) & ~0xFFFull, acc, cpu->cpl, &e);
 	return X86_OK;
 }
 

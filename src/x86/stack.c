@@ -76,7 +76,8 @@ int stack_write_frame(struct x86_cpu *cpu, const struct x86_seg *ss, uint64_t sp
 				struct x86_tlb_entry *e;
 				int rc = mmu_translate(cpu, lin[i], ACC_WRITE, cpl, &e);
 				if (!rc && ((lin[i] + w - 1) ^ lin[i]) >> 12)
-					rc = mmu_translate(cpu, lin[i] + w - 1, ACC_WRITE, cpl, &e);
+					rc = mmu_translate(cpu, (lin[i] + w - 1) & ~0xFFFull,
+							   ACC_WRITE, cpl, &e);
 				if (rc)
 					return rc;
 			} else {

@@ -91,8 +91,11 @@ static int string_run(struct x86_cpu *cpu, struct x86_insn *in, enum string_kind
 			return X86_OK;
 		}
 		int rc = string_one(cpu, in, k, sz);
-		if (rc)
+		if (rc) {
+			/* Completed iterations stay done, their flags included. */
+			cpu->keep_flags = n > 0;
 			return rc;
+		}
 		if (uses_si)
 			string_advance(cpu, in, X86_RSI, delta);
 		if (uses_di)

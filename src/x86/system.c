@@ -120,6 +120,13 @@ int ex_rdtsc(struct x86_cpu *cpu, struct x86_insn *in)
 	return X86_OK;
 }
 
+/* No performance counters are implemented: every counter number is invalid,
+ * and CPL > 0 without CR4.PCE faults anyway (SDM RDPMC): #GP(0). */
+int ex_rdpmc(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	return x86_gp(cpu, 0);
+}
+
 int ex_rdtscp(struct x86_cpu *cpu, struct x86_insn *in)
 {
 	int rc = ex_rdtsc(cpu, in);

@@ -25,10 +25,11 @@
 		.fn = ex_ud, .name = "(sse)", .flags = F_MODRM | F_SSE | (fl)                      \
 	}
 
-/* The eight ALU operations of 00-3F share six forms (SDM table A-2, rows 0-3). */
-#define ALU6(base, mn)                                                                             \
-	[base + 0] = ROW(alu, mn, F_LOCK, O(E, b), O(G, b)),                                       \
-		[base + 1] = ROW(alu, mn, F_LOCK, O(E, v), O(G, v)),                               \
+/* The eight ALU operations of 00-3F share six forms (SDM table A-2, rows 0-3);
+ * lk: LOCK allowed on the memory-destination forms (all but CMP). */
+#define ALU6(base, mn, lk)                                                                         \
+	[base + 0] = ROW(alu, mn, lk, O(E, b), O(G, b)),                                           \
+		[base + 1] = ROW(alu, mn, lk, O(E, v), O(G, v)),                                   \
 		[base + 2] = ROW(alu, mn, 0, O(G, b), O(E, b)),                                    \
 		[base + 3] = ROW(alu, mn, 0, O(G, v), O(E, v)),                                    \
 		[base + 4] = ROW(alu_ai, mn, 0, O(AX, b), O(I, b)),                                \
@@ -49,10 +50,10 @@ GRP1(grp1_83, O(E, v), O(I, bs));
 /* Group 2 (C0, C1, D0-D3): shifts and rotates; /6 is the SAL alias. */
 #define GRP2(name, a, b)                                                                           \
 	static const struct x86_opcode name[8] = {                                                 \
-	    [0] = ROW(shift, "rol", 0, a, b), [1] = ROW(shift, "ror", 0, a, b),                    \
-	    [2] = ROW(shift, "rcl", 0, a, b), [3] = ROW(shift, "rcr", 0, a, b),                    \
-	    [4] = ROW(shift, "shl", 0, a, b), [5] = ROW(shift, "shr", 0, a, b),                    \
-	    [6] = ROW(shift, "sal", 0, a, b), [7] = ROW(shift, "sar", 0, a, b),                    \
+	    [0] = ROW(shift, "rol", F_RMW, a, b), [1] = ROW(shift, "ror", F_RMW, a, b),            \
+	    [2] = ROW(shift, "rcl", F_RMW, a, b), [3] = ROW(shift, "rcr", F_RMW, a, b),            \
+	    [4] = ROW(shift, "shl", F_RMW, a, b), [5] = ROW(shift, "shr", F_RMW, a, b),            \
+	    [6] = ROW(shift, "sal", F_RMW, a, b), [7] = ROW(shift, "sar", F_RMW, a, b),            \
 	}
 GRP2(grp2_c0, O(E, b), O(I, b));
 GRP2(grp2_c1, O(E, v), O(I, b));
@@ -100,14 +101,14 @@ static const struct x86_opcode grp11_c7[8] = {
 };
 
 const struct x86_opcode x86_map1[256] = {
-    ALU6(0x00, "add"),
-    ALU6(0x08, "or"),
-    ALU6(0x10, "adc"),
-    ALU6(0x18, "sbb"),
-    ALU6(0x20, "and"),
-    ALU6(0x28, "sub"),
-    ALU6(0x30, "xor"),
-    ALU6(0x38, "cmp"),
+    ALU6(0x00, "add", F_LOCK),
+    ALU6(0x08, "or", F_LOCK),
+    ALU6(0x10, "adc", F_LOCK),
+    ALU6(0x18, "sbb", F_LOCK),
+    ALU6(0x20, "and", F_LOCK),
+    ALU6(0x28, "sub", F_LOCK),
+    ALU6(0x30, "xor", F_LOCK),
+    ALU6(0x38, "cmp", 0),
     [0x06] = ROW(push_sreg, "push es", F_NO64),
     [0x07] = ROW(pop_sreg, "pop es", F_NO64),
     [0x0E] = ROW(push_sreg, "push cs", F_NO64),
@@ -314,6 +315,7 @@ const struct x86_opcode x86_map0f[256] = {
     [0x30] = ROW(wrmsr, "wrmsr", F_PRIV),
     [0x31] = ROW(rdtsc, "rdtsc", 0),
     [0x32] = ROW(rdmsr, "rdmsr", F_PRIV),
+    [0x33] = ROW(rdpmc, "rdpmc", 0),
     [0x34] = ROW(sysenter, "sysenter", 0),
     [0x35] = ROW(sysexit, "sysexit", F_PRIV),
     [0x40 ... 0x4F] = ROW(cmov, "cmovcc", 0, O(G, v), O(E, v)),
@@ -329,13 +331,13 @@ const struct x86_opcode x86_map0f[256] = {
     [0xA1] = ROW(pop_sreg, "pop fs", F_DEF64),
     [0xA2] = ROW(cpuid, "cpuid", 0),
     [0xA3] = ROW(bt, "bt", 0, O(E, v), O(G, v)),
-    [0xA4] = ROW(shld, "shld", 0, O(E, v), O(G, v), O(I, b)),
-    [0xA5] = ROW(shld, "shld", 0, O(E, v), O(G, v), O(CL, NONE)),
+    [0xA4] = ROW(shld, "shld", F_RMW, O(E, v), O(G, v), O(I, b)),
+    [0xA5] = ROW(shld, "shld", F_RMW, O(E, v), O(G, v), O(CL, NONE)),
     [0xA8] = ROW(push_sreg, "push gs", F_DEF64),
     [0xA9] = ROW(pop_sreg, "pop gs", F_DEF64),
     [0xAB] = ROW(bt, "bts", F_LOCK, O(E, v), O(G, v)),
-    [0xAC] = ROW(shrd, "shrd", 0, O(E, v), O(G, v), O(I, b)),
-    [0xAD] = ROW(shrd, "shrd", 0, O(E, v), O(G, v), O(CL, NONE)),
+    [0xAC] = ROW(shrd, "shrd", F_RMW, O(E, v), O(G, v), O(I, b)),
+    [0xAD] = ROW(shrd, "shrd", F_RMW, O(E, v), O(G, v), O(CL, NONE)),
     [0xAE] = GRP("grp15", F_GROUPR, grp15),
     [0xAF] = ROW(imul2, "imul", 0, O(G, v), O(E, v)),
     [0xB0] = ROW(cmpxchg, "cmpxchg", F_LOCK, O(E, b), O(G, b)),
