@@ -10,6 +10,8 @@ pkgs+=(qemu-system-x86)
 # libzydis-dev: Zydis, the independent decoder tools/zydis-lencheck checks
 # x86_insn_length against.  clang + libclang-rt-14-dev: libFuzzer for fuzz/.
 pkgs+=(libzydis-dev clang libclang-rt-14-dev)
+# python3: tests/integration/console.sh drives ember through a pseudo-terminal.
+pkgs+=(python3)
 pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do
