@@ -70,10 +70,14 @@ int main(int argc, char **argv)
 	if (ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0)
 		return rawkvm_fail("KVM_SET_IDENTITY_MAP_ADDR");
 	struct kvm_userspace_memory_region slots[] = {
-		{ .slot = 0, .guest_phys_addr = 0, .memory_size = RAWKVM_RAM_SIZE,
-		  .userspace_addr = (uintptr_t)ram },
-		{ .slot = 1, .guest_phys_addr = LAYOUT_4G - RAWKVM_ROM_SIZE,
-		  .memory_size = RAWKVM_ROM_SIZE, .userspace_addr = (uintptr_t)rom },
+	    {.slot = 0,
+	     .guest_phys_addr = 0,
+	     .memory_size = RAWKVM_RAM_SIZE,
+	     .userspace_addr = (uintptr_t)ram},
+	    {.slot = 1,
+	     .guest_phys_addr = LAYOUT_4G - RAWKVM_ROM_SIZE,
+	     .memory_size = RAWKVM_ROM_SIZE,
+	     .userspace_addr = (uintptr_t)rom},
 	};
 	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
 		if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slots[i]) < 0)

@@ -25,8 +25,8 @@
 
 #include "layout.h"
 
-#define KVMPROBE_ROM_SIZE 0x10000ULL
-#define KVMPROBE_RAM_SIZE 0x08000000ULL /* 128 MiB, as the tests' --mem */
+#define KVMPROBE_ROM_SIZE  0x10000ULL
+#define KVMPROBE_RAM_SIZE  0x08000000ULL /* 128 MiB, as the tests' --mem */
 #define KVMPROBE_CPUID_MAX 256
 
 static int kvmprobe_fail(const char *what)
@@ -38,15 +38,18 @@ static int kvmprobe_fail(const char *what)
 static int kvmprobe_slot(int vm, uint32_t slot, uint64_t gpa, uint64_t size, void *host)
 {
 	struct kvm_userspace_memory_region r = {
-		.slot = slot, .guest_phys_addr = gpa, .memory_size = size,
-		.userspace_addr = (uintptr_t)host,
+	    .slot = slot,
+	    .guest_phys_addr = gpa,
+	    .memory_size = size,
+	    .userspace_addr = (uintptr_t)host,
 	};
 	return ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r);
 }
 
 static int kvmprobe_cpuid(int kvm, int vcpu)
 {
-	size_t sz = sizeof(struct kvm_cpuid2) + KVMPROBE_CPUID_MAX * sizeof(struct kvm_cpuid_entry2);
+	size_t sz =
+	    sizeof(struct kvm_cpuid2) + KVMPROBE_CPUID_MAX * sizeof(struct kvm_cpuid_entry2);
 	struct kvm_cpuid2 *c = calloc(1, sz);
 	if (!c)
 		return -1;
@@ -110,7 +113,7 @@ int main(int argc, char **argv)
 	if (vm < 0)
 		return kvmprobe_fail("KVM_CREATE_VM");
 	uint64_t idmap = LAYOUT_KVM_IDENTITY_MAP;
-	struct kvm_pit_config pit = { .flags = 0 };
+	struct kvm_pit_config pit = {.flags = 0};
 	if (ioctl(vm, KVM_SET_TSS_ADDR, (unsigned long)LAYOUT_KVM_TSS) < 0 ||
 	    ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0)
 		return kvmprobe_fail("KVM_SET_TSS_ADDR/IDENTITY_MAP_ADDR");
@@ -120,7 +123,8 @@ int main(int argc, char **argv)
 	    kvmprobe_slot(vm, 1, LAYOUT_HIMEM_START, KVMPROBE_RAM_SIZE - LAYOUT_HIMEM_START,
 			  (char *)ram + LAYOUT_HIMEM_START) < 0 ||
 	    kvmprobe_slot(vm, 2, LAYOUT_4G - KVMPROBE_ROM_SIZE, KVMPROBE_ROM_SIZE, rom) < 0 ||
-	    kvmprobe_slot(vm, 3, LAYOUT_HIMEM_START - KVMPROBE_ROM_SIZE, KVMPROBE_ROM_SIZE, rom) < 0)
+	    kvmprobe_slot(vm, 3, LAYOUT_HIMEM_START - KVMPROBE_ROM_SIZE, KVMPROBE_ROM_SIZE, rom) <
+		0)
 		return kvmprobe_fail("KVM_SET_USER_MEMORY_REGION");
 	int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
 	if (vcpu < 0)
