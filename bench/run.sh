@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 B=build/bench
 reps=${BENCH_REPS:-5}
 pio_exits=50001 # bench/pio.S: PIO_COUNT writes to port 80h + the exit write
-for f in "$B/rawkvm" "$B/measure" "$B/exit.rom" "$B/pio.rom"; do
+emu_exits=$((64 * 50000 + 1)) # bench/pio64.S
+for f in "$B/rawkvm" "$B/measure" "$B/exit.rom" "$B/pio.rom" "$B/pio64.rom"; do
 	[ -e "$f" ] || { echo "bench: $f missing: run make" >&2; exit 2; }
 done
 
@@ -58,11 +59,11 @@ for ((i = 0; i < reps; i++)); do
 		sample ember_exit "${ember_run[@]}" "$B/exit.rom"
 		sample ember_pio "${ember_run[@]}" "$B/pio.rom"
 		sample emu_exit "${emu_run[@]}" "$B/exit.rom"
-		sample emu_pio "${emu_run[@]}" "$B/pio.rom"
+		sample emu_pio "${emu_run[@]}" "$B/pio64.rom"
 	fi
 	if command -v qemu-system-x86_64 >/dev/null; then
 		sample tcg_exit "${tcg_run[@]}" "$B/exit.rom"
-		sample tcg_pio "${tcg_run[@]}" "$B/pio.rom"
+		sample tcg_pio "${tcg_run[@]}" "$B/pio64.rom"
 	fi
 	if [ $qemu_ok = yes ]; then
 		sample qemu_exit "${qemu_run[@]}" "$B/exit.rom"
@@ -105,7 +106,7 @@ row "process run, ROM that exits at once (ms)" "$(show "$e")" "$(show "$q")" "$(
 e=$(med emu_exit maxrss_kib) q=$(med tcg_exit maxrss_kib)
 row "peak RSS, ROM that exits at once (MiB)" "$(mib "$e")" "$(mib "$q")" "$(ratio "$e" "$q")" "" ""
 e=$(med emu_pio wall_ms) x=$(med emu_exit wall_ms) qp=$(med tcg_pio wall_ms) qe=$(med tcg_exit wall_ms)
-per() { [ -n "$1" ] && [ -n "$2" ] && awk -v p="$1" -v x="$2" -v n=$pio_exits 'BEGIN { printf "%.3f", (p - x) * 1000 / n }'; }
+per() { [ -n "$1" ] && [ -n "$2" ] && awk -v p="$1" -v x="$2" -v n=$emu_exits 'BEGIN { printf "%.3f", (p - x) * 1000 / n }'; }
 e=$(per "$e" "$x") q=$(per "$qp" "$qe")
 row "port-I/O loop iteration, real mode (us)" "$(show "$e")" "$(show "$q")" "$(ratio "$e" "$q")" "" ""
 echo
@@ -122,4 +123,4 @@ echo "Notes: ember's first-run times come from --stats (vm_create to the first K
 echo "raw KVM's from main() to the first KVM_RUN; process CPU includes exec and loading."
 echo "Round trip = the guest's run time / $pio_exits exits (QEMU: (pio - exit) process wall / exits);"
 echo "it includes the in-kernel emulation of the loop's instructions, the same for every column."
-echo "Emulator rows: (pio - exit) process wall / exits, i.e. one OUT + LOOP iteration each."
+echo "Emulator rows: (pio64 - exit) process wall / $emu_exits, i.e. one OUT + LOOP iteration each."

@@ -3,7 +3,7 @@
 # table of ratios.  The helpers build with `all` so -Werror covers them.
 BENCH_DIR   := $(BUILD)/bench
 BENCH_TOOLS := $(BENCH_DIR)/rawkvm $(BENCH_DIR)/measure
-BENCH_ROMS  := $(BENCH_DIR)/exit.rom $(BENCH_DIR)/pio.rom
+BENCH_ROMS  := $(BENCH_DIR)/exit.rom $(BENCH_DIR)/pio.rom $(BENCH_DIR)/pio64.rom
 
 all: $(BENCH_TOOLS) $(BENCH_ROMS)
 
@@ -14,7 +14,7 @@ $(BENCH_DIR)/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@
 
-$(BENCH_DIR)/%.rom: bench/%.S tests/guests/lib.inc tests/guests/rom.ld
+$(BENCH_DIR)/%.rom: bench/%.S bench/pio.S tests/guests/lib.inc tests/guests/rom.ld
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_FLAGS) -c $< -o $(BENCH_DIR)/$*.o
 	$(LD) -T tests/guests/rom.ld $(BENCH_DIR)/$*.o -o $(BENCH_DIR)/$*.rom.elf
