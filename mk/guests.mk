@@ -16,10 +16,13 @@ all: $(GUESTS)
 .PHONY: guests
 guests: $(GUESTS)
 
-$(GUEST_DIR)/%.rom: tests/guests/%.S tests/guests/lib.inc tests/guests/rom.ld
+# 64 KiB ROMs; bigrom.rom is 256 KiB (rom256.ld).
+GUEST_LDS := tests/guests/rom.ld
+$(GUEST_DIR)/bigrom.rom: GUEST_LDS := tests/guests/rom256.ld
+$(GUEST_DIR)/%.rom: tests/guests/%.S tests/guests/lib.inc tests/guests/rom.ld tests/guests/rom256.ld
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_FLAGS) -c $< -o $(GUEST_DIR)/$*.o
-	$(LD) -T tests/guests/rom.ld $(GUEST_DIR)/$*.o -o $(GUEST_DIR)/$*.rom.elf
+	$(LD) -T $(GUEST_LDS) $(GUEST_DIR)/$*.o -o $(GUEST_DIR)/$*.rom.elf
 	objcopy -O binary --gap-fill 0xff $(GUEST_DIR)/$*.rom.elf $@
 
 $(GUEST_DIR)/multiboot.elf: tests/guests/multiboot.S tests/guests/lib.inc tests/guests/multiboot.ld

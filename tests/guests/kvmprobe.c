@@ -1,8 +1,9 @@
 /*
  * kvmprobe.c - run a test guest ROM on the host's KVM with nothing of ember:
- * RAM with the PC hole at 640 KiB-1 MiB, the ROM at 4 GiB and aliased at
- * F0000h, the in-kernel irqchip and PIT, the host's supported CPUID, a COM1
- * that only transmits, and the test-exit port.  Not a VMM; it exists so
+ * RAM with the PC hole at 640 KiB-1 MiB, the ROM ending at 4 GiB and its last
+ * 128 KiB (at most) aliased below 1 MiB, the in-kernel irqchip and PIT, the
+ * host's supported CPUID, a COM1 that only transmits, and the test-exit
+ * port.  Not a VMM; it exists so
  * guests_ember.sh can tell a limit of the host's KVM (PVM here) from an
  * ember bug: a guest that fails the same way here fails because of the host.
  * Follows the KVM API (Documentation/virt/kvm/api.rst).
@@ -21,11 +22,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "layout.h"
 
-#define KVMPROBE_ROM_SIZE  0x10000ULL
 #define KVMPROBE_RAM_SIZE  0x08000000ULL /* 128 MiB, as the tests' --mem */
 #define KVMPROBE_CPUID_MAX 256
 
@@ -99,9 +100,17 @@ int main(int argc, char **argv)
 	}
 	alarm(argc == 3 ? (unsigned)atoi(argv[2]) : 60);
 	int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
 		return kvmprobe_fail(argv[1]);
-	void *rom = mmap(NULL, KVMPROBE_ROM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	/* The ROM ends at 4 GiB; its last 128 KiB (at most) also end at 1 MiB. */
+	uint64_t rom_size = (uint64_t)st.st_size;
+	uint64_t alias = rom_size < LAYOUT_BIOS_LOW_SIZE ? rom_size : LAYOUT_BIOS_LOW_SIZE;
+	if (rom_size == 0 || rom_size % 0x10000 || rom_size > LAYOUT_BIOS_MAX_SIZE) {
+		fprintf(stderr, "kvmprobe: %s: not a multiple of 64 KiB up to 16 MiB\n", argv[1]);
+		return 2;
+	}
+	void *rom = mmap(NULL, rom_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	void *ram = mmap(NULL, KVMPROBE_RAM_SIZE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (rom == MAP_FAILED || ram == MAP_FAILED)
@@ -122,9 +131,9 @@ int main(int argc, char **argv)
 	if (kvmprobe_slot(vm, 0, 0, LAYOUT_LOWMEM_END, ram) < 0 ||
 	    kvmprobe_slot(vm, 1, LAYOUT_HIMEM_START, KVMPROBE_RAM_SIZE - LAYOUT_HIMEM_START,
 			  (char *)ram + LAYOUT_HIMEM_START) < 0 ||
-	    kvmprobe_slot(vm, 2, LAYOUT_4G - KVMPROBE_ROM_SIZE, KVMPROBE_ROM_SIZE, rom) < 0 ||
-	    kvmprobe_slot(vm, 3, LAYOUT_HIMEM_START - KVMPROBE_ROM_SIZE, KVMPROBE_ROM_SIZE, rom) <
-		0)
+	    kvmprobe_slot(vm, 2, LAYOUT_4G - rom_size, rom_size, rom) < 0 ||
+	    kvmprobe_slot(vm, 3, LAYOUT_HIMEM_START - alias, alias,
+			  (char *)rom + rom_size - alias) < 0)
 		return kvmprobe_fail("KVM_SET_USER_MEMORY_REGION");
 	int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
 	if (vcpu < 0)
