@@ -26,3 +26,33 @@ lencheck-full: $(BUILD)/zydis-lencheck
 	for m in 16 32 64; do $(BUILD)/zydis-lencheck --mode $$m --count 10000000 --seed 20261121 || exit 1; done
 
 TEST_DEPS += $(BUILD)/zydis-lencheck
+
+# libFuzzer targets: the emulator's sources built again with clang, ASan, UBSan
+# and coverage instrumentation; only the fuzz target itself links libFuzzer.
+FUZZ_CC ?= clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_decode $(BUILD)/fuzz/fuzz_exec
+FUZZ_X86_OBJS := $(X86_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_X86_OBJS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer $^ -o $@
+
+.PHONY: fuzz fuzz-run
+fuzz: $(FUZZ_TARGETS)
+
+# Each target for FUZZ_SECONDS, growing a corpus in build/fuzz/corpus-NAME
+# from the seeds in fuzz/corpus/NAME; crashes land in build/fuzz/.
+fuzz-run: fuzz
+	for t in $(FUZZ_TARGETS); do \
+		n=$$(basename $$t); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+		$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -artifact_prefix=$(BUILD)/fuzz/ \
+			$(BUILD)/fuzz/corpus-$$n fuzz/corpus/$$n || exit 1; \
+	done
+
+-include $(shell find $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null)
