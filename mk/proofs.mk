@@ -6,7 +6,9 @@
 
 DIFFTEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/difftest/*.c))
 
-$(BUILD)/difftest: tools/difftest.c $(DIFFTEST_OBJS) $(LIBX86)
+$(DIFFTEST_OBJS): $(wildcard tools/difftest/*.h)
+
+$(BUILD)/difftest: tools/difftest.c $(DIFFTEST_OBJS) $(LIBX86) $(wildcard tools/difftest/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(DIFFTEST_OBJS) $(LIBX86) $(LDLIBS) -o $@
 
@@ -56,3 +58,6 @@ fuzz-run: fuzz
 	done
 
 -include $(shell find $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null)
+
+# Dependencies of the programs compiled and linked in one step.
+-include $(BUILD)/difftest.d $(BUILD)/zydis-lencheck.d $(FUZZ_TARGETS:%=%.d)

@@ -67,6 +67,12 @@ static int difftest_compare(const struct dt_case *c, const struct dt_outcome *k,
 			    char *what, size_t len)
 {
 	uint64_t fmask = ~(uint64_t)c->undef_flags;
+
+	/* The host leaves a faulting REPE/REPNE CMPS/SCAS with the flags of some
+	 * earlier iteration (measured): not compared. */
+	if (c->rep_cmp && k->frame[0] == c->rip)
+		fmask &= ~(uint64_t)(X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF |
+				     X86_FLAGS_SF | X86_FLAGS_OF);
 	int n = 0;
 
 #define DIFF(cond, ...)                                                                            \
@@ -93,17 +99,24 @@ static int difftest_compare(const struct dt_case *c, const struct dt_outcome *k,
 	DIFF(k->cr2 != e->cr2, "cr2: cpu %#" PRIx64 ", emu %#" PRIx64, k->cr2, e->cr2);
 	for (unsigned r = 1; r < dt_nr_compared; r++) {
 		const struct dt_region *g = &dt_compared[r];
+		uint64_t a = g->gpa, end = g->gpa + g->len;
 
 		if (c->undef_mem && g->gpa == DT_DATA)
 			continue;
-		if (memcmp(kmem + g->gpa, emem + g->gpa, g->len)) {
-			uint64_t a = g->gpa;
-
-			while (kmem[a] == emem[a])
-				a++;
-			DIFF(true, "memory at %#" PRIx64 ": cpu %02x, emu %02x", a, kmem[a],
-			     emem[a]);
+		if (!memcmp(kmem + a, emem + a, g->len))
+			continue;
+		for (; a < end; a++) {
+			/*
+			 * A store running into a not-present page may leave its first
+			 * part written (fast strings are model-specific; the host's KVM
+			 * emulates page-crossing stores in two halves): not compared.
+			 */
+			if (k->vector == 14 && !(k->cr2 & 0xFFF) && a >= k->cr2 - 16 && a < k->cr2)
+				continue;
+			if (kmem[a] != emem[a])
+				break;
 		}
+		DIFF(a < end, "memory at %#" PRIx64 ": cpu %02x, emu %02x", a, kmem[a], emem[a]);
 	}
 #undef DIFF
 	return n;

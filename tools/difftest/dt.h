@@ -66,6 +66,7 @@ struct dt_case {
 	uint32_t undef_flags; /* RFLAGS bits the SDM leaves undefined here */
 	uint16_t undef_gprs;  /* registers whose value the SDM leaves undefined */
 	bool undef_mem;	      /* the memory result is undefined (SHLD/SHRD count > 16) */
+	bool rep_cmp;	      /* REP CMPS/SCAS: the flags at a fault inside it are model-specific */
 	struct {
 		uint64_t addr;	  /* memory the instruction reads... */
 		uint8_t init[16]; /* ...seeded with these bytes */

@@ -429,6 +429,7 @@ static void hook_string(struct gen *g)
 		rep = (cmp && one_in(g, 2)) ? 0xF2 : 0xF3;
 	if (rep)
 		g->pfx[g->npfx++] = rep;
+	g->c->rep_cmp = rep && cmp;
 	implicit_ptr(g, X86_RSI, size, true, &src);
 	implicit_ptr(g, X86_RDI, size, false, &dst);
 	if (one_in(g, 4))
@@ -515,14 +516,21 @@ static void hook_stack(struct gen *g)
 	else
 		top = value(g);
 	seed_mem(g, rsp, &top, 8);
-	if (g->f->op[0] == 0xFF && (g->f->ext == 2 || g->f->ext == 4) && !one_in(g, 8))
-		g->rm_value = ret; /* indirect call/jmp into the code pages */
-	if (op_is(g, 0xC8, 0)) {   /* ENTER size, level: small frames, valid RBP for levels */
+	/* Indirect call/jmp into the code pages, or to a canonical hole: AMD and
+	 * Intel raise #GP for a non-canonical target at different points. */
+	if (g->f->op[0] == 0xFF && (g->f->ext == 2 || g->f->ext == 4))
+		g->rm_value = one_in(g, 8) ? value(g) & 0x00007FFFFFFFFFFFull : ret;
+	/*
+	 * ENTER: small frames inside the stack pages.  Its faults differ between
+	 * AMD (which probes the final RSP) and the SDM, and faulting nesting
+	 * levels reach the guest as #UD under PVM: keep RSP and RBP valid.
+	 */
+	if (op_is(g, 0xC8, 0)) {
 		g->imm[2] = one_in(g, 2) ? below(g, 3) : (uint8_t)rnd(g);
 		g->imm[0] = (uint8_t)(one_in(g, 2) ? 8 * below(g, 4) : rnd(g));
 		g->imm[1] = 0;
-		if (g->imm[2])
-			set_reg(g, X86_RBP, DT_STACK + 0x800 + 8 * below(g, 0x100));
+		set_reg(g, X86_RBP, DT_STACK + 0x800 + 8 * below(g, 0x100));
+		set_reg(g, X86_RSP, DT_STACK + 0x1800 - 8 * below(g, 0x80));
 	}
 }
 
@@ -1115,11 +1123,14 @@ void gen_case(struct dt_case *c, uint64_t seed, unsigned cls, uint64_t index)
 
 		*r = (*r & ~m) | ((g.rm_value << shift) & m);
 		g.rm_value = (*r & m) >> shift;
-	} else if (g.has_mem && !c->mem[0].len) {
+	} else if (g.has_mem && !(c->mem[0].len && c->mem[0].addr == g.mem)) {
 		seed_mem(&g, g.mem, &g.rm_value,
 			 g.f->msize ? (g.f->msize > 8 ? 8 : g.f->msize) : g.opsize);
 	}
-	if (g.has_mem && (g.f->flags & F_LOCK ? one_in(&g, 3) : one_in(&g, 64)))
+	/* LOCK: often where legal, rarely elsewhere (#UD); never on hint NOPs,
+	 * which AMD executes with LOCK. */
+	if (g.has_mem && !(g.f->flags & F_ANYADDR) &&
+	    (g.f->flags & F_LOCK ? one_in(&g, 3) : one_in(&g, 64)))
 		g.pfx[g.npfx++] = 0xF0;
 	encode(&g);
 	undefined(&g);
