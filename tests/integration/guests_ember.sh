@@ -5,6 +5,7 @@
 # produces too (guests_qemu.sh proves them; NAME.qemu.expected notes where
 # QEMU differs).  SKIPs, with the reason, what this host or build cannot run:
 # under KVM, a guest that raw KVM (build/guests/kvmprobe) cannot run either.
+# A guest both engines pass must end with the same registers on both.
 set -u
 cd "$(dirname "$0")/../.."
 ember=build/ember
@@ -58,6 +59,7 @@ host_kvm_fails_too() {
 	return 1
 }
 trap 'rm -rf "$out"' EXIT
+passed=
 for accel in kvm emu; do
 	if [ "$accel" = kvm ] && [ ! -c /dev/kvm ]; then
 		echo "SKIP guests_ember (kvm): /dev/kvm is absent on this host"
@@ -70,7 +72,7 @@ for accel in kvm emu; do
 			echo "FAIL guest $name ($accel): $img missing, run make"
 			continue
 		fi
-		args=(run --accel "$accel" --mem 128M --serial "file:$out/$name.txt")
+		args=(run --accel "$accel" --mem 128M --stats --serial "file:$out/$name.txt")
 		case $image in
 		*.rom) args+=(--bios "$img") ;;
 		*) args+=(--kernel "$img" --append "$append") ;;
@@ -79,6 +81,7 @@ for accel in kvm emu; do
 		rm -f "$out/$name.txt"
 		timeout 120 "$ember" "${args[@]}" </dev/null >"$out/$name.stdout" 2>"$out/$name.err"
 		rc=$?
+		cp "$out/$name.err" "$out/$name.$accel.err"
 		if [ "$rc" -eq 8 ] && grep -q 'not part of this build' "$out/$name.err"; then
 			echo "SKIP guest $name ($accel): the $accel engine is not on main yet"
 			continue
@@ -96,6 +99,26 @@ for accel in kvm emu; do
 			echo "FAIL guest $name ($accel): transcript differs from $exp (diff in the log)"
 		else
 			echo "PASS guest $name ($accel): status $rc, transcript matches $exp"
+			passed+=" $name.$accel"
 		fi
 	done <tests/guests/guests.list
 done
+
+# Where both engines ran a guest to its end, they must also agree on the
+# final vCPU state (--stats register dump): a differential test of the two.
+while IFS='|' read -r name _; do
+	case $name in '#'* | '') continue ;; esac
+	case $passed in *" $name.kvm"*) ;; *) continue ;; esac
+	case $passed in *" $name.emu"*) ;; *) continue ;; esac
+	for accel in kvm emu; do
+		awk '/vCPU 0 registers/ { on = 1; next } on && /^   / { print; next } { on = 0 }' \
+			"$out/$name.$accel.err" >"$out/$name.$accel.regs"
+	done
+	if [ ! -s "$out/$name.kvm.regs" ]; then
+		echo "SKIP guest $name (kvm vs emu): ember --stats printed no register dump"
+	elif diff -u "$out/$name.kvm.regs" "$out/$name.emu.regs" >&2; then
+		echo "PASS guest $name (kvm vs emu): identical final registers"
+	else
+		echo "FAIL guest $name (kvm vs emu): final registers differ (diff in the log)"
+	fi
+done <tests/guests/guests.list
