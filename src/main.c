@@ -109,7 +109,8 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 	int c, r;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", run_options, NULL)) != -1) {
+	/* A leading ':' makes a missing value ':' rather than '?'. */
+	while ((c = getopt_long(argc, argv, ":", run_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_KERNEL:
 			cfg->kernel = optarg;
@@ -179,8 +180,6 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 		case ':':
 			return bad_option("%s: needs a value", argv[optind - 1]);
 		default:
-			if (optopt)
-				return bad_option("-%c: unknown option", (const char *)&optopt);
 			return bad_option("%s: unknown option", argv[optind - 1]);
 		}
 	}
@@ -318,7 +317,8 @@ static int cmd_host(void)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		usage(stderr);
+		fprintf(stderr, "usage: ember run [options] | ember host | ember extract-vmlinux "
+				"BZIMAGE OUT (see 'ember --help')\n");
 		return EXIT_HOST_ERROR;
 	}
 	const char *cmd = argv[1];

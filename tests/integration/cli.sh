@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# cli.sh - ember's command line as a user meets it: every bad option or file
+# gives exit status 2 and ONE line naming the option or file; every documented
+# exit status (0, odd test-exit, 2, 4, 8) is produced by the case that defines
+# it.  Oracles: the README's exit-status table and QEMU's isa-debug-exit rule.
+set -u
+cd "$(dirname "$0")/../.."
+ember=build/ember
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# expect NAME STATUS PATTERN CMD...: exit status and a stderr line matching
+# PATTERN; with status 2 stderr must be exactly one line.
+expect() {
+	local name=$1 want=$2 pat=$3
+	shift 3
+	timeout 30 "$@" </dev/null >"$out/stdout" 2>"$out/stderr"
+	local rc=$?
+	local lines
+	lines=$(grep -avc '^ember: note:' "$out/stderr")
+	if [ "$rc" -ne "$want" ]; then
+		echo "FAIL cli $name: exit status $rc, expected $want ($(head -c 300 "$out/stderr"))"
+	elif [ -n "$pat" ] && ! grep -aqE -- "$pat" "$out/stderr"; then
+		echo "FAIL cli $name: stderr does not match '$pat': $(head -c 300 "$out/stderr")"
+	elif [ "$want" -eq 2 ] && [ "$lines" -ne 1 ]; then
+		echo "FAIL cli $name: $lines lines on stderr, expected one: $(head -c 300 "$out/stderr")"
+	else
+		echo "PASS cli $name"
+	fi
+}
+
+rom=build/guests/reset.rom
+printf 'this is not a kernel\n' >"$out/garbage"
+: >"$out/empty.rom"
+
+expect no-arguments 2 "^usage: ember run .*see 'ember --help'" $ember
+expect unknown-command 2 'frobnicate: unknown command' $ember frobnicate
+expect unknown-option 2 '--frob: unknown option' $ember run --frob --bios $rom
+expect missing-value 2 '--mem: needs a value' $ember run --bios $rom --mem
+expect bad-mem 2 '^ember: --mem 12Q: not a size' $ember run --bios $rom --mem 12Q
+expect mem-too-small 2 '^ember: --mem 1K: ' $ember run --bios $rom --mem 1K
+expect bad-cpus 2 '^ember: --cpus 0: must be a number from 1 to' $ember run --bios $rom --cpus 0
+expect bad-accel 2 '^ember: --accel foo: must be kvm, emu or auto' $ember run --bios $rom --accel foo
+expect bad-serial 2 '^ember: --serial tty: must be stdio, none or file:PATH' \
+	$ember run --bios $rom --serial tty
+expect nothing-to-run 2 'nothing to run' $ember run --mem 64M
+expect initrd-without-kernel 2 '^ember: --initrd x: needs --kernel' $ember run --bios $rom --initrd x
+expect missing-bios 2 "^ember: $out/nope.rom: No such file" \
+	$ember run --accel emu --bios "$out/nope.rom"
+expect empty-bios 2 "^ember: $out/empty.rom: " $ember run --accel emu --bios "$out/empty.rom"
+expect garbage-kernel 2 "^ember: $out/garbage: " $ember run --accel emu --kernel "$out/garbage"
+expect serial-unwritable 2 "/nonexistent/dir/x" \
+	$ember run --accel emu --bios $rom --serial file:/nonexistent/dir/x
+expect emu-cpus 2 '^ember: --cpus 2: the emu engine runs one vCPU' \
+	$ember run --accel emu --cpus 2 --bios $rom
+
+# Exit statuses defined by the guest.
+expect test-exit 85 '' $ember run --accel emu --bios $rom --serial none
+expect triple-fault 4 'triple-faulted' $ember run --accel emu --bios build/guests/triple.rom --serial none
+if [ -c /dev/kvm ]; then
+	if [ -e /sys/module/kvm_pvm ]; then
+		echo "SKIP cli triple-fault-kvm: this host's software KVM (PVM) stops with an emulation failure (exit 6) instead of a shutdown exit on a real-mode triple fault"
+	else
+		expect triple-fault-kvm 4 'triple-faulted' \
+			$ember run --accel kvm --bios build/guests/triple.rom --serial none
+	fi
+	expect test-exit-kvm 85 '' $ember run --accel kvm --bios $rom --serial none
+else
+	echo "SKIP cli kvm: /dev/kvm is absent on this host"
+fi
+
+# --accel auto with a Linux kernel where no engine can boot it: exit 8 and why.
+if [ -f guest/vmlinuz ]; then
+	if [ -c /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo && [ ! -e /sys/module/kvm_pvm ]; then
+		echo "SKIP cli linux-unsupported: this host has hardware KVM, so auto boots Linux"
+	else
+		expect linux-unsupported 8 'cannot boot a Linux kernel on this host yet' \
+			$ember run --kernel guest/vmlinuz --mem 256M
+	fi
+else
+	echo "SKIP cli linux-unsupported: guest/vmlinuz absent (scripts/fetch-guest.sh)"
+fi
+expect help 0 '' $ember --help
+grep -aqF -- '--accel kvm|emu|auto' "$out/stdout" && echo "PASS cli help-lists-accel" ||
+	echo "FAIL cli help-lists-accel: --help does not document --accel"
