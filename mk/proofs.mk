@@ -43,7 +43,7 @@ $(BUILD)/fuzz/obj/%.o: %.c
 
 $(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_X86_OBJS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer $^ -o $@
+	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer $(filter %.c %.o,$^) -o $@
 
 .PHONY: fuzz fuzz-run
 fuzz: $(FUZZ_TARGETS)
