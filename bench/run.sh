@@ -111,8 +111,23 @@ e=$(per "$e" "$x") q=$(per "$qp" "$qe")
 row "port-I/O loop iteration, real mode (us)" "$(show "$e")" "$(show "$q")" "$(ratio "$e" "$q")" "" ""
 echo
 if grep -qwE 'vmx|svm' /proc/cpuinfo && ! grep -q '^kvm_pvm ' /proc/modules; then
-	row "boot to /init, default guest" "-" "" "" "-" ""
-	echo "  (boot to /init vs QEMU microvm: not measured yet)"
+	# Boot the default guest to /init and power off (ember.cmd=true).
+	if [ -f guest/vmlinux ] && [ -f guest/initramfs.cpio.gz ] && [ $ember_ok = yes ]; then
+		boot=(-kernel guest/vmlinux -initrd guest/initramfs.cpio.gz
+			-append "console=ttyS0 quiet reboot=k panic=-1 ember.cmd=true")
+		for ((i = 0; i < reps; i++)); do
+			sample ember_boot build/ember run --accel kvm --mem 512M --serial none \
+				"${boot[@]/#-/--}"
+			command -v qemu-system-x86_64 >/dev/null &&
+				sample qemu_boot qemu-system-x86_64 -M microvm -accel kvm -cpu host -m 512 \
+					-nodefaults -no-user-config -display none -serial none -no-reboot "${boot[@]}"
+		done
+		e=$(med ember_boot wall_ms) q=$(med qemu_boot wall_ms)
+		row "boot to /init and power off, vmlinux (ms)" "$(show "$e")" "" "" "$(show "$q")" ""
+		echo "  (QEMU column: -M microvm with KVM)"
+	else
+		echo "SKIP boot to /init: needs guest/ (make guest) and 'ember run'"
+	fi
 else
 	echo "SKIP boot to /init (default guest vs QEMU microvm): KVM here is software (PVM),"
 	echo "     guest kernel code is emulated at ~1.5M insn/s; needs hardware virtualization"

@@ -47,7 +47,7 @@ if command -v qemu-system-x86_64 >/dev/null; then
 	qpid=$QEMU_PID
 	exec {qin}<&"${QEMU[0]}" {qout}>&"${QEMU[1]}"
 	shell=no
-	while IFS= read -r -t 60 line <&"$qin"; do
+	while IFS= read -r -t 100 line <&"$qin"; do
 		printf '%s\n' "$line" >>"$out/qemu-shell.txt"
 		case $line in
 		*"list of built-in commands"*) printf 'echo shell-$((40 + 2))\nexit\n' >&"$qout" ;;
