@@ -147,6 +147,11 @@ static void term_byte(struct term *t, uint8_t c)
 		if (t->ops.quit)
 			t->ops.quit(t->opaque);
 		break;
+	case 'b':
+	case 'B':
+		if (t->ops.brk)
+			t->ops.brk(t->opaque);
+		break;
 	case TERM_ESCAPE:
 		term_queue(t, TERM_ESCAPE);
 		break;
@@ -155,6 +160,7 @@ static void term_byte(struct term *t, uint8_t c)
 	case '?':
 		term_write_all(t->out_fd, "\r\nC-a h    print this help\r\n"
 					  "C-a x    exit ember\r\n"
+					  "C-a b    send a break (SysRq on a Linux console)\r\n"
 					  "C-a C-a  send C-a to the guest\r\n");
 		break;
 	default: /* unknown escapes are dropped */

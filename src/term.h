@@ -2,7 +2,8 @@
  * term.h - the host terminal behind --serial stdio: raw mode while the
  * guest runs (restored on every way out of the process, signals included),
  * a thread that reads stdin for the guest, and QEMU's Ctrl-A escapes
- * (Ctrl-A X quits, Ctrl-A Ctrl-A sends Ctrl-A, Ctrl-A H prints help).
+ * (Ctrl-A X quits, Ctrl-A B sends a break, Ctrl-A Ctrl-A sends Ctrl-A,
+ * Ctrl-A H prints help).
  * Not a device: where the bytes go is the caller's business (ops).
  * Follows POSIX termios (cfmakeraw's settings, but output processing kept
  * so host messages still end lines properly) and QEMU's -serial mon:stdio
@@ -20,6 +21,8 @@ struct term_ops {
 	size_t (*input)(void *opaque, const uint8_t *buf, size_t n);
 	/* Ctrl-A X. */
 	void (*quit)(void *opaque);
+	/* Ctrl-A B: send a break (may be NULL). */
+	void (*brk)(void *opaque);
 };
 
 struct term;

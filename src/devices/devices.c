@@ -138,6 +138,12 @@ static void console_quit(void *opaque)
 	vm_request_stop(d->vm, VM_STOP_USER, EXIT_OK, "Ctrl-A X");
 }
 
+static void console_break(void *opaque)
+{
+	struct devices *d = opaque;
+	uart_break(d->com1);
+}
+
 static void kbc_irq(void *opaque, int level)
 {
 	struct devices *d = opaque;
@@ -246,7 +252,8 @@ static int devices_serial(struct devices *d)
 		break;
 	}
 	d->serial_fd = STDOUT_FILENO;
-	static const struct term_ops console_ops = {.input = console_input, .quit = console_quit};
+	static const struct term_ops console_ops = {
+	    .input = console_input, .quit = console_quit, .brk = console_break};
 	return term_start(&d->term, STDIN_FILENO, STDOUT_FILENO, &console_ops, d);
 }
 

@@ -34,11 +34,12 @@
 #define MCR_OUT2 0x08
 #define MCR_LOOP 0x10
 
-#define LSR_DR	   0x01
-#define LSR_OE	   0x02
-#define LSR_ERRORS 0x1E /* OE, PE, FE, BI: cleared by reading LSR */
-#define LSR_THRE   0x20
-#define LSR_TEMT   0x40
+#define LSR_DR	    0x01
+#define LSR_OE	    0x02
+#define LSR_BI	    0x10
+#define LSR_FIFOERR 0x80 /* a character with an error is in the FIFO */
+#define LSR_THRE    0x20
+#define LSR_TEMT    0x40
 
 #define MSR_DCTS  0x01
 #define MSR_DDSR  0x02
@@ -63,7 +64,7 @@ struct uart {
 	void *opaque;
 
 	uint8_t ier, lcr, mcr, scr, dll, dlm;
-	uint8_t lsr_errors; /* OE/PE/FE/BI, latched until LSR is read */
+	uint8_t lsr_errors; /* OE, latched until LSR is read */
 	uint8_t msr;	    /* inputs (7:4) and deltas (3:0) */
 	bool fifo_on;
 	unsigned trigger;
@@ -71,6 +72,7 @@ struct uart {
 	bool rx_wanted;	   /* uart_receive() was refused: tell rx_room() */
 
 	uint8_t rx[UART_FIFO_SIZE];
+	bool rx_break[UART_FIFO_SIZE]; /* the character is a break (BI) */
 	unsigned rx_head, rx_count;
 	int irq_level;
 };
@@ -80,10 +82,17 @@ static unsigned uart_rx_capacity(const struct uart *u)
 	return u->fifo_on ? UART_FIFO_SIZE : 1;
 }
 
+/* In FIFO mode an error belongs to its character and shows in LSR when
+ * that character reaches the top of the FIFO (section 8.6). */
+static bool uart_top_break(const struct uart *u)
+{
+	return u->rx_count && u->rx_break[u->rx_head];
+}
+
 /* The highest-priority pending interrupt's IIR bits 3:0 (Table IV). */
 static uint8_t uart_iir_id(const struct uart *u)
 {
-	if ((u->ier & IER_ELSI) && u->lsr_errors)
+	if ((u->ier & IER_ELSI) && (u->lsr_errors || uart_top_break(u)))
 		return IIR_RLS;
 	if ((u->ier & IER_ERBFI) && u->rx_count) {
 		if (!u->fifo_on || u->rx_count >= u->trigger)
@@ -151,15 +160,19 @@ static void uart_rx_clear(struct uart *u)
 }
 
 /* A character completes reception; an overrun loses it (section 8.6, OE). */
-static bool uart_rx_push(struct uart *u, uint8_t c)
+static bool uart_rx_push(struct uart *u, uint8_t c, bool brk)
 {
 	if (u->rx_count == uart_rx_capacity(u)) {
 		u->lsr_errors |= LSR_OE;
-		if (!u->fifo_on)
-			u->rx[u->rx_head] = c; /* 16450 mode: RBR is overwritten */
+		if (!u->fifo_on) { /* 16450 mode: RBR is overwritten */
+			u->rx[u->rx_head] = c;
+			u->rx_break[u->rx_head] = brk;
+		}
 		return false;
 	}
-	u->rx[(u->rx_head + u->rx_count) % UART_FIFO_SIZE] = c;
+	unsigned slot = (u->rx_head + u->rx_count) % UART_FIFO_SIZE;
+	u->rx[slot] = c;
+	u->rx_break[slot] = brk;
 	u->rx_count++;
 	return true;
 }
@@ -197,6 +210,7 @@ static uint8_t uart_read_locked(struct uart *u, unsigned reg)
 		if (!u->rx_count)
 			return u->rx[u->rx_head]; /* RBR keeps the last character */
 		v = u->rx[u->rx_head];
+		u->rx_break[u->rx_head] = false;
 		u->rx_head = (u->rx_head + 1) % UART_FIFO_SIZE;
 		u->rx_count--;
 		uart_rx_room(u);
@@ -216,7 +230,14 @@ static uint8_t uart_read_locked(struct uart *u, unsigned reg)
 		return u->mcr;
 	case UART_LSR:
 		v = (u->rx_count ? LSR_DR : 0) | u->lsr_errors | LSR_THRE | LSR_TEMT;
+		if (uart_top_break(u)) {
+			v |= LSR_BI;
+			u->rx_break[u->rx_head] = false; /* reported once */
+		}
 		u->lsr_errors = 0;
+		for (unsigned i = 0; u->fifo_on && i < u->rx_count; i++)
+			if (u->rx_break[(u->rx_head + i) % UART_FIFO_SIZE])
+				v |= LSR_FIFOERR;
 		break;
 	case UART_MSR:
 		v = u->msr;
@@ -237,7 +258,7 @@ static void uart_write_locked(struct uart *u, unsigned reg, uint8_t val)
 			break;
 		}
 		if (u->mcr & MCR_LOOP)
-			uart_rx_push(u, val);
+			uart_rx_push(u, val, false);
 		else if (u->ops.tx)
 			u->ops.tx(u->opaque, &val, 1);
 		/* The character left at once: THR is empty again. */
@@ -304,12 +325,20 @@ size_t uart_receive(struct uart *u, const uint8_t *buf, size_t n)
 	size_t done = 0;
 	pthread_mutex_lock(&u->lock);
 	while (done < n && u->rx_count < uart_rx_capacity(u))
-		uart_rx_push(u, buf[done++]);
+		uart_rx_push(u, buf[done++], false);
 	if (done < n)
 		u->rx_wanted = true;
 	uart_update_irq(u);
 	pthread_mutex_unlock(&u->lock);
 	return done;
+}
+
+void uart_break(struct uart *u)
+{
+	pthread_mutex_lock(&u->lock);
+	uart_rx_push(u, 0, true); /* a break reads as a zero character with BI */
+	uart_update_irq(u);
+	pthread_mutex_unlock(&u->lock);
 }
 
 static uint64_t uart_bus_read(void *opaque, uint64_t off, unsigned size)

@@ -4,7 +4,8 @@
 # port on 'q', run with --serial stdio.  Checks: piped stdin reaches the
 # guest and its echo reaches stdout, exit status (0x21 << 1) | 1 = 67; EOF
 # on stdin leaves the guest running; on a pseudo-terminal, raw mode (no
-# local echo, Ctrl-C to the guest), Ctrl-A Ctrl-A sends one Ctrl-A, Ctrl-A X
+# local echo, Ctrl-C to the guest), Ctrl-A Ctrl-A sends one Ctrl-A, Ctrl-A B
+# a break (read as NUL), Ctrl-A X
 # exits 0, SIGTERM exits 0, and the terminal is restored both times.
 set -u
 cd "$(dirname "$0")/../.."
@@ -100,10 +101,12 @@ while time.time() < end and termios.tcgetattr(fd)[3] & RAW_OFF:
     pump(b"\xff", 0.05)
 if termios.tcgetattr(fd)[3] & RAW_OFF:
     fail("terminal not in raw mode while the guest runs")
-os.write(fd, b"xyz\x03\x01\x01")  # Ctrl-C and Ctrl-A Ctrl-A go to the guest
-pump(b"xyz\x03\x01")
-if b"xyz\x03\x01" not in out or out.count(b"xyz") != 1:
-    fail("expected exactly one (guest) echo of xyz^C^A")
+# Ctrl-C and Ctrl-A Ctrl-A go to the guest; Ctrl-A B is a break, which the
+# guest reads as a zero byte.
+os.write(fd, b"xyz\x03\x01\x01\x01b")
+pump(b"xyz\x03\x01\x00")
+if b"xyz\x03\x01\x00" not in out or out.count(b"xyz") != 1:
+    fail("expected exactly one (guest) echo of xyz^C^A and a NUL for the break")
 if how == "ctrl-a-x":
     os.write(fd, b"\x01x")
 else:

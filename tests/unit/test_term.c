@@ -22,7 +22,7 @@
 struct guest {
 	uint8_t got[256];
 	size_t n, limit; /* limit: bytes accepted per input() call (0 = all) */
-	int quits;
+	int quits, breaks;
 };
 
 static size_t guest_input(void *opaque, const uint8_t *buf, size_t n)
@@ -41,7 +41,13 @@ static void guest_quit(void *opaque)
 	__atomic_fetch_add(&((struct guest *)opaque)->quits, 1, __ATOMIC_RELEASE);
 }
 
-static const struct term_ops guest_ops = {.input = guest_input, .quit = guest_quit};
+static void guest_break(void *opaque)
+{
+	__atomic_fetch_add(&((struct guest *)opaque)->breaks, 1, __ATOMIC_RELEASE);
+}
+
+static const struct term_ops guest_ops = {
+    .input = guest_input, .quit = guest_quit, .brk = guest_break};
 
 static bool open_pty(int *master, int *slave)
 {
@@ -130,6 +136,13 @@ static void test_escapes(void)
 	}
 	T_CHECK(strstr(help, "C-a x") != NULL, "Ctrl-A H prints the help, got \"%s\"", help);
 	T_EQ(g.quits, 0);
+	T_EQ(write(m,
+		   "\x01"
+		   "b",
+		   2),
+	     2);
+	WAIT_FOR(__atomic_load_n(&g.breaks, __ATOMIC_ACQUIRE) == 1);
+	T_EQ(g.breaks, 1);
 	T_EQ(write(m, "\x01x", 2), 2);
 	WAIT_FOR(__atomic_load_n(&g.quits, __ATOMIC_ACQUIRE) == 1);
 	T_EQ(g.quits, 1);

@@ -246,6 +246,30 @@ static void test_loopback(void)
 	uart_destroy(u);
 }
 
+/* Section 8.6: BI goes with its (zero) character and shows in LSR when it
+ * reaches the top of the FIFO; LSR bit 7 flags an error anywhere in it. */
+static void test_break(void)
+{
+	struct sink s = {0};
+	struct uart *u = uart_create(&sink_ops, &s);
+	uart_write(u, UART_IIR, 0x01);
+	uart_write(u, UART_IER, 0x05); /* ERBFI | ELSI */
+	T_EQ(uart_receive(u, (const uint8_t *)"a", 1), 1);
+	uart_break(u);
+	T_EQ(uart_receive(u, (const uint8_t *)"b", 1), 1);
+	T_EQ(uart_read(u, UART_LSR), 0xE1); /* DR, THRE, TEMT, error in FIFO */
+	T_EQ(uart_read(u, UART_IIR), 0xC4);
+	T_EQ(uart_read(u, UART_RBR), 'a');
+	T_EQ(uart_read(u, UART_IIR), 0xC6); /* the break is at the top: RLS */
+	T_EQ(uart_read(u, UART_LSR), 0x71); /* DR | BI | THRE | TEMT */
+	T_EQ(uart_read(u, UART_LSR), 0x61); /* reported once */
+	T_EQ(uart_read(u, UART_IIR), 0xC4);
+	T_EQ(uart_read(u, UART_RBR), 0x00);
+	T_EQ(uart_read(u, UART_RBR), 'b');
+	T_EQ(uart_read(u, UART_IIR), 0xC1);
+	uart_destroy(u);
+}
+
 static void test_divisor_latch(void)
 {
 	struct sink s = {0};
@@ -285,6 +309,7 @@ int main(void)
 	T_RUN(test_fifo_capacity_and_order);
 	T_RUN(test_fifo_clear);
 	T_RUN(test_loopback);
+	T_RUN(test_break);
 	T_RUN(test_divisor_latch);
 	T_RUN(test_bus_wide_access);
 	T_EXIT();
