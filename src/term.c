@@ -20,8 +20,9 @@
 #include "term.h"
 #include "util.h"
 
-#define TERM_ESCAPE  0x01 /* Ctrl-A */
-#define TERM_PENDING 4096 /* typed bytes waiting for the guest */
+#define TERM_ESCAPE  0x01  /* Ctrl-A */
+#define TERM_PENDING 4096  /* typed bytes waiting for the guest */
+#define TERM_BREAK   0x100 /* a pending break, among the pending bytes */
 
 struct term {
 	int in_fd, out_fd;
@@ -31,8 +32,8 @@ struct term {
 	pthread_t thread;
 	bool raw;
 	volatile bool stopping;
-	bool escape; /* the last byte was Ctrl-A */
-	uint8_t pending[TERM_PENDING];
+	bool escape;			/* the last byte was Ctrl-A */
+	uint16_t pending[TERM_PENDING]; /* bytes, or TERM_BREAK */
 	size_t npending;
 };
 
@@ -124,7 +125,7 @@ static void term_write_all(int fd, const char *s)
 	}
 }
 
-static void term_queue(struct term *t, uint8_t c)
+static void term_queue(struct term *t, uint16_t c)
 {
 	if (t->npending < TERM_PENDING) /* beyond that, typing is lost */
 		t->pending[t->npending++] = c;
@@ -149,8 +150,7 @@ static void term_byte(struct term *t, uint8_t c)
 		break;
 	case 'b':
 	case 'B':
-		if (t->ops.brk)
-			t->ops.brk(t->opaque);
+		term_queue(t, TERM_BREAK);
 		break;
 	case TERM_ESCAPE:
 		term_queue(t, TERM_ESCAPE);
@@ -168,13 +168,30 @@ static void term_byte(struct term *t, uint8_t c)
 	}
 }
 
+/* Offer pending input in order: runs of bytes to input(), breaks to brk(). */
 static void term_deliver(struct term *t)
 {
-	if (!t->npending || !t->ops.input)
-		return;
-	size_t n = t->ops.input(t->opaque, t->pending, t->npending);
-	memmove(t->pending, t->pending + n, t->npending - n);
-	t->npending -= n;
+	size_t done = 0;
+	while (done < t->npending) {
+		if (t->pending[done] == TERM_BREAK) {
+			if (t->ops.brk && !t->ops.brk(t->opaque))
+				break;
+			done++;
+			continue;
+		}
+		uint8_t run[TERM_PENDING];
+		size_t n = 0;
+		while (done + n < t->npending && t->pending[done + n] != TERM_BREAK) {
+			run[n] = t->pending[done + n];
+			n++;
+		}
+		size_t k = t->ops.input ? t->ops.input(t->opaque, run, n) : n;
+		done += k;
+		if (k < n)
+			break;
+	}
+	memmove(t->pending, t->pending + done, (t->npending - done) * sizeof(t->pending[0]));
+	t->npending -= done;
 }
 
 static void *term_thread(void *arg)

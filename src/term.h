@@ -12,6 +12,7 @@
 #ifndef EMBER_TERM_H
 #define EMBER_TERM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,8 +22,9 @@ struct term_ops {
 	size_t (*input)(void *opaque, const uint8_t *buf, size_t n);
 	/* Ctrl-A X. */
 	void (*quit)(void *opaque);
-	/* Ctrl-A B: send a break (may be NULL). */
-	void (*brk)(void *opaque);
+	/* Ctrl-A B: a break, in order with the bytes around it; false if it
+	 * cannot be taken yet (offered again after term_kick()).  May be NULL. */
+	bool (*brk)(void *opaque);
 };
 
 struct term;

@@ -138,10 +138,10 @@ static void console_quit(void *opaque)
 	vm_request_stop(d->vm, VM_STOP_USER, EXIT_OK, "Ctrl-A X");
 }
 
-static void console_break(void *opaque)
+static bool console_break(void *opaque)
 {
 	struct devices *d = opaque;
-	uart_break(d->com1);
+	return uart_break(d->com1);
 }
 
 static void kbc_irq(void *opaque, int level)

@@ -333,12 +333,17 @@ size_t uart_receive(struct uart *u, const uint8_t *buf, size_t n)
 	return done;
 }
 
-void uart_break(struct uart *u)
+bool uart_break(struct uart *u)
 {
 	pthread_mutex_lock(&u->lock);
-	uart_rx_push(u, 0, true); /* a break reads as a zero character with BI */
+	bool room = u->rx_count < uart_rx_capacity(u);
+	if (room)
+		uart_rx_push(u, 0, true); /* a break reads as a zero character with BI */
+	else
+		u->rx_wanted = true;
 	uart_update_irq(u);
 	pthread_mutex_unlock(&u->lock);
+	return room;
 }
 
 static uint64_t uart_bus_read(void *opaque, uint64_t off, unsigned size)

@@ -59,8 +59,9 @@ void uart_write(struct uart *u, unsigned reg, uint8_t val);
 size_t uart_receive(struct uart *u, const uint8_t *buf, size_t n);
 
 /* A break condition on the line (Ctrl-A B): a zero character with LSR.BI,
- * which Linux's serial console turns into a SysRq. */
-void uart_break(struct uart *u);
+ * which Linux's serial console turns into a SysRq.  Like uart_receive(),
+ * false (and rx_room() later) when the receive FIFO is full. */
+bool uart_break(struct uart *u);
 
 /* Port I/O ops for bus_add(); wider accesses are split into byte accesses. */
 extern const struct bus_ops uart_bus_ops;

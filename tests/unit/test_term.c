@@ -41,9 +41,14 @@ static void guest_quit(void *opaque)
 	__atomic_fetch_add(&((struct guest *)opaque)->quits, 1, __ATOMIC_RELEASE);
 }
 
-static void guest_break(void *opaque)
+/* A break is recorded in the byte stream as "<BRK>". */
+static bool guest_break(void *opaque)
 {
-	__atomic_fetch_add(&((struct guest *)opaque)->breaks, 1, __ATOMIC_RELEASE);
+	struct guest *g = opaque;
+	memcpy(g->got + g->n, "<BRK>", 5);
+	__atomic_store_n(&g->n, g->n + 5, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&g->breaks, 1, __ATOMIC_RELEASE);
+	return true;
 }
 
 static const struct term_ops guest_ops = {

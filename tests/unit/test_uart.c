@@ -255,7 +255,7 @@ static void test_break(void)
 	uart_write(u, UART_IIR, 0x01);
 	uart_write(u, UART_IER, 0x05); /* ERBFI | ELSI */
 	T_EQ(uart_receive(u, (const uint8_t *)"a", 1), 1);
-	uart_break(u);
+	T_EQ(uart_break(u), 1);
 	T_EQ(uart_receive(u, (const uint8_t *)"b", 1), 1);
 	T_EQ(uart_read(u, UART_LSR), 0xE1); /* DR, THRE, TEMT, error in FIFO */
 	T_EQ(uart_read(u, UART_IIR), 0xC4);
@@ -267,6 +267,12 @@ static void test_break(void)
 	T_EQ(uart_read(u, UART_RBR), 0x00);
 	T_EQ(uart_read(u, UART_RBR), 'b');
 	T_EQ(uart_read(u, UART_IIR), 0xC1);
+	uint8_t full[UART_FIFO_SIZE] = { 0 };
+	T_EQ(uart_receive(u, full, sizeof(full)), sizeof(full));
+	T_EQ(uart_break(u), 0); /* no room: refused, not an overrun */
+	T_EQ(uart_read(u, UART_LSR) & 0x12, 0);
+	uart_read(u, UART_RBR);
+	T_EQ(s.room, 1);
 	uart_destroy(u);
 }
 
