@@ -12,6 +12,9 @@ pkgs+=(qemu-system-x86)
 pkgs+=(libzydis-dev clang libclang-rt-14-dev)
 # python3: tests/integration/console.sh drives ember through a pseudo-terminal.
 pkgs+=(python3)
+# libzydis-dev (also): instruction text in --trace insn/mode and --trace-first;
+# libjson-c-dev: --stats-json output and the tests that parse it back.
+pkgs+=(libjson-c-dev)
 pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do

@@ -14,6 +14,7 @@
 #include "boot/boot.h"
 #include "hostinfo.h"
 #include "stats.h"
+#include "trace/trace.h"
 #include "util.h"
 #include "vm.h"
 
@@ -41,6 +42,15 @@ static void usage(FILE *f)
 		"  --serial stdio|none|file:PATH\n"
 		"                      where COM1 goes (default stdio; Ctrl-A X quits, Ctrl-A H helps)\n"
 		"  --stats             print exit, I/O and timing statistics when the guest stops\n"
+		"  --stats-json FILE   the same statistics as JSON (schema ember-stats-1, README)\n"
+		"  --trace EVENTS      trace events, a comma list or 'all': exit, pio, mmio, cr, msr,\n"
+		"                      cpuid, irq, exception, mode, post, insn; histograms at exit\n"
+		"  --trace-file FILE   where trace lines go (default stderr)\n"
+		"  --trace-syntax intel|att\n"
+		"                      disassembly syntax in traces (default intel)\n"
+		"  --trace-first N     print the first N instructions from the reset vector with\n"
+		"                      segment state, linear and physical fetch address\n"
+		"  --timeline FILE     Chrome trace-event JSON of the run (opens in Perfetto)\n"
 		"  --help              this text\n"
 		"\n"
 		"exit status: 0 guest powered off or reset (or Ctrl-A X); (v << 1) | 1 when the\n"
@@ -59,6 +69,12 @@ enum {
 	OPT_ACCEL,
 	OPT_SERIAL,
 	OPT_STATS,
+	OPT_STATS_JSON,
+	OPT_TRACE,
+	OPT_TRACE_FILE,
+	OPT_TRACE_SYNTAX,
+	OPT_TRACE_FIRST,
+	OPT_TIMELINE,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -73,6 +89,12 @@ static const struct option run_options[] = {
 	{ "accel", required_argument, NULL, OPT_ACCEL },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
+	{ "trace", required_argument, NULL, OPT_TRACE },
+	{ "trace-file", required_argument, NULL, OPT_TRACE_FILE },
+	{ "trace-syntax", required_argument, NULL, OPT_TRACE_SYNTAX },
+	{ "trace-first", required_argument, NULL, OPT_TRACE_FIRST },
+	{ "timeline", required_argument, NULL, OPT_TIMELINE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -170,6 +192,37 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case OPT_STATS:
 			cfg->stats = true;
+			break;
+		case OPT_STATS_JSON:
+			cfg->stats_json = optarg;
+			break;
+		case OPT_TRACE:
+			if (trace_parse_events(optarg, &cfg->trace_mask) < 0) {
+				fprintf(stderr, "ember: %s (see 'ember --help')\n", ember_last_error());
+				return EXIT_HOST_ERROR;
+			}
+			break;
+		case OPT_TRACE_FILE:
+			cfg->trace_path = optarg;
+			break;
+		case OPT_TRACE_SYNTAX:
+			if (!strcmp(optarg, "intel"))
+				cfg->trace_syntax = TRACE_SYNTAX_INTEL;
+			else if (!strcmp(optarg, "att"))
+				cfg->trace_syntax = TRACE_SYNTAX_ATT;
+			else
+				return bad_option("--trace-syntax %s: must be intel or att", optarg);
+			break;
+		case OPT_TRACE_FIRST: {
+			char *end;
+			unsigned long long n = strtoull(optarg, &end, 10);
+			if (*end || end == optarg || optarg[0] == '-' || n == 0)
+				return bad_option("--trace-first %s: must be a positive number", optarg);
+			cfg->trace_first = n;
+			break;
+		}
+		case OPT_TIMELINE:
+			cfg->timeline = optarg;
 			break;
 		case OPT_HELP:
 			usage(stdout);
@@ -293,6 +346,10 @@ static int cmd_run(int argc, char **argv)
 	int status = vm_run(vm);
 	if (cfg.stats)
 		stats_print(vm, stderr);
+	/* A stats file that cannot be written is reported; the guest's exit
+	 * status stays what the guest made it. */
+	if (cfg.stats_json && stats_write_json(vm, cfg.stats_json) < 0)
+		fprintf(stderr, "ember: %s\n", ember_last_error());
 	vm_destroy(vm);
 	free(vm);
 	return status;

@@ -1,6 +1,8 @@
 /*
- * stats.h - the --stats table printed when the guest stops: how it stopped,
- * timing, exits by reason per vCPU, port I/O and MMIO by named range.
+ * stats.h - the --stats table and the --stats-json file written when the
+ * guest stops: how it stopped, timing, exits by reason with the time the
+ * VMM spent on each, port I/O by port and device, MMIO by named range,
+ * HLTs, interrupts, guest faults by vector, instructions by CPU mode.
  */
 #ifndef EMBER_STATS_H
 #define EMBER_STATS_H
@@ -10,5 +12,7 @@
 struct vm;
 
 void stats_print(struct vm *vm, FILE *f);
+/* JSON, schema "ember-stats-1" (README).  0 or -errno with ember_error(). */
+int stats_write_json(struct vm *vm, const char *path);
 
 #endif

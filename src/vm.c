@@ -15,9 +15,33 @@
 #include "boot/boot.h"
 #include "devices/devices.h"
 #include "layout.h"
+#include "trace/hostkvm.h"
+#include "trace/timeline.h"
+#include "trace/trace.h"
 #include "util.h"
 #include "vm.h"
 #include "x86/x86.h"
+
+/* Observability is wanted when any of its options is given. */
+static bool vm_observed(const struct vm_config *cfg)
+{
+	return cfg->stats || cfg->stats_json || cfg->trace_mask || cfg->trace_first ||
+	       cfg->timeline;
+}
+
+static int vm_trace_create(struct vm *vm, const struct vm_config *cfg)
+{
+	vm->trace = calloc(1, sizeof(*vm->trace));
+	if (!vm->trace)
+		return ember_error(-ENOMEM, "trace: out of memory");
+	int r = trace_create(vm->trace, vm, cfg->trace_mask, cfg->trace_path, cfg->trace_syntax);
+	if (r < 0)
+		return r;
+	vm->trace->first_n = cfg->trace_first;
+	if (cfg->timeline)
+		return timeline_open(&vm->trace->tl, cfg->timeline, vm->trace->t0);
+	return 0;
+}
 
 static double process_cpu_ms(void)
 {
@@ -39,6 +63,11 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct engine *e
 	memmap_init(&vm->mem);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
+	if (vm_observed(cfg)) {
+		r = vm_trace_create(vm, cfg);
+		if (r < 0)
+			return r;
+	}
 
 	/* 1. RAM, 2. what the guest runs first (may add ROM regions). */
 	r = memmap_add_ram(&vm->mem, cfg->mem_bytes);
@@ -223,6 +252,54 @@ static void vm_fatal(struct vcpu *v, enum vm_stop why, const char *what)
 			what);
 }
 
+/* Timeline milestones and the first mode span as the BSP starts. */
+static void vm_trace_start(struct vm *vm, struct trace *t)
+{
+	if (!t->tl)
+		return;
+	pthread_mutex_lock(&t->lock);
+	timeline_instant(t->tl, vm->t_start, "milestone", "ember started", NULL);
+	timeline_instant(t->tl, vm->t_first_run, "milestone", "first guest instruction", NULL);
+	timeline_mode(t->tl, vm->t_first_run, x86_state_mode(&vm->boot_state));
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* Observe one exit: host tracepoint records since the last one, the exit
+ * event, the timeline's exit counters.  Reads e only. */
+static void vm_trace_exit(struct vcpu *v, struct trace *t, const struct vm_exit *e, uint64_t ts)
+{
+	if (v->hostkvm)
+		hostkvm_drain(v->hostkvm);
+	if (t->tl) {
+		pthread_mutex_lock(&t->lock);
+		timeline_exit(t->tl, ts, e->reason);
+		pthread_mutex_unlock(&t->lock);
+	}
+	if (!trace_on(t, TRACE_EXIT))
+		return;
+	char key[48];
+	snprintf(key, sizeof(key), "exit %s", vm_exit_name(e->reason));
+	switch (e->reason) {
+	case VMEXIT_IO:
+		trace_emit(t, TRACE_EXIT, ts, key, "vcpu %d port %#x %s size %u count %u", v->id,
+			   e->io.port, e->io.is_write ? "out" : "in", e->io.size, e->io.count);
+		break;
+	case VMEXIT_MMIO:
+		trace_emit(t, TRACE_EXIT, ts, key, "vcpu %d gpa %#" PRIx64 " %s size %u", v->id,
+			   e->mmio.gpa, e->mmio.is_write ? "write" : "read", e->mmio.size);
+		break;
+	case VMEXIT_SHUTDOWN:
+	case VMEXIT_INTERNAL_ERROR:
+	case VMEXIT_FAIL_ENTRY:
+	case VMEXIT_UNKNOWN:
+		trace_emit(t, TRACE_EXIT, ts, key, "vcpu %d %s", v->id, e->fail.what);
+		break;
+	default:
+		trace_emit(t, TRACE_EXIT, ts, key, "vcpu %d", v->id);
+		break;
+	}
+}
+
 /* The one exit switch, shared by both engines. */
 static void *vm_vcpu_loop(void *arg)
 {
@@ -236,18 +313,29 @@ static void *vm_vcpu_loop(void *arg)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+	struct trace *t = vm->trace;
+	if (t && vm->engine == &engine_kvm)
+		v->hostkvm = hostkvm_open(v, t);
 	if (v->id == 0) {
 		vm->t_first_run = now_ns();
 		vm->cpu_ms_first_run = process_cpu_ms();
+		if (t)
+			vm_trace_start(vm, t);
 	}
+	uint64_t t_exit = now_ns();
 	while (!vm_stopping(vm)) {
+		uint64_t t_run = now_ns();
 		int r = vm->engine->run(v, &e);
 		if (r < 0) {
 			fprintf(stderr, "ember: %s\n", ember_last_error());
 			vm_request_stop(vm, VM_STOP_HOST_ERROR, EXIT_HOST_ERROR, ember_last_error());
 			break;
 		}
+		t_exit = now_ns();
+		v->run_ns += t_exit - t_run;
 		v->exits[e.reason]++;
+		if (t)
+			vm_trace_exit(v, t, &e, t_exit);
 		switch (e.reason) {
 		case VMEXIT_NONE:
 			break;
@@ -279,7 +367,10 @@ static void *vm_vcpu_loop(void *arg)
 		case VMEXIT_NR:
 			break;
 		}
+		v->exit_ns[e.reason] += now_ns() - t_exit;
 	}
+	if (v->hostkvm)
+		hostkvm_drain(v->hostkvm);
 	return NULL;
 }
 
@@ -355,6 +446,22 @@ int vm_run(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
+	for (int i = 0; i < vm->ncpus; i++) {
+		hostkvm_close(vm->vcpus[i].hostkvm);
+		vm->vcpus[i].hostkvm = NULL;
+	}
+	if (vm->trace) {
+		if (vm->trace->tl) {
+			char what[300];
+			snprintf(what, sizeof(what), "guest stopped%s%s", vm->stop_detail[0] ? ": " : "",
+				 vm->stop_detail);
+			timeline_instant(vm->trace->tl, vm->t_stop ? vm->t_stop : now_ns(),
+					 "milestone", what, NULL);
+		}
+		trace_finish(vm->trace);
+		free(vm->trace);
+		vm->trace = NULL;
+	}
 	for (int i = vm->ndevices - 1; i >= 0; i--)
 		if (vm->devices[i].destroy)
 			vm->devices[i].destroy(vm->devices[i].dev);

@@ -14,6 +14,7 @@
 #include "bus.h"
 #include "memmap.h"
 #include "x86/state.h"
+#include "x86/x86.h"
 
 #define VM_MAX_CPUS 64
 
@@ -31,6 +32,13 @@ struct vm_config {
 	enum vm_serial serial;
 	const char *serial_path;
 	bool stats;
+	/* Observability (src/trace): all off by default. */
+	const char *stats_json; /* --stats-json FILE */
+	unsigned trace_mask;    /* --trace: 1u << enum trace_event */
+	const char *trace_path; /* --trace-file, NULL: stderr */
+	int trace_syntax;       /* enum trace_syntax */
+	uint64_t trace_first;   /* --trace-first N */
+	const char *timeline;   /* --timeline FILE */
 };
 
 /*
@@ -101,6 +109,16 @@ struct vcpu {
 	pthread_t thread;
 	void *engine_data;
 	uint64_t exits[VMEXIT_NR];
+	/* Time in the VMM handling each exit reason, and inside engine->run. */
+	uint64_t exit_ns[VMEXIT_NR];
+	uint64_t run_ns;
+	/* Filled by the emu engine from x86_cpu_stats(); zero under KVM (the
+	 * host tracepoints count into struct trace_counters instead). */
+	uint64_t insns[X86_NR_MODES];
+	uint64_t faults[32];
+	uint64_t irqs;
+	uint64_t hlts;
+	void *hostkvm; /* struct hostkvm: the host's kvm: tracepoints, or NULL */
 };
 
 struct engine {
@@ -130,6 +148,7 @@ extern const struct engine engine_emu;
 extern const bool engine_emu_boots_linux;
 
 struct uart;
+struct trace;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -141,6 +160,8 @@ struct vm {
 	int ncpus;
 	struct x86_state boot_state; /* the BSP's state at its first instruction */
 	struct uart *com1;
+	/* --stats/--trace/--timeline/--trace-first observer, or NULL. */
+	struct trace *trace;
 	/* Device instances, destroyed in reverse order by vm_destroy(). */
 	struct {
 		void *dev;

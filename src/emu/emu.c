@@ -16,6 +16,7 @@
 #include "devices/pic.h"
 #include "devices/pit.h"
 #include "layout.h"
+#include "trace/trace.h"
 #include "util.h"
 #include "vm.h"
 #include "x86/x86.h"
@@ -33,6 +34,14 @@ struct emu_vm {
 	pthread_mutex_t lock;
 	pthread_cond_t wake; /* an interrupt arrived or a stop was requested */
 	uint64_t t0;         /* TSC epoch */
+	struct x86_ops ops;  /* emu_ops, plus the trace hooks when observed */
+	bool halted;         /* the last x86_run() ended in HLT (count HLTs once) */
+	/* The instruction being executed, kept while --trace mode is on so a
+	 * mode change can name the instruction that caused it. */
+	uint64_t insn_rip, insn_cs_base;
+	uint8_t insn_bytes[16];
+	unsigned insn_len;
+	int insn_bits;
 };
 
 const bool engine_emu_boots_linux = false;
@@ -123,6 +132,66 @@ static void emu_pic_output(void *opaque, int level)
 	}
 }
 
+/* ---- trace hooks (installed only when the VM is observed) ---- */
+
+static void emu_trace_insn(void *opaque, struct x86_cpu *cpu, uint64_t linear, uint64_t phys,
+			   const uint8_t *bytes, unsigned len)
+{
+	struct emu_vm *e = opaque;
+	struct trace *t = e->vm->trace;
+	const struct x86_state *s = x86_cpu_state(cpu);
+	enum x86_mode m = x86_state_mode(s);
+	e->insn_rip = s->rip;
+	e->insn_cs_base = s->seg[X86_CS].base;
+	e->insn_len = len < sizeof(e->insn_bytes) ? len : sizeof(e->insn_bytes);
+	memcpy(e->insn_bytes, bytes, e->insn_len);
+	e->insn_bits = trace_mode_bits(m);
+	if (t->first_done < t->first_n) {
+		trace_first_insn(t, s, linear, phys, bytes, len);
+		t->first_done++;
+		if (t->first_done == t->first_n && !trace_on(t, TRACE_INSN) &&
+		    !trace_on(t, TRACE_MODE))
+			x86_cpu_set_trace(cpu, 0);
+	}
+	trace_on_insn(t, 0, "emu", m, s->seg[X86_CS].base, s->rip, linear, phys, bytes, len);
+}
+
+static void emu_trace_cr(void *opaque, int cr, uint64_t old_val, uint64_t new_val, bool write)
+{
+	struct emu_vm *e = opaque;
+	trace_on_cr(e->vm->trace, 0, cr, write ? new_val : old_val, write, e->insn_rip, true);
+}
+
+static void emu_trace_mode(void *opaque, enum x86_mode from, enum x86_mode to, uint64_t rip)
+{
+	struct emu_vm *e = opaque;
+	bool have = e->insn_len && e->insn_rip == rip;
+	trace_on_mode(e->vm->trace, 0, from, to, have ? e->insn_cs_base : 0, rip, e->insn_bytes,
+		      have ? e->insn_len : 0, e->insn_bits);
+}
+
+static void emu_trace_event(void *opaque, uint8_t vector, bool has_error, uint32_t error,
+			    bool is_exception, uint64_t rip)
+{
+	struct emu_vm *e = opaque;
+	trace_on_event(e->vm->trace, 0, vector, has_error, error, is_exception, rip);
+}
+
+static void emu_trace_msr(void *opaque, uint32_t msr, uint64_t val, bool write)
+{
+	struct emu_vm *e = opaque;
+	trace_on_msr(e->vm->trace, 0, msr, val, write);
+	/* The emulator reports EFER writes through trace_cr itself. */
+	if (msr == X86_MSR_EFER && !write)
+		trace_on_cr(e->vm->trace, 0, -1, val, false, e->insn_rip, true);
+}
+
+static void emu_trace_cpuid(void *opaque, uint32_t leaf, uint32_t subleaf, const uint32_t out[4])
+{
+	struct emu_vm *e = opaque;
+	trace_on_cpuid(e->vm->trace, 0, leaf, subleaf, out);
+}
+
 static const struct x86_ops emu_ops = {
 	.ram_page = emu_ram_page,
 	.phys_read = emu_phys_read,
@@ -163,9 +232,23 @@ static int emu_vcpu_create(struct vcpu *vcpu)
 	e->pit = devices_pit(vcpu->vm);
 	if (e->pic)
 		pic_set_output(e->pic, emu_pic_output, e);
-	e->cpu = x86_cpu_new(&emu_ops, e);
+	/* The observers are set only when the VM is observed, so an unobserved
+	 * VM runs with every trace hook NULL. */
+	struct trace *t = vcpu->vm->trace;
+	e->ops = emu_ops;
+	if (t) {
+		e->ops.trace_insn = emu_trace_insn;
+		e->ops.trace_cr = emu_trace_cr;
+		e->ops.trace_mode = emu_trace_mode;
+		e->ops.trace_event = emu_trace_event;
+		e->ops.trace_msr = emu_trace_msr;
+		e->ops.trace_cpuid = emu_trace_cpuid;
+	}
+	e->cpu = x86_cpu_new(&e->ops, e);
 	if (!e->cpu)
 		return ember_error(-ENOMEM, "emu: out of memory for the vCPU");
+	if (t && (trace_on(t, TRACE_INSN) || trace_on(t, TRACE_MODE) || t->first_n))
+		x86_cpu_set_trace(e->cpu, X86_TRACE_INSN);
 	vcpu->engine_data = e;
 	return 0;
 }
@@ -209,6 +292,19 @@ static void emu_halt_wait(struct emu_vm *e)
 	pthread_mutex_unlock(&e->lock);
 }
 
+/* The emulator's counters, for --stats; a HLT counts once however long it
+ * sleeps. */
+static void emu_copy_stats(struct vcpu *vcpu, struct emu_vm *e, bool halted)
+{
+	const struct x86_stats *st = x86_cpu_stats(e->cpu);
+	memcpy(vcpu->insns, st->insns, sizeof(vcpu->insns));
+	memcpy(vcpu->faults, st->exceptions, sizeof(vcpu->faults));
+	vcpu->irqs = st->interrupts;
+	if (halted && !e->halted)
+		vcpu->hlts++;
+	e->halted = halted;
+}
+
 static int emu_run(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct emu_vm *e = vcpu->engine_data;
@@ -216,7 +312,9 @@ static int emu_run(struct vcpu *vcpu, struct vm_exit *exit)
 	exit->reason = VMEXIT_NONE;
 	if (e->pit)
 		pit_update(e->pit, now_ns());
-	switch (x86_run(e->cpu, EMU_BUDGET)) {
+	enum x86_exit why = x86_run(e->cpu, EMU_BUDGET);
+	emu_copy_stats(vcpu, e, why == X86_EXIT_HLT);
+	switch (why) {
 	case X86_EXIT_BUDGET:
 	case X86_EXIT_KICK:
 		break;

@@ -19,6 +19,7 @@
 
 #include "kvm/kvm.h"
 #include "layout.h"
+#include "trace/trace.h"
 #include "util.h"
 #include "vm.h"
 
@@ -33,6 +34,11 @@ struct kvm_vm {
 struct kvm_vcpu {
 	int fd;
 	struct kvm_run *run;
+	/* --trace-first by single-stepping (KVM_GUESTDBG_SINGLESTEP): the
+	 * instruction at RIP is not printed yet; guest debug is on. */
+	bool step_pending;
+	bool stepping;
+	bool step_io; /* an I/O exit interrupted the current step */
 };
 
 static int kvm_ioctl_retry(int fd, unsigned long req, void *arg)
@@ -215,6 +221,7 @@ static int kvm_vcpu_create(struct vcpu *vcpu)
 		return ember_error(-errno, "kvm: mmap of vCPU %d run area: %s", vcpu->id,
 				   strerror(errno));
 	}
+	kv->step_pending = true;
 	int r = kvm_set_cpuid(vcpu, kv->fd);
 	if (r < 0)
 		return ember_error(r, "kvm: KVM_SET_CPUID2 on vCPU %d: %s", vcpu->id, strerror(-r));
@@ -428,14 +435,83 @@ static const char *kvm_exit_name(uint32_t r)
 	return r < ARRAY_SIZE(names) && names[r] ? names[r] : "?";
 }
 
+static int kvm_guest_debug(struct kvm_vcpu *kv, bool step)
+{
+	struct kvm_guest_debug dbg = {
+		.control = step ? KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP : 0,
+	};
+	if (ioctl(kv->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
+		return ember_error(-errno, "--trace-first: KVM_SET_GUEST_DEBUG: %s", strerror(errno));
+	kv->stepping = step;
+	return 0;
+}
+
+/*
+ * --trace-first under KVM: print the instruction at RIP before each of the
+ * first N single steps (one KVM_EXIT_DEBUG per instruction); an I/O exit in
+ * the middle of a step does not print twice.  Observation only: the guest
+ * runs the same instructions either way.
+ */
+static int kvm_trace_first(struct vcpu *vcpu, struct kvm_vcpu *kv, struct trace *t)
+{
+	if (t->first_done >= t->first_n) {
+		if (kv->stepping && kv->step_pending)
+			return kvm_guest_debug(kv, false);
+		return 0;
+	}
+	if (!kv->step_pending)
+		return 0;
+	struct x86_state s;
+	if (kvm_get_state(vcpu, &s) < 0)
+		return ember_error(-errno, "--trace-first: cannot read vCPU state: %s",
+				   strerror(errno));
+	enum x86_mode m = x86_state_mode(&s);
+	uint64_t linear = s.seg[X86_CS].base + s.rip, phys = UINT64_MAX;
+	if (m != X86_MODE_LONG64)
+		linear &= 0xFFFFFFFFULL;
+	uint8_t bytes[15];
+	int n = 0;
+	if (kvm_translate(vcpu, linear, &phys) == 0)
+		for (; n < (int)sizeof(bytes); n++) {
+			const uint8_t *p = memmap_ptr(&vcpu->vm->mem, phys + n, 1);
+			if (!p)
+				break;
+			bytes[n] = *p;
+		}
+	int len = x86_insn_length(bytes, n, trace_mode_bits(m));
+	trace_first_insn(t, &s, linear, phys, bytes, len > 0 ? (unsigned)len : (unsigned)n);
+	t->first_done++;
+	kv->step_pending = false;
+	return kv->stepping ? 0 : kvm_guest_debug(kv, true);
+}
+
 static int kvm_run_vcpu(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct kvm_vcpu *kv = vcpu->engine_data;
 	struct kvm_run *run = kv->run;
+	struct trace *t = vcpu->vm->trace;
 	memset(exit, 0, sizeof(*exit));
 	if (vm_stopping(vcpu->vm)) {
 		exit->reason = VMEXIT_NONE;
 		return 0;
+	}
+	if (kv->step_io) {
+		/* This host finishes an interrupted I/O instruction and runs the
+		 * next one before reporting the step; complete the I/O alone
+		 * (immediate_exit: KVM_RUN completes it and returns EINTR). */
+		kv->step_io = false;
+		__atomic_store_n(&run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+		int r = ioctl(kv->fd, KVM_RUN, 0);
+		__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+		if (r < 0 && errno != EINTR)
+			return ember_error(-errno, "kvm: KVM_RUN on vCPU %d: %s", vcpu->id,
+					   strerror(errno));
+		kv->step_pending = true;
+	}
+	if (t && t->first_n && vcpu->id == 0) {
+		int r = kvm_trace_first(vcpu, kv, t);
+		if (r < 0)
+			return r;
 	}
 	if (ioctl(kv->fd, KVM_RUN, 0) < 0) {
 		run->immediate_exit = 0;
@@ -454,6 +530,7 @@ static int kvm_run_vcpu(struct vcpu *vcpu, struct vm_exit *exit)
 		exit->io.is_write = run->io.direction == KVM_EXIT_IO_OUT;
 		exit->io.count = run->io.count;
 		exit->io.data = (uint8_t *)run + run->io.data_offset;
+		kv->step_io = kv->stepping;
 		break;
 	case KVM_EXIT_MMIO:
 		exit->reason = VMEXIT_MMIO;
@@ -461,6 +538,7 @@ static int kvm_run_vcpu(struct vcpu *vcpu, struct vm_exit *exit)
 		exit->mmio.size = run->mmio.len;
 		exit->mmio.is_write = run->mmio.is_write;
 		exit->mmio.data = run->mmio.data;
+		kv->step_io = kv->stepping;
 		break;
 	case KVM_EXIT_HLT:
 		exit->reason = VMEXIT_HLT;
@@ -502,6 +580,7 @@ static int kvm_run_vcpu(struct vcpu *vcpu, struct vm_exit *exit)
 		break;
 	case KVM_EXIT_DEBUG:
 		exit->reason = VMEXIT_DEBUG;
+		kv->step_pending = true;
 		break;
 	default:
 		exit->reason = VMEXIT_UNKNOWN;
