@@ -94,8 +94,9 @@ static void bus_table(const struct bus *b, FILE *f)
 		const struct bus_range *r = &b->r[i];
 		if (!r->reads && !r->writes)
 			continue;
-		fprintf(f, "        %-20s %#10" PRIx64 "-%#-10" PRIx64 " %12" PRIu64 " %12" PRIu64 "\n",
-			r->name, r->base, r->base + r->len - 1, r->reads, r->writes);
+		fprintf(
+		    f, "        %-20s %#10" PRIx64 "-%#-10" PRIx64 " %12" PRIu64 " %12" PRIu64 "\n",
+		    r->name, r->base, r->base + r->len - 1, r->reads, r->writes);
 	}
 	if (b->unclaimed_reads || b->unclaimed_writes)
 		fprintf(f, "        %-20s %-23s %12" PRIu64 " %12" PRIu64 "\n", "(unclaimed)", "",
@@ -118,8 +119,8 @@ void stats_print(struct vm *vm, FILE *f)
 	fprintf(f, "  exits by reason   %12s %14s\n", "count", "VMM time ms");
 	for (int r = 0; r < VMEXIT_NR; r++)
 		if (s.exits[r])
-			fprintf(f, "        %-20s %12" PRIu64 " %14.3f\n", vm_exit_name(r), s.exits[r],
-				s.exit_ns[r] / 1e6);
+			fprintf(f, "        %-20s %12" PRIu64 " %14.3f\n", vm_exit_name(r),
+				s.exits[r], s.exit_ns[r] / 1e6);
 	bus_table(&vm->pio, f);
 	bus_table(&vm->mmio, f);
 	const struct trace_counters *c = vm->trace ? vm->trace->ctr : NULL;
@@ -180,9 +181,9 @@ static struct json_object *stats_json(struct vm *vm)
 	struct json_object *t = json_object_new_object();
 	json_object_object_add(t, "start_to_first_run_ns",
 			       json_u64(vm->t_first_run ? vm->t_first_run - vm->t_start : 0));
-	json_object_object_add(t, "guest_ran_ns",
-			       json_u64(vm->t_stop && vm->t_first_run ? vm->t_stop - vm->t_first_run
-								     : 0));
+	json_object_object_add(
+	    t, "guest_ran_ns",
+	    json_u64(vm->t_stop && vm->t_first_run ? vm->t_stop - vm->t_first_run : 0));
 	json_object_object_add(t, "in_engine_ns", json_u64(s.run_ns));
 	json_object_object_add(root, "time", t);
 
@@ -204,7 +205,8 @@ static struct json_object *stats_json(struct vm *vm)
 			continue;
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "port", json_object_new_int(p));
-		json_object_object_add(o, "device", json_object_new_string(stats_port_device(vm, p)));
+		json_object_object_add(o, "device",
+				       json_object_new_string(stats_port_device(vm, p)));
 		json_object_object_add(o, "reads", json_u64(c->port_reads[p]));
 		json_object_object_add(o, "writes", json_u64(c->port_writes[p]));
 		json_object_array_add(ports, o);

@@ -18,8 +18,8 @@ int disasm_format(const uint8_t *bytes, unsigned len, int bits, uint64_t rip,
 					     : ZYDIS_MACHINE_MODE_LEGACY_16;
 	ZydisDisassembledInstruction insn;
 	ZyanStatus st = syntax == TRACE_SYNTAX_ATT
-				? ZydisDisassembleATT(mode, rip, bytes, len, &insn)
-				: ZydisDisassembleIntel(mode, rip, bytes, len, &insn);
+			    ? ZydisDisassembleATT(mode, rip, bytes, len, &insn)
+			    : ZydisDisassembleIntel(mode, rip, bytes, len, &insn);
 	if (!ZYAN_SUCCESS(st)) {
 		snprintf(buf, size, "(bad)");
 		snprintf(mnem, msize, "(bad)");

@@ -54,15 +54,15 @@ static const struct {
 	const char *name;
 	const char *fields[HK_MAX_FIELDS];
 } hk_defs[HK_NR] = {
-	[HK_EXIT] = { "kvm_exit", { "exit_reason", "guest_rip", "isa" } },
-	[HK_CR] = { "kvm_cr", { "rw", "cr", "val" } },
-	[HK_MSR] = { "kvm_msr", { "write", "ecx", "data", "exception" } },
-	[HK_CPUID] = { "kvm_cpuid", { "function", "index", "rax", "rbx", "rcx", "rdx" } },
-	[HK_PIO] = { "kvm_pio", { "rw", "port", "size", "val" } },
-	[HK_MMIO] = { "kvm_mmio", { "type", "len", "gpa", "val" } },
-	[HK_INSN] = { "kvm_emulate_insn", { "rip", "csbase", "len", "insn", "flags", "failed" } },
-	[HK_VIRQ] = { "kvm_inj_virq", { "vector", "soft" } },
-	[HK_EXC] = { "kvm_inj_exception", { "exception", "has_error", "error_code" } },
+    [HK_EXIT] = {"kvm_exit", {"exit_reason", "guest_rip", "isa"}},
+    [HK_CR] = {"kvm_cr", {"rw", "cr", "val"}},
+    [HK_MSR] = {"kvm_msr", {"write", "ecx", "data", "exception"}},
+    [HK_CPUID] = {"kvm_cpuid", {"function", "index", "rax", "rbx", "rcx", "rdx"}},
+    [HK_PIO] = {"kvm_pio", {"rw", "port", "size", "val"}},
+    [HK_MMIO] = {"kvm_mmio", {"type", "len", "gpa", "val"}},
+    [HK_INSN] = {"kvm_emulate_insn", {"rip", "csbase", "len", "insn", "flags", "failed"}},
+    [HK_VIRQ] = {"kvm_inj_virq", {"vector", "soft"}},
+    [HK_EXC] = {"kvm_inj_exception", {"exception", "has_error", "error_code"}},
 };
 
 struct hk_field {
@@ -108,7 +108,7 @@ const char *hostkvm_status(void)
 	return hk_status;
 }
 
-static const char *const hk_roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+static const char *const hk_roots[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
 
 /* Parse "ID: n" and the "field:TYPE NAME[N];\toffset:O;\tsize:S;" lines. */
 static int hk_read_format(const char *root, enum hk_event ev, struct hk_format *out)
@@ -192,7 +192,8 @@ struct hostkvm *hostkvm_open(struct vcpu *v, struct trace *t)
 		if (r < 0) {
 			char what[160];
 			snprintf(what, sizeof(what), "%s/events/kvm/%s/format: %s", root,
-				 hk_defs[ev].name, r == -EINVAL ? "unexpected layout" : strerror(-r));
+				 hk_defs[ev].name,
+				 r == -EINVAL ? "unexpected layout" : strerror(-r));
 			hk_unavailable("%s (run as root)", what);
 			goto fail;
 		}
@@ -201,13 +202,13 @@ struct hostkvm *hostkvm_open(struct vcpu *v, struct trace *t)
 	hk->ring_size = HK_RING_PAGES * hk->page;
 	for (int ev = 0; ev < HK_NR; ev++) {
 		struct perf_event_attr a = {
-			.type = PERF_TYPE_TRACEPOINT,
-			.size = sizeof(a),
-			.config = hk->fmt[ev].id,
-			.sample_period = 1,
-			.sample_type = PERF_SAMPLE_TIME | PERF_SAMPLE_RAW,
-			.use_clockid = 1,
-			.clockid = CLOCK_MONOTONIC, /* the clock of now_ns() */
+		    .type = PERF_TYPE_TRACEPOINT,
+		    .size = sizeof(a),
+		    .config = hk->fmt[ev].id,
+		    .sample_period = 1,
+		    .sample_type = PERF_SAMPLE_TIME | PERF_SAMPLE_RAW,
+		    .use_clockid = 1,
+		    .clockid = CLOCK_MONOTONIC, /* the clock of now_ns() */
 		};
 		hk->fds[ev] = syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
 		if (hk->fds[ev] < 0) {
@@ -259,8 +260,9 @@ void hostkvm_close(struct hostkvm *hk)
 	if (!hk)
 		return;
 	if (hk->lost)
-		fprintf(stderr, "ember: note: host kvm: %" PRIu64 " tracepoint records lost (ring "
-				"full between two exits)\n",
+		fprintf(stderr,
+			"ember: note: host kvm: %" PRIu64 " tracepoint records lost (ring "
+			"full between two exits)\n",
 			hk->lost);
 	if (hk->meta)
 		munmap(hk->meta, hk->page + hk->ring_size);
@@ -416,8 +418,8 @@ static size_t hk_take(struct hostkvm *hk)
 }
 
 /* Walk the samples of a batch: calls fn for each raw record. */
-typedef void (*hk_visit_fn)(struct hostkvm *hk, uint64_t ts, enum hk_event ev,
-			    const uint8_t *raw, uint32_t rawlen, void *ctx);
+typedef void (*hk_visit_fn)(struct hostkvm *hk, uint64_t ts, enum hk_event ev, const uint8_t *raw,
+			    uint32_t rawlen, void *ctx);
 
 static void hk_walk(struct hostkvm *hk, size_t n, hk_visit_fn fn, void *ctx, bool count_lost)
 {
@@ -536,16 +538,17 @@ static void hk_emit(struct hostkvm *hk, uint64_t ts, enum hk_event ev, const uin
 		hk_insn_event(hk, ts, &in, ps);
 		bool rex_r;
 		unsigned op = hk_opcode(in.bytes, in.len, in.bits, &rex_r);
-		hk->in_other_insn = !(op + 1 < in.len && in.bytes[op] == 0x0F &&
-				      in.bytes[op + 1] == 0xA2);
+		hk->in_other_insn =
+		    !(op + 1 < in.len && in.bytes[op] == 0x0F && in.bytes[op + 1] == 0xA2);
 		break;
 	}
 	case HK_EXIT:
 		if (trace_on(t, TRACE_EXIT)) {
 			char key[48];
 			snprintf(key, sizeof(key), "exit kvm_exit %#" PRIx64, F(0));
-			trace_emit(t, TRACE_EXIT, ts, key, "in the host kernel, rip %#" PRIx64 " isa %u",
-				   F(1), (unsigned)F(2));
+			trace_emit(t, TRACE_EXIT, ts, key,
+				   "in the host kernel, rip %#" PRIx64 " isa %u", F(1),
+				   (unsigned)F(2));
 		}
 		break;
 	case HK_CR: {
@@ -567,7 +570,7 @@ static void hk_emit(struct hostkvm *hk, uint64_t ts, enum hk_event ev, const uin
 	case HK_CPUID: {
 		if (in_other_insn)
 			break;
-		uint32_t out[4] = { F(2), F(3), F(4), F(5) };
+		uint32_t out[4] = {F(2), F(3), F(4), F(5)};
 		trace_on_cpuid(t, ts, F(0), F(1), out);
 		break;
 	}
@@ -609,11 +612,11 @@ void hostkvm_drain(struct hostkvm *hk)
 	size_t n = hk_take(hk);
 	if (!n)
 		return;
-	struct hk_scan sc = { .index = 0 };
+	struct hk_scan sc = {.index = 0};
 	for (int i = 0; i < 9; i++)
 		sc.last_write[i] = -1;
 	hk_walk(hk, n, hk_scan, &sc, true);
-	struct hk_pass ps = { .scan = &sc };
+	struct hk_pass ps = {.scan = &sc};
 	if (sc.any) {
 		struct x86_state s;
 		if (hk->v->vm->engine->get_state(hk->v, &s) == 0) {

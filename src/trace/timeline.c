@@ -67,8 +67,9 @@ int timeline_open(struct timeline **out, const char *path, uint64_t t0)
 	tl->t0 = t0;
 	tl->first = true;
 	tl->bucket = UINT64_MAX;
-	fputs("{\"displayTimeUnit\":\"ms\",\"otherData\":{\"producer\":\"ember\"},\"traceEvents\":[",
-	      tl->f);
+	fputs(
+	    "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"producer\":\"ember\"},\"traceEvents\":[",
+	    tl->f);
 	timeline_sep(tl);
 	fputs("{\"ph\":\"M\",\"pid\":1,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":"
 	      "\"ember guest\"}}",
@@ -109,14 +110,16 @@ static void timeline_flush_bucket(struct timeline *tl)
 	if (tl->bucket == UINT64_MAX)
 		return;
 	timeline_sep(tl);
-	fprintf(tl->f, "{\"ph\":\"C\",\"pid\":1,\"tid\":0,\"name\":\"exits/ms\",\"ts\":%" PRIu64
-		       ",\"args\":{",
+	fprintf(tl->f,
+		"{\"ph\":\"C\",\"pid\":1,\"tid\":0,\"name\":\"exits/ms\",\"ts\":%" PRIu64
+		",\"args\":{",
 		tl->bucket * 1000);
 	bool first = true;
 	for (int r = 0; r < VMEXIT_NR; r++) {
 		if (!tl->exits[r])
 			continue;
-		fprintf(tl->f, "%s\"%s\":%" PRIu64, first ? "" : ",", vm_exit_name(r), tl->exits[r]);
+		fprintf(tl->f, "%s\"%s\":%" PRIu64, first ? "" : ",", vm_exit_name(r),
+			tl->exits[r]);
 		first = false;
 	}
 	fputs("}}", tl->f);
@@ -137,7 +140,8 @@ void timeline_instant(struct timeline *tl, uint64_t ts, const char *cat, const c
 		      const char *text)
 {
 	timeline_sep(tl);
-	fprintf(tl->f, "{\"ph\":\"i\",\"s\":\"g\",\"pid\":1,\"tid\":0,\"cat\":\"%s\",\"name\":", cat);
+	fprintf(tl->f,
+		"{\"ph\":\"i\",\"s\":\"g\",\"pid\":1,\"tid\":0,\"cat\":\"%s\",\"name\":", cat);
 	timeline_str(tl->f, name);
 	fprintf(tl->f, ",\"ts\":%.3f", timeline_us(tl, ts));
 	if (text) {

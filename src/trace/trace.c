@@ -18,22 +18,22 @@
 
 static const char *const trace_names[TRACE_NR] = {
 #define TRACE_NAME(up, name, help) [TRACE_##up] = #name,
-	TRACE_EVENTS(TRACE_NAME)
+    TRACE_EVENTS(TRACE_NAME)
 #undef TRACE_NAME
 };
 
 static const char *const trace_helps[TRACE_NR] = {
 #define TRACE_HELP(up, name, help) [TRACE_##up] = help,
-	TRACE_EVENTS(TRACE_HELP)
+    TRACE_EVENTS(TRACE_HELP)
 #undef TRACE_HELP
 };
 
 /* Vector mnemonics, SDM vol. 3A table 6-1. */
 static const char *const trace_vectors[32] = {
-	[0] = "#DE",  [1] = "#DB",  [2] = "NMI", [3] = "#BP",  [4] = "#OF",  [5] = "#BR",
-	[6] = "#UD",  [7] = "#NM",  [8] = "#DF", [10] = "#TS", [11] = "#NP", [12] = "#SS",
-	[13] = "#GP", [14] = "#PF", [16] = "#MF", [17] = "#AC", [18] = "#MC", [19] = "#XM",
-	[20] = "#VE", [21] = "#CP",
+    [0] = "#DE",  [1] = "#DB",	[2] = "NMI",  [3] = "#BP",  [4] = "#OF",
+    [5] = "#BR",  [6] = "#UD",	[7] = "#NM",  [8] = "#DF",  [10] = "#TS",
+    [11] = "#NP", [12] = "#SS", [13] = "#GP", [14] = "#PF", [16] = "#MF",
+    [17] = "#AC", [18] = "#MC", [19] = "#XM", [20] = "#VE", [21] = "#CP",
 };
 
 const char *trace_event_name(enum trace_event ev)
@@ -61,10 +61,11 @@ int trace_parse_events(const char *list, unsigned *mask)
 			if (strlen(trace_names[i]) == n && !strncmp(p, trace_names[i], n))
 				found = i;
 		if (found < 0)
-			return ember_error(-EINVAL,
-					   "--trace %s: unknown event '%.*s' (events: exit, pio, mmio, "
-					   "cr, msr, cpuid, irq, exception, mode, post, insn, all)",
-					   list, (int)n, p);
+			return ember_error(
+			    -EINVAL,
+			    "--trace %s: unknown event '%.*s' (events: exit, pio, mmio, "
+			    "cr, msr, cpuid, irq, exception, mode, post, insn, all)",
+			    list, (int)n, p);
 		if (found < TRACE_NR)
 			*mask |= 1u << found;
 		p += n;
@@ -142,8 +143,7 @@ void trace_print_histogram(struct trace *t, enum trace_event ev, FILE *f)
 {
 	struct trace_hist *h = &t->hist[ev];
 	uint64_t total = t->count[ev];
-	fprintf(f, "histogram %s: %" PRIu64 " events, %d distinct\n", trace_names[ev], total,
-		h->n);
+	fprintf(f, "histogram %s: %" PRIu64 " events, %d distinct\n", trace_names[ev], total, h->n);
 	if (!total)
 		return;
 	struct trace_hist_entry *v = calloc(h->n ? h->n : 1, sizeof(*v));
@@ -191,8 +191,8 @@ void trace_emit(struct trace *t, enum trace_event ev, uint64_t ts, const char *k
 	va_end(ap);
 }
 
-static void trace_timeline_instant(struct trace *t, uint64_t ts, const char *cat,
-				   const char *name, const char *text)
+static void trace_timeline_instant(struct trace *t, uint64_t ts, const char *cat, const char *name,
+				   const char *text)
 {
 	if (!t->tl)
 		return;
@@ -204,7 +204,7 @@ static void trace_timeline_instant(struct trace *t, uint64_t ts, const char *cat
 /* ---- bus observers ---- */
 
 #define TRACE_POST_PORT 0x80
-#define TRACE_COM1      0x3F8
+#define TRACE_COM1	0x3F8
 
 /* COM1 bytes as the guest writes them (THR with DLAB clear), cut into lines
  * for the timeline.  Reads the guest's writes only; the UART model is
@@ -237,8 +237,8 @@ static void trace_pio(void *opaque, const struct bus_range *r, uint64_t addr, un
 	uint64_t ts = now_ns();
 	if (trace_on(t, TRACE_PIO)) {
 		char key[96];
-		snprintf(key, sizeof(key), "pio_%s %#x (%s) = %#" PRIx64, is_write ? "write" : "read",
-			 port, r ? r->name : "unclaimed", val);
+		snprintf(key, sizeof(key), "pio_%s %#x (%s) = %#" PRIx64,
+			 is_write ? "write" : "read", port, r ? r->name : "unclaimed", val);
 		trace_emit(t, TRACE_PIO, ts, key, "size %u", size);
 	}
 	if (is_write && port == TRACE_POST_PORT) {
@@ -407,7 +407,8 @@ void trace_first_insn(struct trace *t, const struct x86_state *s, uint64_t linea
 	disasm_format(bytes, len, trace_mode_bits(m), s->rip, t->syntax, text, sizeof(text), mnem,
 		      sizeof(mnem));
 	trace_hex(hex, sizeof(hex), bytes, len);
-	static const char *const sn[X86_NR_SEGS] = { "es", "cs", "ss", "ds", "fs", "gs", "ldt", "tr" };
+	static const char *const sn[X86_NR_SEGS] = {"es", "cs", "ss",  "ds",
+						    "fs", "gs", "ldt", "tr"};
 	pthread_mutex_lock(&t->lock);
 	fprintf(t->out, "first %" PRIu64 ": %s", t->first_done, x86_mode_name(m));
 	for (int i = 0; i < X86_NR_SEGS - 2; i++)

@@ -20,25 +20,27 @@
  * --trace accepts and prints, the help text and the per-event counters.
  */
 #define TRACE_EVENTS(X)                                                                            \
-	X(EXIT, exit, "a return of the engine to the run loop, with its reason; under KVM also "  \
-		      "the host's kvm_exit records")                                               \
-	X(PIO, pio, "a port I/O access: direction, port, device, size, value")                    \
-	X(MMIO, mmio, "an MMIO access: direction, address, device, size, value")                  \
-	X(CR, cr, "a CR0/CR2/CR3/CR4/CR8 or EFER read or write with its value")                   \
-	X(MSR, msr, "an RDMSR or WRMSR: MSR number and value")                                    \
-	X(CPUID, cpuid, "a CPUID: leaf, subleaf and EAX/EBX/ECX/EDX")                             \
-	X(IRQ, irq, "an external interrupt delivered to the guest: vector")                       \
-	X(EXCEPTION, exception, "a CPU exception delivered in the guest: vector, error code")     \
-	X(MODE, mode, "a CPU mode change and the instruction that caused it")                     \
-	X(POST, post, "a POST code written to port 80h")                                          \
-	X(INSN, insn, "an instruction executed by the emulator (or by the host's emulator under " \
-		      "KVM): CS base, linear and physical address, bytes, disassembly")
+	X(EXIT, exit,                                                                              \
+	  "a return of the engine to the run loop, with its reason; under KVM also "               \
+	  "the host's kvm_exit records")                                                           \
+	X(PIO, pio, "a port I/O access: direction, port, device, size, value")                     \
+	X(MMIO, mmio, "an MMIO access: direction, address, device, size, value")                   \
+	X(CR, cr, "a CR0/CR2/CR3/CR4/CR8 or EFER read or write with its value")                    \
+	X(MSR, msr, "an RDMSR or WRMSR: MSR number and value")                                     \
+	X(CPUID, cpuid, "a CPUID: leaf, subleaf and EAX/EBX/ECX/EDX")                              \
+	X(IRQ, irq, "an external interrupt delivered to the guest: vector")                        \
+	X(EXCEPTION, exception, "a CPU exception delivered in the guest: vector, error code")      \
+	X(MODE, mode, "a CPU mode change and the instruction that caused it")                      \
+	X(POST, post, "a POST code written to port 80h")                                           \
+	X(INSN, insn,                                                                              \
+	  "an instruction executed by the emulator (or by the host's emulator under "              \
+	  "KVM): CS base, linear and physical address, bytes, disassembly")
 
 enum trace_event {
 #define TRACE_ENUM(up, name, help) TRACE_##up,
 	TRACE_EVENTS(TRACE_ENUM)
 #undef TRACE_ENUM
-	TRACE_NR
+	    TRACE_NR
 };
 
 #define TRACE_ALL ((1u << TRACE_NR) - 1)
@@ -89,8 +91,8 @@ struct trace {
 	uint64_t count[TRACE_NR];
 	struct trace_hist hist[TRACE_NR];
 	struct trace_counters *ctr; /* always allocated */
-	struct timeline *tl;        /* --timeline, or NULL */
-	uint64_t first_n;           /* --trace-first N: instructions still to print */
+	struct timeline *tl;	    /* --timeline, or NULL */
+	uint64_t first_n;	    /* --trace-first N: instructions still to print */
 	uint64_t first_done;
 	/* COM1 as the guest writes it, for the timeline's console lines. */
 	bool com1_dlab;

@@ -35,19 +35,19 @@ static const struct {
 	const char *key;
 	enum json_type type;
 } stats_schema[] = {
-	{ "schema", json_type_string },	      { "engine", json_type_string },
-	{ "stopped_by", json_type_string },    { "stop_detail", json_type_string },
-	{ "exit_status", json_type_int },      { "time", json_type_object },
-	{ "exits", json_type_object },	       { "pio", json_type_array },
-	{ "pio_ranges", json_type_array },     { "mmio", json_type_array },
-	{ "unclaimed", json_type_object },     { "hlt", json_type_int },
-	{ "interrupts", json_type_int },       { "faults", json_type_object },
-	{ "insns_by_mode", json_type_object }, { "host_tracepoints", json_type_string },
+    {"schema", json_type_string},	 {"engine", json_type_string},
+    {"stopped_by", json_type_string},	 {"stop_detail", json_type_string},
+    {"exit_status", json_type_int},	 {"time", json_type_object},
+    {"exits", json_type_object},	 {"pio", json_type_array},
+    {"pio_ranges", json_type_array},	 {"mmio", json_type_array},
+    {"unclaimed", json_type_object},	 {"hlt", json_type_int},
+    {"interrupts", json_type_int},	 {"faults", json_type_object},
+    {"insns_by_mode", json_type_object}, {"host_tracepoints", json_type_string},
 };
 
-static const char *const range_keys[] = { "device", "base", "end", "reads", "writes" };
-static const char *const port_keys[] = { "port", "device", "reads", "writes" };
-static const char *const modes[] = { "real", "v86", "prot16", "prot32", "compat", "long64" };
+static const char *const range_keys[] = {"device", "base", "end", "reads", "writes"};
+static const char *const port_keys[] = {"port", "device", "reads", "writes"};
+static const char *const modes[] = {"real", "v86", "prot16", "prot32", "compat", "long64"};
 
 static struct json_object *get(struct json_object *o, const char *k)
 {
@@ -161,8 +161,8 @@ static void check_timeline(const char *accel, const char *path, bool modes_known
 		return;
 	}
 	/* Mode spans in time order, POST instants, console lines, counters. */
-	const char *want_emu[] = { "real", "prot16", "prot32", "compat", "long64" };
-	const char *want_kvm[] = { "real", "prot16", "prot32", "long64" };
+	const char *want_emu[] = {"real", "prot16", "prot32", "compat", "long64"};
+	const char *want_kvm[] = {"real", "prot16", "prot32", "long64"};
 	const char **want = strcmp(accel, "emu") ? want_kvm : want_emu;
 	size_t nwant = strcmp(accel, "emu") ? 4 : 5;
 	double span_ts[8];
@@ -184,7 +184,8 @@ static void check_timeline(const char *accel, const char *path, bool modes_known
 			"event %zu (%s) has no numeric ts", i, name);
 		const char *cat = json_object_get_string(get(e, "cat"));
 		if (!strcmp(ph, "X")) {
-			T_CHECK(json_object_get_double(get(e, "dur")) >= 0, "span %s: bad dur", name);
+			T_CHECK(json_object_get_double(get(e, "dur")) >= 0, "span %s: bad dur",
+				name);
 			if (nspan < 8) {
 				span_ts[nspan] = json_object_get_double(ts);
 				span_name[nspan++] = name;
