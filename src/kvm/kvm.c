@@ -263,9 +263,11 @@ static void seg_from_kvm(struct x86_seg *d, const struct kvm_segment *s)
 #define KVM_COUNT_MSR(idx, field) +1
 enum { KVM_NR_STATE_MSRS = 0 KVM_STATE_MSRS(KVM_COUNT_MSR) };
 
-struct kvm_msrs_buf {
+/* struct kvm_msrs ends in a flexible array; a union gives it room (a member
+ * after it would be a GNU extension that clang rejects). */
+union kvm_msrs_buf {
 	struct kvm_msrs hdr;
-	struct kvm_msr_entry e[KVM_NR_STATE_MSRS];
+	uint8_t raw[sizeof(struct kvm_msrs) + KVM_NR_STATE_MSRS * sizeof(struct kvm_msr_entry)];
 };
 
 /* struct kvm_regs orders the GPRs rax rbx rcx rdx rsi rdi rsp rbp r8..r15. */
@@ -311,17 +313,17 @@ static int kvm_set_state(struct vcpu *vcpu, const struct x86_state *s)
 	if (ioctl(kv->fd, KVM_SET_REGS, &regs) < 0)
 		return ember_error(-errno, "kvm: KVM_SET_REGS: %s", strerror(errno));
 
-	struct kvm_msrs_buf mb;
+	union kvm_msrs_buf mb;
 	memset(&mb, 0, sizeof(mb));
 	int n = 0;
-#define KVM_PUT_MSR(idx, field) mb.e[n].index = idx, mb.e[n++].data = s->field;
+#define KVM_PUT_MSR(idx, field) mb.hdr.entries[n].index = idx, mb.hdr.entries[n++].data = s->field;
 	KVM_STATE_MSRS(KVM_PUT_MSR)
 #undef KVM_PUT_MSR
 	mb.hdr.nmsrs = n;
 	int done = ioctl(kv->fd, KVM_SET_MSRS, &mb);
 	if (done != n)
 		return ember_error(-EINVAL, "kvm: KVM_SET_MSRS: set %d of %d (MSR %#x refused)", done,
-				   n, done >= 0 && done < n ? mb.e[done].index : 0);
+				   n, done >= 0 && done < n ? mb.hdr.entries[done].index : 0);
 
 	struct kvm_fpu fpu;
 	memset(&fpu, 0, sizeof(fpu));
@@ -369,16 +371,16 @@ static int kvm_get_state(struct vcpu *vcpu, struct x86_state *s)
 	s->efer = sregs.efer;
 	s->apic_base = sregs.apic_base;
 
-	struct kvm_msrs_buf mb;
+	union kvm_msrs_buf mb;
 	memset(&mb, 0, sizeof(mb));
 	int n = 0;
-#define KVM_ASK_MSR(idx, field) mb.e[n++].index = idx;
+#define KVM_ASK_MSR(idx, field) mb.hdr.entries[n++].index = idx;
 	KVM_STATE_MSRS(KVM_ASK_MSR)
 #undef KVM_ASK_MSR
 	mb.hdr.nmsrs = n;
 	if (ioctl(kv->fd, KVM_GET_MSRS, &mb) == n) {
 		n = 0;
-#define KVM_GET_MSR(idx, field) s->field = mb.e[n++].data;
+#define KVM_GET_MSR(idx, field) s->field = mb.hdr.entries[n++].data;
 		KVM_STATE_MSRS(KVM_GET_MSR)
 #undef KVM_GET_MSR
 	}
