@@ -138,12 +138,8 @@ static int kvm_create(struct vm *vm)
 	uint64_t idmap = LAYOUT_KVM_IDENTITY_MAP;
 	if (ioctl(k->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0)
 		return ember_error(-errno, "kvm: KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
-	if (ioctl(k->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
-		return ember_error(-errno, "kvm: KVM_CREATE_IRQCHIP: %s", strerror(errno));
-	k->irqchip = true;
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	if (ioctl(k->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
-		return ember_error(-errno, "kvm: KVM_CREATE_PIT2: %s", strerror(errno));
+	/* Memory slots before the irqchip: on PVM the first slot registered
+	 * after KVM_CREATE_IRQCHIP costs 7-14 ms, before it 0.03 ms (measured). */
 	/*
 	 * ROM is a read-only slot, so guest writes exit as MMIO and are dropped.
 	 * Except on PVM: its in-kernel emulator never completes a write to a
@@ -165,6 +161,12 @@ static int kvm_create(struct vm *vm)
 			return ember_error(-errno, "kvm: memory slot %d (%s at %#llx): %s", i, r->name,
 					   (unsigned long long)r->gpa, strerror(errno));
 	}
+	if (ioctl(k->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return ember_error(-errno, "kvm: KVM_CREATE_IRQCHIP: %s", strerror(errno));
+	k->irqchip = true;
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	if (ioctl(k->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return ember_error(-errno, "kvm: KVM_CREATE_PIT2: %s", strerror(errno));
 	k->cpuid = kvm_supported_cpuid(k->kvm_fd);
 	if (!k->cpuid)
 		return ember_error(-errno, "kvm: KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
