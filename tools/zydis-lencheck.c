@@ -43,67 +43,70 @@ struct isa_req {
 	bool always;
 };
 
-#define ALWAYS { .always = true }
+#define ALWAYS                                                                                     \
+	{                                                                                          \
+		.always = true                                                                     \
+	}
 static const struct isa_req isa_reqs[ZYDIS_ISA_SET_MAX_VALUE + 1] = {
-	[ZYDIS_ISA_SET_I86] = ALWAYS,
-	[ZYDIS_ISA_SET_I186] = ALWAYS,
-	[ZYDIS_ISA_SET_I286REAL] = ALWAYS,
-	[ZYDIS_ISA_SET_I286PROTECTED] = ALWAYS,
-	[ZYDIS_ISA_SET_I386] = ALWAYS,
-	[ZYDIS_ISA_SET_I486] = ALWAYS,
-	[ZYDIS_ISA_SET_I486REAL] = ALWAYS,
-	[ZYDIS_ISA_SET_PENTIUMREAL] = ALWAYS,
-	[ZYDIS_ISA_SET_PPRO] = ALWAYS,
-	[ZYDIS_ISA_SET_LONGMODE] = ALWAYS,
-	[ZYDIS_ISA_SET_FAT_NOP] = ALWAYS,
-	[ZYDIS_ISA_SET_PREFETCH_NOP] = ALWAYS,
-	[ZYDIS_ISA_SET_PAUSE] = ALWAYS,
-	[ZYDIS_ISA_SET_RDPMC] = ALWAYS,
-	[ZYDIS_ISA_SET_X87] = { 1, EDX, 0 },
-	[ZYDIS_ISA_SET_FCMOV] = { 1, EDX, 0 },
-	[ZYDIS_ISA_SET_CMOV] = { 1, EDX, 15 },
-	[ZYDIS_ISA_SET_CLFSH] = { 1, EDX, 19 },
-	[ZYDIS_ISA_SET_PENTIUMMMX] = { 1, EDX, 23 },
-	[ZYDIS_ISA_SET_FXSAVE] = { 1, EDX, 24 },
-	[ZYDIS_ISA_SET_FXSAVE64] = { 1, EDX, 24 },
-	[ZYDIS_ISA_SET_SSE] = { 1, EDX, 25 },
-	[ZYDIS_ISA_SET_SSE_PREFETCH] = { 1, EDX, 25 },
-	[ZYDIS_ISA_SET_SSEMXCSR] = { 1, EDX, 25 },
-	[ZYDIS_ISA_SET_SSE2] = { 1, EDX, 26 },
-	[ZYDIS_ISA_SET_SSE2MMX] = { 1, EDX, 26 },
-	[ZYDIS_ISA_SET_SSE3] = { 1, ECX, 0 },
-	[ZYDIS_ISA_SET_SSE3X87] = { 1, ECX, 0 },
-	[ZYDIS_ISA_SET_PCLMULQDQ] = { 1, ECX, 1 },
-	[ZYDIS_ISA_SET_MONITOR] = { 1, ECX, 3 },
-	[ZYDIS_ISA_SET_SSSE3] = { 1, ECX, 9 },
-	[ZYDIS_ISA_SET_SSSE3MMX] = { 1, ECX, 9 },
-	[ZYDIS_ISA_SET_FMA] = { 1, ECX, 12 },
-	[ZYDIS_ISA_SET_CMPXCHG16B] = { 1, ECX, 13 },
-	[ZYDIS_ISA_SET_SSE4] = { 1, ECX, 19 },
-	[ZYDIS_ISA_SET_SSE42] = { 1, ECX, 20 },
-	[ZYDIS_ISA_SET_MOVBE] = { 1, ECX, 22 },
-	[ZYDIS_ISA_SET_POPCNT] = { 1, ECX, 23 },
-	[ZYDIS_ISA_SET_AES] = { 1, ECX, 25 },
-	[ZYDIS_ISA_SET_XSAVE] = { 1, ECX, 26 },
-	[ZYDIS_ISA_SET_AVX] = { 1, ECX, 28 },
-	[ZYDIS_ISA_SET_F16C] = { 1, ECX, 29 },
-	[ZYDIS_ISA_SET_RDRAND] = { 1, ECX, 30 },
-	[ZYDIS_ISA_SET_RDWRFSGS] = { 7, EBX, 0 },
-	[ZYDIS_ISA_SET_BMI1] = { 7, EBX, 3 },
-	[ZYDIS_ISA_SET_AVX2] = { 7, EBX, 5 },
-	[ZYDIS_ISA_SET_BMI2] = { 7, EBX, 8 },
-	[ZYDIS_ISA_SET_INVPCID] = { 7, EBX, 10 },
-	[ZYDIS_ISA_SET_RDSEED] = { 7, EBX, 18 },
-	[ZYDIS_ISA_SET_ADOX_ADCX] = { 7, EBX, 19 },
-	[ZYDIS_ISA_SET_SMAP] = { 7, EBX, 20 },
-	[ZYDIS_ISA_SET_CLFLUSHOPT] = { 7, EBX, 23 },
-	[ZYDIS_ISA_SET_CLWB] = { 7, EBX, 24 },
-	[ZYDIS_ISA_SET_PKU] = { 7, ECX, 3 },
-	[ZYDIS_ISA_SET_RDPID] = { 7, ECX, 22 },
-	[ZYDIS_ISA_SET_LAHF] = { 0x80000001, ECX, 0 },
-	[ZYDIS_ISA_SET_LZCNT] = { 0x80000001, ECX, 5 },
-	[ZYDIS_ISA_SET_SSE4A] = { 0x80000001, ECX, 6 },
-	[ZYDIS_ISA_SET_RDTSCP] = { 0x80000001, EDX, 27 },
+    [ZYDIS_ISA_SET_I86] = ALWAYS,
+    [ZYDIS_ISA_SET_I186] = ALWAYS,
+    [ZYDIS_ISA_SET_I286REAL] = ALWAYS,
+    [ZYDIS_ISA_SET_I286PROTECTED] = ALWAYS,
+    [ZYDIS_ISA_SET_I386] = ALWAYS,
+    [ZYDIS_ISA_SET_I486] = ALWAYS,
+    [ZYDIS_ISA_SET_I486REAL] = ALWAYS,
+    [ZYDIS_ISA_SET_PENTIUMREAL] = ALWAYS,
+    [ZYDIS_ISA_SET_PPRO] = ALWAYS,
+    [ZYDIS_ISA_SET_LONGMODE] = ALWAYS,
+    [ZYDIS_ISA_SET_FAT_NOP] = ALWAYS,
+    [ZYDIS_ISA_SET_PREFETCH_NOP] = ALWAYS,
+    [ZYDIS_ISA_SET_PAUSE] = ALWAYS,
+    [ZYDIS_ISA_SET_RDPMC] = ALWAYS,
+    [ZYDIS_ISA_SET_X87] = {.leaf = 1, .reg = EDX, .bit = 0},
+    [ZYDIS_ISA_SET_FCMOV] = {.leaf = 1, .reg = EDX, .bit = 0},
+    [ZYDIS_ISA_SET_CMOV] = {.leaf = 1, .reg = EDX, .bit = 15},
+    [ZYDIS_ISA_SET_CLFSH] = {.leaf = 1, .reg = EDX, .bit = 19},
+    [ZYDIS_ISA_SET_PENTIUMMMX] = {.leaf = 1, .reg = EDX, .bit = 23},
+    [ZYDIS_ISA_SET_FXSAVE] = {.leaf = 1, .reg = EDX, .bit = 24},
+    [ZYDIS_ISA_SET_FXSAVE64] = {.leaf = 1, .reg = EDX, .bit = 24},
+    [ZYDIS_ISA_SET_SSE] = {.leaf = 1, .reg = EDX, .bit = 25},
+    [ZYDIS_ISA_SET_SSE_PREFETCH] = {.leaf = 1, .reg = EDX, .bit = 25},
+    [ZYDIS_ISA_SET_SSEMXCSR] = {.leaf = 1, .reg = EDX, .bit = 25},
+    [ZYDIS_ISA_SET_SSE2] = {.leaf = 1, .reg = EDX, .bit = 26},
+    [ZYDIS_ISA_SET_SSE2MMX] = {.leaf = 1, .reg = EDX, .bit = 26},
+    [ZYDIS_ISA_SET_SSE3] = {.leaf = 1, .reg = ECX, .bit = 0},
+    [ZYDIS_ISA_SET_SSE3X87] = {.leaf = 1, .reg = ECX, .bit = 0},
+    [ZYDIS_ISA_SET_PCLMULQDQ] = {.leaf = 1, .reg = ECX, .bit = 1},
+    [ZYDIS_ISA_SET_MONITOR] = {.leaf = 1, .reg = ECX, .bit = 3},
+    [ZYDIS_ISA_SET_SSSE3] = {.leaf = 1, .reg = ECX, .bit = 9},
+    [ZYDIS_ISA_SET_SSSE3MMX] = {.leaf = 1, .reg = ECX, .bit = 9},
+    [ZYDIS_ISA_SET_FMA] = {.leaf = 1, .reg = ECX, .bit = 12},
+    [ZYDIS_ISA_SET_CMPXCHG16B] = {.leaf = 1, .reg = ECX, .bit = 13},
+    [ZYDIS_ISA_SET_SSE4] = {.leaf = 1, .reg = ECX, .bit = 19},
+    [ZYDIS_ISA_SET_SSE42] = {.leaf = 1, .reg = ECX, .bit = 20},
+    [ZYDIS_ISA_SET_MOVBE] = {.leaf = 1, .reg = ECX, .bit = 22},
+    [ZYDIS_ISA_SET_POPCNT] = {.leaf = 1, .reg = ECX, .bit = 23},
+    [ZYDIS_ISA_SET_AES] = {.leaf = 1, .reg = ECX, .bit = 25},
+    [ZYDIS_ISA_SET_XSAVE] = {.leaf = 1, .reg = ECX, .bit = 26},
+    [ZYDIS_ISA_SET_AVX] = {.leaf = 1, .reg = ECX, .bit = 28},
+    [ZYDIS_ISA_SET_F16C] = {.leaf = 1, .reg = ECX, .bit = 29},
+    [ZYDIS_ISA_SET_RDRAND] = {.leaf = 1, .reg = ECX, .bit = 30},
+    [ZYDIS_ISA_SET_RDWRFSGS] = {.leaf = 7, .reg = EBX, .bit = 0},
+    [ZYDIS_ISA_SET_BMI1] = {.leaf = 7, .reg = EBX, .bit = 3},
+    [ZYDIS_ISA_SET_AVX2] = {.leaf = 7, .reg = EBX, .bit = 5},
+    [ZYDIS_ISA_SET_BMI2] = {.leaf = 7, .reg = EBX, .bit = 8},
+    [ZYDIS_ISA_SET_INVPCID] = {.leaf = 7, .reg = EBX, .bit = 10},
+    [ZYDIS_ISA_SET_RDSEED] = {.leaf = 7, .reg = EBX, .bit = 18},
+    [ZYDIS_ISA_SET_ADOX_ADCX] = {.leaf = 7, .reg = EBX, .bit = 19},
+    [ZYDIS_ISA_SET_SMAP] = {.leaf = 7, .reg = EBX, .bit = 20},
+    [ZYDIS_ISA_SET_CLFLUSHOPT] = {.leaf = 7, .reg = EBX, .bit = 23},
+    [ZYDIS_ISA_SET_CLWB] = {.leaf = 7, .reg = EBX, .bit = 24},
+    [ZYDIS_ISA_SET_PKU] = {.leaf = 7, .reg = ECX, .bit = 3},
+    [ZYDIS_ISA_SET_RDPID] = {.leaf = 7, .reg = ECX, .bit = 22},
+    [ZYDIS_ISA_SET_LAHF] = {.leaf = 0x80000001, .reg = ECX, .bit = 0},
+    [ZYDIS_ISA_SET_LZCNT] = {.leaf = 0x80000001, .reg = ECX, .bit = 5},
+    [ZYDIS_ISA_SET_SSE4A] = {.leaf = 0x80000001, .reg = ECX, .bit = 6},
+    [ZYDIS_ISA_SET_RDTSCP] = {.leaf = 0x80000001, .reg = EDX, .bit = 27},
 };
 
 static bool claimed[ZYDIS_ISA_SET_MAX_VALUE + 1];
@@ -140,8 +143,8 @@ static uint64_t rnd(void)
  */
 static void lencheck_bytes(uint8_t *b, int bits)
 {
-	static const uint8_t prefixes[] = { 0x66, 0x67, 0xF2, 0xF3, 0xF0, 0x2E, 0x3E,
-					    0x26, 0x36, 0x64, 0x65 };
+	static const uint8_t prefixes[] = {0x66, 0x67, 0xF2, 0xF3, 0xF0, 0x2E,
+					   0x3E, 0x26, 0x36, 0x64, 0x65};
 	unsigned n = 0, np = rnd() % 8 == 0 ? rnd() % 16 : rnd() % 3, kind = rnd() % 20;
 
 	for (unsigned i = 0; i < 16; i++)
@@ -162,7 +165,7 @@ static void lencheck_bytes(uint8_t *b, int bits)
 		b[n] = 0x0F;
 		b[n + 1] = rnd() & 1 ? 0x38 : 0x3A;
 	} else {
-		static const uint8_t vex[] = { 0xC4, 0xC5, 0x62, 0x8F };
+		static const uint8_t vex[] = {0xC4, 0xC5, 0x62, 0x8F};
 
 		b[n] = vex[rnd() % 4];
 	}
@@ -183,10 +186,12 @@ static const char *lencheck_ember_str(int r, char *buf)
 /* Index of the opcode byte after the legacy and REX prefixes. */
 static unsigned lencheck_opcode_at(const uint8_t *b, int bits)
 {
-	static const uint8_t legacy[] = { 0x66, 0x67, 0xF2, 0xF3, 0xF0, 0x2E, 0x3E, 0x26, 0x36, 0x64, 0x65 };
+	static const uint8_t legacy[] = {0x66, 0x67, 0xF2, 0xF3, 0xF0, 0x2E,
+					 0x3E, 0x26, 0x36, 0x64, 0x65};
 	unsigned i = 0;
 
-	while (i < 15 && (memchr(legacy, b[i], sizeof(legacy)) || (bits == 64 && (b[i] & 0xF0) == 0x40)))
+	while (i < 15 &&
+	       (memchr(legacy, b[i], sizeof(legacy)) || (bits == 64 && (b[i] & 0xF0) == 0x40)))
 		i++;
 	return i;
 }
@@ -194,9 +199,9 @@ static unsigned lencheck_opcode_at(const uint8_t *b, int bits)
 /* 0F xx rows that hold only MMX, SSE, 3DNow! or VMX instructions (SDM vol. 2, table A-3). */
 static bool lencheck_sse_row(uint8_t op)
 {
-	return (op >= 0x10 && op <= 0x17) || (op >= 0x28 && op <= 0x2F) || (op >= 0x50 && op <= 0x7F) ||
-	       op == 0x0E || op == 0x0F || op == 0x38 || op == 0x3A || op == 0xC2 ||
-	       (op >= 0xC3 && op <= 0xC6) || op >= 0xD0;
+	return (op >= 0x10 && op <= 0x17) || (op >= 0x28 && op <= 0x2F) ||
+	       (op >= 0x50 && op <= 0x7F) || op == 0x0E || op == 0x0F || op == 0x38 || op == 0x3A ||
+	       op == 0xC2 || (op >= 0xC3 && op <= 0xC6) || op >= 0xD0;
 }
 
 /* Zydis's verdict on b with every LOCK prefix turned into an (ignored) DS prefix. */
@@ -214,7 +219,8 @@ static ZyanStatus lencheck_unlocked(const ZydisDecoder *dec, const uint8_t *b, i
 }
 
 /* Returns true if ember and Zydis agree on these 16 bytes; prints why not. */
-static bool lencheck_one(const ZydisDecoder *dec, const uint8_t *b, int bits, bool quiet, bool verbose)
+static bool lencheck_one(const ZydisDecoder *dec, const uint8_t *b, int bits, bool quiet,
+			 bool verbose)
 {
 	ZydisDecodedInstruction in;
 	ZyanStatus st = ZydisDecoderDecodeInstruction(dec, NULL, b, 16, &in);
@@ -223,8 +229,8 @@ static bool lencheck_one(const ZydisDecoder *dec, const uint8_t *b, int bits, bo
 	bool vex = op < 15 && (b[op] == 0xC4 || b[op] == 0xC5 || b[op] == 0x62 || b[op] == 0x8F);
 	bool sse = op < 14 && b[op] == 0x0F && lencheck_sse_row(b[op + 1]);
 	bool x87 = op < 15 && b[op] >= 0xD8 && b[op] <= 0xDF;
-	bool lenient = (vex && !claimed[ZYDIS_ISA_SET_AVX]) || (sse && !claimed[ZYDIS_ISA_SET_SSE]) ||
-		       (x87 && !claimed[ZYDIS_ISA_SET_X87]);
+	bool lenient = (vex && !claimed[ZYDIS_ISA_SET_AVX]) ||
+		       (sse && !claimed[ZYDIS_ISA_SET_SSE]) || (x87 && !claimed[ZYDIS_ISA_SET_X87]);
 	bool ok;
 	char zs[64], es[16], hex[40];
 
@@ -236,9 +242,10 @@ static bool lencheck_one(const ZydisDecoder *dec, const uint8_t *b, int bits, bo
 	} else if (ZYAN_SUCCESS(st)) {
 		bool cl = claimed[in.meta.isa_set];
 
-		ok = e == in.length || (e == X86_DECODE_UD && (!cl || in.mnemonic == ZYDIS_MNEMONIC_RSM));
-		snprintf(zs, sizeof(zs), "%u (%s%s)", in.length, ZydisMnemonicGetString(in.mnemonic),
-			 cl ? "" : ", ISA not claimed");
+		ok = e == in.length ||
+		     (e == X86_DECODE_UD && (!cl || in.mnemonic == ZYDIS_MNEMONIC_RSM));
+		snprintf(zs, sizeof(zs), "%u (%s%s)", in.length,
+			 ZydisMnemonicGetString(in.mnemonic), cl ? "" : ", ISA not claimed");
 	} else if (st == ZYDIS_STATUS_INSTRUCTION_TOO_LONG) {
 		ok = e == X86_DECODE_TOO_LONG || lenient;
 		snprintf(zs, sizeof(zs), "TOO_LONG");
@@ -286,8 +293,9 @@ int main(int argc, char **argv)
 		else if (i + 1 < argc && !strcmp(argv[i], "--bytes"))
 			bytes = argv[++i];
 		else {
-			fprintf(stderr, "usage: zydis-lencheck --mode 16|32|64 [--count N] [--seed S] "
-					"[--bytes HEX]\n");
+			fprintf(stderr,
+				"usage: zydis-lencheck --mode 16|32|64 [--count N] [--seed S] "
+				"[--bytes HEX]\n");
 			return 2;
 		}
 	}
@@ -299,7 +307,9 @@ int main(int argc, char **argv)
 			 bits == 64   ? ZYDIS_MACHINE_MODE_LONG_64
 			 : bits == 32 ? ZYDIS_MACHINE_MODE_LEGACY_32
 				      : ZYDIS_MACHINE_MODE_LEGACY_16,
-			 bits == 64 ? ZYDIS_STACK_WIDTH_64 : bits == 32 ? ZYDIS_STACK_WIDTH_32 : ZYDIS_STACK_WIDTH_16);
+			 bits == 64   ? ZYDIS_STACK_WIDTH_64
+			 : bits == 32 ? ZYDIS_STACK_WIDTH_32
+				      : ZYDIS_STACK_WIDTH_16);
 	ZydisDecoderEnableMode(&dec, ZYDIS_DECODER_MODE_MPX, ZYAN_FALSE);
 	ZydisDecoderEnableMode(&dec, ZYDIS_DECODER_MODE_CET, ZYAN_FALSE);
 	ZydisDecoderEnableMode(&dec, ZYDIS_DECODER_MODE_LZCNT, ZYAN_FALSE);
@@ -308,7 +318,8 @@ int main(int argc, char **argv)
 	lencheck_claims();
 	if (bytes) {
 		if (lencheck_hex(bytes, b)) {
-			fprintf(stderr, "zydis-lencheck: --bytes %s: want up to 16 hex bytes\n", bytes);
+			fprintf(stderr, "zydis-lencheck: --bytes %s: want up to 16 hex bytes\n",
+				bytes);
 			return 2;
 		}
 		return lencheck_one(&dec, b, bits, false, true) ? 0 : 1;

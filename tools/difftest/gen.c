@@ -878,16 +878,18 @@ int gen_class_find(const char *name)
 
 /* ---- encoding ---- */
 
-static unsigned pick_size(struct gen *g)
+/* The operand size: `want` (1, 2, 4, 8) if the form has it, else a random one. */
+static unsigned pick_size(struct gen *g, unsigned want)
 {
-	unsigned sizes = g->f->sizes, n = 0, pick;
+	unsigned sizes = g->f->sizes, n = 0;
 	unsigned list[4];
 
+	if (sizes & want)
+		return want;
 	for (unsigned b = 0; b < 4; b++)
 		if (sizes & (1u << b))
 			list[n++] = 1u << b;
-	pick = list[below(g, n)];
-	return pick;
+	return list[below(g, n)];
 }
 
 /* Prefixes that select the operand size. */
@@ -1095,8 +1097,14 @@ void gen_case(struct dt_case *c, uint64_t seed, unsigned cls, uint64_t index)
 		    (rnd(&g) & (X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF |
 				X86_FLAGS_SF | X86_FLAGS_OF)) |
 		    (one_in(&g, 4) ? X86_FLAGS_DF : 0);
-	g.f = &d->forms[below(&g, *d->nr)];
-	g.opsize = pick_size(&g);
+	/* Systematic first: every form at every operand size, then random. */
+	if (index < 4 * *d->nr) {
+		g.f = &d->forms[index / 4];
+		g.opsize = pick_size(&g, 1u << (index % 4));
+	} else {
+		g.f = &d->forms[below(&g, *d->nr)];
+		g.opsize = pick_size(&g, 0);
+	}
 	g.reg = g.rm_reg = -1;
 	memcpy(g.op, g.f->op, sizeof(g.op));
 	if (g.f->flags & F_CC)
