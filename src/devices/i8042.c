@@ -231,6 +231,14 @@ static uint64_t i8042_data_read(void *opaque, uint64_t off, unsigned size)
 	if (k->count) {
 		k->head = (k->head + 1) % QUEUE_SIZE;
 		k->count--;
+		/* The read empties the output buffer and the next byte is loaded
+		 * after it: IRQ 1 falls and rises again, a new edge for the PIC
+		 * (Linux's handler reads one byte per interrupt). */
+		if (k->irq_level) {
+			k->irq_level = 0;
+			if (k->ops.irq)
+				k->ops.irq(k->opaque, 0);
+		}
 	}
 	i8042_update_irq(k);
 	pthread_mutex_unlock(&k->lock);

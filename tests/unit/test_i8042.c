@@ -9,13 +9,16 @@
 #include "t.h"
 
 struct log {
-	int level, resets;
+	int level, rises, resets;
 	const char *why;
 };
 
 static void log_irq(void *opaque, int level)
 {
-	((struct log *)opaque)->level = level;
+	struct log *l = opaque;
+	if (level && !l->level)
+		l->rises++;
+	l->level = level;
 }
 
 static void log_reset(void *opaque, const char *why)
@@ -139,6 +142,17 @@ static void test_irq1(void)
 	T_EQ(l.level, 1); /* output buffer full with KBDINT set */
 	data_in(k);
 	T_EQ(l.level, 0);
+	/* Three bytes queued: each read is followed by a new rising edge, as
+	 * the next byte enters the output buffer. */
+	data_out(k, 0xF2);
+	T_EQ(l.rises, 2);
+	data_in(k);
+	T_EQ(l.rises, 3);
+	data_in(k);
+	T_EQ(l.rises, 4);
+	data_in(k);
+	T_EQ(l.level, 0);
+	T_EQ(l.rises, 4);
 	cmd(k, 0x60);
 	data_out(k, 0x44); /* interrupts off */
 	data_out(k, 0xF4);
