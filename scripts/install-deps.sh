@@ -15,6 +15,9 @@ pkgs+=(python3)
 # libzydis-dev (also): instruction text in --trace insn/mode and --trace-first;
 # libjson-c-dev: --stats-json output and the tests that parse it back.
 pkgs+=(libjson-c-dev)
+# chromium: tests/integration/trace_timeline.sh loads a --timeline file in a
+# headless browser (the test SKIPs without it).
+pkgs+=(chromium)
 pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do

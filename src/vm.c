@@ -63,7 +63,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct engine *e
 	memmap_init(&vm->mem);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
-	if (vm_observed(cfg)) {
+	if (TRACE_COMPILED && vm_observed(cfg)) {
 		r = vm_trace_create(vm, cfg);
 		if (r < 0)
 			return r;
@@ -322,20 +322,23 @@ static void *vm_vcpu_loop(void *arg)
 		if (t)
 			vm_trace_start(vm, t);
 	}
-	uint64_t t_exit = now_ns();
+	uint64_t t_exit = 0, t_run = 0;
 	while (!vm_stopping(vm)) {
-		uint64_t t_run = now_ns();
+		if (TRACE_COMPILED)
+			t_run = now_ns();
 		int r = vm->engine->run(v, &e);
 		if (r < 0) {
 			fprintf(stderr, "ember: %s\n", ember_last_error());
 			vm_request_stop(vm, VM_STOP_HOST_ERROR, EXIT_HOST_ERROR, ember_last_error());
 			break;
 		}
-		t_exit = now_ns();
-		v->run_ns += t_exit - t_run;
 		v->exits[e.reason]++;
-		if (t)
-			vm_trace_exit(v, t, &e, t_exit);
+		if (TRACE_COMPILED) {
+			t_exit = now_ns();
+			v->run_ns += t_exit - t_run;
+			if (t)
+				vm_trace_exit(v, t, &e, t_exit);
+		}
 		switch (e.reason) {
 		case VMEXIT_NONE:
 			break;
@@ -367,7 +370,8 @@ static void *vm_vcpu_loop(void *arg)
 		case VMEXIT_NR:
 			break;
 		}
-		v->exit_ns[e.reason] += now_ns() - t_exit;
+		if (TRACE_COMPILED)
+			v->exit_ns[e.reason] += now_ns() - t_exit;
 	}
 	if (v->hostkvm)
 		hostkvm_drain(v->hostkvm);

@@ -313,7 +313,8 @@ static int emu_run(struct vcpu *vcpu, struct vm_exit *exit)
 	if (e->pit)
 		pit_update(e->pit, now_ns());
 	enum x86_exit why = x86_run(e->cpu, EMU_BUDGET);
-	emu_copy_stats(vcpu, e, why == X86_EXIT_HLT);
+	if (TRACE_COMPILED)
+		emu_copy_stats(vcpu, e, why == X86_EXIT_HLT);
 	switch (why) {
 	case X86_EXIT_BUDGET:
 	case X86_EXIT_KICK:

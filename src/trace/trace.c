@@ -221,8 +221,12 @@ static void trace_console(struct trace *t, uint64_t port, uint64_t val)
 	if (c != '\n' && c != '\r' && t->line_len < (int)sizeof(t->line) - 1)
 		t->line[t->line_len++] = c;
 	if (c == '\n' && t->line_len) {
+		uint64_t now = now_ns();
 		t->line[t->line_len] = 0;
-		timeline_instant(t->tl, now_ns(), "console", "console", t->line);
+		if (!t->console_seen)
+			timeline_instant(t->tl, now, "milestone", "first console line", t->line);
+		t->console_seen = true;
+		timeline_instant(t->tl, now, "console", "console", t->line);
 		t->line_len = 0;
 	}
 }
@@ -234,6 +238,9 @@ static void trace_pio(void *opaque, const struct bus_range *r, uint64_t addr, un
 	uint16_t port = (uint16_t)addr;
 	__atomic_fetch_add(is_write ? &t->ctr->port_writes[port] : &t->ctr->port_reads[port], 1,
 			   __ATOMIC_RELAXED);
+	bool post = is_write && port == TRACE_POST_PORT && (trace_on(t, TRACE_POST) || t->tl);
+	if (!trace_on(t, TRACE_PIO) && !post && !t->tl)
+		return; /* --stats alone: the counters are all it needs */
 	uint64_t ts = now_ns();
 	if (trace_on(t, TRACE_PIO)) {
 		char key[96];
@@ -241,7 +248,7 @@ static void trace_pio(void *opaque, const struct bus_range *r, uint64_t addr, un
 			 is_write ? "write" : "read", port, r ? r->name : "unclaimed", val);
 		trace_emit(t, TRACE_PIO, ts, key, "size %u", size);
 	}
-	if (is_write && port == TRACE_POST_PORT) {
+	if (post) {
 		char key[32];
 		snprintf(key, sizeof(key), "post %#04" PRIx64, val & 0xFF);
 		if (trace_on(t, TRACE_POST))

@@ -45,6 +45,17 @@ enum trace_event {
 
 #define TRACE_ALL ((1u << TRACE_NR) - 1)
 
+/*
+ * Built with -DEMBER_NO_TRACE (the baseline of `make trace-bench`), the run
+ * loop and the emu engine compile their observation code out: the
+ * benchmark compares that build with the normal one, tracing off in both.
+ */
+#ifdef EMBER_NO_TRACE
+#define TRACE_COMPILED 0
+#else
+#define TRACE_COMPILED 1
+#endif
+
 enum trace_syntax { TRACE_SYNTAX_INTEL, TRACE_SYNTAX_ATT };
 
 const char *trace_event_name(enum trace_event ev);
@@ -98,6 +109,7 @@ struct trace {
 	bool com1_dlab;
 	char line[160];
 	int line_len;
+	bool console_seen;
 	/* The current CPU mode per vCPU 0, for the timeline's mode spans. */
 	enum x86_mode mode;
 	bool mode_known;
