@@ -31,6 +31,7 @@ struct term {
 	void *opaque;
 	pthread_t thread;
 	bool raw;
+	bool deaf; /* a terminal we are in the background of: never read it */
 	volatile bool stopping;
 	bool escape;			/* the last byte was Ctrl-A */
 	uint16_t pending[TERM_PENDING]; /* bytes, or TERM_BREAK */
@@ -200,7 +201,7 @@ static void *term_thread(void *arg)
 	sigset_t all;
 	sigfillset(&all); /* signals are the main thread's business */
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	bool eof = false;
+	bool eof = t->deaf;
 	while (!t->stopping) {
 		struct pollfd pfd[2] = {{.fd = t->wake[0], .events = POLLIN},
 					{.fd = t->in_fd, .events = POLLIN}};
@@ -244,7 +245,14 @@ int term_start(struct term **out, int in_fd, int out_fd, const struct term_ops *
 		free(t);
 		return ember_error(-e, "terminal: pipe: %s", strerror(e));
 	}
-	int r = isatty(in_fd) ? term_make_raw(t) : 0;
+	/* A background job must not touch its terminal: tcsetattr() would
+	 * stop it with SIGTTOU and read() with SIGTTIN.  It gets no input. */
+	int r = 0;
+	pid_t fg = tcgetpgrp(in_fd); /* fails unless it is our controlling tty */
+	if (fg >= 0 && fg != getpgrp())
+		t->deaf = true;
+	else if (isatty(in_fd))
+		r = term_make_raw(t);
 	if (r == 0) {
 		r = -pthread_create(&t->thread, NULL, term_thread, t);
 		if (r)

@@ -32,7 +32,8 @@ struct term;
 /*
  * Start reading in_fd on a new thread.  If in_fd is a terminal it is put in
  * raw mode until term_stop() (and atexit / fatal signals restore it too);
- * otherwise termios is not touched and EOF just ends the reading.
+ * otherwise termios is not touched and EOF just ends the reading.  A
+ * process in the background of its terminal neither changes nor reads it.
  * out_fd receives the Ctrl-A H help.  Returns 0 or -errno (ember_error).
  */
 int term_start(struct term **out, int in_fd, int out_fd, const struct term_ops *ops, void *opaque);

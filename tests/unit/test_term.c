@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -224,11 +225,55 @@ static void test_restored_on_exit_and_signals(void)
 	}
 }
 
+/* `ember ... &` from an interactive shell: the terminal is someone else's
+ * foreground; touching it would stop ember with SIGTTOU/SIGTTIN. */
+static void test_background_job_leaves_terminal_alone(void)
+{
+	int m, s;
+	if (!open_pty(&m, &s)) {
+		T_SKIP("no pseudo-terminals here");
+		return;
+	}
+	pid_t session = fork();
+	if (session == 0) {
+		/* A session whose controlling terminal is the pty, and a job in
+		 * the background of it. */
+		if (setsid() < 0 || ioctl(s, TIOCSCTTY, 0) < 0)
+			_exit(97);
+		pid_t job = fork();
+		if (job == 0) {
+			setpgid(0, 0);
+			signal(SIGTTOU, SIG_DFL); /* as in an interactive shell's jobs */
+			signal(SIGTTIN, SIG_DFL);
+			struct guest g = {0};
+			struct term *t;
+			if (term_start(&t, s, s, &guest_ops, &g))
+				_exit(99);
+			usleep(20000);
+			term_stop(t);
+			_exit(is_cooked(s) ? 0 : 98);
+		}
+		int st;
+		waitpid(job, &st, WUNTRACED);
+		if (WIFSTOPPED(st))
+			kill(job, SIGKILL);
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 96);
+	}
+	int st = 0;
+	waitpid(session, &st, 0);
+	T_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		"background job: want a clean exit, got status %#x (96 = stopped by SIGTTOU)", st);
+	T_CHECK(is_cooked(s), "terminal untouched");
+	close(s);
+	close(m);
+}
+
 int main(void)
 {
 	T_RUN(test_raw_mode_set_and_restored);
 	T_RUN(test_escapes);
 	T_RUN(test_flow_control);
 	T_RUN(test_restored_on_exit_and_signals);
+	T_RUN(test_background_job_leaves_terminal_alone);
 	T_EXIT();
 }
