@@ -150,10 +150,20 @@ static void emu_trace_insn(void *opaque, struct x86_cpu *cpu, uint64_t linear, u
 		trace_first_insn(t, s, linear, phys, bytes, len);
 		t->first_done++;
 		if (t->first_done == t->first_n && !trace_on(t, TRACE_INSN) &&
-		    !trace_on(t, TRACE_MODE))
+		    !trace_on(t, TRACE_MODE) && !trace_on(t, TRACE_CR))
 			x86_cpu_set_trace(cpu, 0);
 	}
 	trace_on_insn(t, 0, "emu", m, s->seg[X86_CS].base, s->rip, linear, phys, bytes, len);
+	/* The emulator reports CR writes itself; a read (MOV r, CRn) leaves
+	 * the register as it is now, so its value is read here.  Only at CPL0
+	 * and for registers that exist: otherwise the read faults (#GP/#UD). */
+	bool write;
+	int cr = trace_on(t, TRACE_CR) ? trace_insn_cr(bytes, len, e->insn_bits, &write) : -1;
+	bool cpl0 = m == X86_MODE_REAL || (m != X86_MODE_V86 && s->seg[X86_CS].dpl == 0);
+	const uint64_t crs[9] = { [0] = s->cr0, [2] = s->cr2, [3] = s->cr3, [4] = s->cr4,
+				  [8] = s->cr8 };
+	if (cpl0 && !write && (cr == 0 || cr == 2 || cr == 3 || cr == 4 || cr == 8))
+		trace_on_cr(t, 0, cr, crs[cr], false, s->rip, true);
 }
 
 static void emu_trace_cr(void *opaque, int cr, uint64_t old_val, uint64_t new_val, bool write)
@@ -247,7 +257,8 @@ static int emu_vcpu_create(struct vcpu *vcpu)
 	e->cpu = x86_cpu_new(&e->ops, e);
 	if (!e->cpu)
 		return ember_error(-ENOMEM, "emu: out of memory for the vCPU");
-	if (t && (trace_on(t, TRACE_INSN) || trace_on(t, TRACE_MODE) || t->first_n))
+	if (t && (trace_on(t, TRACE_INSN) || trace_on(t, TRACE_MODE) || trace_on(t, TRACE_CR) ||
+		  t->first_n))
 		x86_cpu_set_trace(e->cpu, X86_TRACE_INSN);
 	vcpu->engine_data = e;
 	return 0;

@@ -302,37 +302,6 @@ static enum x86_mode hk_mode(unsigned flags)
 	}
 }
 
-/* Skip legacy and REX prefixes: the opcode's offset, and REX.R. */
-static unsigned hk_opcode(const uint8_t *b, unsigned len, int bits, bool *rex_r)
-{
-	unsigned i = 0;
-	*rex_r = false;
-	for (; i < len; i++) {
-		uint8_t c = b[i];
-		if (c == 0x66 || c == 0x67 || c == 0xF0 || c == 0xF2 || c == 0xF3 || c == 0x2E ||
-		    c == 0x36 || c == 0x3E || c == 0x26 || c == 0x64 || c == 0x65)
-			continue;
-		if (bits == 64 && (c & 0xF0) == 0x40) {
-			*rex_r = c & 4;
-			continue;
-		}
-		break;
-	}
-	return i;
-}
-
-/* MOV to/from CRn (0F 22 /r, 0F 20 /r; SDM vol. 2B "MOV-Move to/from Control
- * Registers"): the CR number, or -1. */
-static int hk_cr_access(const uint8_t *b, unsigned len, int bits, bool *write)
-{
-	bool rex_r;
-	unsigned i = hk_opcode(b, len, bits, &rex_r);
-	if (i + 2 >= len || b[i] != 0x0F || (b[i + 1] != 0x20 && b[i + 1] != 0x22))
-		return -1;
-	*write = b[i + 1] == 0x22;
-	return ((b[i + 2] >> 3) & 7) + (rex_r ? 8 : 0);
-}
-
 struct hk_insn {
 	uint64_t rip, csbase;
 	uint8_t bytes[16];
@@ -468,7 +437,7 @@ static void hk_scan(struct hostkvm *hk, uint64_t ts, enum hk_event ev, const uin
 	struct hk_insn in;
 	hk_parse_insn(hk, raw, rawlen, &in);
 	bool write;
-	int cr = hk_cr_access(in.bytes, in.len, in.bits, &write);
+	int cr = trace_insn_cr(in.bytes, in.len, in.bits, &write);
 	if (cr >= 0 && cr <= 8 && write) {
 		sc->last_write[cr] = sc->index;
 		sc->any = true;
@@ -487,7 +456,7 @@ static void hk_insn_event(struct hostkvm *hk, uint64_t ts, const struct hk_insn 
 	struct trace *t = hk->t;
 	__atomic_fetch_add(&t->ctr->insns[in->mode], 1, __ATOMIC_RELAXED);
 	bool rex_r;
-	unsigned op = hk_opcode(in->bytes, in->len, in->bits, &rex_r);
+	unsigned op = trace_insn_opcode(in->bytes, in->len, in->bits, &rex_r);
 	if (op < in->len && in->bytes[op] == 0xF4)
 		__atomic_fetch_add(&t->ctr->hlt, 1, __ATOMIC_RELAXED);
 	if (in->mode != hk->mode) {
@@ -505,7 +474,7 @@ static void hk_insn_event(struct hostkvm *hk, uint64_t ts, const struct hk_insn 
 			      in->len);
 	}
 	bool write;
-	int cr = hk_cr_access(in->bytes, in->len, in->bits, &write);
+	int cr = trace_insn_cr(in->bytes, in->len, in->bits, &write);
 	if (cr == 0 || cr == 2 || cr == 3 || cr == 4 || cr == 8) {
 		if (write) {
 			bool last = ps->scan->last_write[cr] == ps->index;
@@ -537,7 +506,7 @@ static void hk_emit(struct hostkvm *hk, uint64_t ts, enum hk_event ev, const uin
 		hk_parse_insn(hk, raw, rawlen, &in);
 		hk_insn_event(hk, ts, &in, ps);
 		bool rex_r;
-		unsigned op = hk_opcode(in.bytes, in.len, in.bits, &rex_r);
+		unsigned op = trace_insn_opcode(in.bytes, in.len, in.bits, &rex_r);
 		hk->in_other_insn =
 		    !(op + 1 < in.len && in.bytes[op] == 0x0F && in.bytes[op + 1] == 0xA2);
 		break;

@@ -90,6 +90,34 @@ int trace_mode_bits(enum x86_mode m)
 	}
 }
 
+unsigned trace_insn_opcode(const uint8_t *b, unsigned len, int bits, bool *rex_r)
+{
+	unsigned i = 0;
+	*rex_r = false;
+	for (; i < len; i++) {
+		uint8_t c = b[i];
+		if (c == 0x66 || c == 0x67 || c == 0xF0 || c == 0xF2 || c == 0xF3 || c == 0x2E ||
+		    c == 0x36 || c == 0x3E || c == 0x26 || c == 0x64 || c == 0x65)
+			continue;
+		if (bits == 64 && (c & 0xF0) == 0x40) {
+			*rex_r = c & 4;
+			continue;
+		}
+		break;
+	}
+	return i;
+}
+
+int trace_insn_cr(const uint8_t *b, unsigned len, int bits, bool *write)
+{
+	bool rex_r;
+	unsigned i = trace_insn_opcode(b, len, bits, &rex_r);
+	if (i + 2 >= len || b[i] != 0x0F || (b[i + 1] != 0x20 && b[i + 1] != 0x22))
+		return -1;
+	*write = b[i + 1] == 0x22;
+	return ((b[i + 2] >> 3) & 7) + (rex_r ? 8 : 0);
+}
+
 /* ---- histograms ---- */
 
 #define TRACE_HIST_SLOTS (2 * TRACE_HIST_MAX)

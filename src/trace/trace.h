@@ -162,6 +162,12 @@ void trace_on_host_mmio(struct trace *t, uint64_t ts, uint64_t gpa, unsigned siz
 void trace_first_insn(struct trace *t, const struct x86_state *s, uint64_t linear, uint64_t phys,
 		      const uint8_t *bytes, unsigned len);
 
+/* The offset of the opcode after legacy and REX prefixes; REX.R out. */
+unsigned trace_insn_opcode(const uint8_t *b, unsigned len, int bits, bool *rex_r);
+/* MOV to/from CRn (0F 22 /r, 0F 20 /r; SDM vol. 2B "MOV-Move to/from Control
+ * Registers"): the CR number and the direction, or -1. */
+int trace_insn_cr(const uint8_t *b, unsigned len, int bits, bool *write);
+
 /* Code size in bits for a mode (16, 32 or 64). */
 int trace_mode_bits(enum x86_mode m);
 

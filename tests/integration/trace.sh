@@ -31,6 +31,10 @@ keys() { # file event
 }
 
 # --- CR/EFER writes and mode changes of reset.rom, as reset.S documents ---
+# Reads: MOV EAX, CR0 in 32-bit code (PE|ET), RDMSR EFER in 64-bit code
+# (LME|LMA: the CPU set LMA when paging came on, SDM 9.8.5).
+want_reads="cr_read 0 = 0x11
+cr_read efer = 0x500"
 want_cr="cr_write 0 = 0x11
 cr_write 4 = 0x20
 cr_write 3 = 0x10000
@@ -65,6 +69,7 @@ for accel in emu kvm; do
 		continue
 	fi
 	got_cr=$(keys "$tf" cr | grep '^cr_write')
+	got_reads=$(keys "$tf" cr | grep '^cr_read')
 	got_mode=$(awk '$2 == "mode" { m = $0; sub(/^ *[0-9.]+ +mode +/, "", m); k = m; sub(/ -- .*/, "", k);
 		i = m; sub(/^.*: /, "", i); split(i, w, " "); t = w[1]; if (w[2] == "far" || w[1] == "mov") t = w[1] " " w[2];
 		if (w[1] == "mov") t = t " " w[3]; print k ": " t }' "$tf")
@@ -75,6 +80,12 @@ for accel in emu kvm; do
 		diff <(echo "$want_cr") <(echo "$got_cr") >&2
 	else
 		echo "PASS trace reset.rom cr writes ($accel): CR0, CR4, CR3, EFER, CR0 as reset.S documents"
+	fi
+	if [ "$got_reads" != "$want_reads" ]; then
+		echo "FAIL trace reset.rom cr reads ($accel)"
+		diff <(echo "$want_reads") <(echo "$got_reads") >&2
+	else
+		echo "PASS trace reset.rom cr reads ($accel): CR0 = 11h in protected mode, EFER = 500h in long mode"
 	fi
 	if [ "$got_mode" != "$want_mode" ]; then
 		echo "FAIL trace reset.rom mode changes ($accel)"
@@ -184,3 +195,22 @@ for accel in emu kvm; do
 		fi
 	done <tests/guests/guests.list
 done
+
+# --- without tracefs: one line says why and how; the guest runs the same ---
+if [ "$have_kvm" = 1 ] && command -v unshare >/dev/null && [ "$(id -u)" -eq 0 ]; then
+	unshare -m sh -c 'umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/debug 2>/dev/null;
+		[ -d /sys/kernel/tracing/events/kvm ] && exit 99;
+		exec timeout 60 "$0" run --accel kvm --mem 128M --serial none --bios "$1" --trace cr \
+			--trace-file "$2" </dev/null >/dev/null 2>"$2.err"' "$ember" "$rom" "$out/notrace.txt"
+	rc=$?
+	notes=$(grep -c 'host kvm: tracepoints not read' "$out/notrace.txt.err")
+	if [ "$rc" -eq 99 ]; then
+		echo "SKIP trace without tracefs: cannot hide tracefs in a private mount namespace here"
+	elif [ "$rc" -eq 85 ] && [ "$notes" -eq 1 ] && grep -q 'mount -t tracefs' "$out/notrace.txt.err"; then
+		echo "PASS trace without tracefs: status 85, one line saying how to enable the host tracepoints"
+	else
+		echo "FAIL trace without tracefs: status $rc, $notes note lines: $(cat "$out/notrace.txt.err")"
+	fi
+else
+	echo "SKIP trace without tracefs: needs /dev/kvm, unshare and root"
+fi
