@@ -20,7 +20,7 @@
 /* A run of one code: Linux writes 0x80 as an I/O delay, thousands of times,
  * so consecutive repeats are folded into one entry. */
 struct post_code {
-	uint64_t ns; /* first write of the run, ns since the VM started */
+	uint64_t ns; /* first write of the run, ns since start_ns (vm->t_start) */
 	uint8_t code;
 	uint32_t repeat; /* writes in the run (>= 1) */
 };

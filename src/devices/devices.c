@@ -283,7 +283,7 @@ int devices_attach(struct vm *vm)
 	d->com1 = uart_create(&com1_ops, d);
 	d->kbc = i8042_create(&kbc_ops, d);
 	d->rtc = rtc_create(&rtc_ops, d);
-	d->post = post_create(NULL, NULL, now_ns());
+	d->post = post_create(NULL, NULL, vm->t_start ? vm->t_start : now_ns());
 	d->debugcon = debugcon_create();
 	if (!d->com1 || !d->kbc || !d->rtc || !d->post || !d->debugcon)
 		return devices_nomem("legacy devices");

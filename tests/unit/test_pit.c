@@ -253,6 +253,55 @@ static void test_lsb_msb_and_bcd(void)
 	pit_destroy(p);
 }
 
+/* Linux's one-shot clockevent: mode 4 (control word 38h).  OUT pulses low
+ * for one clock when the count reaches 0; IRQ0 is the rising edge after. */
+static void test_mode4_oneshot_strobe(void)
+{
+	struct clock k = {.now = 0};
+	struct pit *p = pit_create(&fake_ops, &k);
+	out(p, 0x43, 0x38);
+	out(p, 0x40, 100);
+	out(p, 0x40, 0);
+	T_EQ(pit_next_deadline_ns(p), ns_at(101));
+	out(p, 0x43, 0xE2);		/* read-back status of channel 0 */
+	T_EQ(in(p, 0x40) & 0x80, 0x80); /* OUT high while counting */
+	k.now = ns_at(100);
+	out(p, 0x43, 0xE2);
+	T_EQ(in(p, 0x40) & 0x80, 0x00); /* the strobe */
+	pit_update(p, ns_at(100));
+	T_EQ(k.pulses, 0);
+	pit_update(p, ns_at(101));
+	T_EQ(k.pulses, 1);
+	k.now = ns_at(101);
+	T_EQ(pit_next_deadline_ns(p), UINT64_MAX); /* one shot */
+	/* The next event: a new count re-arms it. */
+	out(p, 0x40, 50);
+	out(p, 0x40, 0);
+	T_EQ(pit_next_deadline_ns(p), ns_at(101) + ns_at(51));
+	pit_destroy(p);
+}
+
+/* Mode 1 on channel 2: the count starts at the gate's rising edge and OUT
+ * is low until terminal count. */
+static void test_mode1_gate_trigger(void)
+{
+	struct clock k = {.now = 0};
+	struct pit *p = pit_create(&fake_ops, &k);
+	out(p, 0x43, 0xB2);
+	out(p, 0x42, 40);
+	out(p, 0x42, 0);
+	k.now = ns_at(1000);
+	T_EQ(in(p, 0x61) & 0x20, 0x20); /* not triggered: OUT high */
+	out(p, 0x61, 0x01);
+	T_EQ(in(p, 0x61) & 0x20, 0x00);
+	k.now = ns_at(1000) + ns_at(39);
+	T_EQ(in(p, 0x61) & 0x20, 0x00);
+	T_EQ(latch_count(p, 2), 1);
+	k.now = ns_at(1000) + ns_at(40);
+	T_EQ(in(p, 0x61) & 0x20, 0x20);
+	pit_destroy(p);
+}
+
 int main(void)
 {
 	T_RUN(test_mode2_rate_generator);
@@ -261,6 +310,8 @@ int main(void)
 	T_RUN(test_mode0_gate_suspends);
 	T_RUN(test_mode0_oneshot_irq);
 	T_RUN(test_mode3_square_wave);
+	T_RUN(test_mode4_oneshot_strobe);
+	T_RUN(test_mode1_gate_trigger);
 	T_RUN(test_latch_holds_value);
 	T_RUN(test_readback_status);
 	T_RUN(test_lsb_msb_and_bcd);
