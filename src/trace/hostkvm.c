@@ -17,6 +17,8 @@
 #include <inttypes.h>
 #include <linux/kvm.h>
 #include <linux/perf_event.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +167,41 @@ static void hk_unavailable(const char *fmt, const char *arg)
 	fprintf(stderr, "ember: note: host kvm: tracepoints not read: %s\n", why);
 }
 
+/* The tracepoints what was asked for needs (each open one costs the host
+ * per record, and closing one waits for an RCU grace period). */
+static unsigned hk_wanted(const struct trace *t)
+{
+	const struct vm_config *cfg = t->vm->cfg;
+	bool stats = cfg && (cfg->stats || cfg->stats_json);
+	unsigned w = 0;
+	if (stats || t->tl || trace_on(t, TRACE_INSN) || trace_on(t, TRACE_MODE) ||
+	    trace_on(t, TRACE_CR))
+		w |= 1u << HK_INSN;
+	if (trace_on(t, TRACE_CR))
+		w |= 1u << HK_CR;
+	if (trace_on(t, TRACE_MSR) || trace_on(t, TRACE_CR))
+		w |= 1u << HK_MSR;
+	if (trace_on(t, TRACE_CPUID))
+		w |= 1u << HK_CPUID;
+	if (stats || trace_on(t, TRACE_PIO))
+		w |= 1u << HK_PIO;
+	if (trace_on(t, TRACE_MMIO))
+		w |= 1u << HK_MMIO;
+	if (trace_on(t, TRACE_EXIT))
+		w |= 1u << HK_EXIT;
+	if (stats || trace_on(t, TRACE_IRQ))
+		w |= 1u << HK_VIRQ;
+	if (stats || trace_on(t, TRACE_EXCEPTION))
+		w |= 1u << HK_EXC;
+	return w;
+}
+
+static void *hk_close_fd(void *arg)
+{
+	close((int)(intptr_t)arg);
+	return NULL;
+}
+
 struct hostkvm *hostkvm_open(struct vcpu *v, struct trace *t)
 {
 	struct hostkvm *hk = calloc(1, sizeof(*hk));
@@ -200,7 +237,11 @@ struct hostkvm *hostkvm_open(struct vcpu *v, struct trace *t)
 	}
 	hk->page = sysconf(_SC_PAGESIZE);
 	hk->ring_size = HK_RING_PAGES * hk->page;
+	unsigned want = hk_wanted(t);
+	int leader = -1;
 	for (int ev = 0; ev < HK_NR; ev++) {
+		if (!(want & (1u << ev)))
+			continue;
 		struct perf_event_attr a = {
 		    .type = PERF_TYPE_TRACEPOINT,
 		    .size = sizeof(a),
@@ -223,9 +264,10 @@ struct hostkvm *hostkvm_open(struct vcpu *v, struct trace *t)
 				hk_unavailable("perf_event_open: %s", strerror(e));
 			goto fail;
 		}
-		if (ev == 0) {
+		if (leader < 0) {
+			leader = hk->fds[ev];
 			hk->meta = mmap(NULL, hk->page + hk->ring_size, PROT_READ | PROT_WRITE,
-					MAP_SHARED, hk->fds[0], 0);
+					MAP_SHARED, leader, 0);
 			if (hk->meta == MAP_FAILED) {
 				hk->meta = NULL;
 				hk_unavailable("mmap of the perf ring: %s (raise "
@@ -233,7 +275,7 @@ struct hostkvm *hostkvm_open(struct vcpu *v, struct trace *t)
 					       strerror(errno));
 				goto fail;
 			}
-		} else if (ioctl(hk->fds[ev], PERF_EVENT_IOC_SET_OUTPUT, hk->fds[0]) < 0) {
+		} else if (ioctl(hk->fds[ev], PERF_EVENT_IOC_SET_OUTPUT, leader) < 0) {
 			hk_unavailable("PERF_EVENT_IOC_SET_OUTPUT: %s", strerror(errno));
 			goto fail;
 		}
@@ -266,9 +308,20 @@ void hostkvm_close(struct hostkvm *hk)
 			hk->lost);
 	if (hk->meta)
 		munmap(hk->meta, hk->page + hk->ring_size);
+	/* Closing a tracepoint event waits for an RCU grace period (~40 ms
+	 * here); in parallel they share one. */
+	pthread_t th[HK_NR];
+	bool started[HK_NR] = {false};
 	for (int i = 0; i < HK_NR; i++)
 		if (hk->fds[i] >= 0)
+			started[i] = pthread_create(&th[i], NULL, hk_close_fd,
+						    (void *)(intptr_t)hk->fds[i]) == 0;
+	for (int i = 0; i < HK_NR; i++) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		else if (hk->fds[i] >= 0)
 			close(hk->fds[i]);
+	}
 	free(hk->batch);
 	free(hk);
 }
