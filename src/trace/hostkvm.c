@@ -204,6 +204,8 @@ static void *hk_close_fd(void *arg)
 
 struct hostkvm *hostkvm_open(struct vcpu *v, struct trace *t)
 {
+	if (!hk_wanted(t))
+		return NULL; /* e.g. --trace-first alone: single-stepping needs none */
 	struct hostkvm *hk = calloc(1, sizeof(*hk));
 	if (!hk)
 		return NULL;
