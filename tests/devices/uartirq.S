@@ -1,8 +1,10 @@
 /*
  * uartirq.S - a 64 KiB real-mode ROM for tests/integration/devices.sh: COM1
  * received-data interrupts (IER.ERBFI, MCR.OUT2, FIFO trigger 1) through
- * IRQ4 of the 8259A master (vector 0Ch).  Prints '>' when ready, then
- * "[c]" for every byte c it receives, checking IIR says RDA ('!' if not);
+ * IRQ4 of the 8259A master (vector 0Ch), serviced until IIR reads "none"
+ * as Linux's 8250 driver does.  Prints '>' when ready, then "[c]" for every
+ * byte c it receives; 't' enables THRE interrupts, which send "tx!" one byte
+ * per THRE and then turn themselves off; any other IIR source prints '!';
  * 'q' exits through isa-debug-exit with 21h (status 67).
  * Follows the PC16550D datasheet (IER, IIR, FCR, MCR) and the 8259A's.
  */
@@ -67,37 +69,63 @@ start:
 isr:
 	pushw %ax
 	pushw %dx
-	movw $0x3FA, %dx
-	inb %dx, %al
-	andb $0x0F, %al
-	cmpb $0x04, %al /* RDA (trigger level 1: never the timeout id) */
-	jne bad
-2:	movw $0x3FD, %dx
+	pushw %bx
+next:	movw $0x3FA, %dx /* like Linux: service until IIR says none */
 	inb %dx, %al
 	testb $1, %al
-	jz 3f
+	jnz done
+	andb $0x0F, %al
+	cmpb $0x04, %al /* RDA (trigger level 1: never the timeout id) */
+	je rx
+	cmpb $0x02, %al /* THRE */
+	je tx
+	movw $0x3F8, %dx /* any other source is wrong here */
+	movb $'!', %al
+	outb %al, %dx
+	jmp done
+rx:	movw $0x3FD, %dx
+	inb %dx, %al
+	testb $1, %al
+	jz next
 	movw $0x3F8, %dx
 	inb %dx, %al
 	cmpb $'q', %al
 	je quit
-	movb %al, %ah
+	cmpb $'t', %al
+	jne 1f
+	movw $0, txi
+	movw $0x3F9, %dx
+	movb $0x03, %al /* ERBFI | ETBEI: THR is empty, so THRE is raised */
+	outb %al, %dx
+	jmp rx
+1:	movb %al, %ah
 	movb $'[', %al
 	outb %al, %dx
 	movb %ah, %al
 	outb %al, %dx
 	movb $']', %al
 	outb %al, %dx
-	jmp 2b
-3:	movb $0x20, %al
+	jmp rx
+tx:	movw txi, %bx /* one byte of "tx!" per THRE, then THRE off */
+	cmpw $3, %bx
+	jb 2f
+	movw $0x3F9, %dx
+	movb $0x01, %al
+	outb %al, %dx
+	jmp next
+2:	movb %cs:txmsg(%bx), %al
+	movw $0x3F8, %dx
+	outb %al, %dx
+	incw txi
+	jmp next
+done:	movb $0x20, %al
 	outb %al, $0x20
+	popw %bx
 	popw %dx
 	popw %ax
 	iret
-bad:
-	movw $0x3F8, %dx
-	movb $'!', %al
-	outb %al, %dx
-	jmp 3b
+txmsg:	.ascii "tx!"
+	.set txi, 0x602
 quit:
 	movb $0x21, %al
 	outb %al, $0xF4

@@ -2,8 +2,9 @@
 # devices.sh - device interrupts end to end, on both engines (KVM's in-kernel
 # PIC and ember's own 8259A under emu): small real-mode ROMs from
 # tests/devices/*.S, assembled here with binutils.
-#   uartirq: COM1 receive interrupts on IRQ4 (input written once the guest
-#            says it is ready; every byte echoed as "[c]"; 'q' exits 67)
+#   uartirq: COM1 receive and THRE interrupts on IRQ4 (input written once the
+#            guest says it is ready; bytes echoed as "[c]", 't' sends "tx!"
+#            by THRE interrupts; 'q' exits 67)
 #   rtcirq:  ten RTC periodic interrupts on IRQ8 via the slave PIC (exit 33)
 #   kbdirq:  i8042 self-test, keyboard identify bytes one per IRQ1, then the
 #            0xFE pulse-reset command (exit 0: the guest reset)
@@ -76,6 +77,9 @@ read_until(b">")  # the guest programmed the UART: input now reaches it
 p.stdin.write(b"ab")
 p.stdin.flush()
 read_until(b"[a][b]")
+p.stdin.write(b"t")
+p.stdin.flush()
+read_until(b"tx!")
 p.stdin.write(b"cq")
 p.stdin.flush()
 try:
@@ -84,9 +88,9 @@ except subprocess.TimeoutExpired:
     p.kill()
     rc = None
 read_until(b"\xff", 0.2)
-if rc == 67 and out == b">[a][b][c]":
-    print("PASS %s: receive interrupts, IIR=RDA, exit 67" % name)
+if rc == 67 and out == b">[a][b]tx![c]":
+    print("PASS %s: RDA and THRE interrupts, IIR identification, exit 67" % name)
 else:
-    print("FAIL %s: status %s (want 67), output %r (want '>[a][b][c]')" % (name, rc, out))
+    print("FAIL %s: status %s (want 67), output %r (want '>[a][b]tx![c]')" % (name, rc, out))
 PY
 done
