@@ -35,6 +35,7 @@ struct emu_vm {
 	pthread_cond_t wake; /* an interrupt arrived or a stop was requested */
 	uint64_t t0;         /* TSC epoch */
 	struct x86_ops ops;  /* emu_ops, plus the trace hooks when observed */
+	uint64_t halt_insns; /* instructions executed when it did */
 	bool halted;         /* the last x86_run() ended in HLT (count HLTs once) */
 	/* The instruction being executed, kept while --trace mode is on so a
 	 * mode change can name the instruction that caused it. */
@@ -311,9 +312,14 @@ static void emu_copy_stats(struct vcpu *vcpu, struct emu_vm *e, bool halted)
 	memcpy(vcpu->insns, st->insns, sizeof(vcpu->insns));
 	memcpy(vcpu->faults, st->exceptions, sizeof(vcpu->faults));
 	vcpu->irqs = st->interrupts;
-	if (halted && !e->halted)
+	uint64_t total = 0;
+	for (int m = 0; m < X86_NR_MODES; m++)
+		total += st->insns[m];
+	/* A new HLT unless the CPU stayed halted (no instruction since). */
+	if (halted && (!e->halted || total != e->halt_insns))
 		vcpu->hlts++;
 	e->halted = halted;
+	e->halt_insns = total;
 }
 
 static int emu_run(struct vcpu *vcpu, struct vm_exit *exit)

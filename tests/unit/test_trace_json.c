@@ -256,6 +256,48 @@ static void test_engine(const char *accel)
 	check_timeline(accel, tl, modes_known);
 }
 
+/*
+ * irq.rom on the emulator: irq.S takes one pending IRQ0 after STI;HLT and
+ * then waits in HLT for five more ticks 1 ms apart, so at least six
+ * interrupts and at least one HLT that slept (the emu engine counts HLTs
+ * that put the vCPU to sleep), no faults; and --stats counts exactly the
+ * irq events --trace printed.
+ */
+static void test_emu_irq(void)
+{
+	if (access(EMBER, X_OK) || access("build/guests/irq.rom", R_OK)) {
+		T_SKIP(EMBER " or build/guests/irq.rom not built (make)");
+		return;
+	}
+	char cmd[512], stats[96], trace[96];
+	snprintf(stats, sizeof(stats), "%s/irq.json", tmpdir);
+	snprintf(trace, sizeof(trace), "%s/irq.trace", tmpdir);
+	snprintf(cmd, sizeof(cmd),
+		 EMBER " run --accel emu --mem 128M --serial none --bios build/guests/irq.rom"
+		       " --stats-json %s --trace irq --trace-file %s </dev/null >/dev/null 2>&1",
+		 stats, trace);
+	int st = system(cmd);
+	T_EQ(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 1); /* irq.S: exit value 0 */
+	struct json_object *root = json_object_from_file(stats);
+	T_CHECK(root != NULL, "%s: not JSON", stats);
+	if (!root)
+		return;
+	int64_t irqs = get_int(root, "interrupts"), hlts = get_int(root, "hlt");
+	T_CHECK(irqs >= 6, "interrupts %" PRId64 ", irq.S takes at least 6", irqs);
+	T_CHECK(hlts >= 1 && hlts <= irqs, "hlt %" PRId64 ": expected 1..%" PRId64, hlts, irqs);
+	T_EQ(json_object_object_length(get(root, "faults")), 0);
+	json_object_put(root);
+	FILE *f = fopen(trace, "r");
+	char line[512];
+	int64_t lines = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, " irq       irq vector 0x20 -- "))
+			lines++;
+	if (f)
+		fclose(f);
+	T_EQ(lines, irqs);
+}
+
 static void test_emu(void)
 {
 	test_engine("emu");
@@ -275,6 +317,7 @@ int main(void)
 	}
 	T_RUN(test_emu);
 	T_RUN(test_kvm);
+	T_RUN(test_emu_irq);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
