@@ -18,7 +18,7 @@
 #define FUZZ_MEM   0x100000u /* 1 MiB of RAM; above it nothing (all-ones reads) */
 #define FUZZ_CODE  0x8000u   /* where the input's bytes go and RIP points */
 #define FUZZ_PML4  0x1000u   /* long mode: one 2 MiB identity page at 0 */
-#define FUZZ_BUDGET 2000
+#define FUZZ_BUDGET 500
 
 static uint8_t fuzz_mem[FUZZ_MEM];
 

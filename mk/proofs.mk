@@ -25,7 +25,9 @@ $(BUILD)/zydis-lencheck: tools/zydis-lencheck.c $(LIBX86)
 
 .PHONY: lencheck-full
 lencheck-full: $(BUILD)/zydis-lencheck
-	for m in 16 32 64; do $(BUILD)/zydis-lencheck --mode $$m --count 10000000 --seed 20261121 || exit 1; done
+	rc=0; for m in 16 32 64; do \
+		$(BUILD)/zydis-lencheck --mode $$m --count 10000000 --seed 20261121 || rc=1; \
+	done; exit $$rc
 
 TEST_DEPS += $(BUILD)/zydis-lencheck
 

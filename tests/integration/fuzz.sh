@@ -6,7 +6,9 @@
 # /work/notes/emu-findings.md (KNOWN below).  Long runs: make fuzz-run.
 set -u
 cd "$(dirname "$0")/../.."
-runs=${FUZZ_RUNS:-20000}
+# Runs per target: the decoder is fast, execution slower (~1k inputs/s).
+runs_fuzz_decode=${FUZZ_RUNS:-20000}
+runs_fuzz_exec=${FUZZ_RUNS:-3000}
 # Known, reported crash sites ("file:line"); remove one once fixed.
 KNOWN="src/x86/segment.c:18"
 
@@ -19,6 +21,8 @@ if ! make -s fuzz >build/fuzz-build.log 2>&1; then
 	exit 0
 fi
 for t in fuzz_decode fuzz_exec; do
+	runs_var=runs_$t
+	runs=${!runs_var}
 	work=$(mktemp -d)
 	cp fuzz/corpus/$t/* "$work"/ 2>/dev/null
 	out=$(timeout 300 build/fuzz/$t -seed=1 -runs="$runs" -timeout=10 -artifact_prefix="$work/" \
