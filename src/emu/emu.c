@@ -35,6 +35,7 @@ struct emu_vm {
 	pthread_cond_t wake; /* an interrupt arrived or a stop was requested */
 	uint64_t t0;         /* TSC epoch */
 	struct x86_ops ops;  /* emu_ops, plus the trace hooks when observed */
+	int acked;           /* vector of the last interrupt acknowledge, or -1 */
 	uint64_t halt_insns; /* instructions executed when it did */
 	bool halted;         /* the last x86_run() ended in HLT (count HLTs once) */
 	/* The instruction being executed, kept while --trace mode is on so a
@@ -119,7 +120,8 @@ static bool emu_intr_pending(void *opaque)
 static int emu_intr_ack(void *opaque)
 {
 	struct emu_vm *e = opaque;
-	return e->pic ? pic_intr_ack(e->pic) : -1;
+	e->acked = e->pic ? pic_intr_ack(e->pic) : -1;
+	return e->acked;
 }
 
 static void emu_pic_output(void *opaque, int level)
@@ -185,7 +187,13 @@ static void emu_trace_event(void *opaque, uint8_t vector, bool has_error, uint32
 			    bool is_exception, uint64_t rip)
 {
 	struct emu_vm *e = opaque;
-	trace_on_event(e->vm->trace, 0, vector, has_error, error, is_exception, rip);
+	/* An external interrupt is the vector the PIC just gave the CPU; any
+	 * other non-exception delivery is a software INT n. */
+	enum trace_vector_kind kind = is_exception		? TRACE_VEC_EXCEPTION
+				      : e->acked == (int)vector ? TRACE_VEC_EXTERNAL
+								: TRACE_VEC_SOFTWARE;
+	e->acked = -1;
+	trace_on_event(e->vm->trace, 0, vector, has_error, error, kind, rip);
 }
 
 static void emu_trace_msr(void *opaque, uint32_t msr, uint64_t val, bool write)
@@ -225,6 +233,7 @@ static int emu_create(struct vm *vm)
 	vm->engine_data = e;
 	e->vm = vm;
 	e->t0 = now_ns();
+	e->acked = -1;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->wake, NULL);
 	return 0;

@@ -611,16 +611,16 @@ static void hk_emit(struct hostkvm *hk, uint64_t ts, enum hk_event ev, const uin
 		break;
 	}
 	case HK_VIRQ:
-		if (!F(1)) {
+		if (!F(1))
 			__atomic_fetch_add(&t->ctr->irqs, 1, __ATOMIC_RELAXED);
-			trace_on_event(t, ts, F(0), false, 0, false, 0);
-		}
+		trace_on_event(t, ts, F(0), false, 0,
+			       F(1) ? TRACE_VEC_SOFTWARE : TRACE_VEC_EXTERNAL, 0);
 		break;
 	case HK_EXC: {
 		uint8_t vec = F(0);
 		if (vec < 32)
 			__atomic_fetch_add(&t->ctr->faults[vec], 1, __ATOMIC_RELAXED);
-		trace_on_event(t, ts, vec, F(1), F(2), true, 0);
+		trace_on_event(t, ts, vec, F(1), F(2), TRACE_VEC_EXCEPTION, 0);
 		break;
 	}
 	case HK_NR:

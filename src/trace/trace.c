@@ -388,10 +388,10 @@ void trace_on_mode(struct trace *t, uint64_t ts, enum x86_mode from, enum x86_mo
 }
 
 void trace_on_event(struct trace *t, uint64_t ts, uint8_t vector, bool has_error, uint32_t error,
-		    bool is_exception, uint64_t rip)
+		    enum trace_vector_kind kind, uint64_t rip)
 {
 	char key[48];
-	if (is_exception && vector < 32) {
+	if (kind == TRACE_VEC_EXCEPTION && vector < 32) {
 		if (!trace_on(t, TRACE_EXCEPTION))
 			return;
 		snprintf(key, sizeof(key), "exception %u (%s)", vector,
@@ -405,7 +405,10 @@ void trace_on_event(struct trace *t, uint64_t ts, uint8_t vector, bool has_error
 	}
 	if (!trace_on(t, TRACE_IRQ))
 		return;
-	snprintf(key, sizeof(key), "irq vector %#x", vector);
+	if (kind == TRACE_VEC_SOFTWARE)
+		snprintf(key, sizeof(key), "int %#x", vector);
+	else
+		snprintf(key, sizeof(key), "irq vector %#x", vector);
 	trace_emit(t, TRACE_IRQ, ts, key, "rip %#" PRIx64, rip);
 }
 

@@ -146,8 +146,11 @@ void trace_on_cpuid(struct trace *t, uint64_t ts, uint32_t leaf, uint32_t sub,
 		    const uint32_t out[4]);
 void trace_on_mode(struct trace *t, uint64_t ts, enum x86_mode from, enum x86_mode to,
 		   uint64_t cs_base, uint64_t rip, const uint8_t *bytes, unsigned len, int bits);
+/* What delivered a vector: a CPU exception (INT3/INTO included), an
+ * external interrupt, or a software INT n (traced as irq "int 0x30"). */
+enum trace_vector_kind { TRACE_VEC_EXCEPTION, TRACE_VEC_EXTERNAL, TRACE_VEC_SOFTWARE };
 void trace_on_event(struct trace *t, uint64_t ts, uint8_t vector, bool has_error, uint32_t error,
-		    bool is_exception, uint64_t rip);
+		    enum trace_vector_kind kind, uint64_t rip);
 /* An instruction about to execute; src is "emu" or "kvm". */
 void trace_on_insn(struct trace *t, uint64_t ts, const char *src, enum x86_mode mode,
 		   uint64_t cs_base, uint64_t rip, uint64_t linear, uint64_t phys,

@@ -95,6 +95,33 @@ for accel in emu kvm; do
 	fi
 done
 
+# --- exceptions.rom: every delivery, in order, as the guest itself reports it ---
+# The guest's transcript (tests/guests/exceptions.expected, which QEMU's TCG
+# reproduces) prints "vector V error E" from each handler; the trace must show
+# the same deliveries in the same order: exceptions with their error codes
+# (0 when the vector has none), INT n as software interrupts.
+exp=$(sed -n 's/.*vector \([0-9a-f]*\) error \([0-9a-f]*\).*/\1 \2/p' tests/guests/exceptions.expected |
+	while read -r v e; do
+		if [ $((16#$v)) -lt 32 ]; then echo "exception $((16#$v)) error $((16#$e))"; else echo "int $((16#$v))"; fi
+	done)
+timeout 60 "$ember" run --accel emu --mem 128M --serial none --bios build/guests/exceptions.rom \
+	--trace exception,irq --trace-file "$out/exc.txt" </dev/null >/dev/null 2>&1
+got=$(grep -E '^ *[0-9.]+ (exception|irq) ' "$out/exc.txt" | while read -r _ ev w1 w2 rest; do
+	if [ "$ev" = exception ]; then
+		e=0
+		[[ $rest =~ error\ (0x[0-9a-f]+) ]] && e=$((BASH_REMATCH[1]))
+		echo "exception $w2 error $e"
+	elif [ "$w1" = int ]; then
+		echo "int $((w2))"
+	fi
+done)
+if [ -n "$exp" ] && [ "$got" = "$exp" ]; then
+	echo "PASS trace exceptions.rom (emu): $(echo "$got" | wc -l) deliveries match the guest's own report"
+else
+	echo "FAIL trace exceptions.rom (emu): deliveries differ from tests/guests/exceptions.expected"
+	diff <(echo "$exp") <(echo "$got") >&2
+fi
+
 # --- the histogram of every event kind matches the trace lines ---
 for accel in emu kvm; do
 	[ "$accel" = kvm ] && [ "$have_kvm" = 0 ] && continue
