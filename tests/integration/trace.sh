@@ -18,11 +18,18 @@ trap 'rm -rf "$out"' EXIT
 have_kvm=1
 [ -c /dev/kvm ] || have_kvm=0
 
+# Where tracefs is not mounted, root can still mount it in a private mount
+# namespace for ember alone (the host's mounts stay as they are).
+wrap=()
+if [ ! -d /sys/kernel/tracing/events/kvm ] && [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
+	wrap=(unshare -m sh -c 'mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; exec "$@"' sh)
+fi
+
 run() { # accel tracefile extra-args... -> status
 	local accel=$1 tf=$2
 	shift 2
-	timeout 120 "$ember" run --accel "$accel" --mem 128M --serial none --bios "$rom" \
-		--trace-file "$tf" "$@" </dev/null >/dev/null 2>"$tf.err"
+	timeout 120 "${wrap[@]}" "$ember" run --accel "$accel" --mem 128M --serial none \
+		--bios "$rom" --trace-file "$tf" "$@" </dev/null >/dev/null 2>"$tf.err"
 }
 
 # The event lines of one kind, key only ("cr_write 0 = 0x11").
