@@ -41,13 +41,14 @@
 
 /* Selectors: the Linux x86-64 GDT layout, so that selectors the hardware
  * reports natively under PVM (mov r, cs; push ss...) are the guest's own. */
-#define DT_SEL_KCODE 0x10
-#define DT_SEL_KDATA 0x18
-#define DT_SEL_UDATA 0x2b
-#define DT_SEL_UCODE 0x33
-#define DT_SEL_TSS   0x40
-#define DT_FS_BASE   0x1000ull /* so that FS: overrides really move the access */
-#define DT_GS_BASE   0x3000ull
+#define DT_SEL_KCODE   0x10
+#define DT_SEL_KDATA   0x18
+#define DT_SEL_UDATA   0x2b
+#define DT_SEL_UCODE32 0x23
+#define DT_SEL_UCODE   0x33
+#define DT_SEL_TSS     0x40
+#define DT_FS_BASE     0x1000ull /* so that FS: overrides really move the access */
+#define DT_GS_BASE     0x3000ull
 
 /* Regions compared after each case (and restored before the next one). */
 struct dt_region {
@@ -67,6 +68,7 @@ struct dt_case {
 	uint16_t undef_gprs;  /* registers whose value the SDM leaves undefined */
 	bool undef_mem;	      /* the memory result is undefined (SHLD/SHRD count > 16) */
 	bool rep_cmp;	      /* REP CMPS/SCAS: the flags at a fault inside it are model-specific */
+	bool compat;	      /* compatibility mode: only the low 32 bits of GPRs count */
 	struct {
 		uint64_t addr;	  /* memory the instruction reads... */
 		uint8_t init[16]; /* ...seeded with these bytes */

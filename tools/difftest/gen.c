@@ -15,7 +15,9 @@
  * SYSCALL, the reserved NOPs 0F 19/1C/1D (#UD here).  Also 66-prefixed near
  * branches and ENTER frames reaching unmapped pages (AMD and Intel differ),
  * both CMPS operands faulting (which is read first is not architectural), and
- * RFLAGS.AC (the host runs user code with CR0.AM set).
+ * RFLAGS.AC (the host runs user code with CR0.AM set).  In compatibility mode
+ * (the *32 classes): ARPL (#UD on the host) and CS-override writes (the host
+ * does not fault them).
  */
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +42,7 @@ enum {
 	F_COUNT = 1 << 5, /* a shift count: imm8 if present, else CL if F_CL, else 1 */
 	F_CL = 1 << 6,
 	F_ANYADDR = 1 << 7, /* no memory access (LEA, hint NOPs): any address */
+	F_NO32 = 1 << 8,    /* not generated in compatibility mode */
 };
 
 /* Undefined-flag rules (SDM "Flags Affected"). */
@@ -67,7 +70,8 @@ struct gen {
 	struct dt_case *c;
 	const struct form *f;
 	unsigned opsize;
-	bool a32;
+	bool a32;    /* 32-bit addresses (67h, or always in compatibility mode) */
+	bool compat; /* 32-bit compatibility mode: no REX, no RIP-relative */
 	uint8_t pfx[16];
 	unsigned npfx;
 	uint8_t rex;
@@ -246,12 +250,38 @@ static uint64_t addr_reg_value(struct gen *g, uint64_t v)
 	return g->a32 ? (v & 0xFFFFFFFF) | (rnd(g) << 32) : v;
 }
 
+/* 32-bit addressing: a 67h prefix in 64-bit mode, the default in compatibility
+ * mode (where 67h would select 16-bit addressing, which is not generated). */
+static void maybe_a32(struct gen *g, unsigned one_in_n)
+{
+	if (g->compat) {
+		g->a32 = true;
+	} else if (one_in(g, one_in_n)) {
+		g->a32 = true;
+		g->pfx[g->npfx++] = 0x67;
+	}
+}
+
+/* Registers that can be encoded: 16 with REX, 8 without (or AH-BH for bytes). */
+static unsigned nregs(const struct gen *g)
+{
+	return g->compat || (g->opsize == 1 && !g->want_rex) ? 8 : 16;
+}
+
 static void pick_segment(struct gen *g)
 {
+	/* ES CS SS DS: ignored in 64-bit mode.  Not CS in compatibility mode,
+	 * where the host (AMD) lets CS-override writes through to paging. */
 	static const uint8_t ignored[] = {0x26, 0x2E, 0x36, 0x3E};
+	static const uint8_t ignored_compat[] = {0x26, 0x36, 0x3E};
 	unsigned r = below(g, 16);
 
-	g->seg = r == 0 ? 0x64 : r == 1 ? 0x65 : r == 2 ? ignored[below(g, 4)] : 0;
+	if (r == 0 || r == 1)
+		g->seg = r == 0 ? 0x64 : 0x65;
+	else if (r == 2)
+		g->seg = g->compat ? ignored_compat[below(g, 3)] : ignored[below(g, 4)];
+	else
+		g->seg = 0;
 	if (g->seg)
 		g->pfx[g->npfx++] = g->seg;
 }
@@ -277,12 +307,10 @@ static void build_mem(struct gen *g, unsigned size)
 {
 	bool any = g->f->flags & F_ANYADDR;
 	unsigned mode = below(g, 8), scale = below(g, 4);
-	int base = below(g, 16), index;
+	int base = below(g, g->compat ? 8 : 16), index;
 	uint64_t lin, ea, iv = 0;
 
-	g->a32 = one_in(g, 8);
-	if (g->a32)
-		g->pfx[g->npfx++] = 0x67;
+	maybe_a32(g, 8);
 	pick_segment(g);
 	lin = any && one_in(g, 4) ? rnd(g) : pick_target(g, size, !g->a32 && mode >= 2);
 	ea = lin - seg_base(g->seg);
@@ -291,6 +319,13 @@ static void build_mem(struct gen *g, unsigned size)
 	g->has_mem = true;
 	g->mem = lin;
 	g->has_modrm = true;
+	if (mode == 0 && g->compat) { /* mod 00 r/m 101: disp32 alone */
+		g->modrm = 0x05;
+		g->disp_len = 4;
+		g->disp = (uint32_t)ea;
+		g->mem = (uint32_t)ea + seg_base(g->seg);
+		return;
+	}
 	if (mode == 0) { /* RIP-relative: disp32 patched once RIP is known */
 		g->modrm = 0x05;
 		g->riprel = true;
@@ -317,7 +352,7 @@ static void build_mem(struct gen *g, unsigned size)
 		g->modrm |= base & 7;
 	} else {
 		do
-			index = below(g, 16);
+			index = below(g, g->compat ? 8 : 16);
 		while (index == X86_RSP || index == base);
 		if (mode < 4) {
 			index = 4; /* "no index"; REX.X stays clear */
@@ -343,7 +378,7 @@ static void build_modrm(struct gen *g)
 {
 	const struct form *f = g->f;
 	bool mem = f->flags & F_MEM ? true : f->flags & F_REG ? false : one_in(g, 2);
-	unsigned regs = (g->opsize == 1 && !g->want_rex) ? 8 : 16;
+	unsigned regs = nregs(g);
 
 	g->reg = f->ext >= 0 ? -1 : (int)below(g, regs);
 	g->rex |= g->reg >= 8 ? 4 : 0;
@@ -421,8 +456,7 @@ static void hook_string(struct gen *g)
 	uint64_t src, dst, rcx;
 	uint8_t bytes[16];
 
-	if (one_in(g, 4))
-		g->pfx[g->npfx++] = 0x67, g->a32 = true;
+	maybe_a32(g, 4);
 	if (op != 0xAA && op != 0xAB && op != 0xAE && op != 0xAF)
 		pick_segment(g); /* the source (DS:rSI) takes an override */
 	if (!one_in(g, 3))
@@ -458,8 +492,7 @@ static void hook_movx(struct gen *g)
 	uint64_t lin, al;
 
 	if (op_is(g, 0xD7, 0)) { /* XLAT: [rBX + AL] */
-		if (one_in(g, 4))
-			g->pfx[g->npfx++] = 0x67, g->a32 = true;
+		maybe_a32(g, 4);
 		pick_segment(g);
 		lin = pick_target(g, 1, !g->a32);
 		al = g->c->gpr[X86_RAX] & 0xFF;
@@ -467,8 +500,7 @@ static void hook_movx(struct gen *g)
 		return;
 	}
 	if (g->f->op[0] >= 0xA0 && g->f->op[0] <= 0xA3) { /* MOV with a moffs */
-		if (one_in(g, 4))
-			g->pfx[g->npfx++] = 0x67, g->a32 = true;
+		maybe_a32(g, 4);
 		pick_segment(g);
 		lin = pick_target(g, g->opsize, !g->a32) - seg_base(g->seg);
 		g->imm_len = g->a32 ? 4 : 8;
@@ -683,7 +715,7 @@ static const struct form movx_forms[] = {
     {"movzx r,rm16", {0x0F, 0xB7}, 2, O_RM, -1, SV, I_NONE, U_NONE, 0, 2, 0},
     {"movsx r,rm8", {0x0F, 0xBE}, 2, O_RM, -1, SV, I_NONE, U_NONE, 0, 1, 0},
     {"movsx r,rm16", {0x0F, 0xBF}, 2, O_RM, -1, SV, I_NONE, U_NONE, 0, 2, 0},
-    {"movsxd r,rm32", {0x63}, 1, O_RM, -1, S32 | S64, I_NONE, U_NONE, 0, 4, 0},
+    {"movsxd r,rm32", {0x63}, 1, O_RM, -1, S32 | S64, I_NONE, U_NONE, F_NO32, 4, 0},
     {"cbw/cwde/cdqe", {0x98}, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0},
     {"cwd/cdq/cqo", {0x99}, 1, O_NONE, 0, SV, I_NONE, U_NONE, 0, 0, 0},
     {"bswap", {0x0F, 0xC8}, 2, O_OPREG, 0, SV, I_NONE, U_BSWAP, 0, 0, 0},
@@ -830,6 +862,7 @@ struct class_def {
 	const struct form *forms;
 	const unsigned *nr;
 	void (*hook)(struct gen *g);
+	bool compat; /* run in 32-bit compatibility mode (CS.L=0, CS.D=1) */
 };
 
 #define N(t) (sizeof(t) / sizeof((t)[0]))
@@ -851,21 +884,37 @@ const struct gen_class gen_classes[] = {
     {"stack", "push pop pushf popf enter leave call ret jmp indirect"},
     {"nop", "nop forms, pause, hint nops, prefetch, endbr64"},
     {"priv", "privileged and invalid-in-64-bit instructions at CPL3"},
+    {"alu32", "the alu forms in 32-bit compatibility mode"},
+    {"shift32", "the shift forms in 32-bit compatibility mode"},
+    {"muldiv32", "the muldiv forms in 32-bit compatibility mode"},
+    {"bitops32", "the bitops forms in 32-bit compatibility mode"},
+    {"movx32", "the movx forms in 32-bit compatibility mode (63 is ARPL there)"},
+    {"cond32", "the cond forms in 32-bit compatibility mode"},
+    {"string32", "the string forms in 32-bit compatibility mode"},
+    {"atomic32", "the atomic forms in 32-bit compatibility mode"},
 };
 const unsigned gen_nr_classes = N(gen_classes);
 
 static const struct class_def class_defs[] = {
-    {alu_forms, &alu_nr, NULL},
-    {shift_forms, &shift_nr, NULL},
-    {muldiv_forms, &nr_muldiv, hook_muldiv},
-    {bitops_forms, &nr_bitops, hook_bitops},
-    {movx_forms, &nr_movx, hook_movx},
-    {cond_forms, &nr_cond, hook_cond},
-    {string_forms, &nr_string, hook_string},
-    {atomic_forms, &nr_atomic, hook_atomic},
-    {stack_forms, &nr_stack, hook_stack},
-    {nop_forms, &nr_nop, NULL},
-    {priv_forms, &nr_priv, NULL},
+    {.forms = alu_forms, .nr = &alu_nr},
+    {.forms = shift_forms, .nr = &shift_nr},
+    {.forms = muldiv_forms, .nr = &nr_muldiv, .hook = hook_muldiv},
+    {.forms = bitops_forms, .nr = &nr_bitops, .hook = hook_bitops},
+    {.forms = movx_forms, .nr = &nr_movx, .hook = hook_movx},
+    {.forms = cond_forms, .nr = &nr_cond, .hook = hook_cond},
+    {.forms = string_forms, .nr = &nr_string, .hook = hook_string},
+    {.forms = atomic_forms, .nr = &nr_atomic, .hook = hook_atomic},
+    {.forms = stack_forms, .nr = &nr_stack, .hook = hook_stack},
+    {.forms = nop_forms, .nr = &nr_nop},
+    {.forms = priv_forms, .nr = &nr_priv},
+    {.forms = alu_forms, .nr = &alu_nr, .compat = true},
+    {.forms = shift_forms, .nr = &shift_nr, .compat = true},
+    {.forms = muldiv_forms, .nr = &nr_muldiv, .hook = hook_muldiv, .compat = true},
+    {.forms = bitops_forms, .nr = &nr_bitops, .hook = hook_bitops, .compat = true},
+    {.forms = movx_forms, .nr = &nr_movx, .hook = hook_movx, .compat = true},
+    {.forms = cond_forms, .nr = &nr_cond, .hook = hook_cond, .compat = true},
+    {.forms = string_forms, .nr = &nr_string, .hook = hook_string, .compat = true},
+    {.forms = atomic_forms, .nr = &nr_atomic, .hook = hook_atomic, .compat = true},
 };
 
 int gen_class_find(const char *name)
@@ -882,6 +931,9 @@ int gen_class_find(const char *name)
 static unsigned pick_size(struct gen *g, unsigned want)
 {
 	unsigned sizes = g->f->sizes, n = 0;
+
+	if (g->compat) /* no 64-bit operands: REX.W does not exist */
+		sizes = (sizes & ~S64) | (sizes & S64 ? S32 : 0);
 	unsigned list[4];
 
 	if (sizes & want)
@@ -901,7 +953,7 @@ static void size_prefixes(struct gen *g)
 		g->pfx[g->npfx++] = 0x66;
 	if (g->opsize == 8 && !(f->flags & F_D64))
 		g->rex |= 8;
-	if (g->opsize == 1)
+	if (g->opsize == 1 && !g->compat)
 		g->want_rex = one_in(g, 2);
 }
 
@@ -943,7 +995,7 @@ static void extra_prefixes(struct gen *g, uint8_t *out, unsigned *n)
 	if (r == 0) {
 		for (unsigned i = 0; i < 15; i++)
 			out[(*n)++] = 0x3E;
-	} else if (r < 3) {
+	} else if (r < 3 && !g->compat) {
 		out[(*n)++] = 0x40 | below(g, 16); /* not last: ignored */
 		out[(*n)++] = 0x2E;
 	} else if (r < 5) {
@@ -1085,11 +1137,14 @@ static void undefined(struct gen *g)
 void gen_case(struct dt_case *c, uint64_t seed, unsigned cls, uint64_t index)
 {
 	const struct class_def *d = &class_defs[cls];
-	struct gen g = {.rng = seed * 0x2545F4914F6CDD1Dull ^ (uint64_t)cls << 56 ^ index, .c = c};
+	struct gen g = {.rng = seed * 0x2545F4914F6CDD1Dull ^ (uint64_t)cls << 56 ^ index,
+			.c = c,
+			.compat = d->compat};
 
 	alu_build();
 	shift_build();
 	memset(c, 0, sizeof(*c));
+	c->compat = d->compat;
 	rnd(&g);
 	for (unsigned r = 0; r < 16; r++)
 		c->gpr[r] = value(&g);
@@ -1105,6 +1160,11 @@ void gen_case(struct dt_case *c, uint64_t seed, unsigned cls, uint64_t index)
 		g.f = &d->forms[below(&g, *d->nr)];
 		g.opsize = pick_size(&g, 0);
 	}
+	/* ARPL (63 in compatibility mode) raises #UD on the host: not generated. */
+	while (g.compat && g.f->flags & F_NO32) {
+		g.f = &d->forms[below(&g, *d->nr)];
+		g.opsize = pick_size(&g, 0);
+	}
 	g.reg = g.rm_reg = -1;
 	memcpy(g.op, g.f->op, sizeof(g.op));
 	if (g.f->flags & F_CC)
@@ -1113,7 +1173,7 @@ void gen_case(struct dt_case *c, uint64_t seed, unsigned cls, uint64_t index)
 	if (g.f->ops == O_RM) {
 		build_modrm(&g);
 	} else if (g.f->ops == O_OPREG) {
-		g.reg = below(&g, (g.opsize == 1 && !g.want_rex) ? 8 : 16);
+		g.reg = below(&g, nregs(&g));
 		g.op[g.f->oplen - 1] |= g.reg & 7;
 		g.rex |= g.reg >> 3;
 	} else if (g.f->ops == O_REL) {

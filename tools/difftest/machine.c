@@ -56,7 +56,7 @@ static void machine_gdt(uint8_t *mem)
 {
 	put64(mem, DT_GDT + DT_SEL_KCODE, machine_desc(0x9B, 0xA)); /* 64-bit, DPL0 */
 	put64(mem, DT_GDT + DT_SEL_KDATA, machine_desc(0x93, 0xC));
-	put64(mem, DT_GDT + 0x20, machine_desc(0xFB, 0xC)); /* 32-bit user code */
+	put64(mem, DT_GDT + (DT_SEL_UCODE32 & ~3), machine_desc(0xFB, 0xC)); /* 32-bit user code */
 	put64(mem, DT_GDT + (DT_SEL_UDATA & ~3), machine_desc(0xF3, 0xC));
 	put64(mem, DT_GDT + (DT_SEL_UCODE & ~3), machine_desc(0xFB, 0xA));
 	/* 64-bit available TSS (type 9), 16 bytes. */
@@ -139,6 +139,11 @@ void machine_state(struct x86_state *s, const struct dt_case *c)
 	s->rip = c->rip;
 	s->rflags = c->rflags;
 	machine_seg(&s->seg[X86_CS], DT_SEL_UCODE, 0xB, true);
+	if (c->compat) { /* the 32-bit user code segment (Linux's __USER32_CS) */
+		s->seg[X86_CS].sel = DT_SEL_UCODE32;
+		s->seg[X86_CS].l = 0;
+		s->seg[X86_CS].db = 1;
+	}
 	machine_seg(&s->seg[X86_SS], DT_SEL_UDATA, 0x3, false);
 	machine_seg(&s->seg[X86_DS], DT_SEL_UDATA, 0x3, false);
 	machine_seg(&s->seg[X86_ES], DT_SEL_UDATA, 0x3, false);
