@@ -41,6 +41,8 @@ static void usage(FILE *f)
 		"                      where it runs guest kernels natively, else emu\n"
 		"  --serial stdio|none|file:PATH\n"
 		"                      where COM1 goes (default stdio; Ctrl-A X quits, Ctrl-A H helps)\n"
+		"  --debugcon stdio|stderr|none|file:PATH\n"
+		"                      where debug ports 0xe9 and 0x402 go (default: kept in memory)\n"
 		"  --stats             print exit, I/O and timing statistics when the guest stops\n"
 		"  --stats-json FILE   the same statistics as JSON (schema ember-stats-1, README)\n"
 		"  --trace EVENTS      trace events, a comma list or 'all': exit, pio, mmio, cr, msr,\n"
@@ -68,6 +70,7 @@ enum {
 	OPT_CPUS,
 	OPT_ACCEL,
 	OPT_SERIAL,
+	OPT_DEBUGCON,
 	OPT_STATS,
 	OPT_STATS_JSON,
 	OPT_TRACE,
@@ -88,6 +91,7 @@ static const struct option run_options[] = {
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "accel", required_argument, NULL, OPT_ACCEL },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "debugcon", required_argument, NULL, OPT_DEBUGCON },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 	{ "trace", required_argument, NULL, OPT_TRACE },
@@ -187,6 +191,18 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 				cfg->serial_path = optarg + 5;
 			} else {
 				return bad_option("--serial %s: must be stdio, none or file:PATH",
+						  optarg);
+			}
+			break;
+		case OPT_DEBUGCON:
+			if (!strcmp(optarg, "stdio")) {
+				cfg->debugcon = "stdout";
+			} else if (!strcmp(optarg, "none") || !strcmp(optarg, "stderr") ||
+				   (!strncmp(optarg, "file:", 5) && optarg[5])) {
+				cfg->debugcon = optarg;
+			} else {
+				return bad_option("--debugcon %s: must be stdio, stderr, none or "
+						  "file:PATH",
 						  optarg);
 			}
 			break;

@@ -92,6 +92,11 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct engine *e
 	r = devices_attach(vm);
 	if (r < 0)
 		return r;
+	if (cfg->debugcon) {
+		r = devices_set_debugcon(vm, cfg->debugcon);
+		if (r < 0)
+			return r;
+	}
 	/* 5. vCPUs: the BSP gets the loader's state; KVM keeps APs waiting
 	 * for INIT/SIPI, as on hardware. */
 	for (int i = 0; i < vm->ncpus; i++) {

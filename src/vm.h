@@ -31,6 +31,7 @@ struct vm_config {
 	enum vm_accel accel;
 	enum vm_serial serial;
 	const char *serial_path;
+	const char *debugcon;   /* --debugcon: none|stdio|stderr|file:PATH, NULL = kept in memory */
 	bool stats;
 	/* Observability (src/trace): all off by default. */
 	const char *stats_json; /* --stats-json FILE */

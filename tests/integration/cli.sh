@@ -51,6 +51,8 @@ expect empty-bios 2 "^ember: $out/empty.rom: " $ember run --accel emu --bios "$o
 expect garbage-kernel 2 "^ember: $out/garbage: " $ember run --accel emu --kernel "$out/garbage"
 expect serial-unwritable 2 "/nonexistent/dir/x" \
 	$ember run --accel emu --bios $rom --serial file:/nonexistent/dir/x
+expect bad-debugcon 2 '^ember: --debugcon foo: must be stdio, stderr, none or file:PATH' \
+	$ember run --bios $rom --debugcon foo
 expect emu-cpus 2 '^ember: --cpus 2: the emu engine runs one vCPU' \
 	$ember run --accel emu --cpus 2 --bios $rom
 
@@ -67,6 +69,38 @@ if [ -c /dev/kvm ]; then
 	expect test-exit-kvm 85 '' $ember run --accel kvm --bios $rom --serial none
 else
 	echo "SKIP cli kvm: /dev/kvm is absent on this host"
+fi
+
+# --debugcon: bytes written to ports 0xE9 and 0x402 reach the chosen sink.
+cat >"$out/dc.S" <<'ASM'
+	.code16
+start:	movw $0xe9, %dx
+	movb $'e', %al
+	outb %al, %dx
+	movw $0x402, %dx
+	movb $'9', %al
+	outb %al, %dx
+	movb $0, %al
+	outb %al, $0xf4
+	hlt
+	.org 0xfff0
+	jmp start
+	.org 0x10000
+ASM
+if gcc -c "$out/dc.S" -o "$out/dc.o" && ld -Ttext=0 --oformat binary -e 0 -o "$out/dc.rom" "$out/dc.o"; then
+	for accel in emu kvm; do
+		[ "$accel" = kvm ] && [ ! -c /dev/kvm ] && continue
+		$ember run --accel $accel --bios "$out/dc.rom" --serial none \
+			--debugcon "file:$out/dc.txt" </dev/null 2>/dev/null
+		rc=$?
+		if [ "$rc" -eq 1 ] && [ "$(cat "$out/dc.txt")" = "e9" ]; then
+			echo "PASS cli debugcon-file ($accel)"
+		else
+			echo "FAIL cli debugcon-file ($accel): status $rc, file holds '$(cat "$out/dc.txt" 2>/dev/null)', expected 'e9'"
+		fi
+	done
+else
+	echo "FAIL cli debugcon-file: cannot assemble the test ROM"
 fi
 
 # --accel auto with a Linux kernel where no engine can boot it: exit 8 and why.
