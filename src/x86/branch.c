@@ -128,6 +128,66 @@ int ex_jcxz(struct x86_cpu *cpu, struct x86_insn *in)
 }
 
 /*
+ * CALL through a call gate to a more privileged non-conforming segment: the
+ * new stack comes from the TSS; old SS:ESP, the gate's parameter count of
+ * stack entries, and CS:EIP are pushed on it (SDM 5.8.5, figure 5-13).
+ */
+static int branch_call_inner(struct x86_cpu *cpu, uint16_t tsel, const uint64_t d[2], uint64_t off,
+			     unsigned w, unsigned params)
+{
+	struct x86_state *s = &cpu->s;
+	bool lm = s->efer & X86_EFER_LMA;
+	int dpl = (d[0] >> 45) & 3;
+	uint16_t nss;
+	uint64_t nsp;
+	struct x86_seg newss;
+	int rc = intr_tss_stack(cpu, dpl, 0, &nss, &nsp);
+	if (rc)
+		return rc;
+	if (lm) {
+		newss = s->seg[X86_SS];
+		newss.sel = (uint16_t)dpl;
+		newss.unusable = 1;
+		newss.dpl = dpl;
+		nsp &= ~0xFull;
+	} else {
+		rc = intr_new_ss(cpu, nss, dpl, 0, &newss);
+		if (rc)
+			return rc;
+	}
+	uint64_t vals[36];
+	int n = 0;
+	vals[n++] = s->seg[X86_SS].sel;
+	vals[n++] = s->gpr[X86_RSP] & x86_mask(stack_width(cpu));
+	uint64_t osp = s->gpr[X86_RSP] & x86_mask(stack_width(cpu));
+	uint64_t p[31];
+	rc = stack_read_frame(cpu, osp, p, (int)params, w);
+	if (rc)
+		return rc;
+	for (int i = (int)params - 1; i >= 0; i--)
+		vals[n++] = p[i];
+	vals[n++] = s->seg[X86_CS].sel;
+	vals[n++] = cpu->next_rip;
+	enum x86_mode save = cpu->mode;
+	if (lm)
+		cpu->mode = X86_MODE_LONG64; /* 64-bit stack arithmetic for the frame */
+	uint64_t sp;
+	rc = stack_write_frame(cpu, &newss, nsp, vals, n, w, dpl, &sp);
+	cpu->mode = save;
+	if (rc)
+		return rc;
+	rc = seg_load_cs(cpu, (tsel & 0xFFFC) | dpl, d[0], d[1], dpl);
+	if (rc)
+		return rc;
+	s->seg[X86_SS] = newss;
+	s->gpr[X86_RSP] = lm	     ? sp
+			  : newss.db ? (uint32_t)sp
+				     : ((s->gpr[X86_RSP] & ~0xFFFFull) | (sp & 0xFFFF));
+	cpu->next_rip = lm ? off : off & x86_mask(w);
+	return X86_OK;
+}
+
+/*
  * Far JMP/CALL to sel:off.  Real and virtual-8086 mode load CS directly;
  * protected mode checks the descriptor (SDM JMP/CALL "protected mode" paths).
  */
@@ -179,6 +239,7 @@ static int branch_far(struct x86_cpu *cpu, struct x86_insn *in, uint16_t sel, ui
 				return rc;
 		}
 		uint16_t tsel = (d[0] >> 16) & 0xFFFF;
+		unsigned params = lm ? 0 : (d[0] >> 32) & 0x1F;
 		off = (d[0] & 0xFFFF) | ((d[0] >> 32) & 0xFFFF0000ull);
 		if (lm)
 			off |= (d[1] & 0xFFFFFFFFull) << 32;
@@ -197,11 +258,12 @@ static int branch_far(struct x86_cpu *cpu, struct x86_insn *in, uint16_t sel, ui
 		dpl = (d[0] >> 45) & 3;
 		if (!((d[0] >> 44) & 1) || !(type & 8) || dpl > (unsigned)cpl)
 			return x86_gp(cpu, tsel & 0xFFFC);
-		if (!(type & 4) && dpl != (unsigned)cpl)
-			return x86_gp(cpu,
-				      tsel & 0xFFFC); /* inner-level call gates: not implemented */
+		if (!(type & 4) && dpl < (unsigned)cpl && !call)
+			return x86_gp(cpu, tsel & 0xFFFC); /* JMP never changes privilege */
 		if (!((d[0] >> 47) & 1))
 			return x86_raise(cpu, 11, true, tsel & 0xFFFC);
+		if (!(type & 4) && dpl < (unsigned)cpl)
+			return branch_call_inner(cpu, tsel, d, off, w, params);
 		sel = (tsel & 0xFFFC) | cpl;
 	} else {
 		if (!(type & 8))

@@ -316,6 +316,8 @@ int intr_deliver(struct x86_cpu *cpu, int vector, enum x86_event_kind kind, bool
 int intr_iret(struct x86_cpu *cpu, struct x86_insn *in);
 int intr_check_ret_cs(struct x86_cpu *cpu, uint16_t sel, uint64_t d[2]);
 void intr_null_outer_segs(struct x86_cpu *cpu);
+int intr_tss_stack(struct x86_cpu *cpu, int dpl, int ist, uint16_t *ss, uint64_t *sp);
+int intr_new_ss(struct x86_cpu *cpu, uint16_t ss, int dpl, uint32_t ext, struct x86_seg *out);
 int task_switch(struct x86_cpu *cpu, uint16_t sel, int reason, bool has_error, uint32_t error);
 
 /* I/O permission (io.c). */
@@ -332,17 +334,18 @@ int sys_wrmsr(struct x86_cpu *cpu, uint32_t msr, uint64_t val);
 	X(alu_ai)                                                                                  \
 	X(test)                                                                                    \
 	X(incdec)                                                                                  \
-	X(not ) X(neg) X(shift) X(shld) X(shrd) X(mul1) X(imul1) X(imul2) X(imul3) X(div) X(       \
-	    idiv) X(daa) X(das) X(aaa) X(aas) X(aam) X(aad) X(salc) X(bt) X(bsf) X(bsr) X(popcnt)  \
-	    X(bswap) X(mov) X(movzx) X(movsx) X(movsxd) X(lea) X(xchg) X(xchg_ax) X(nop) X(pause)  \
-		X(cmov) X(setcc) X(xlat) X(cbw) X(cwd) X(xadd) X(cmpxchg) X(cmpxchg8b) X(lahf) X(  \
-		    sahf) X(cmc) X(clc) X(stc) X(cld) X(std) X(cli) X(sti) X(movs) X(cmps) X(stos) \
-		    X(lods) X(scas) X(ins) X(outs) X(push) X(pop) X(push_sreg) X(pop_sreg)         \
-			X(pusha) X(popa) X(pushf) X(popf) X(enter) X(leave) X(bound) X(pop_ev)     \
-			    X(jcc) X(jmp) X(jmp_ev) X(call) X(call_ev)                             \
-				X(ret) X(loop) X(jcxz) X(jmp_far) X(jmp_far_m) X(call_far) X(      \
-				    call_far_m) X(ret_far) X(mov_sreg_ld) X(mov_sreg_st) X(lxs)    \
-				    X(int) X(int3) X(into) X(iret) X(int1) X(in) X(out)            \
+	X(not )                                                                                    \
+	X(neg) X(shift) X(shld) X(shrd) X(mul1) X(imul1) X(imul2) X(imul3) X(div) X(idiv) X(daa)   \
+	    X(das) X(aaa) X(aas) X(aam) X(aad) X(salc) X(bt) X(bsf) X(bsr) X(popcnt) X(bswap) X(   \
+		mov) X(movzx) X(movsx) X(movsxd) X(lea) X(xchg) X(xchg_ax) X(nop) X(pause) X(cmov) \
+		X(setcc) X(xlat) X(cbw) X(cwd) X(xadd) X(cmpxchg) X(cmpxchg8b) X(lahf) X(sahf) X(  \
+		    cmc) X(clc) X(stc) X(cld) X(std) X(cli) X(sti) X(movs) X(cmps) X(stos) X(lods) \
+		    X(scas) X(ins) X(outs) X(push) X(pop) X(push_sreg) X(pop_sreg) X(pusha)        \
+			X(popa) X(pushf) X(popf) X(enter) X(leave) X(bound) X(pop_ev) X(jcc) X(    \
+			    jmp) X(jmp_ev) X(call) X(call_ev) X(ret) X(loop) X(jcxz) X(jmp_far)    \
+			    X(jmp_far_m) X(call_far) X(call_far_m) X(ret_far) X(mov_sreg_ld)       \
+				X(mov_sreg_st) X(lxs) X(int) X(int3) X(into) X(iret) X(int1) X(in) \
+				    X(out)                                                         \
 					X(hlt) X(ud) X(cpuid) X(rdtsc) X(rdtscp) X(rdmsr) X(wrmsr) \
 					    X(rdpmc) X(mov_cr_ld) X(mov_cr_st) X(mov_dr_ld) X(     \
 						mov_dr_st) X(clts) X(invlpg)                       \

@@ -34,7 +34,7 @@ static int intr_real(struct x86_cpu *cpu, int vec)
 }
 
 /* Stack pointer for privilege level dpl (or IST n) from the current TSS. */
-static int intr_tss_stack(struct x86_cpu *cpu, int dpl, int ist, uint16_t *ss, uint64_t *sp)
+int intr_tss_stack(struct x86_cpu *cpu, int dpl, int ist, uint16_t *ss, uint64_t *sp)
 {
 	const struct x86_seg *tr = &cpu->s.seg[X86_TR];
 	uint8_t b[8] = {0};
@@ -71,7 +71,7 @@ static int intr_tss_stack(struct x86_cpu *cpu, int dpl, int ist, uint16_t *ss, u
 }
 
 /* Validate and fetch the new SS descriptor for an inner-level stack. */
-static int intr_new_ss(struct x86_cpu *cpu, uint16_t ss, int dpl, uint32_t ext, struct x86_seg *out)
+int intr_new_ss(struct x86_cpu *cpu, uint16_t ss, int dpl, uint32_t ext, struct x86_seg *out)
 {
 	if ((ss & 0xFFFC) == 0)
 		return x86_raise(cpu, 10, true, ext);

@@ -691,6 +691,107 @@ static void test_task_switch(void)
 	tvm_free(t);
 }
 
+/*
+ * User (CPL3, 0x2000): push $0x77 ; lcall $0x3B, $0 ; hlt
+ * Kernel (CPL0, 0x3100, through a DPL3 call gate with 1 parameter): hlt ; lret $4
+ */
+static void test_call_gate_inner(void)
+{
+	struct tvm *t = tvm_new();
+	tvm_prot32(t, 0x2000, 3);
+	uint32_t off = 0x3100;
+	put64(t, GDT + 0x38,
+	      (off & 0xFFFF) | ((uint64_t)SEL_CODE32 << 16) | (1ull << 32) | (0xECull << 40) |
+		  ((uint64_t)(off >> 16) << 48));
+	put(t, 0x2000, (const uint8_t[]){0x6A, 0x77, 0x9A, 0, 0, 0, 0, 0x3B, 0, 0xF4}, 10);
+	put(t, 0x3100, (const uint8_t[]){0xF4, 0xCA, 0x04, 0x00}, 4);
+	gate32(t, 13, 0x3000, 0xE, 0);
+	t->mem[0x3000] = 0xF4;
+	x86_cpu_state_changed(t->cpu);
+	T_EQ(x86_run(t->cpu, 10), X86_EXIT_HLT);
+	/* SDM figure 5-13: SS, ESP, the parameter, CS, EIP on the ring-0 stack. */
+	T_EQ(t->s->rip, 0x3101);
+	T_EQ(t->s->seg[X86_CS].sel, SEL_CODE32);
+	T_EQ(t->s->seg[X86_SS].sel, SEL_DATA);
+	T_EQ(t->s->gpr[X86_RSP], 0x8000 - 20);
+	T_EQ(get32(t, 0x8000 - 20), 0x2009);
+	T_EQ(get32(t, 0x8000 - 16), SEL_CODE32_U);
+	T_EQ(get32(t, 0x8000 - 12), 0x77);
+	T_EQ(get32(t, 0x8000 - 8), 0x9000 - 4);
+	T_EQ(get32(t, 0x8000 - 4), SEL_DATA_U);
+	/* lret $4 back to CPL3 drops the parameter; the user HLT then #GPs. */
+	t->s->halted = false;
+	T_EQ(x86_run(t->cpu, 10), X86_EXIT_HLT);
+	T_EQ(t->s->rip, 0x3001);
+	T_EQ(get32(t, t->s->gpr[X86_RSP] + 4), 0x2009);	 /* #GP at the user HLT */
+	T_EQ(get32(t, t->s->gpr[X86_RSP] + 16), 0x9000); /* user ESP, parameter popped */
+	tvm_free(t);
+}
+
+/* IRET to virtual-8086 mode, then INT n with IOPL 0: #GP(0) to the ring-0
+ * handler with the V86 frame (SDM 20.3.1.1, figure 6-4 with ES DS FS GS). */
+static void test_v86_int_gp(void)
+{
+	struct tvm *t = tvm_new();
+	tvm_prot32(t, 0x2000, 0);
+	static const uint8_t code[] = {
+	    0x6a, 0x00,			  /* push $0 (gs) */
+	    0x6a, 0x00,			  /* push $0 (fs) */
+	    0x68, 0x00, 0x20, 0,    0,	  /* push $0x2000 (ds) */
+	    0x6a, 0x00,			  /* push $0 (es) */
+	    0x68, 0x00, 0x30, 0,    0,	  /* push $0x3000 (ss) */
+	    0x68, 0x00, 0x01, 0,    0,	  /* push $0x100 (esp) */
+	    0x68, 0x02, 0x00, 0x02, 0x00, /* push $0x20002 (eflags: VM, IOPL 0) */
+	    0x68, 0x00, 0x10, 0,    0,	  /* push $0x1000 (cs) */
+	    0x6a, 0x00,			  /* push $0 (eip) */
+	    0xcf,			  /* iret */
+	};
+	put(t, 0x2000, code, sizeof(code));
+	put(t, 0x10000, (const uint8_t[]){0xCD, 0x21}, 2); /* int $0x21 in V86 */
+	gate32(t, 13, 0x3000, 0xE, 0);
+	t->mem[0x3000] = 0xF4;
+	T_EQ(x86_run(t->cpu, 20), X86_EXIT_HLT);
+	T_EQ(t->s->rip, 0x3001);
+	uint32_t sp = (uint32_t)t->s->gpr[X86_RSP];
+	T_EQ(sp, 0x8000 - 40);
+	T_EQ(get32(t, sp), 0);		/* error code */
+	T_EQ(get32(t, sp + 4), 0);	/* IP of the INT */
+	T_EQ(get32(t, sp + 8), 0x1000); /* V86 CS */
+	T_CHECK(get32(t, sp + 12) & X86_FLAGS_VM, "EFLAGS.VM in the frame");
+	T_EQ(get32(t, sp + 16), 0x100);	 /* V86 SP */
+	T_EQ(get32(t, sp + 20), 0x3000); /* V86 SS */
+	T_EQ(get32(t, sp + 28), 0x2000); /* V86 DS */
+	T_EQ(t->s->seg[X86_DS].sel, 0);	 /* data segments nulled on entry */
+	T_EQ(t->s->rflags & X86_FLAGS_VM, 0);
+	tvm_free(t);
+}
+
+/* Big real mode: a 4 GiB DS limit cached from protected mode survives a
+ * real-mode segment load (SDM 20.1.1: real mode keeps the limit). */
+static void test_unreal_mode(void)
+{
+	struct tvm *t = tvm_new();
+	tvm_real(t, 0x1000);
+	t->s->seg[X86_DS].limit = 0xFFFFFFFF;
+	put32(t, 0x200000, 0xCAFEF00D);
+	/* xor ax,ax ; mov ds,ax ; mov esi,0x200000 ; mov eax,[esi] ; hlt */
+	put(t, 0x1000,
+	    (const uint8_t[]){0x31, 0xC0, 0x8E, 0xD8, 0x66, 0xBE, 0x00, 0x00, 0x20, 0x00, 0x66,
+			      0x67, 0x8B, 0x06, 0xF4},
+	    15);
+	x86_cpu_state_changed(t->cpu);
+	T_EQ(x86_run(t->cpu, 10), X86_EXIT_HLT);
+	T_EQ(t->s->gpr[X86_RAX], 0xCAFEF00D);
+	/* With the ordinary 64 KiB limit the same access is #GP (vector 13). */
+	tvm_real(t, 0x1000);
+	put32(t, 13 * 4, 0x00003000);
+	t->mem[0x3000] = 0xF4;
+	T_EQ(x86_run(t->cpu, 10), X86_EXIT_HLT);
+	T_EQ(t->s->rip, 0x3001);
+	T_EQ(x86_cpu_stats(t->cpu)->exceptions[13], 1);
+	tvm_free(t);
+}
+
 static void test_nmi(void)
 {
 	/* Real mode, IF=0: an NMI is still taken, and a second one waits for IRET. */
@@ -723,6 +824,9 @@ int main(void)
 	T_RUN(test_sti_shadow);
 	T_RUN(test_self_modifying_code);
 	T_RUN(test_task_switch);
+	T_RUN(test_call_gate_inner);
+	T_RUN(test_v86_int_gp);
+	T_RUN(test_unreal_mode);
 	T_RUN(test_nmi);
 	T_EXIT();
 }
