@@ -56,7 +56,7 @@ int stack_write_frame(struct x86_cpu *cpu, const struct x86_seg *ss, uint64_t sp
 {
 	bool is64 = cpu->mode == X86_MODE_LONG64 || (cpu->s.efer & X86_EFER_LMA && w == 8);
 	uint64_t spmask = is64 ? ~0ull : ss->db ? 0xFFFFFFFFull : 0xFFFFull;
-	uint64_t lin[8];
+	uint64_t lin[40]; /* the largest frame: a call gate with 31 parameters */
 	for (int pass = 0; pass < 2; pass++) {
 		uint64_t p = sp;
 		for (int i = 0; i < n; i++) {
