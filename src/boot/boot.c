@@ -267,7 +267,8 @@ int boot_setup(struct memmap *m, const struct boot_request *req, struct x86_stat
 	if (req->kernel && req->bios)
 		return ember_error(-EINVAL, "--kernel and --bios cannot be combined: ember has no "
 					    "fw_cfg yet to hand a kernel to the firmware");
-	if (!req->kernel && (req->initrd || req->cmdline))
+	/* An empty --append is no command line at all. */
+	if (!req->kernel && (req->initrd || (req->cmdline && *req->cmdline)))
 		return ember_error(-EINVAL, "--%s needs --kernel",
 				   req->initrd ? "initrd" : "append");
 	uint8_t *img = NULL, *initrd = NULL;

@@ -79,7 +79,7 @@ static void test_files(void)
 	memset(rom, 0xF4, sizeof(rom));
 	const char *b = write_tmp("bios.bin", rom, sizeof(rom));
 	tb_mem(&m, TB_MEM);
-	req = (struct boot_request){.bios = b, .cpus = 1};
+	req = (struct boot_request){.bios = b, .cmdline = "", .cpus = 1};
 	T_EQ(boot_setup(&m, &req, &s), 0);
 	T_EQ(tb_u8(&m, 0xFFFFFFF0ULL), 0xF4);
 	memmap_destroy(&m);
