@@ -70,12 +70,11 @@ static int kvm_boot(const struct memmap *m, const struct x86_state *st, const ch
 		ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r);
 	}
 	int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-	struct {
-		struct kvm_cpuid2 c;
-		struct kvm_cpuid_entry2 e[128];
-	} cpuid = {.c.nent = 128};
-	ioctl(kvm, KVM_GET_SUPPORTED_CPUID, &cpuid);
-	ioctl(vcpu, KVM_SET_CPUID2, &cpuid);
+	struct kvm_cpuid2 *cpuid = calloc(1, sizeof(*cpuid) + 128 * sizeof(cpuid->entries[0]));
+	cpuid->nent = 128;
+	ioctl(kvm, KVM_GET_SUPPORTED_CPUID, cpuid);
+	ioctl(vcpu, KVM_SET_CPUID2, cpuid);
+	free(cpuid);
 	long sz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 	struct kvm_run *run = mmap(NULL, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
 
