@@ -541,8 +541,11 @@ static void hook_stack(struct gen *g)
 	rsp = g->c->gpr[X86_RSP];
 	/* RBP for LEAVE and ENTER's nesting levels. */
 	set_reg(g, X86_RBP, one_in(g, 8) ? value(g) : DT_STACK + 0x800 + 8 * below(g, 0x100));
-	if (op_is(g, 0x9D, 0)) /* POPF: any flags but AC (the host runs with CR0.AM) */
-		top = (rnd(g) & ~(uint64_t)X86_FLAGS_AC & ~(one_in(g, 8) ? 0 : X86_FLAGS_TF));
+	/* POPF: any flags but AC (the host runs with CR0.AM) and NT (the host
+	 * sometimes loses an NT set at CPL3: measured); TF now and then. */
+	if (op_is(g, 0x9D, 0))
+		top = rnd(g) & ~(uint64_t)(X86_FLAGS_AC | X86_FLAGS_NT) &
+		      ~(uint64_t)(one_in(g, 8) ? 0 : X86_FLAGS_TF);
 	else if (op_is(g, 0xC3, 0) || op_is(g, 0xC2, 0))
 		top = one_in(g, 8) ? value(g) : ret;
 	else
