@@ -11,7 +11,7 @@
 static int branch_check(struct x86_cpu *cpu, uint64_t target)
 {
 	if (cpu->mode == X86_MODE_LONG64) {
-		if ((uint64_t)(((int64_t)target << 16) >> 16) != target)
+		if ((uint64_t)((int64_t)(target << 16) >> 16) != target)
 			return x86_gp(cpu, 0);
 	} else if (target > cpu->s.seg[X86_CS].limit) {
 		return x86_gp(cpu, 0);

@@ -137,7 +137,7 @@ void mmu_code_written(struct x86_cpu *cpu, uint64_t gpa, unsigned len)
 
 void x86_cpu_invalidate_phys(struct x86_cpu *cpu, uint64_t gpa, uint64_t len)
 {
-	if (len > 1u << 20) {
+	if (len > 4096) { /* cheaper to start over than to probe every byte */
 		memset(cpu->icache, 0, ICACHE_SIZE * sizeof(*cpu->icache));
 		return;
 	}
@@ -193,7 +193,7 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 	uint64_t avail_lim = 15;
 	if (cpu->mode == X86_MODE_LONG64) {
 		lin = rip;
-		if ((uint64_t)(((int64_t)lin << 16) >> 16) != lin) {
+		if ((uint64_t)((int64_t)(lin << 16) >> 16) != lin) {
 			x86_gp(cpu, 0);
 			return NULL;
 		}
@@ -253,7 +253,12 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 		return NULL;
 	}
 	if (len < 0) {
-		x86_ud(cpu);
+		/* MOV CR/DR with a register that does not exist: the privilege
+		 * check comes first (#GP at CPL > 0), then #UD. */
+		if (tmp->op && (tmp->op->flags & F_PRIV) && cpu->cpl)
+			x86_gp(cpu, 0);
+		else
+			x86_ud(cpu);
 		return NULL;
 	}
 	if (ce) {

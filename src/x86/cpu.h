@@ -79,6 +79,7 @@ struct x86_opspec {
 #define F_SSE	  (1u << 12) /* recognised for length only: SSE/MMX/x87, #UD */
 #define F_IMM8	  (1u << 13) /* an extra imm8 (ENTER's second, 3DNow! suffix) */
 #define F_RMW	  (1u << 14) /* operand 0 is read, then written (checked as a write) */
+#define F_F3REQ	  (1u << 15) /* only with an F3 prefix (POPCNT); #UD without */
 
 struct x86_opcode {
 	x86_exec_fn fn;
@@ -335,12 +336,13 @@ int sys_wrmsr(struct x86_cpu *cpu, uint32_t msr, uint64_t val);
 	X(test)                                                                                    \
 	X(incdec)                                                                                  \
 	X(not )                                                                                    \
-	X(neg) X(shift) X(shld) X(shrd) X(mul1) X(imul1) X(imul2) X(imul3) X(div) X(idiv) X(daa)   \
-	    X(das) X(aaa) X(aas) X(aam) X(aad) X(salc) X(bt) X(bsf) X(bsr) X(popcnt) X(bswap) X(   \
-		mov) X(movzx) X(movsx) X(movsxd) X(lea) X(xchg) X(xchg_ax) X(nop) X(pause) X(cmov) \
-		X(setcc) X(xlat) X(cbw) X(cwd) X(xadd) X(cmpxchg) X(cmpxchg8b) X(lahf) X(sahf) X(  \
-		    cmc) X(clc) X(stc) X(cld) X(std) X(cli) X(sti) X(movs) X(cmps) X(stos) X(lods) \
-		    X(scas) X(ins) X(outs) X(push) X(pop) X(push_sreg) X(pop_sreg) X(pusha)        \
+	X(neg)                                                                                     \
+	X(shift) X(shld) X(shrd) X(mul1) X(imul1) X(imul2) X(imul3) X(div) X(idiv) X(daa) X(       \
+	    das) X(aaa) X(aas) X(aam) X(aad) X(salc) X(bt) X(bsf) X(bsr) X(popcnt) X(bswap) X(mov) \
+	    X(movzx) X(movsx) X(movsxd) X(lea) X(xchg) X(xchg_ax) X(nop) X(pause) X(cmov) X(setcc) \
+		X(xlat) X(cbw) X(cwd) X(xadd) X(cmpxchg) X(cmpxchg8b) X(lahf) X(sahf) X(cmc)       \
+		    X(clc) X(stc) X(cld) X(std) X(cli) X(sti) X(movs) X(cmps) X(stos) X(lods) X(   \
+			scas) X(ins) X(outs) X(push) X(pop) X(push_sreg) X(pop_sreg) X(pusha)      \
 			X(popa) X(pushf) X(popf) X(enter) X(leave) X(bound) X(pop_ev) X(jcc) X(    \
 			    jmp) X(jmp_ev) X(call) X(call_ev) X(ret) X(loop) X(jcxz) X(jmp_far)    \
 			    X(jmp_far_m) X(call_far) X(call_far_m) X(ret_far) X(mov_sreg_ld)       \

@@ -152,9 +152,10 @@ int ex_cmpxchg(struct x86_cpu *cpu, struct x86_insn *in)
 	alu_op(cpu, 7, acc, d, size);
 	if (acc == d)
 		return opnd_write(cpu, in, 0, src);
-	/* A memory destination is written back unchanged (a locked RMW cycle);
-	 * a register destination is left alone, its upper half included (what
-	 * the host CPU does in difftest). */
+	/* A memory destination is written back unchanged (a locked RMW cycle).
+	 * A register destination is left alone: the SDM's DEST := TEMP would
+	 * zero-extend a 32-bit one, but the host CPU keeps the upper half more
+	 * often than not (difftest seed 3 atomic: 28 vs 61 mismatches). */
 	if (in->mod != 3) {
 		rc = opnd_write(cpu, in, 0, d);
 		if (rc)

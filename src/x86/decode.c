@@ -58,11 +58,14 @@ static unsigned decode_size(const struct x86_insn *in, unsigned s)
 }
 
 /* Parse ModRM, SIB and displacement at b[*i]; returns 0 or X86_DECODE_SHORT. */
-static int decode_modrm(const uint8_t *b, size_t avail, size_t *i, struct x86_insn *in)
+static int decode_modrm(const uint8_t *b, size_t avail, size_t *i, struct x86_insn *in,
+			bool force_reg)
 {
 	if (*i >= avail)
 		return X86_DECODE_SHORT;
 	uint8_t m = b[(*i)++];
+	if (force_reg) /* MOV CR/DR: mod is ignored, always registers (SDM MOV CRn) */
+		m |= 0xC0;
 	uint8_t rexr = (in->rex & 4) ? 8 : 0, rexx = (in->rex & 2) ? 8 : 0,
 		rexb = (in->rex & 1) ? 8 : 0;
 	in->has_modrm = 1;
@@ -167,7 +170,7 @@ static int decode_vex(const uint8_t *b, size_t avail, size_t i, struct x86_insn 
 	in->map = map;
 	in->opcode = opc;
 	if (!(lead == 0xC5 || lead == 0xC4) || map != 1 || opc != 0x77) {
-		int rc = decode_modrm(b, avail, &i, in);
+		int rc = decode_modrm(b, avail, &i, in, false);
 		if (rc)
 			return rc;
 		/* EVEX compressed disp8 does not change the length. */
@@ -184,6 +187,39 @@ static int decode_vex(const uint8_t *b, size_t avail, size_t i, struct x86_insn 
 		return X86_DECODE_TOO_LONG;
 	in->len = i;
 	return (int)i;
+}
+
+/* Operand encodings the manual makes #UD: a register where memory is
+ * required, control/debug/segment registers that do not exist, MOV to CS,
+ * POPCNT without F3. */
+static bool decode_invalid_operands(const struct x86_opcode *row, const struct x86_insn *in)
+{
+	if ((row->flags & F_F3REQ) && in->rep != 0xF3)
+		return true;
+	for (int k = 0; k < 3; k++) {
+		switch (row->o[k].m) {
+		case OM_M:
+			if (in->mod == 3)
+				return true;
+			break;
+		case OM_C:
+			if (in->reg != 0 && in->reg != 2 && in->reg != 3 && in->reg != 4 &&
+			    in->reg != 8)
+				return true;
+			break;
+		case OM_D:
+			if (in->reg > 7)
+				return true;
+			break;
+		case OM_S:
+			if ((in->reg & 7) > X86_GS || (k == 0 && (in->reg & 7) == X86_CS))
+				return true;
+			break;
+		default:
+			break;
+		}
+	}
+	return false;
 }
 
 static const struct x86_opcode *decode_group(const struct x86_opcode *row,
@@ -224,10 +260,13 @@ static int decode_raw(const uint8_t *b, size_t avail, int bits, struct x86_insn 
 		case 0x2E:
 		case 0x36:
 		case 0x3E:
-			/* ES CS SS DS: in 64-bit mode the base is ignored, but the
-			 * segment still decides #SS versus #GP for a bad address. */
-			in->seg = (opc >> 3) & 3;
-			in->segovr = 1;
+			/* ES CS SS DS: ignored in 64-bit mode, except that 36 (SS)
+			 * makes a bad address #SS rather than #GP (measured on the
+			 * host CPU); they still end a preceding REX. */
+			if (bits != 64 || opc == 0x36) {
+				in->seg = (opc >> 3) & 3;
+				in->segovr = 1;
+			}
 			break;
 		case 0x64:
 		case 0x65:
@@ -291,13 +330,19 @@ opcode:
 	if (decode_uses_modrm(row)) {
 		/* Operand size is needed before ModRM only for its SIB-free parts;
 		 * ModRM itself depends on address size and REX only. */
-		int rc = decode_modrm(b, avail, &i, in);
+		int rc = decode_modrm(b, avail, &i, in, row->o[0].m == OM_R || row->o[1].m == OM_R);
 		if (rc)
 			return rc;
+		if (i > 15)
+			return X86_DECODE_TOO_LONG;
 		row = decode_group(row, in);
 	}
 	if (!row->fn)
 		return X86_DECODE_UD;
+	if (decode_invalid_operands(row, in)) {
+		in->op = row; /* a privileged row still faults #GP first at CPL > 0 */
+		return X86_DECODE_UD;
+	}
 	/* Rows invalid in this mode still have a length: the CPU fetches the
 	 * whole instruction (a #PF on its last byte wins over #UD). */
 	bool invalid_here = ((top->flags | row->flags) & F_NO64 && bits == 64) ||

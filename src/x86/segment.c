@@ -15,7 +15,7 @@ static int seg_fault_vec(int seg)
 
 static bool seg_canonical(uint64_t a)
 {
-	return (uint64_t)(((int64_t)a << 16) >> 16) == a;
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
 }
 
 bool seg_limit_ok(const struct x86_seg *sg, uint64_t off, unsigned len)
@@ -368,7 +368,7 @@ int ex_mov_sreg_st(struct x86_cpu *cpu, struct x86_insn *in)
 	}
 	uint64_t off;
 	opnd_ea(cpu, in, &off);
-	return mem_write(cpu, in->seg, off, 2, sel);
+	return mem_write(cpu, in->seg, off, 2, sel); /* memory: always 16 bits */
 }
 
 /* LDS, LES, LSS, LFS, LGS: load a far pointer m16:16/32/64. */

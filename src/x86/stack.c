@@ -64,7 +64,7 @@ int stack_write_frame(struct x86_cpu *cpu, const struct x86_seg *ss, uint64_t sp
 			if (pass == 0) {
 				if (is64) {
 					lin[i] = p;
-					if ((uint64_t)(((int64_t)p << 16) >> 16) != p)
+					if ((uint64_t)((int64_t)(p << 16) >> 16) != p)
 						return x86_raise(cpu, 12, true, 0);
 				} else {
 					if (cpu->mode != X86_MODE_REAL && ss->unusable)

@@ -11,6 +11,7 @@
 int ex_hlt(struct x86_cpu *cpu, struct x86_insn *in)
 {
 	cpu->s.halted = true;
+	cpu->stats.hlts++;
 	return X86_OK;
 }
 
@@ -198,7 +199,7 @@ int sys_rdmsr(struct x86_cpu *cpu, uint32_t msr, uint64_t *val)
 
 static bool sys_canonical(uint64_t a)
 {
-	return (uint64_t)(((int64_t)a << 16) >> 16) == a;
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
 }
 
 int sys_wrmsr(struct x86_cpu *cpu, uint32_t msr, uint64_t val)

@@ -98,6 +98,7 @@ struct x86_stats {
 	uint64_t insns[X86_NR_MODES];
 	uint64_t exceptions[32];
 	uint64_t interrupts; /* external interrupts delivered */
+	uint64_t hlts;       /* HLT instructions executed */
 };
 
 /* Trace switches (bit mask for x86_cpu_set_trace). */
