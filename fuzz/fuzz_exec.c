@@ -15,9 +15,9 @@
 
 #include "x86/x86.h"
 
-#define FUZZ_MEM   0x100000u /* 1 MiB of RAM; above it nothing (all-ones reads) */
-#define FUZZ_CODE  0x8000u   /* where the input's bytes go and RIP points */
-#define FUZZ_PML4  0x1000u   /* long mode: one 2 MiB identity page at 0 */
+#define FUZZ_MEM    0x100000u /* 1 MiB of RAM; above it nothing (all-ones reads) */
+#define FUZZ_CODE   0x8000u   /* where the input's bytes go and RIP points */
+#define FUZZ_PML4   0x1000u   /* long mode: one 2 MiB identity page at 0 */
 #define FUZZ_BUDGET 500
 
 static uint8_t fuzz_mem[FUZZ_MEM];
@@ -46,11 +46,11 @@ static void fuzz_pio_out(void *opaque, uint16_t port, unsigned size, uint32_t va
 }
 
 static const struct x86_ops fuzz_ops = {
-	.ram_page = fuzz_ram_page,
-	.phys_read = fuzz_phys_read,
-	.phys_write = fuzz_phys_write,
-	.pio_in = fuzz_pio_in,
-	.pio_out = fuzz_pio_out,
+    .ram_page = fuzz_ram_page,
+    .phys_read = fuzz_phys_read,
+    .phys_write = fuzz_phys_write,
+    .pio_in = fuzz_pio_in,
+    .pio_out = fuzz_pio_out,
 };
 
 /* Consume up to n bytes of the input as a little-endian number (0 when short). */
@@ -59,7 +59,7 @@ static uint64_t fuzz_take(const uint8_t **data, size_t *size, unsigned n)
 	uint64_t v = 0;
 
 	for (unsigned i = 0; i < n && *size; i++, (*data)++, (*size)--)
-		v |= (uint64_t)**data << (8 * i);
+		v |= (uint64_t) * *data << (8 * i);
 	return v;
 }
 
@@ -94,7 +94,7 @@ static void fuzz_mode(struct x86_state *s, unsigned mode)
 			fuzz_flat(&s->seg[r], 0x10 | cpl, 0x3, mode != FUZZ_PROT16, false);
 	if (mode >= FUZZ_LONG0) {
 		uint64_t pml4 = FUZZ_PML4, pdpt = pml4 + 0x1000, pd = pdpt + 0x1000;
-		uint64_t e[3] = { pdpt | 7, pd | 7, 0x87 }; /* P RW US; PS in the PD */
+		uint64_t e[3] = {pdpt | 7, pd | 7, 0x87}; /* P RW US; PS in the PD */
 
 		memcpy(fuzz_mem + pml4, &e[0], 8);
 		memcpy(fuzz_mem + pdpt, &e[1], 8);
@@ -134,7 +134,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s->idt.base = fuzz_take(&data, &size, 3);
 	s->idt.limit = (uint16_t)fuzz_take(&data, &size, 2);
 	/* The rest is code at FUZZ_CODE and, repeated, the memory around it. */
-	for (size_t off = 0; size && off + size <= FUZZ_MEM - FUZZ_CODE && off < 0x10000; off += size)
+	for (size_t off = 0; size && off + size <= FUZZ_MEM - FUZZ_CODE && off < 0x10000;
+	     off += size)
 		memcpy(fuzz_mem + FUZZ_CODE + off, data, size);
 	s->rip = FUZZ_CODE;
 	if (mode == FUZZ_REAL) {

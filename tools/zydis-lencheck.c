@@ -17,14 +17,19 @@
  *  - Zydis rejects the bytes: ember must return X86_DECODE_UD, except
  *    (a) after a VEX/EVEX/XOP lead byte (C4 C5 62 8F) while AVX is not
  *        claimed: ember skips those payloads by length and raises #UD later;
- *    (b) in the MMX/SSE opcode space (0F 38, 0F 3A and the 0F rows that hold
- *        only MMX/SSE/3DNow!/VMX instructions) while SSE is not claimed;
+ *    (b) in the MMX/SSE opcode space (0F 38, 0F 3A, 0F AE and the 0F rows that
+ *        hold only MMX/SSE/3DNow!/VMX instructions) while SSE is not claimed;
  *    (c) in the x87 opcode space (D8-DF) while x87 is not claimed;
- *    (d) a LOCK prefix on an instruction that cannot take it: ember raises #UD
+ *    (d) in 0F C7 other than /1 (VMX, RDRAND, XSAVES) while RDRAND is not
+ *        claimed;
+ *    (e) a LOCK prefix on an instruction that cannot take it: ember raises #UD
  *        when executing; the length must be Zydis's for the same bytes with
  *        the LOCK replaced by an ignored DS prefix.
- *    In the spaces of (a)-(c) a "too long" from Zydis is not checked either.
+ *    In the spaces of (a)-(d) any answer is accepted for bytes Zydis finds
+ *    too long or valid but of an unclaimed ISA set.
  *  - RSM decodes but always raises #UD outside SMM: ember may say UD.
+ *  - An opcode invalid only in 64-bit mode (AAM, far JMP/CALL ptr, PUSH ES...)
+ *    that runs past 15 bytes: the host raises #GP, so TOO_LONG is right too.
  */
 #include <Zydis/Zydis.h>
 #include <inttypes.h>
@@ -196,12 +201,13 @@ static unsigned lencheck_opcode_at(const uint8_t *b, int bits)
 	return i;
 }
 
-/* 0F xx rows that hold only MMX, SSE, 3DNow! or VMX instructions (SDM vol. 2, table A-3). */
+/* 0F xx rows that hold only MMX, SSE, 3DNow! or VMX instructions, and group 15
+ * (0F AE: FXSAVE, LDMXCSR, XSAVE, fences, CLFLUSH) (SDM vol. 2, tables A-3, A-6). */
 static bool lencheck_sse_row(uint8_t op)
 {
 	return (op >= 0x10 && op <= 0x17) || (op >= 0x28 && op <= 0x2F) ||
 	       (op >= 0x50 && op <= 0x7F) || op == 0x0E || op == 0x0F || op == 0x38 || op == 0x3A ||
-	       op == 0xC2 || (op >= 0xC3 && op <= 0xC6) || op >= 0xD0;
+	       op == 0xAE || (op >= 0xC2 && op <= 0xC6) || op >= 0xD0;
 }
 
 /* Zydis's verdict on b with every LOCK prefix turned into an (ignored) DS prefix. */
@@ -222,6 +228,9 @@ static ZyanStatus lencheck_unlocked(const ZydisDecoder *dec, const uint8_t *b, i
 static bool lencheck_one(const ZydisDecoder *dec, const uint8_t *b, int bits, bool quiet,
 			 bool verbose)
 {
+	static const uint8_t invalid64[] = {0x06, 0x07, 0x0E, 0x16, 0x17, 0x1E, 0x1F,
+					    0x27, 0x2F, 0x37, 0x3F, 0x60, 0x61, 0x82,
+					    0x9A, 0xCE, 0xD4, 0xD5, 0xD6, 0xEA};
 	ZydisDecodedInstruction in;
 	ZyanStatus st = ZydisDecoderDecodeInstruction(dec, NULL, b, 16, &in);
 	int e = x86_insn_length(b, 16, bits);
@@ -229,8 +238,11 @@ static bool lencheck_one(const ZydisDecoder *dec, const uint8_t *b, int bits, bo
 	bool vex = op < 15 && (b[op] == 0xC4 || b[op] == 0xC5 || b[op] == 0x62 || b[op] == 0x8F);
 	bool sse = op < 14 && b[op] == 0x0F && lencheck_sse_row(b[op + 1]);
 	bool x87 = op < 15 && b[op] >= 0xD8 && b[op] <= 0xDF;
-	bool lenient = (vex && !claimed[ZYDIS_ISA_SET_AVX]) ||
-		       (sse && !claimed[ZYDIS_ISA_SET_SSE]) || (x87 && !claimed[ZYDIS_ISA_SET_X87]);
+	/* 0F C7 other than /1 (CMPXCHG8B/16B): VMX, RDRAND/RDSEED, XSAVES. */
+	bool grp9 = op < 13 && b[op] == 0x0F && b[op + 1] == 0xC7 && (b[op + 2] >> 3 & 7) != 1;
+	bool lenient =
+	    (vex && !claimed[ZYDIS_ISA_SET_AVX]) || (sse && !claimed[ZYDIS_ISA_SET_SSE]) ||
+	    (x87 && !claimed[ZYDIS_ISA_SET_X87]) || (grp9 && !claimed[ZYDIS_ISA_SET_RDRAND]);
 	bool ok;
 	char zs[64], es[16], hex[40];
 
@@ -242,7 +254,7 @@ static bool lencheck_one(const ZydisDecoder *dec, const uint8_t *b, int bits, bo
 	} else if (ZYAN_SUCCESS(st)) {
 		bool cl = claimed[in.meta.isa_set];
 
-		ok = e == in.length ||
+		ok = e == in.length || (!cl && lenient) ||
 		     (e == X86_DECODE_UD && (!cl || in.mnemonic == ZYDIS_MNEMONIC_RSM));
 		snprintf(zs, sizeof(zs), "%u (%s%s)", in.length,
 			 ZydisMnemonicGetString(in.mnemonic), cl ? "" : ", ISA not claimed");
@@ -250,7 +262,11 @@ static bool lencheck_one(const ZydisDecoder *dec, const uint8_t *b, int bits, bo
 		ok = e == X86_DECODE_TOO_LONG || lenient;
 		snprintf(zs, sizeof(zs), "TOO_LONG");
 	} else {
-		ok = e == X86_DECODE_UD || lenient;
+		/* Opcodes invalid only in 64-bit mode still have their legacy
+		 * length: past 15 bytes the host raises #GP, not #UD (measured). */
+		bool legacy = bits == 64 && op < 15 && memchr(invalid64, b[op], sizeof(invalid64));
+
+		ok = e == X86_DECODE_UD || lenient || (legacy && e == X86_DECODE_TOO_LONG);
 		snprintf(zs, sizeof(zs), "invalid (status %#x)", (unsigned)st);
 	}
 	if ((!ok && !quiet) || verbose) {
