@@ -130,7 +130,7 @@ void mmu_code_written(struct x86_cpu *cpu, uint64_t gpa, unsigned len)
 	uint64_t start = gpa >= 14 ? gpa - 14 : 0;
 	for (uint64_t a = start; a < gpa + len; a++) {
 		struct x86_icache_entry *e = &cpu->icache[cpu_icache_index(a)];
-		if (e->key == a + 1)
+		if (e->key && (e->key - 1) >> 2 == a)
 			e->key = 0;
 	}
 }
@@ -193,7 +193,9 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 	uint64_t avail_lim = 15;
 	if (cpu->mode == X86_MODE_LONG64) {
 		lin = rip;
-		if ((uint64_t)((int64_t)(lin << 16) >> 16) != lin) {
+		/* A hit on the cached fetch page implies a canonical RIP. */
+		if (((lin & ~0xFFFull) | 1) != cpu->fetch_lpage &&
+		    (uint64_t)((int64_t)(lin << 16) >> 16) != lin) {
 			x86_gp(cpu, 0);
 			return NULL;
 		}
@@ -226,7 +228,7 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 	struct x86_icache_entry *ce = NULL;
 	if (ram) {
 		ce = &cpu->icache[cpu_icache_index(phys)];
-		if (ce->key == phys + 1 && ce->bits == cpu->code_bits && ce->in.len <= avail_lim)
+		if (ce->key == ((phys << 2) | (cpu->code_bits >> 5)) + 1 && ce->in.len <= avail_lim)
 			return &ce->in;
 	}
 	uint8_t buf[16];
@@ -262,8 +264,7 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 		return NULL;
 	}
 	if (ce) {
-		ce->key = phys + 1;
-		ce->bits = cpu->code_bits;
+		ce->key = ((phys << 2) | (cpu->code_bits >> 5)) + 1;
 		ce->in = *tmp;
 		cpu_mark_code(cpu, phys);
 		return &ce->in;
@@ -326,7 +327,9 @@ static void cpu_step(struct x86_cpu *cpu)
 	}
 	cpu->next_rip = (s->rip + in->len) & cpu->ip_mask;
 	const struct x86_opcode *op = in->op;
-	if (in->lock && (!(op->flags & F_LOCK) || in->mod == 3))
+	if (!in->checks)
+		rc = op->fn(cpu, in);
+	else if (in->lock && (!(op->flags & F_LOCK) || in->mod == 3))
 		rc = x86_ud(cpu);
 	else if ((op->flags & F_PRIV) && cpu->cpl != 0)
 		rc = x86_gp(cpu, 0);

@@ -126,6 +126,9 @@ struct x86_insn {
 	uint8_t riprel;
 	uint8_t size[3]; /* operand sizes in bytes */
 	uint8_t nimm;	 /* bytes of immediate (for formatting) */
+	uint8_t kind[3]; /* enum x86_okind: how operand k is reached (fast paths) */
+	uint8_t checks;	 /* LOCK prefix or a CPL-0-only row: checks before the body */
+	uint8_t regno[3];
 };
 
 /* Decoder entry: fills *in; returns length or X86_DECODE_*. */
@@ -157,8 +160,7 @@ struct x86_pcache_entry {
 
 #define ICACHE_SIZE 4096
 struct x86_icache_entry {
-	uint64_t key; /* physical address of the instruction + 1, 0 = empty */
-	uint8_t bits;
+	uint64_t key; /* ((physical address << 2) | code size 16/32/64 >> 5) + 1; 0 = empty */
 	struct x86_insn in;
 };
 
@@ -290,10 +292,49 @@ void seg_from_desc(struct x86_seg *sg, uint16_t sel, uint64_t lo, uint64_t hi);
 int seg_set_accessed(struct x86_cpu *cpu, uint16_t sel, uint64_t lo);
 int seg_load_cs(struct x86_cpu *cpu, uint16_t sel, uint64_t lo, uint64_t hi, int cpl);
 
-/* Operands (operand.c). */
+/* Operands (operand.c).  Register and immediate operands take an inline
+ * path; everything else (memory, segment registers...) the general one. */
+enum x86_okind { OK_OTHER, OK_REG, OK_IMM };
 int opnd_ea(struct x86_cpu *cpu, struct x86_insn *in, uint64_t *off);
-int opnd_read(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t *val);
-int opnd_write(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t val);
+int opnd_read_any(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t *val);
+int opnd_write_any(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t val);
+void decode_operand_kinds(struct x86_insn *in);
+
+static inline int opnd_read(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t *val)
+{
+	if (in->kind[n] == OK_REG) {
+		*val = cpu->s.gpr[in->regno[n]] & x86_mask(in->size[n]);
+		return X86_OK;
+	}
+	if (in->kind[n] == OK_IMM) {
+		*val = in->imm;
+		return X86_OK;
+	}
+	return opnd_read_any(cpu, in, n, val);
+}
+
+static inline int opnd_write(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t val)
+{
+	if (in->kind[n] == OK_REG) {
+		uint64_t *r = &cpu->s.gpr[in->regno[n]];
+		switch (in->size[n]) {
+		case 8:
+			*r = val;
+			break;
+		case 4:
+			*r = (uint32_t)val; /* 32-bit results zero-extend */
+			break;
+		case 2:
+			*r = (*r & ~0xFFFFull) | (val & 0xFFFF);
+			break;
+		default:
+			*r = (*r & ~0xFFull) | (val & 0xFF);
+			break;
+		}
+		return X86_OK;
+	}
+	return opnd_write_any(cpu, in, n, val);
+}
 
 /* Stack (stack.c). */
 int stack_push(struct x86_cpu *cpu, unsigned size, uint64_t val);
@@ -337,15 +378,16 @@ int sys_wrmsr(struct x86_cpu *cpu, uint32_t msr, uint64_t val);
 	X(incdec)                                                                                  \
 	X(not )                                                                                    \
 	X(neg)                                                                                     \
-	X(shift) X(shld) X(shrd) X(mul1) X(imul1) X(imul2) X(imul3) X(div) X(idiv) X(daa) X(       \
-	    das) X(aaa) X(aas) X(aam) X(aad) X(salc) X(bt) X(bsf) X(bsr) X(popcnt) X(bswap) X(mov) \
-	    X(movzx) X(movsx) X(movsxd) X(lea) X(xchg) X(xchg_ax) X(nop) X(pause) X(cmov) X(setcc) \
-		X(xlat) X(cbw) X(cwd) X(xadd) X(cmpxchg) X(cmpxchg8b) X(lahf) X(sahf) X(cmc)       \
-		    X(clc) X(stc) X(cld) X(std) X(cli) X(sti) X(movs) X(cmps) X(stos) X(lods) X(   \
-			scas) X(ins) X(outs) X(push) X(pop) X(push_sreg) X(pop_sreg) X(pusha)      \
-			X(popa) X(pushf) X(popf) X(enter) X(leave) X(bound) X(pop_ev) X(jcc) X(    \
-			    jmp) X(jmp_ev) X(call) X(call_ev) X(ret) X(loop) X(jcxz) X(jmp_far)    \
-			    X(jmp_far_m) X(call_far) X(call_far_m) X(ret_far) X(mov_sreg_ld)       \
+	X(shift)                                                                                   \
+	X(shld) X(shrd) X(mul1) X(imul1) X(imul2) X(imul3) X(div) X(idiv) X(daa) X(das) X(aaa) X(  \
+	    aas) X(aam) X(aad) X(salc) X(bt) X(bsf) X(bsr) X(popcnt) X(bswap) X(mov) X(movzx)      \
+	    X(movsx) X(movsxd) X(lea) X(xchg) X(xchg_ax) X(nop) X(pause) X(cmov) X(setcc) X(xlat)  \
+		X(cbw) X(cwd) X(xadd) X(cmpxchg) X(cmpxchg8b) X(lahf) X(sahf) X(cmc) X(clc) X(stc) \
+		    X(cld) X(std) X(cli) X(sti) X(movs) X(cmps) X(stos) X(lods) X(scas) X(ins) X(  \
+			outs) X(push) X(pop) X(push_sreg) X(pop_sreg) X(pusha) X(popa) X(pushf)    \
+			X(popf) X(enter) X(leave) X(bound) X(pop_ev) X(jcc) X(jmp) X(jmp_ev)       \
+			    X(call) X(call_ev) X(ret) X(loop) X(jcxz) X(jmp_far) X(                \
+				jmp_far_m) X(call_far) X(call_far_m) X(ret_far) X(mov_sreg_ld)     \
 				X(mov_sreg_st) X(lxs) X(int) X(int3) X(into) X(iret) X(int1) X(in) \
 				    X(out)                                                         \
 					X(hlt) X(ud) X(cpuid) X(rdtsc) X(rdtscp) X(rdmsr) X(wrmsr) \

@@ -425,6 +425,8 @@ opcode:
 	if (invalid_here)
 		return X86_DECODE_UD;
 	in->len = i;
+	in->checks = in->lock || (row->flags & F_PRIV);
+	decode_operand_kinds(in);
 	return (int)i;
 }
 

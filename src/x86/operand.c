@@ -55,7 +55,7 @@ int opnd_ea(struct x86_cpu *cpu, struct x86_insn *in, uint64_t *off)
 	return X86_OK;
 }
 
-int opnd_read(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t *val)
+int opnd_read_any(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t *val)
 {
 	const struct x86_opspec *o = &in->op->o[n];
 	unsigned size = in->size[n];
@@ -105,7 +105,47 @@ int opnd_read(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t *val)
 	}
 }
 
-int opnd_write(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t val)
+/*
+ * Classify each operand once at decode time: a general register that is not
+ * AH-BH (OK_REG, with its number), an immediate (OK_IMM), or anything else.
+ */
+void decode_operand_kinds(struct x86_insn *in)
+{
+	for (int k = 0; k < 3; k++) {
+		const struct x86_opspec *o = &in->op->o[k];
+		int reg = -1;
+		in->kind[k] = OK_OTHER;
+		switch (o->m) {
+		case OM_E:
+		case OM_M:
+			if (in->mod == 3)
+				reg = in->rm;
+			break;
+		case OM_R:
+		case OM_Z:
+			reg = in->rm;
+			break;
+		case OM_G:
+			reg = in->reg;
+			break;
+		case OM_AX:
+			reg = X86_RAX;
+			break;
+		case OM_I:
+			in->kind[k] = OK_IMM;
+			break;
+		default:
+			break;
+		}
+		if (reg >= 0 && !(in->size[k] == 1 && !in->rex && reg >= 4 && reg < 8) &&
+		    in->size[k] && in->size[k] <= 8) {
+			in->kind[k] = OK_REG;
+			in->regno[k] = (uint8_t)reg;
+		}
+	}
+}
+
+int opnd_write_any(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t val)
 {
 	const struct x86_opspec *o = &in->op->o[n];
 	unsigned size = in->size[n];
