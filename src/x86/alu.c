@@ -10,17 +10,18 @@
 #define ARITH_FLAGS                                                                                \
 	(X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF | X86_FLAGS_OF)
 
-static uint64_t alu_szp(uint64_t res, unsigned size)
+/* PF: set when the low byte has an even number of one bits.  0x9669 is the
+ * 16-entry table of "even parity" for a nibble, indexed by the folded byte. */
+static inline uint64_t alu_pf(uint64_t res)
 {
-	uint64_t f = 0;
+	unsigned b = (unsigned)res & 0xFF;
+	return ((0x9669u >> ((b ^ (b >> 4)) & 0xF)) & 1) << 2;
+}
+
+static inline uint64_t alu_szp(uint64_t res, unsigned size)
+{
 	res &= x86_mask(size);
-	if (!res)
-		f |= X86_FLAGS_ZF;
-	if (res >> (size * 8 - 1))
-		f |= X86_FLAGS_SF;
-	if (!__builtin_parity((unsigned)(res & 0xFF)))
-		f |= X86_FLAGS_PF;
-	return f;
+	return (res ? 0 : X86_FLAGS_ZF) | (((res >> (size * 8 - 1)) & 1) << 7) | alu_pf(res);
 }
 
 void alu_flags_szp(struct x86_cpu *cpu, uint64_t res, unsigned size)
@@ -35,7 +36,8 @@ void alu_flags_logic(struct x86_cpu *cpu, uint64_t res, unsigned size)
 	cpu->s.rflags = (cpu->s.rflags & ~(uint64_t)ARITH_FLAGS) | alu_szp(res, size);
 }
 
-static uint64_t alu_add(struct x86_cpu *cpu, uint64_t a, uint64_t b, unsigned c, unsigned size)
+static inline uint64_t alu_add(struct x86_cpu *cpu, uint64_t a, uint64_t b, unsigned c,
+			       unsigned size)
 {
 	uint64_t m = x86_mask(size), r = (a + b + c) & m;
 	unsigned top = size * 8 - 1;
@@ -50,7 +52,8 @@ static uint64_t alu_add(struct x86_cpu *cpu, uint64_t a, uint64_t b, unsigned c,
 	return r;
 }
 
-static uint64_t alu_sub(struct x86_cpu *cpu, uint64_t a, uint64_t b, unsigned c, unsigned size)
+static inline uint64_t alu_sub(struct x86_cpu *cpu, uint64_t a, uint64_t b, unsigned c,
+			       unsigned size)
 {
 	uint64_t m = x86_mask(size), r = (a - b - c) & m;
 	unsigned top = size * 8 - 1;
