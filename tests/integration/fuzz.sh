@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 runs_fuzz_decode=${FUZZ_RUNS:-20000}
 runs_fuzz_exec=${FUZZ_RUNS:-3000}
 # Known, reported crash sites ("file:line"); remove one once fixed.
-KNOWN="src/x86/segment.c:18"
+KNOWN=""
 
 if ! command -v clang >/dev/null; then
 	echo "SKIP fuzz: clang is not installed (scripts/install-deps.sh)"
