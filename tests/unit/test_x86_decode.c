@@ -101,6 +101,24 @@ static const struct lcase lengths[] = {
     {64, 2, B(0x63, 0xC1, 0x90), "movsxd (63 in 64-bit mode)"},
     {32, X86_DECODE_UD, B(0xFF, 0xF8), "FF /7"},
     {64, 2, B(0x41, 0x50), "push r8"},
+    /* Operand encodings the SDM makes #UD, and MOV CR/DR ignoring mod. */
+    {64, 3, B(0x0F, 0x21, 0x9B, 0xEF, 0xDE), "mov rbx, dr3 with mod=10: no displacement"},
+    {32, 3, B(0x0F, 0x23, 0xA0, 0x12), "mov dr4, eax with mod=10 rm=100: no SIB"},
+    {64, X86_DECODE_UD, B(0x47, 0x0F, 0x22, 0xDC), "mov cr11, r12: no CR11"},
+    {32, X86_DECODE_UD, B(0x0F, 0x20, 0x7D), "mov ebp, cr7"},
+    {64, 4, B(0x44, 0x0F, 0x22, 0xC0), "mov cr8, rax (REX.R)"},
+    {16, X86_DECODE_UD, B(0x8C, 0xF6), "mov si, <sreg 6>"},
+    {64, X86_DECODE_UD, B(0x8E, 0xCD), "mov cs, bp"},
+    {32, X86_DECODE_UD, B(0x0F, 0xB2, 0xFB), "lss edi, ebx: register operand"},
+    {64, X86_DECODE_UD, B(0x66, 0x8D, 0xD9), "lea bx, cx"},
+    {32, X86_DECODE_UD, B(0xFF, 0xEF), "jmp far ebp"},
+    {64, X86_DECODE_UD, B(0x0F, 0xB8, 0xE6), "0F B8 without F3 (JMPE)"},
+    {64, 4, B(0xF3, 0x0F, 0xB8, 0xE6), "popcnt esp, esi"},
+    {64, 2, B(0x0F, 0x33), "rdpmc"},
+    {32, X86_DECODE_TOO_LONG,
+     B(0xF2, 0x66, 0x2E, 0x2E, 0xF3, 0x2E, 0x2E, 0xF0, 0x3E, 0xF2, 0xF3, 0x64, 0x65, 0x36, 0x8F,
+       0xD3),
+     "ModRM as the 16th byte: too long before invalid"},
 };
 
 static void test_lengths(void)
