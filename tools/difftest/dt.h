@@ -69,6 +69,7 @@ struct dt_case {
 	bool undef_mem;	      /* the memory result is undefined (SHLD/SHRD count > 16) */
 	bool rep_cmp;	      /* REP CMPS/SCAS: the flags at a fault inside it are model-specific */
 	bool compat;	      /* compatibility mode: only the low 32 bits of GPRs count */
+	bool seg_ignored;     /* a 26/2E/3E prefix in 64-bit mode: see difftest_compare */
 	struct {
 		uint64_t addr;	  /* memory the instruction reads... */
 		uint8_t init[16]; /* ...seeded with these bytes */

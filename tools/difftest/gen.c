@@ -1034,6 +1034,10 @@ static void encode(struct gen *g)
 		memset(b + n, 0, g->rel_len);
 		n += g->rel_len;
 	}
+	/* An ignored ES/CS/DS prefix among the prefixes: see difftest_compare. */
+	for (unsigned i = 0; i < n && !g->compat && b[i] != g->op[0]; i++)
+		if (b[i] == 0x26 || b[i] == 0x2E || b[i] == 0x3E)
+			c->seg_ignored = true;
 	/* Longer than 15 bytes: the CPU stops fetching at 15 and raises #GP. */
 	c->len = n > 15 ? 15 : n;
 	memcpy(c->code, b, c->len);
