@@ -74,7 +74,10 @@ struct x86_cpu *x86_cpu_new(const struct x86_ops *ops, void *opaque)
 	struct x86_cpu *cpu = calloc(1, sizeof(*cpu));
 	if (!cpu)
 		return NULL;
-	cpu->icache = calloc(ICACHE_SIZE, sizeof(*cpu->icache));
+	/* 64-byte entries on cache-line boundaries: one line per lookup. */
+	cpu->icache = aligned_alloc(64, ICACHE_SIZE * sizeof(*cpu->icache));
+	if (cpu->icache)
+		memset(cpu->icache, 0, ICACHE_SIZE * sizeof(*cpu->icache));
 	cpu->codemap = calloc(1, (1u << 20) / 8);
 	if (!cpu->icache || !cpu->codemap) {
 		x86_cpu_free(cpu);

@@ -103,9 +103,9 @@ extern const struct x86_opcode x86_op_movsxd;
 /* A decoded instruction. */
 struct x86_insn {
 	const struct x86_opcode *op;
-	uint64_t imm;  /* first immediate (sign- or zero-extended) */
-	uint64_t imm2; /* second immediate (far pointer selector, ENTER level) */
-	int64_t disp;
+	uint64_t imm;  /* first immediate (sign- or zero-extended), or the moffs */
+	int32_t disp;  /* ModRM displacement (sign-extended 8/16/32 bits) */
+	uint16_t imm2; /* second immediate (far pointer selector, ENTER level) */
 	uint8_t len;
 	uint8_t bits;	/* 16, 32, 64: the code segment's mode */
 	uint8_t opsize; /* bytes: 2, 4, 8 */
@@ -379,25 +379,26 @@ int sys_wrmsr(struct x86_cpu *cpu, uint32_t msr, uint64_t val);
 	X(not )                                                                                    \
 	X(neg)                                                                                     \
 	X(shift)                                                                                   \
-	X(shld) X(shrd) X(mul1) X(imul1) X(imul2) X(imul3) X(div) X(idiv) X(daa) X(das) X(aaa) X(  \
-	    aas) X(aam) X(aad) X(salc) X(bt) X(bsf) X(bsr) X(popcnt) X(bswap) X(mov) X(movzx)      \
-	    X(movsx) X(movsxd) X(lea) X(xchg) X(xchg_ax) X(nop) X(pause) X(cmov) X(setcc) X(xlat)  \
-		X(cbw) X(cwd) X(xadd) X(cmpxchg) X(cmpxchg8b) X(lahf) X(sahf) X(cmc) X(clc) X(stc) \
-		    X(cld) X(std) X(cli) X(sti) X(movs) X(cmps) X(stos) X(lods) X(scas) X(ins) X(  \
-			outs) X(push) X(pop) X(push_sreg) X(pop_sreg) X(pusha) X(popa) X(pushf)    \
-			X(popf) X(enter) X(leave) X(bound) X(pop_ev) X(jcc) X(jmp) X(jmp_ev)       \
-			    X(call) X(call_ev) X(ret) X(loop) X(jcxz) X(jmp_far) X(                \
-				jmp_far_m) X(call_far) X(call_far_m) X(ret_far) X(mov_sreg_ld)     \
-				X(mov_sreg_st) X(lxs) X(int) X(int3) X(into) X(iret) X(int1) X(in) \
-				    X(out)                                                         \
+	X(shld)                                                                                    \
+	X(shrd) X(mul1) X(imul1) X(imul2) X(imul3) X(div) X(idiv) X(daa) X(das) X(aaa) X(aas) X(   \
+	    aam) X(aad) X(salc) X(bt) X(bsf) X(bsr) X(popcnt) X(bswap) X(mov) X(movzx) X(movsx)    \
+	    X(movsxd) X(lea) X(xchg) X(xchg_ax) X(nop) X(pause) X(cmov) X(setcc) X(xlat) X(cbw)    \
+		X(cwd) X(xadd) X(cmpxchg) X(cmpxchg8b) X(lahf) X(sahf) X(cmc) X(clc) X(stc) X(cld) \
+		    X(std) X(cli) X(sti) X(movs) X(cmps) X(stos) X(lods) X(scas) X(ins) X(outs) X( \
+			push) X(pop) X(push_sreg) X(pop_sreg) X(pusha) X(popa) X(pushf) X(popf)    \
+			X(enter) X(leave) X(bound) X(pop_ev) X(jcc) X(jmp) X(jmp_ev) X(call)       \
+			    X(call_ev) X(ret) X(loop) X(jcxz) X(jmp_far) X(jmp_far_m) X(call_far)  \
+				X(call_far_m) X(ret_far) X(mov_sreg_ld) X(mov_sreg_st) X(lxs)      \
+				    X(int) X(int3) X(into) X(iret) X(int1) X(in) X(out)            \
 					X(hlt) X(ud) X(cpuid) X(rdtsc) X(rdtscp) X(rdmsr) X(wrmsr) \
-					    X(rdpmc) X(mov_cr_ld) X(mov_cr_st) X(mov_dr_ld) X(     \
-						mov_dr_st) X(clts) X(invlpg)                       \
-						X(wbinvd) X(lgdt) X(lidt) X(sgdt) X(sidt) X(lldt)  \
-						    X(ltr) X(sldt) X(str) X(lmsw) X(smsw) X(lar)   \
-							X(lsl) X(verr) X(verw) X(arpl) X(swapgs)   \
-							    X(syscall) X(sysret) X(sysenter)       \
-								X(sysexit) X(x87)
+					    X(rdpmc) X(mov_cr_ld) X(mov_cr_st) X(mov_dr_ld)        \
+						X(mov_dr_st) X(clts) X(invlpg) X(wbinvd) X(lgdt)   \
+						    X(lidt) X(sgdt) X(sidt)                        \
+							X(lldt) X(ltr) X(sldt) X(str) X(lmsw)      \
+							    X(smsw) X(lar) X(lsl) X(verr) X(verw)  \
+								X(arpl) X(swapgs) X(syscall)       \
+								    X(sysret) X(sysenter)          \
+									X(sysexit) X(x87)
 
 #define X86_DECLARE_BODY(n) int ex_##n(struct x86_cpu *cpu, struct x86_insn *in);
 X86_BODIES(X86_DECLARE_BODY)

@@ -132,7 +132,7 @@ static int decode_modrm(const uint8_t *b, size_t avail, size_t *i, struct x86_in
 	for (unsigned k = 0; k < dsz; k++)
 		d |= (uint64_t)b[*i + k] << (8 * k);
 	*i += dsz;
-	in->disp = dsz ? (int64_t)x86_sext(d, dsz) : 0;
+	in->disp = dsz ? (int32_t)x86_sext(d, dsz) : 0;
 	return 0;
 }
 
@@ -390,14 +390,16 @@ opcode:
 			return rc;
 		in->nimm += n;
 		if (o->m == OM_O) {
-			in->disp = (int64_t)v;
+			in->imm = v; /* the offset: up to 64 bits */
 			continue;
 		}
 		if (o->m == OM_A) {
+			uint64_t sel;
 			in->imm = v;
-			rc = decode_imm(b, avail, &i, 2, &in->imm2);
+			rc = decode_imm(b, avail, &i, 2, &sel);
 			if (rc)
 				return rc;
+			in->imm2 = (uint16_t)sel;
 			continue;
 		}
 		if (o->m == OM_I && o->s == OS_bs)
@@ -405,7 +407,7 @@ opcode:
 		else if (o->m == OM_J || (o->m == OM_I && n == 4 && in->opsize == 8))
 			v = x86_sext(v, n);
 		if (nimmops++)
-			in->imm2 = v;
+			in->imm2 = (uint16_t)v;
 		else
 			in->imm = v;
 	}
@@ -415,7 +417,7 @@ opcode:
 		if (rc)
 			return rc;
 		if (row->fn == ex_enter)
-			in->imm2 = v;
+			in->imm2 = (uint16_t)v;
 		else
 			in->imm = v;
 		in->nimm++;

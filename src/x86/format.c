@@ -150,7 +150,13 @@ static void format_operand(const struct x86_insn *in, int i, uint64_t rip, char 
 		struct x86_insn t = *in;
 		t.base = t.index = -1;
 		t.riprel = 0;
+		t.disp = 0;
 		format_mem(&t, size, rip, b, n);
+		/* The moffs is in imm (it may be 64 bits): print it as the address. */
+		char *lb = strchr(b, '[');
+		if (lb)
+			snprintf(lb, n - (size_t)(lb - b), "[%#llx]",
+				 (unsigned long long)(in->imm & x86_mask(in->adsize)));
 		break;
 	}
 	case OM_A:

@@ -42,7 +42,7 @@ void reg_write(struct x86_cpu *cpu, struct x86_insn *in, int reg, unsigned size,
 /* The effective address (segment offset) of the ModRM memory operand. */
 int opnd_ea(struct x86_cpu *cpu, struct x86_insn *in, uint64_t *off)
 {
-	uint64_t ea = (uint64_t)in->disp;
+	uint64_t ea = (uint64_t)(int64_t)in->disp;
 	if (in->riprel) {
 		ea += cpu->next_rip;
 	} else {
@@ -95,7 +95,7 @@ int opnd_read_any(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t *val
 		*val = in->imm;
 		return X86_OK;
 	case OM_O:
-		return mem_read(cpu, in->seg, (uint64_t)in->disp & x86_mask(in->adsize), size, val);
+		return mem_read(cpu, in->seg, in->imm & x86_mask(in->adsize), size, val);
 	case OM_S:
 		*val = cpu->s.seg[in->reg & 7].sel;
 		return X86_OK;
@@ -170,8 +170,7 @@ int opnd_write_any(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t val
 		reg_write(cpu, in, X86_RAX, size, val);
 		return X86_OK;
 	case OM_O:
-		return mem_write(cpu, in->seg, (uint64_t)in->disp & x86_mask(in->adsize), size,
-				 val);
+		return mem_write(cpu, in->seg, in->imm & x86_mask(in->adsize), size, val);
 	default:
 		return X86_OK;
 	}
