@@ -120,11 +120,21 @@ void x86_cpu_state_changed(struct x86_cpu *cpu)
 	mmu_flush_tlb(cpu, true);
 	memset(cpu->icache, 0, ICACHE_SIZE * sizeof(*cpu->icache));
 	cpu->shutdown = false;
+	cpu->events = true;
 }
 
+/* Hash of the page number XOR the offset: for offset off in a page, the
+ * index is (off ^ cpu_icache_index(page)) masked, which the fast path uses. */
 static unsigned cpu_icache_index(uint64_t gpa)
 {
 	return (unsigned)((gpa ^ (gpa >> 12) * 0x9E3779B1u) & (ICACHE_SIZE - 1));
+}
+
+/* Key of the decode of the instruction at gpa (0 is an empty entry); for a
+ * page-aligned gpa, the key at offset off is this plus off << 2. */
+static uint64_t cpu_icache_key(uint64_t gpa, int code_bits)
+{
+	return ((gpa << 2) | (unsigned)(code_bits >> 5)) + 1;
 }
 
 /* Physical bytes [gpa, gpa+len) changed: drop decodes that may overlap them. */
@@ -193,6 +203,16 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 	const struct x86_seg *cs = &s->seg[X86_CS];
 	uint64_t rip = s->rip;
 	uint64_t lin;
+	if (((rip & ~0xFFFull) | 1) == cpu->fetch_lpage && cpu->fetch_fast) {
+		/* 64-bit code on the cached page: lin = RIP, no limit, RAM. */
+		unsigned off = rip & 0xFFF;
+		struct x86_icache_entry *ce = &cpu->icache[(off ^ cpu->fetch_ixor) & (ICACHE_SIZE - 1)];
+		if (ce->key == cpu->fetch_key + ((uint64_t)off << 2)) {
+			*lin_out = rip;
+			*phys_out = cpu->fetch_ppage | off;
+			return &ce->in;
+		}
+	}
 	uint64_t avail_lim = 15;
 	if (cpu->mode == X86_MODE_LONG64) {
 		lin = rip;
@@ -225,13 +245,16 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 		cpu->fetch_lpage = (lin & ~0xFFFull) | 1;
 		cpu->fetch_ppage = e->ppage;
 		cpu->fetch_ram = ram;
+		cpu->fetch_fast = ram && cpu->mode == X86_MODE_LONG64;
+		cpu->fetch_key = cpu_icache_key(e->ppage, cpu->code_bits);
+		cpu->fetch_ixor = cpu_icache_index(e->ppage);
 	}
 	*lin_out = lin;
 	*phys_out = phys;
 	struct x86_icache_entry *ce = NULL;
 	if (ram) {
 		ce = &cpu->icache[cpu_icache_index(phys)];
-		if (ce->key == ((phys << 2) | (cpu->code_bits >> 5)) + 1 && ce->in.len <= avail_lim)
+		if (ce->key == cpu_icache_key(phys, cpu->code_bits) && ce->in.len <= avail_lim)
 			return &ce->in;
 	}
 	uint8_t buf[16];
@@ -267,7 +290,7 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 		return NULL;
 	}
 	if (ce) {
-		ce->key = ((phys << 2) | (cpu->code_bits >> 5)) + 1;
+		ce->key = cpu_icache_key(phys, cpu->code_bits);
 		ce->in = *tmp;
 		cpu_mark_code(cpu, phys);
 		return &ce->in;
@@ -283,6 +306,7 @@ static bool cpu_contributory(int v)
 /* Deliver an exception, turning a fault during delivery into #DF or shutdown. */
 static void cpu_exception(struct x86_cpu *cpu, int vec, bool has_err, uint32_t err)
 {
+	cpu->events = true;
 	for (;;) {
 		if (vec < 32)
 			cpu->stats.exceptions[vec]++;
@@ -343,6 +367,8 @@ static void cpu_step(struct x86_cpu *cpu)
 		cpu->stats.insns[mode]++;
 		s->sti_shadow = cpu->inhibit_next == 1;
 		s->movss_shadow = cpu->inhibit_next == 2;
+		if (cpu->inhibit_next || ((s->rflags ^ flags) & X86_FLAGS_IF))
+			cpu->events = true; /* the interrupt window moved */
 		if ((flags & X86_FLAGS_TF) && !s->halted) {
 			/* Single-step trap after the instruction (SDM 17.3.1.4). */
 			s->dr[6] |= 1u << 14;
@@ -365,6 +391,7 @@ static bool cpu_interrupt(struct x86_cpu *cpu)
 		return false;
 	if (!cpu->ops->intr_pending || !cpu->ops->intr_pending(cpu->opaque))
 		return false;
+	cpu->events = true; /* look again until the line drops */
 	int vec = cpu->ops->intr_ack ? cpu->ops->intr_ack(cpu->opaque) : -1;
 	if (vec < 0)
 		return false;
@@ -375,43 +402,69 @@ static bool cpu_interrupt(struct x86_cpu *cpu)
 	return true;
 }
 
-enum x86_exit x86_run(struct x86_cpu *cpu, uint64_t max_insns)
+/*
+ * The full check between two instructions: held exceptions and interrupts,
+ * NMI, the INTR line while IF=1, shutdown and HLT.  Returns the exit to take
+ * or -1 to execute.  It stays armed (cpu->events) while something is held
+ * back by a shadow or NMI blocking, so the next instruction looks again.
+ */
+static int cpu_check_events(struct x86_cpu *cpu)
 {
 	struct x86_state *s = &cpu->s;
+	cpu->events = false;
+	if (s->exception.pending) {
+		s->exception.pending = false;
+		cpu_exception(cpu, s->exception.vector, s->exception.has_error,
+			      s->exception.error);
+	}
+	if (s->interrupt.pending) {
+		s->interrupt.pending = false;
+		s->halted = false;
+		if (intr_deliver(cpu, s->interrupt.vector, EV_EXTERNAL, false, 0) != X86_OK)
+			cpu_exception(cpu, cpu->fault.vector, cpu->fault.has_error,
+				      cpu->fault.error);
+	}
+	if (s->nmi_pending && !cpu->nmi_blocked && !s->movss_shadow) {
+		/* NMI: not maskable by IF; blocks further NMIs until IRET. */
+		s->nmi_pending = false;
+		cpu->nmi_blocked = true;
+		s->halted = false;
+		if (intr_deliver(cpu, 2, EV_EXTERNAL, false, 0) != X86_OK)
+			cpu_exception(cpu, cpu->fault.vector, cpu->fault.has_error,
+				      cpu->fault.error);
+	} else if (s->rflags & X86_FLAGS_IF) {
+		cpu_interrupt(cpu);
+	}
+	if (cpu->shutdown)
+		return X86_EXIT_SHUTDOWN;
+	if (s->halted)
+		return X86_EXIT_HLT;
+	if (s->nmi_pending || s->sti_shadow || s->movss_shadow)
+		cpu->events = true;
+	return -1;
+}
+
+/*
+ * Between two instructions only the kick (another thread) and cpu->events
+ * are tested; everything that can change what the full check decides sets
+ * cpu->events (see its comment in cpu.h).
+ */
+enum x86_exit x86_run(struct x86_cpu *cpu, uint64_t max_insns)
+{
+	cpu->events = true; /* the platform may have changed anything since */
 	for (uint64_t n = 0; n < max_insns; n++) {
 		if (atomic_load_explicit(&cpu->kick, memory_order_relaxed)) {
 			atomic_store(&cpu->kick, false);
+			cpu->events = true; /* the kick may come with a raised INTR line */
 			return X86_EXIT_KICK;
 		}
-		if (s->exception.pending) {
-			s->exception.pending = false;
-			cpu_exception(cpu, s->exception.vector, s->exception.has_error,
-				      s->exception.error);
+		if (cpu->events) {
+			int why = cpu_check_events(cpu);
+			if (why >= 0)
+				return (enum x86_exit)why;
 		}
-		if (s->interrupt.pending) {
-			s->interrupt.pending = false;
-			s->halted = false;
-			if (intr_deliver(cpu, s->interrupt.vector, EV_EXTERNAL, false, 0) != X86_OK)
-				cpu_exception(cpu, cpu->fault.vector, cpu->fault.has_error,
-					      cpu->fault.error);
-		}
-		if (s->nmi_pending && !cpu->nmi_blocked && !s->movss_shadow) {
-			/* NMI: not maskable by IF; blocks further NMIs until IRET. */
-			s->nmi_pending = false;
-			cpu->nmi_blocked = true;
-			s->halted = false;
-			if (intr_deliver(cpu, 2, EV_EXTERNAL, false, 0) != X86_OK)
-				cpu_exception(cpu, cpu->fault.vector, cpu->fault.has_error,
-					      cpu->fault.error);
-		} else if (s->rflags & X86_FLAGS_IF) {
-			cpu_interrupt(cpu);
-		}
-		if (cpu->shutdown)
-			return X86_EXIT_SHUTDOWN;
-		if (s->halted)
-			return X86_EXIT_HLT;
 		cpu_step(cpu);
-		if (cpu->shutdown)
+		if (cpu->events && cpu->shutdown)
 			return X86_EXIT_SHUTDOWN;
 	}
 	return X86_EXIT_BUDGET;

@@ -188,6 +188,11 @@ struct x86_cpu {
 	bool keep_flags;      /* a faulting REP op completed iterations: keep RFLAGS */
 	bool shutdown;
 	bool nmi_blocked; /* an NMI handler runs until the next IRET */
+	/* The run loop must make its full check (pending events, interrupt
+	 * window, HLT, shutdown, the INTR line) before the next instruction:
+	 * set by faults, by changes of IF or the shadows, by HLT, IRET and by
+	 * bus accesses (I/O, MMIO, MSRs) that may move the INTR line. */
+	bool events;
 
 	struct x86_tlb_entry tlb[TLB_SIZE];
 	struct x86_pcache_entry pcache[PCACHE_SIZE];
@@ -197,6 +202,11 @@ struct x86_cpu {
 	 * physical page, and whether it is RAM.  Dropped with the TLB. */
 	uint64_t fetch_lpage, fetch_ppage;
 	bool fetch_ram;
+	/* 64-bit code on a RAM page: the fast icache lookup may serve it, with
+	 * the page's part of the icache key and of the icache index. */
+	bool fetch_fast;
+	uint64_t fetch_key;
+	unsigned fetch_ixor;
 	/* 1 bit per 4 KiB physical page below 4 GiB holding decoded code. */
 	uint8_t *codemap;
 };

@@ -288,8 +288,10 @@ int ex_int1(struct x86_cpu *cpu, struct x86_insn *in)
 int ex_iret(struct x86_cpu *cpu, struct x86_insn *in)
 {
 	int rc = intr_iret(cpu, in);
-	if (!rc)
+	if (!rc) {
 		cpu->nmi_blocked = false; /* IRET ends NMI blocking (SDM 6.7.1) */
+		cpu->events = true;	  /* a held NMI may now be delivered */
+	}
 	return rc;
 }
 

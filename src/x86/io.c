@@ -40,6 +40,7 @@ int ex_in(struct x86_cpu *cpu, struct x86_insn *in)
 	int rc = io_check(cpu, (uint16_t)port, size);
 	if (rc)
 		return rc;
+	cpu->events = true; /* the access may change the INTR line */
 	uint32_t v = cpu->ops->pio_in ? cpu->ops->pio_in(cpu->opaque, (uint16_t)port, size) : ~0u;
 	reg_write(cpu, in, X86_RAX, size, v);
 	return X86_OK;
@@ -54,6 +55,7 @@ int ex_out(struct x86_cpu *cpu, struct x86_insn *in)
 	int rc = io_check(cpu, (uint16_t)port, size);
 	if (rc)
 		return rc;
+	cpu->events = true; /* the access may change the INTR line */
 	if (cpu->ops->pio_out)
 		cpu->ops->pio_out(cpu->opaque, (uint16_t)port, size, (uint32_t)v);
 	return X86_OK;

@@ -65,6 +65,7 @@ void mmu_phys_read(struct x86_cpu *cpu, uint64_t gpa, void *buf, unsigned len)
 			unsigned k = 8 - (gpa & 7);
 			if (k < n)
 				n = k;
+			cpu->events = true; /* MMIO may change the INTR line */
 			if (cpu->ops->phys_read)
 				cpu->ops->phys_read(cpu->opaque, gpa, out, n);
 			else
@@ -92,6 +93,7 @@ void mmu_phys_write(struct x86_cpu *cpu, uint64_t gpa, const void *buf, unsigned
 			unsigned k = 8 - (gpa & 7);
 			if (k < n)
 				n = k;
+			cpu->events = true;
 			if (cpu->ops->phys_write)
 				cpu->ops->phys_write(cpu->opaque, gpa, in, n);
 		} /* else: ROM, writes are dropped */

@@ -55,6 +55,7 @@ static int string_one(struct x86_cpu *cpu, struct x86_insn *in, enum string_kind
 			rc = mem_check(cpu, X86_ES, di, sz, ACC_WRITE);
 		if (rc)
 			return rc;
+		cpu->events = true; /* the access may change the INTR line */
 		a = cpu->ops->pio_in ? cpu->ops->pio_in(cpu->opaque, port, sz) : ~0ull;
 		return mem_write(cpu, X86_ES, di, sz, a);
 	}
@@ -65,6 +66,7 @@ static int string_one(struct x86_cpu *cpu, struct x86_insn *in, enum string_kind
 			rc = mem_read(cpu, in->seg, si, sz, &a);
 		if (rc)
 			return rc;
+		cpu->events = true;
 		if (cpu->ops->pio_out)
 			cpu->ops->pio_out(cpu->opaque, port, sz, (uint32_t)a);
 		return X86_OK;

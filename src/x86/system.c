@@ -11,6 +11,7 @@
 int ex_hlt(struct x86_cpu *cpu, struct x86_insn *in)
 {
 	cpu->s.halted = true;
+	cpu->events = true;
 	cpu->stats.hlts++;
 	return X86_OK;
 }
@@ -188,6 +189,7 @@ int sys_rdmsr(struct x86_cpu *cpu, uint32_t msr, uint64_t *val)
 		*val = sys_tsc(cpu);
 		break;
 	default:
+		cpu->events = true; /* a platform MSR may change the INTR line */
 		if (!cpu->ops->rdmsr || cpu->ops->rdmsr(cpu->opaque, msr, val) < 0)
 			return x86_gp(cpu, 0);
 		break;
@@ -269,6 +271,7 @@ int sys_wrmsr(struct x86_cpu *cpu, uint32_t msr, uint64_t val)
 		s->misc_enable = val;
 		break;
 	default:
+		cpu->events = true;
 		if (!cpu->ops->wrmsr || cpu->ops->wrmsr(cpu->opaque, msr, val) < 0)
 			return x86_gp(cpu, 0);
 		break;
