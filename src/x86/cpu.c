@@ -173,6 +173,7 @@ void x86_cpu_kick(struct x86_cpu *cpu)
 void x86_cpu_set_trace(struct x86_cpu *cpu, unsigned mask)
 {
 	cpu->trace = mask;
+	cpu->trace_insn = (mask & X86_TRACE_INSN) && cpu->ops->trace_insn;
 }
 
 const struct x86_stats *x86_cpu_stats(const struct x86_cpu *cpu)
@@ -340,13 +341,12 @@ static void cpu_step(struct x86_cpu *cpu)
 	enum x86_mode mode = cpu->mode;
 	int rc;
 
-	cpu->inhibit_next = 0;
 	in = cpu_fetch(cpu, &tmp, &lin, &phys);
 	if (!in) {
 		cpu_exception(cpu, cpu->fault.vector, cpu->fault.has_error, cpu->fault.error);
 		return;
 	}
-	if ((cpu->trace & X86_TRACE_INSN) && cpu->ops->trace_insn) {
+	if (cpu->trace_insn) {
 		uint8_t bytes[16];
 		mmu_phys_read(cpu, phys, bytes,
 			      (4096 - (phys & 0xFFF)) < in->len ? 4096 - (phys & 0xFFF) : in->len);
@@ -365,10 +365,16 @@ static void cpu_step(struct x86_cpu *cpu)
 	if (rc == X86_OK) {
 		s->rip = cpu->next_rip;
 		cpu->stats.insns[mode]++;
+		/* Shadows are only ever set with cpu->events armed (below, and
+		 * by cpu_check_events), so without it there is nothing to end. */
+		if (!(cpu->events | cpu->inhibit_next | ((s->rflags ^ flags) & X86_FLAGS_IF) |
+		      (flags & X86_FLAGS_TF)))
+			return;
 		s->sti_shadow = cpu->inhibit_next == 1;
 		s->movss_shadow = cpu->inhibit_next == 2;
 		if (cpu->inhibit_next || ((s->rflags ^ flags) & X86_FLAGS_IF))
 			cpu->events = true; /* the interrupt window moved */
+		cpu->inhibit_next = 0;
 		if ((flags & X86_FLAGS_TF) && !s->halted) {
 			/* Single-step trap after the instruction (SDM 17.3.1.4). */
 			s->dr[6] |= 1u << 14;
@@ -379,6 +385,7 @@ static void cpu_step(struct x86_cpu *cpu)
 	if (!cpu->keep_flags)
 		s->rflags = flags;
 	cpu->keep_flags = false;
+	cpu->inhibit_next = 0;
 	s->sti_shadow = s->movss_shadow = false;
 	cpu_exception(cpu, cpu->fault.vector, cpu->fault.has_error, cpu->fault.error);
 }

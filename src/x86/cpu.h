@@ -170,6 +170,7 @@ struct x86_cpu {
 	void *opaque;
 	struct x86_stats stats;
 	unsigned trace;
+	bool trace_insn; /* X86_TRACE_INSN asked for and ops->trace_insn set */
 	atomic_bool kick;
 
 	/* The current instruction. */
@@ -184,7 +185,8 @@ struct x86_cpu {
 	int cpl;
 	enum x86_mode mode;
 	int code_bits;
-	uint8_t inhibit_next; /* 1: STI shadow, 2: MOV SS shadow set by this instruction */
+	uint8_t inhibit_next; /* 1: STI shadow, 2: MOV SS shadow set by this instruction;
+			       * 0 between instructions */
 	bool keep_flags;      /* a faulting REP op completed iterations: keep RFLAGS */
 	bool shutdown;
 	bool nmi_blocked; /* an NMI handler runs until the next IRET */
