@@ -8,6 +8,7 @@
 #define EMBER_X86_CPU_H
 
 #include <stdatomic.h>
+#include <string.h>
 
 #include "x86/x86.h"
 
@@ -304,10 +305,87 @@ void seg_from_desc(struct x86_seg *sg, uint16_t sel, uint64_t lo, uint64_t hi);
 int seg_set_accessed(struct x86_cpu *cpu, uint16_t sel, uint64_t lo);
 int seg_load_cs(struct x86_cpu *cpu, uint16_t sel, uint64_t lo, uint64_t hi, int cpl);
 
+/* Little-endian load/store of 1, 2, 4 or 8 bytes from host memory. */
+static inline uint64_t mem_load(const uint8_t *p, unsigned len)
+{
+	uint8_t b1;
+	uint16_t b2;
+	uint32_t b4;
+	uint64_t b8;
+	switch (len) {
+	case 1:
+		memcpy(&b1, p, 1);
+		return b1;
+	case 2:
+		memcpy(&b2, p, 2);
+		return b2;
+	case 4:
+		memcpy(&b4, p, 4);
+		return b4;
+	default:
+		memcpy(&b8, p, 8);
+		return b8;
+	}
+}
+
+static inline void mem_store(uint8_t *p, unsigned len, uint64_t v)
+{
+	uint8_t b1 = (uint8_t)v;
+	uint16_t b2 = (uint16_t)v;
+	uint32_t b4 = (uint32_t)v;
+	switch (len) {
+	case 1:
+		memcpy(p, &b1, 1);
+		break;
+	case 2:
+		memcpy(p, &b2, 2);
+		break;
+	case 4:
+		memcpy(p, &b4, 4);
+		break;
+	default:
+		memcpy(p, &v, 8);
+		break;
+	}
+}
+
+/*
+ * The fast path: 64-bit mode without FS/GS (no segment checks; a TLB match
+ * implies a canonical address), a TLB hit on RAM, the access inside one page.
+ * Returns the host pointer, or NULL for the general path.
+ */
+static inline uint8_t *mem_fast(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len,
+				enum x86_acc acc)
+{
+	if (cpu->mode != X86_MODE_LONG64 || seg >= X86_FS || len > 8 ||
+	    ((off & 0xFFF) + len) > 4096)
+		return NULL;
+	const struct x86_tlb_entry *e = &cpu->tlb[mmu_tlb_index(off)];
+	if (e->lpage != ((off & ~0xFFFull) | 1) || !mmu_allowed(cpu, e, acc, cpu->cpl))
+		return NULL;
+	uint8_t *p = acc == ACC_WRITE ? (e->whost_known ? e->whost : NULL) : e->host;
+	return p ? p + (off & 0xFFF) : NULL;
+}
+
+/* The effective address (segment offset) of the ModRM memory operand. */
+static inline int opnd_ea(struct x86_cpu *cpu, struct x86_insn *in, uint64_t *off)
+{
+	uint64_t ea = (uint64_t)(int64_t)in->disp;
+	if (in->riprel) {
+		ea += cpu->next_rip;
+	} else {
+		if (in->base >= 0)
+			ea += cpu->s.gpr[in->base];
+		if (in->index >= 0)
+			ea += cpu->s.gpr[in->index] << in->scale;
+	}
+	*off = ea & x86_mask(in->adsize);
+	return X86_OK;
+}
+
 /* Operands (operand.c).  Register and immediate operands take an inline
  * path; everything else (memory, segment registers...) the general one. */
-enum x86_okind { OK_OTHER, OK_REG, OK_IMM };
-int opnd_ea(struct x86_cpu *cpu, struct x86_insn *in, uint64_t *off);
+enum x86_okind { OK_OTHER, OK_REG, OK_IMM, OK_MEM, OK_MEM_RMW };
 int opnd_read_any(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t *val);
 int opnd_write_any(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t val);
 void decode_operand_kinds(struct x86_insn *in);

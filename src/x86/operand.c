@@ -39,27 +39,23 @@ void reg_write(struct x86_cpu *cpu, struct x86_insn *in, int reg, unsigned size,
 	}
 }
 
-/* The effective address (segment offset) of the ModRM memory operand. */
-int opnd_ea(struct x86_cpu *cpu, struct x86_insn *in, uint64_t *off)
-{
-	uint64_t ea = (uint64_t)(int64_t)in->disp;
-	if (in->riprel) {
-		ea += cpu->next_rip;
-	} else {
-		if (in->base >= 0)
-			ea += cpu->s.gpr[in->base];
-		if (in->index >= 0)
-			ea += cpu->s.gpr[in->index] << in->scale;
-	}
-	*off = ea & x86_mask(in->adsize);
-	return X86_OK;
-}
-
 int opnd_read_any(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t *val)
 {
 	const struct x86_opspec *o = &in->op->o[n];
 	unsigned size = in->size[n];
 	uint64_t off;
+	uint8_t *p;
+	if (in->kind[n] == OK_MEM || in->kind[n] == OK_MEM_RMW) {
+		/* Read for a later write: fault as a write would. */
+		enum x86_acc acc = in->kind[n] == OK_MEM_RMW ? ACC_WRITE : ACC_READ;
+		opnd_ea(cpu, in, &off);
+		p = mem_fast(cpu, in->seg, off, size, acc);
+		if (p) {
+			*val = mem_load(p, size);
+			return X86_OK;
+		}
+		return mem_read_acc(cpu, in->seg, off, size, acc, val);
+	}
 	switch (o->m) {
 	case OM_E:
 	case OM_M:
@@ -107,7 +103,9 @@ int opnd_read_any(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t *val
 
 /*
  * Classify each operand once at decode time: a general register that is not
- * AH-BH (OK_REG, with its number), an immediate (OK_IMM), or anything else.
+ * AH-BH (OK_REG, with its number), an immediate (OK_IMM), a ModRM memory
+ * operand of 1, 2, 4 or 8 bytes (OK_MEM; OK_MEM_RMW when it is read for a
+ * later write), or anything else.
  */
 void decode_operand_kinds(struct x86_insn *in)
 {
@@ -118,8 +116,13 @@ void decode_operand_kinds(struct x86_insn *in)
 		switch (o->m) {
 		case OM_E:
 		case OM_M:
-			if (in->mod == 3)
+			if (in->mod == 3) {
 				reg = in->rm;
+			} else if (in->size[k] && in->size[k] <= 8 && !(in->size[k] & (in->size[k] - 1))) {
+				in->kind[k] = k == 0 && (in->op->flags & (F_LOCK | F_RMW))
+						      ? OK_MEM_RMW
+						      : OK_MEM;
+			}
 			break;
 		case OM_R:
 		case OM_Z:
@@ -150,6 +153,15 @@ int opnd_write_any(struct x86_cpu *cpu, struct x86_insn *in, int n, uint64_t val
 	const struct x86_opspec *o = &in->op->o[n];
 	unsigned size = in->size[n];
 	uint64_t off;
+	if (in->kind[n] == OK_MEM || in->kind[n] == OK_MEM_RMW) {
+		opnd_ea(cpu, in, &off);
+		uint8_t *p = mem_fast(cpu, in->seg, off, size, ACC_WRITE);
+		if (p) {
+			mem_store(p, size, val);
+			return X86_OK;
+		}
+		return mem_write(cpu, in->seg, off, size, val);
+	}
 	switch (o->m) {
 	case OM_E:
 	case OM_M:
