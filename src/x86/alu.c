@@ -10,12 +10,10 @@
 #define ARITH_FLAGS                                                                                \
 	(X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF | X86_FLAGS_OF)
 
-/* PF: set when the low byte has an even number of one bits.  0x9669 is the
- * 16-entry table of "even parity" for a nibble, indexed by the folded byte. */
+/* PF: set when the low byte has an even number of one bits. */
 static inline uint64_t alu_pf(uint64_t res)
 {
-	unsigned b = (unsigned)res & 0xFF;
-	return ((0x9669u >> ((b ^ (b >> 4)) & 0xF)) & 1) << 2;
+	return (uint64_t)!__builtin_parity((unsigned)res & 0xFF) << 2;
 }
 
 static inline uint64_t alu_szp(uint64_t res, unsigned size)
@@ -68,8 +66,10 @@ static inline uint64_t alu_sub(struct x86_cpu *cpu, uint64_t a, uint64_t b, unsi
 	return r;
 }
 
-/* op: ModRM.reg / opcode bits 3-5 order: ADD OR ADC SBB AND SUB XOR CMP. */
-uint64_t alu_op(struct x86_cpu *cpu, int op, uint64_t a, uint64_t b, unsigned size)
+/* op: ModRM.reg / opcode bits 3-5 order: ADD OR ADC SBB AND SUB XOR CMP.
+ * Inline for ex_alu, the hottest caller; alu_op is the same for the others. */
+static inline uint64_t alu_op_inline(struct x86_cpu *cpu, int op, uint64_t a, uint64_t b,
+				     unsigned size)
 {
 	unsigned cf = cpu->s.rflags & X86_FLAGS_CF;
 	uint64_t r;
@@ -93,8 +93,13 @@ uint64_t alu_op(struct x86_cpu *cpu, int op, uint64_t a, uint64_t b, unsigned si
 		r = a ^ b;
 		break;
 	}
-	alu_flags_logic(cpu, r, size);
+	cpu->s.rflags = (cpu->s.rflags & ~(uint64_t)ARITH_FLAGS) | alu_szp(r, size);
 	return r;
+}
+
+uint64_t alu_op(struct x86_cpu *cpu, int op, uint64_t a, uint64_t b, unsigned size)
+{
+	return alu_op_inline(cpu, op, a, b, size);
 }
 
 static int alu_opnum(const struct x86_insn *in)
@@ -112,7 +117,7 @@ int ex_alu(struct x86_cpu *cpu, struct x86_insn *in)
 		rc = opnd_read(cpu, in, 1, &b);
 	if (rc)
 		return rc;
-	uint64_t r = alu_op(cpu, op, a, b, in->size[0]);
+	uint64_t r = alu_op_inline(cpu, op, a, b, in->size[0]);
 	if (op == 7)
 		return X86_OK;
 	return opnd_write(cpu, in, 0, r);
@@ -374,8 +379,10 @@ int ex_sti(struct x86_cpu *cpu, struct x86_insn *in)
 {
 	if (!alu_if_allowed(cpu))
 		return x86_gp(cpu, 0);
-	if (!(cpu->s.rflags & X86_FLAGS_IF))
+	if (!(cpu->s.rflags & X86_FLAGS_IF)) {
 		cpu->inhibit_next = 1; /* the STI shadow (SDM STI) */
+		cpu->events = true;
+	}
 	cpu->s.rflags |= X86_FLAGS_IF;
 	return X86_OK;
 }

@@ -45,6 +45,7 @@ void cpu_update_mode(struct x86_cpu *cpu)
 		cpu->code_bits = cpu->s.seg[X86_CS].db ? 32 : 16;
 	cpu->ip_mask = x86_mask(cpu->code_bits / 8);
 	cpu->fetch_lpage = 0; /* CPL or mode may have changed the fetch rights */
+	cpu->fetch_fast_lpage = 0;
 	if (m == X86_MODE_REAL)
 		cpu->cpl = 0;
 	else if (m == X86_MODE_V86)
@@ -204,7 +205,7 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 	const struct x86_seg *cs = &s->seg[X86_CS];
 	uint64_t rip = s->rip;
 	uint64_t lin;
-	if (((rip & ~0xFFFull) | 1) == cpu->fetch_lpage && cpu->fetch_fast) {
+	if (((rip & ~0xFFFull) | 1) == cpu->fetch_fast_lpage) {
 		/* 64-bit code on the cached page: lin = RIP, no limit, RAM. */
 		unsigned off = rip & 0xFFF;
 		struct x86_icache_entry *ce = &cpu->icache[(off ^ cpu->fetch_ixor) & (ICACHE_SIZE - 1)];
@@ -246,7 +247,7 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 		cpu->fetch_lpage = (lin & ~0xFFFull) | 1;
 		cpu->fetch_ppage = e->ppage;
 		cpu->fetch_ram = ram;
-		cpu->fetch_fast = ram && cpu->mode == X86_MODE_LONG64;
+		cpu->fetch_fast_lpage = ram && cpu->mode == X86_MODE_LONG64 ? cpu->fetch_lpage : 0;
 		cpu->fetch_key = cpu_icache_key(e->ppage, cpu->code_bits);
 		cpu->fetch_ixor = cpu_icache_index(e->ppage);
 	}
@@ -365,10 +366,9 @@ static void cpu_step(struct x86_cpu *cpu)
 	if (rc == X86_OK) {
 		s->rip = cpu->next_rip;
 		cpu->stats.insns[mode]++;
-		/* Shadows are only ever set with cpu->events armed (below, and
-		 * by cpu_check_events), so without it there is nothing to end. */
-		if (!(cpu->events | cpu->inhibit_next | ((s->rflags ^ flags) & X86_FLAGS_IF) |
-		      (flags & X86_FLAGS_TF)))
+		/* Shadows are only ever set with cpu->events armed (by STI, MOV
+		 * SS, and cpu_check_events), so without it there is nothing to end. */
+		if (!(cpu->events | ((s->rflags ^ flags) & X86_FLAGS_IF) | (flags & X86_FLAGS_TF)))
 			return;
 		s->sti_shadow = cpu->inhibit_next == 1;
 		s->movss_shadow = cpu->inhibit_next == 2;

@@ -193,7 +193,7 @@ struct x86_cpu {
 	bool nmi_blocked; /* an NMI handler runs until the next IRET */
 	/* The run loop must make its full check (pending events, interrupt
 	 * window, HLT, shutdown, the INTR line) before the next instruction:
-	 * set by faults, by changes of IF or the shadows, by HLT, IRET and by
+	 * set by faults, by changes of IF, by STI and MOV SS, HLT, IRET and by
 	 * bus accesses (I/O, MMIO, MSRs) that may move the INTR line. */
 	bool events;
 
@@ -207,7 +207,7 @@ struct x86_cpu {
 	bool fetch_ram;
 	/* 64-bit code on a RAM page: the fast icache lookup may serve it, with
 	 * the page's part of the icache key and of the icache index. */
-	bool fetch_fast;
+	uint64_t fetch_fast_lpage; /* fetch_lpage when fast, else 0 */
 	uint64_t fetch_key;
 	unsigned fetch_ixor;
 	/* 1 bit per 4 KiB physical page below 4 GiB holding decoded code. */

@@ -106,6 +106,7 @@ void mmu_phys_write(struct x86_cpu *cpu, uint64_t gpa, const void *buf, unsigned
 void mmu_flush_tlb(struct x86_cpu *cpu, bool global)
 {
 	cpu->fetch_lpage = 0;
+	cpu->fetch_fast_lpage = 0;
 	for (int i = 0; i < TLB_SIZE; i++)
 		if (global || !cpu->tlb[i].global)
 			cpu->tlb[i].lpage = 0;
@@ -117,6 +118,7 @@ void mmu_invlpg(struct x86_cpu *cpu, uint64_t lin)
 	if (e->lpage == ((lin & ~0xFFFull) | 1))
 		e->lpage = 0;
 	cpu->fetch_lpage = 0;
+	cpu->fetch_fast_lpage = 0;
 }
 
 static uint64_t mmu_rd_pte(struct x86_cpu *cpu, uint64_t gpa, unsigned size)

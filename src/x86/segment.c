@@ -287,8 +287,10 @@ int ex_mov_sreg_ld(struct x86_cpu *cpu, struct x86_insn *in)
 	rc = seg_load(cpu, seg, (uint16_t)v);
 	if (rc)
 		return rc;
-	if (seg == X86_SS)
+	if (seg == X86_SS) {
 		cpu->inhibit_next = 2; /* MOV SS / POP SS shadow */
+		cpu->events = true;
+	}
 	return X86_OK;
 }
 
@@ -351,7 +353,9 @@ int ex_pop_sreg(struct x86_cpu *cpu, struct x86_insn *in)
 		cpu->s.gpr[X86_RSP] = rsp;
 		return rc;
 	}
-	if (seg == X86_SS)
+	if (seg == X86_SS) {
 		cpu->inhibit_next = 2; /* MOV SS / POP SS shadow */
+		cpu->events = true;
+	}
 	return X86_OK;
 }
