@@ -19,7 +19,8 @@ static inline uint64_t alu_pf(uint64_t res)
 static inline uint64_t alu_szp(uint64_t res, unsigned size)
 {
 	res &= x86_mask(size);
-	return (res ? 0 : X86_FLAGS_ZF) | (((res >> (size * 8 - 1)) & 1) << 7) | alu_pf(res);
+	return (uint64_t)(res == 0) * X86_FLAGS_ZF | ((res >> (size * 8 - 1)) & 1) * X86_FLAGS_SF |
+	       alu_pf(res);
 }
 
 void alu_flags_szp(struct x86_cpu *cpu, uint64_t res, unsigned size)
@@ -183,36 +184,18 @@ int ex_neg(struct x86_cpu *cpu, struct x86_insn *in)
 /* Condition codes 0-15 (SDM vol. 1, appendix B). */
 bool alu_cond(struct x86_cpu *cpu, int cc)
 {
+	/* O, B, Z, BE, S, P test flags directly; L and LE compare SF with OF. */
+	static const uint64_t mask[6] = {
+	    [0] = X86_FLAGS_OF, [1] = X86_FLAGS_CF,		   [2] = X86_FLAGS_ZF,
+	    [3] = X86_FLAGS_CF | X86_FLAGS_ZF, [4] = X86_FLAGS_SF, [5] = X86_FLAGS_PF,
+	};
 	uint64_t f = cpu->s.rflags;
-	bool cf = f & X86_FLAGS_CF, zf = f & X86_FLAGS_ZF, sf = f & X86_FLAGS_SF;
-	bool of = f & X86_FLAGS_OF, pf = f & X86_FLAGS_PF;
+	unsigned k = (unsigned)cc >> 1;
 	bool r;
-	switch (cc >> 1) {
-	case 0:
-		r = of;
-		break;
-	case 1:
-		r = cf;
-		break;
-	case 2:
-		r = zf;
-		break;
-	case 3:
-		r = cf || zf;
-		break;
-	case 4:
-		r = sf;
-		break;
-	case 5:
-		r = pf;
-		break;
-	case 6:
-		r = sf != of;
-		break;
-	default:
-		r = zf || sf != of;
-		break;
-	}
+	if (k < 6)
+		r = f & mask[k];
+	else
+		r = (!(f & X86_FLAGS_SF) != !(f & X86_FLAGS_OF)) || (k == 7 && (f & X86_FLAGS_ZF));
 	return (cc & 1) ? !r : r;
 }
 

@@ -366,14 +366,15 @@ static void cpu_step(struct x86_cpu *cpu)
 	if (rc == X86_OK) {
 		s->rip = cpu->next_rip;
 		cpu->stats.insns[mode]++;
-		/* Shadows are only ever set with cpu->events armed (by STI, MOV
-		 * SS, and cpu_check_events), so without it there is nothing to end. */
-		if (!(cpu->events | ((s->rflags ^ flags) & X86_FLAGS_IF) | (flags & X86_FLAGS_TF)))
+		/* Shadows and TF are only ever set with cpu->events armed (by
+		 * STI, MOV SS, a change of IF or TF, and cpu_check_events), so
+		 * without it there is nothing to end or trap. */
+		if (!(cpu->events | ((s->rflags ^ flags) & (X86_FLAGS_IF | X86_FLAGS_TF))))
 			return;
 		s->sti_shadow = cpu->inhibit_next == 1;
 		s->movss_shadow = cpu->inhibit_next == 2;
-		if (cpu->inhibit_next || ((s->rflags ^ flags) & X86_FLAGS_IF))
-			cpu->events = true; /* the interrupt window moved */
+		if (cpu->inhibit_next || ((s->rflags ^ flags) & (X86_FLAGS_IF | X86_FLAGS_TF)))
+			cpu->events = true; /* the interrupt window moved, or TF */
 		cpu->inhibit_next = 0;
 		if ((flags & X86_FLAGS_TF) && !s->halted) {
 			/* Single-step trap after the instruction (SDM 17.3.1.4). */
@@ -413,7 +414,8 @@ static bool cpu_interrupt(struct x86_cpu *cpu)
  * The full check between two instructions: held exceptions and interrupts,
  * NMI, the INTR line while IF=1, shutdown and HLT.  Returns the exit to take
  * or -1 to execute.  It stays armed (cpu->events) while something is held
- * back by a shadow or NMI blocking, so the next instruction looks again.
+ * back by a shadow or NMI blocking, so the next instruction looks again, and
+ * while TF is set, so that the retirement path takes the single-step trap.
  */
 static int cpu_check_events(struct x86_cpu *cpu)
 {
@@ -446,7 +448,7 @@ static int cpu_check_events(struct x86_cpu *cpu)
 		return X86_EXIT_SHUTDOWN;
 	if (s->halted)
 		return X86_EXIT_HLT;
-	if (s->nmi_pending || s->sti_shadow || s->movss_shadow)
+	if (s->nmi_pending || s->sti_shadow || s->movss_shadow || (s->rflags & X86_FLAGS_TF))
 		cpu->events = true;
 	return -1;
 }
