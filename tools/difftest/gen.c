@@ -527,7 +527,10 @@ static void hook_atomic(struct gen *g)
 static void hook_stack(struct gen *g)
 {
 	uint64_t rsp, top, ret = DT_CODE + below(g, DT_CODE_SIZE);
-	unsigned r = below(g, 32);
+	/* CALL through a non-canonical pointer with a faulting push: Intel checks
+	 * the target first, AMD pushes first; keep such pushes valid. */
+	bool call_rm = g->f->op[0] == 0xFF && g->f->ext == 2;
+	unsigned r = call_rm ? 3 : below(g, 32);
 
 	if (r == 0)
 		rsp = DT_STACK + below(g, 16); /* pushes run off the bottom */
