@@ -407,20 +407,16 @@ static inline int opnd_write(struct x86_cpu *cpu, struct x86_insn *in, int n, ui
 {
 	if (in->kind[n] == OK_REG) {
 		uint64_t *r = &cpu->s.gpr[in->regno[n]];
-		switch (in->size[n]) {
-		case 8:
+		unsigned size = in->size[n];
+		/* Tests rather than a switch: no indirect jump for 8 and 4. */
+		if (size == 8)
 			*r = val;
-			break;
-		case 4:
+		else if (size == 4)
 			*r = (uint32_t)val; /* 32-bit results zero-extend */
-			break;
-		case 2:
+		else if (size == 2)
 			*r = (*r & ~0xFFFFull) | (val & 0xFFFF);
-			break;
-		default:
+		else
 			*r = (*r & ~0xFFull) | (val & 0xFF);
-			break;
-		}
 		return X86_OK;
 	}
 	return opnd_write_any(cpu, in, n, val);
