@@ -332,6 +332,41 @@ static void cpu_exception(struct x86_cpu *cpu, int vec, bool has_err, uint32_t e
 	}
 }
 
+/*
+ * After an instruction retired: end the shadows, take the single-step trap.
+ * Shadows and TF are only ever set with cpu->events armed (by STI, MOV SS, a
+ * change of IF or TF, and cpu_check_events), so without it there is nothing
+ * to end or trap.  flags: RFLAGS before the instruction.
+ */
+static inline void cpu_retire(struct x86_cpu *cpu, uint64_t flags)
+{
+	struct x86_state *s = &cpu->s;
+	if (!(cpu->events | ((s->rflags ^ flags) & (X86_FLAGS_IF | X86_FLAGS_TF))))
+		return;
+	s->sti_shadow = cpu->inhibit_next == 1;
+	s->movss_shadow = cpu->inhibit_next == 2;
+	if (cpu->inhibit_next || ((s->rflags ^ flags) & (X86_FLAGS_IF | X86_FLAGS_TF)))
+		cpu->events = true; /* the interrupt window moved, or TF */
+	cpu->inhibit_next = 0;
+	if ((flags & X86_FLAGS_TF) && !s->halted) {
+		/* Single-step trap after the instruction (SDM 17.3.1.4). */
+		s->dr[6] |= 1u << 14;
+		cpu_exception(cpu, 1, false, 0);
+	}
+}
+
+/* The instruction faulted: undo its flags (unless a REP made progress), deliver. */
+static void cpu_fault(struct x86_cpu *cpu, uint64_t flags)
+{
+	struct x86_state *s = &cpu->s;
+	if (!cpu->keep_flags)
+		s->rflags = flags;
+	cpu->keep_flags = false;
+	cpu->inhibit_next = 0;
+	s->sti_shadow = s->movss_shadow = false;
+	cpu_exception(cpu, cpu->fault.vector, cpu->fault.has_error, cpu->fault.error);
+}
+
 /* Execute one instruction (or deliver the fault it raised). */
 static void cpu_step(struct x86_cpu *cpu)
 {
@@ -366,30 +401,48 @@ static void cpu_step(struct x86_cpu *cpu)
 	if (rc == X86_OK) {
 		s->rip = cpu->next_rip;
 		cpu->stats.insns[mode]++;
-		/* Shadows and TF are only ever set with cpu->events armed (by
-		 * STI, MOV SS, a change of IF or TF, and cpu_check_events), so
-		 * without it there is nothing to end or trap. */
-		if (!(cpu->events | ((s->rflags ^ flags) & (X86_FLAGS_IF | X86_FLAGS_TF))))
-			return;
-		s->sti_shadow = cpu->inhibit_next == 1;
-		s->movss_shadow = cpu->inhibit_next == 2;
-		if (cpu->inhibit_next || ((s->rflags ^ flags) & (X86_FLAGS_IF | X86_FLAGS_TF)))
-			cpu->events = true; /* the interrupt window moved, or TF */
-		cpu->inhibit_next = 0;
-		if ((flags & X86_FLAGS_TF) && !s->halted) {
-			/* Single-step trap after the instruction (SDM 17.3.1.4). */
-			s->dr[6] |= 1u << 14;
-			cpu_exception(cpu, 1, false, 0);
-		}
+		cpu_retire(cpu, flags);
 		return;
 	}
-	if (!cpu->keep_flags)
-		s->rflags = flags;
-	cpu->keep_flags = false;
-	cpu->inhibit_next = 0;
-	s->sti_shadow = s->movss_shadow = false;
-	cpu_exception(cpu, cpu->fault.vector, cpu->fault.has_error, cpu->fault.error);
+	cpu_fault(cpu, flags);
 }
+
+/*
+ * The common case without cpu_step's generality: 64-bit code on the cached
+ * fetch page, a decoded hit needing no LOCK/CPL checks, no tracing, nothing
+ * pending.  Runs up to budget instructions; stops (leaving the instruction to
+ * cpu_step) at the first it cannot take, or once cpu->events or a kick is set.
+ * Returns the number of instructions executed, faulting ones included.
+ */
+static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
+{
+	struct x86_state *s = &cpu->s;
+	uint64_t n = 0, retired = 0;
+	while (n < budget && !cpu->events &&
+	       !atomic_load_explicit(&cpu->kick, memory_order_relaxed)) {
+		uint64_t rip = s->rip;
+		if (((rip & ~0xFFFull) | 1) != cpu->fetch_fast_lpage)
+			break;
+		unsigned off = rip & 0xFFF;
+		struct x86_icache_entry *ce = &cpu->icache[(off ^ cpu->fetch_ixor) & (ICACHE_SIZE - 1)];
+		if (ce->key != cpu->fetch_key + ((uint64_t)off << 2) || ce->in.checks)
+			break;
+		uint64_t flags = s->rflags;
+		cpu->next_rip = rip + ce->in.len; /* ip_mask is all ones in 64-bit mode */
+		n++;
+		if (ce->in.op->fn(cpu, &ce->in) != X86_OK) {
+			cpu_fault(cpu, flags);
+			break;
+		}
+		s->rip = cpu->next_rip;
+		retired++;
+		cpu_retire(cpu, flags);
+	}
+	/* A mode change drops fetch_fast_lpage: every one was 64-bit. */
+	cpu->stats.insns[X86_MODE_LONG64] += retired;
+	return n;
+}
+
 
 /* Deliver a pending external interrupt if the window is open. */
 static bool cpu_interrupt(struct x86_cpu *cpu)
@@ -461,7 +514,7 @@ static int cpu_check_events(struct x86_cpu *cpu)
 enum x86_exit x86_run(struct x86_cpu *cpu, uint64_t max_insns)
 {
 	cpu->events = true; /* the platform may have changed anything since */
-	for (uint64_t n = 0; n < max_insns; n++) {
+	for (uint64_t n = 0; n < max_insns;) {
 		if (atomic_load_explicit(&cpu->kick, memory_order_relaxed)) {
 			atomic_store(&cpu->kick, false);
 			cpu->events = true; /* the kick may come with a raised INTR line */
@@ -472,7 +525,16 @@ enum x86_exit x86_run(struct x86_cpu *cpu, uint64_t max_insns)
 			if (why >= 0)
 				return (enum x86_exit)why;
 		}
+		if (!cpu->trace_insn) {
+			uint64_t k = cpu_burst(cpu, max_insns - n);
+			n += k;
+			if (cpu->events && cpu->shutdown)
+				return X86_EXIT_SHUTDOWN;
+			if (k)
+				continue;
+		}
 		cpu_step(cpu);
+		n++;
 		if (cpu->events && cpu->shutdown)
 			return X86_EXIT_SHUTDOWN;
 	}
