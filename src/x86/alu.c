@@ -186,8 +186,9 @@ bool alu_cond(struct x86_cpu *cpu, int cc)
 {
 	/* O, B, Z, BE, S, P test flags directly; L and LE compare SF with OF. */
 	static const uint64_t mask[6] = {
-	    [0] = X86_FLAGS_OF, [1] = X86_FLAGS_CF,		   [2] = X86_FLAGS_ZF,
-	    [3] = X86_FLAGS_CF | X86_FLAGS_ZF, [4] = X86_FLAGS_SF, [5] = X86_FLAGS_PF,
+	    [0] = X86_FLAGS_OF, [1] = X86_FLAGS_CF,
+	    [2] = X86_FLAGS_ZF, [3] = X86_FLAGS_CF | X86_FLAGS_ZF,
+	    [4] = X86_FLAGS_SF, [5] = X86_FLAGS_PF,
 	};
 	uint64_t f = cpu->s.rflags;
 	unsigned k = (unsigned)cc >> 1;

@@ -208,7 +208,8 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 	if (((rip & ~0xFFFull) | 1) == cpu->fetch_fast_lpage) {
 		/* 64-bit code on the cached page: lin = RIP, no limit, RAM. */
 		unsigned off = rip & 0xFFF;
-		struct x86_icache_entry *ce = &cpu->icache[(off ^ cpu->fetch_ixor) & (ICACHE_SIZE - 1)];
+		struct x86_icache_entry *ce =
+		    &cpu->icache[(off ^ cpu->fetch_ixor) & (ICACHE_SIZE - 1)];
 		if (ce->key == cpu->fetch_key + ((uint64_t)off << 2)) {
 			*lin_out = rip;
 			*phys_out = cpu->fetch_ppage | off;
@@ -424,7 +425,8 @@ static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 		if (((rip & ~0xFFFull) | 1) != cpu->fetch_fast_lpage)
 			break;
 		unsigned off = rip & 0xFFF;
-		struct x86_icache_entry *ce = &cpu->icache[(off ^ cpu->fetch_ixor) & (ICACHE_SIZE - 1)];
+		struct x86_icache_entry *ce =
+		    &cpu->icache[(off ^ cpu->fetch_ixor) & (ICACHE_SIZE - 1)];
 		if (ce->key != cpu->fetch_key + ((uint64_t)off << 2) || ce->in.checks)
 			break;
 		uint64_t flags = s->rflags;
@@ -442,7 +444,6 @@ static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 	cpu->stats.insns[X86_MODE_LONG64] += retired;
 	return n;
 }
-
 
 /* Deliver a pending external interrupt if the window is open. */
 static bool cpu_interrupt(struct x86_cpu *cpu)
@@ -476,8 +477,7 @@ static int cpu_check_events(struct x86_cpu *cpu)
 	cpu->events = false;
 	if (s->exception.pending) {
 		s->exception.pending = false;
-		cpu_exception(cpu, s->exception.vector, s->exception.has_error,
-			      s->exception.error);
+		cpu_exception(cpu, s->exception.vector, s->exception.has_error, s->exception.error);
 	}
 	if (s->interrupt.pending) {
 		s->interrupt.pending = false;

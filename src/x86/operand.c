@@ -118,10 +118,11 @@ void decode_operand_kinds(struct x86_insn *in)
 		case OM_M:
 			if (in->mod == 3) {
 				reg = in->rm;
-			} else if (in->size[k] && in->size[k] <= 8 && !(in->size[k] & (in->size[k] - 1))) {
+			} else if (in->size[k] && in->size[k] <= 8 &&
+				   !(in->size[k] & (in->size[k] - 1))) {
 				in->kind[k] = k == 0 && (in->op->flags & (F_LOCK | F_RMW))
-						      ? OK_MEM_RMW
-						      : OK_MEM;
+						  ? OK_MEM_RMW
+						  : OK_MEM;
 			}
 			break;
 		case OM_R:
