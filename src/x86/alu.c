@@ -10,10 +10,24 @@
 #define ARITH_FLAGS                                                                                \
 	(X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF | X86_FLAGS_OF)
 
-/* PF: set when the low byte has an even number of one bits. */
+/* PF for each byte value: X86_FLAGS_PF when it has an even number of one
+ * bits.  Each level doubles the table: the upper half has one more bit. */
+#define PF2(n) (n), (n) ^ X86_FLAGS_PF, (n) ^ X86_FLAGS_PF, (n)
+#define PF4(n) PF2(n), PF2((n) ^ X86_FLAGS_PF), PF2((n) ^ X86_FLAGS_PF), PF2(n)
+#define PF6(n) PF4(n), PF4((n) ^ X86_FLAGS_PF), PF4((n) ^ X86_FLAGS_PF), PF4(n)
+static const uint8_t alu_pf_table[256] = {
+    PF6(X86_FLAGS_PF),
+    PF6(0),
+    PF6(0),
+    PF6(X86_FLAGS_PF),
+};
+#undef PF2
+#undef PF4
+#undef PF6
+
 static inline uint64_t alu_pf(uint64_t res)
 {
-	return (uint64_t)!__builtin_parity((unsigned)res & 0xFF) << 2;
+	return alu_pf_table[res & 0xFF];
 }
 
 static inline uint64_t alu_szp(uint64_t res, unsigned size)
