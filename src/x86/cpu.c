@@ -418,7 +418,7 @@ static void cpu_step(struct x86_cpu *cpu)
 static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 {
 	struct x86_state *s = &cpu->s;
-	uint64_t n = 0, retired = 0;
+	uint64_t n = 0, faulted = 0;
 	while (n < budget && !cpu->events &&
 	       !atomic_load_explicit(&cpu->kick, memory_order_relaxed)) {
 		uint64_t rip = s->rip;
@@ -434,14 +434,14 @@ static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 		n++;
 		if (ce->in.op->fn(cpu, &ce->in) != X86_OK) {
 			cpu_fault(cpu, flags);
+			faulted = 1;
 			break;
 		}
 		s->rip = cpu->next_rip;
-		retired++;
 		cpu_retire(cpu, flags);
 	}
 	/* A mode change drops fetch_fast_lpage: every one was 64-bit. */
-	cpu->stats.insns[X86_MODE_LONG64] += retired;
+	cpu->stats.insns[X86_MODE_LONG64] += n - faulted;
 	return n;
 }
 
