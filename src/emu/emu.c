@@ -34,6 +34,7 @@ struct emu_vm {
 	pthread_mutex_t lock;
 	pthread_cond_t wake; /* an interrupt arrived or a stop was requested */
 	uint64_t t0;         /* TSC epoch */
+	pthread_t vcpu_thread; /* the thread in emu_run(), for emu_pic_output() */
 	struct x86_ops ops;  /* emu_ops, plus the trace hooks when observed */
 	int acked;           /* vector of the last interrupt acknowledge, or -1 */
 	uint64_t halt_insns; /* instructions executed when it did */
@@ -129,6 +130,10 @@ static void emu_pic_output(void *opaque, int level)
 	struct emu_vm *e = opaque;
 	__atomic_store_n(&e->intr_line, level, __ATOMIC_RELEASE);
 	if (level) {
+		/* The CPU polls the line only after its own I/O or a kick: a line
+		 * raised by another thread (stdin, RTC timer) must kick it. */
+		if (e->cpu && !pthread_equal(pthread_self(), e->vcpu_thread))
+			x86_cpu_kick(e->cpu);
 		pthread_mutex_lock(&e->lock);
 		pthread_cond_broadcast(&e->wake);
 		pthread_mutex_unlock(&e->lock);
@@ -336,6 +341,7 @@ static int emu_run(struct vcpu *vcpu, struct vm_exit *exit)
 	struct emu_vm *e = vcpu->engine_data;
 	memset(exit, 0, sizeof(*exit));
 	exit->reason = VMEXIT_NONE;
+	e->vcpu_thread = pthread_self();
 	if (e->pit)
 		pit_update(e->pit, now_ns());
 	enum x86_exit why = x86_run(e->cpu, EMU_BUDGET);
