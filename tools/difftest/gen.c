@@ -43,6 +43,7 @@ enum {
 	F_CL = 1 << 6,
 	F_ANYADDR = 1 << 7, /* no memory access (LEA, hint NOPs): any address */
 	F_NO32 = 1 << 8,    /* not generated in compatibility mode */
+	F_KEEPSP = 1 << 9,  /* RSP is not an address register (see hook_stack) */
 };
 
 /* Undefined-flag rules (SDM "Flags Affected"). */
@@ -310,6 +311,8 @@ static void build_mem(struct gen *g, unsigned size)
 	int base = below(g, g->compat ? 8 : 16), index;
 	uint64_t lin, ea, iv = 0;
 
+	if (base == X86_RSP && g->f->flags & F_KEEPSP)
+		base = X86_RBX;
 	maybe_a32(g, 8);
 	pick_segment(g);
 	lin = any && one_in(g, 4) ? rnd(g) : pick_target(g, size, !g->a32 && mode >= 2);
@@ -799,7 +802,7 @@ static const struct form stack_forms[] = {
     {"leave", {0xC9}, 1, O_NONE, 0, SQ, I_NONE, U_NONE, F_D64, 0, 0},
     {"enter", {0xC8}, 1, O_NONE, 0, SQ, I_ENTER, U_NONE, F_D64, 0, 0},
     {"call rel32", {0xE8}, 1, O_REL, 0, S64, I_Z, U_NONE, F_D64, 0, 0},
-    {"call rm", {0xFF}, 1, O_RM, 2, S64, I_NONE, U_NONE, F_D64, 0, 0},
+    {"call rm", {0xFF}, 1, O_RM, 2, S64, I_NONE, U_NONE, F_D64 | F_KEEPSP, 0, 0},
     {"jmp rm", {0xFF}, 1, O_RM, 4, S64, I_NONE, U_NONE, F_D64, 0, 0},
     {"ret", {0xC3}, 1, O_NONE, 0, S64, I_NONE, U_NONE, F_D64, 0, 0},
     {"ret i16", {0xC2}, 1, O_NONE, 0, S64, I_16, U_NONE, F_D64, 0, 0},
@@ -1052,6 +1055,9 @@ static void encode(struct gen *g)
 		c->rip = DT_CODE_HOLE - c->len;
 	else
 		c->rip = DT_CODE + below(g, DT_CODE_SIZE - 16);
+	/* An indirect JMP to itself would spin forever: move it away. */
+	if (g->f->op[0] == 0xFF && g->f->ext == 4 && g->rm_value == c->rip)
+		c->rip = DT_CODE + (c->rip - DT_CODE + 0x100) % (DT_CODE_SIZE - 16);
 	if (g->riprel) {
 		uint32_t d = (uint32_t)(g->riprel_ea - (c->rip + n));
 
