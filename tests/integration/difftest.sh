@@ -3,15 +3,25 @@
 # class, 2000 cases run on the host CPU (KVM, CPL3 runs natively) and in ember's
 # emulator.  PASS/FAIL per class; SKIP without KVM, for classes the emulator does
 # not claim (build/difftest --list), and for classes with mismatches already
-# reported in /work/notes/emu-findings.md (KNOWN below; they print PASS once fixed).
+# measured and explained below (KNOWN_RE); anything else fails.
 # The full run is `make difftest-full`.
 set -u
 cd "$(dirname "$0")/../.."
 bin=build/difftest
 cases=${DIFFTEST_CASES:-2000}
 seed=${DIFFTEST_SEED:-1}
-# Classes with known, reported emulator mismatches (remove a class once it passes).
-KNOWN="movx atomic"
+# Known disagreements with this host, as patterns on the MISMATCH lines.  A
+# class whose mismatches ALL match one of them prints SKIP with the count; any
+# other mismatch is a FAIL.  Each is measured and explained:
+#  - mov rm,cs|ss/64 mem: under PVM the guest's CS/SS selectors are virtualised,
+#    so a store of CS/SS is emulated by the host kernel, not done by the CPU;
+#    no store width matches it (16, 32 or 64 bits), while the SDM says a memory
+#    destination is 16 bits, which ember does.
+#  - cmpxchg/32 (register destination, failed compare): whether the host writes
+#    the destination back (zero-extending it) varied between cases on this AMD
+#    host; ember leaves the register unchanged.  Intel and AMD document it
+#    differently.
+KNOWN_RE='\| mov rm,(cs|ss)/64 mem( a32)? \||\| cmpxchg/32 \|'
 
 if [ ! -x "$bin" ]; then
 	echo "SKIP difftest: $bin is not built (make $bin)"
@@ -33,9 +43,11 @@ fi
 	esac
 	first=$(printf '%s\n' "$out" | grep -m1 '^MISMATCH ' | sed 's/^MISMATCH //')
 	[ -z "$first" ] && first="no summary line (status or timeout): $last"
-	if [[ " $KNOWN " == *" $cls "* ]]; then
-		echo "SKIP difftest-$cls: known emulator mismatches, reported in /work/notes/emu-findings.md ($last; first: $first)"
+	unknown=$(printf '%s\n' "$out" | grep '^MISMATCH ' | grep -vE -- "$KNOWN_RE" | head -n 1)
+	if [ -n "$first" ] && printf '%s\n' "$out" | grep -q '^MISMATCH ' && [ -z "$unknown" ]; then
+		echo "SKIP difftest-$cls: only known host disagreements (see the header of $0): $last; first: $first"
 	else
-		echo "FAIL difftest-$cls: $last; first: $first"
+		detail=${unknown:-MISMATCH $first}
+		echo "FAIL difftest-$cls: $last; first unexplained: ${detail#MISMATCH }"
 	fi
 done

@@ -1,16 +1,12 @@
 #!/usr/bin/env bash
 # tests/integration/fuzz.sh - runs each libFuzzer target (fuzz/) briefly with a
 # fixed seed from the seed corpus in fuzz/corpus: PASS if nothing crashes, hangs
-# or trips ASan/UBSan.  SKIP without clang/libFuzzer, and for a crash whose
-# sanitizer report names a location already reported in
-# /work/notes/emu-findings.md (KNOWN below).  Long runs: make fuzz-run.
+# or trips ASan/UBSan.  SKIP without clang/libFuzzer.  Long runs: make fuzz-run.
 set -u
 cd "$(dirname "$0")/../.."
 # Runs per target: the decoder is fast, execution slower (~1k inputs/s).
 runs_fuzz_decode=${FUZZ_RUNS:-20000}
 runs_fuzz_exec=${FUZZ_RUNS:-3000}
-# Known, reported crash sites ("file:line"); remove one once fixed.
-KNOWN=""
 
 if ! command -v clang >/dev/null; then
 	echo "SKIP fuzz: clang is not installed (scripts/install-deps.sh)"
@@ -34,8 +30,6 @@ for t in fuzz_decode fuzz_exec; do
 	crash=$(ls "$work"/crash-* "$work"/timeout-* "$work"/leak-* 2>/dev/null | head -n 1)
 	if [ "$rc" -eq 0 ]; then
 		echo "PASS fuzz-$t ($runs runs)"
-	elif [ -n "$site" ] && [[ " $KNOWN " == *" $site "* ]]; then
-		echo "SKIP fuzz-$t: known crash at $site, reported in /work/notes/emu-findings.md"
 	else
 		reason=$(printf '%s\n' "$out" | grep -m1 -E 'ERROR|runtime error|timeout|deadly' || echo "exit $rc")
 		[ -n "$crash" ] && cp "$crash" build/ && crash="build/$(basename "$crash")"
