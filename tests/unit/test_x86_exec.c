@@ -381,6 +381,30 @@ static void test_alu_flags(void)
 }
 
 /*
+ * SAL r/m32, CL (D3 /6, the alias of /4), SDM vol. 2B SAL/SAR/SHL/SHR: the
+ * count is masked to 5 bits; CF is the last bit shifted out; SF, ZF and PF
+ * follow the result; OF (count != 1) and AF (count != 0) are undefined, so
+ * they are not checked; a masked count of 0 changes no flags.
+ */
+static void test_shift_flags(void)
+{
+	const uint64_t szpc = X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_ZF | X86_FLAGS_SF;
+	uint32_t r;
+	/* mov cl, ACh; sal eax, cl: count 12, 002212F8h -> 212F8000h (bit 20 out). */
+	T_EQ(run_flags((const uint8_t[]){0xB1, 0xAC, 0xD3, 0xF0}, 4, 0x2212F8, &r) & szpc,
+	     X86_FLAGS_PF);
+	T_EQ(r, 0x212F8000u);
+	/* Same with bit 20 set: CF = 1, low byte still 00h so PF = 1. */
+	T_EQ(run_flags((const uint8_t[]){0xB1, 0xAC, 0xD3, 0xF0}, 4, 0x3212F8, &r) & szpc,
+	     X86_FLAGS_CF | X86_FLAGS_PF);
+	T_EQ(r, 0x212F8000u);
+	/* stc; mov cl, 20h; sal eax, cl: masked count 0, CF kept, EAX kept. */
+	T_EQ(run_flags((const uint8_t[]){0xF9, 0xB1, 0x20, 0xD3, 0xF0}, 5, 0x80, &r) & szpc,
+	     X86_FLAGS_CF);
+	T_EQ(r, 0x80u);
+}
+
+/*
  *	mov $0x9000, %esp ; xor %ecx, %ecx ; mov $7, %eax ; div %ecx ; hlt
  */
 static const uint8_t prog_de32[] = {
@@ -815,6 +839,7 @@ int main(void)
 {
 	T_RUN(test_boot_real_to_long);
 	T_RUN(test_alu_flags);
+	T_RUN(test_shift_flags);
 	T_RUN(test_divide_error_frame);
 	T_RUN(test_page_fault_error_codes);
 	T_RUN(test_nx_fetch_fault);

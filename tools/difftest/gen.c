@@ -1055,8 +1055,15 @@ static void encode(struct gen *g)
 		c->rip = DT_CODE_HOLE - c->len;
 	else
 		c->rip = DT_CODE + below(g, DT_CODE_SIZE - 16);
-	/* An indirect JMP to itself would spin forever: move it away. */
-	if (g->f->op[0] == 0xFF && g->f->ext == 4 && g->rm_value == c->rip)
+	/*
+	 * An indirect CALL/JMP into its own bytes: a JMP to itself spins
+	 * forever, and a target inside the instruction runs bytes nobody
+	 * generated, whose undefined flags are not in undef_flags (41 FF D3
+	 * jumping to D3 F4 runs SAL ESP,CL: "For a non-zero count, the AF flag
+	 * is undefined", SDM vol. 2B SAL/SAR/SHL/SHR Flags Affected).  Move it.
+	 */
+	if (g->f->op[0] == 0xFF && (g->f->ext == 2 || g->f->ext == 4) &&
+	    g->rm_value - c->rip < c->len)
 		c->rip = DT_CODE + (c->rip - DT_CODE + 0x100) % (DT_CODE_SIZE - 16);
 	if (g->riprel) {
 		uint32_t d = (uint32_t)(g->riprel_ea - (c->rip + n));
