@@ -666,45 +666,48 @@ static int sys_visible(struct x86_cpu *cpu, uint16_t sel, uint64_t d[2], bool fo
 	return 1;
 }
 
-int ex_lar(struct x86_cpu *cpu, struct x86_insn *in)
+/*
+ * LAR and LSL: read the selector operand and look its descriptor up.  ZF
+ * tells the guest whether it is visible; *d holds it when it is.  Returns
+ * X86_OK (check ZF) or X86_FAULT.
+ */
+static int sys_load_access(struct x86_cpu *cpu, struct x86_insn *in, bool for_lsl, uint64_t d[2])
 {
 	if (!sys_protected(cpu))
 		return x86_ud(cpu);
-	uint64_t v, d[2];
+	uint64_t v;
 	int rc = opnd_read(cpu, in, 1, &v);
 	if (rc)
 		return rc;
-	int ok = sys_visible(cpu, (uint16_t)v, d, false);
+	int ok = sys_visible(cpu, (uint16_t)v, d, for_lsl);
 	if (ok < 0)
 		return X86_FAULT;
-	if (!ok) {
+	if (ok)
+		cpu->s.rflags |= X86_FLAGS_ZF;
+	else
 		cpu->s.rflags &= ~(uint64_t)X86_FLAGS_ZF;
-		return X86_OK;
-	}
-	cpu->s.rflags |= X86_FLAGS_ZF;
+	return X86_OK;
+}
+
+int ex_lar(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	uint64_t d[2];
+	int rc = sys_load_access(cpu, in, false, d);
+	if (rc || !(cpu->s.rflags & X86_FLAGS_ZF))
+		return rc;
 	reg_write(cpu, in, in->reg, in->opsize, (d[0] >> 32) & 0x00F0FF00);
 	return X86_OK;
 }
 
 int ex_lsl(struct x86_cpu *cpu, struct x86_insn *in)
 {
-	if (!sys_protected(cpu))
-		return x86_ud(cpu);
-	uint64_t v, d[2];
-	int rc = opnd_read(cpu, in, 1, &v);
-	if (rc)
+	uint64_t d[2];
+	int rc = sys_load_access(cpu, in, true, d);
+	if (rc || !(cpu->s.rflags & X86_FLAGS_ZF))
 		return rc;
-	int ok = sys_visible(cpu, (uint16_t)v, d, true);
-	if (ok < 0)
-		return X86_FAULT;
-	if (!ok) {
-		cpu->s.rflags &= ~(uint64_t)X86_FLAGS_ZF;
-		return X86_OK;
-	}
 	uint32_t limit = (uint32_t)((d[0] & 0xFFFF) | ((d[0] >> 32) & 0xF0000));
 	if ((d[0] >> 55) & 1)
 		limit = (limit << 12) | 0xFFF;
-	cpu->s.rflags |= X86_FLAGS_ZF;
 	reg_write(cpu, in, in->reg, in->opsize, limit);
 	return X86_OK;
 }

@@ -835,6 +835,46 @@ static void test_nmi(void)
 	tvm_free(t);
 }
 
+/*
+ * LAR and LSL (SDM vol. 2A): for a visible descriptor ZF=1 and the
+ * destination gets the access rights (second dword & 00F0FF00h) or the
+ * limit in bytes (scaled by G); for a null selector ZF=0 and the
+ * destination is unchanged.  Selectors from tvm_gdt(): 08h flat code
+ * (G=1, limit FFFFFh), 30h busy TSS (G=0, limit 67h).
+ */
+static const uint8_t prog_lar_lsl[] = {
+	0xB8, 0x08, 0x00, 0x00, 0x00, /* mov eax, 8 */
+	0x0F, 0x02, 0xD8,             /* lar ebx, eax */
+	0x9C,                         /* pushfd */
+	0x0F, 0x03, 0xC8,             /* lsl ecx, eax */
+	0x9C,                         /* pushfd */
+	0xB8, 0x30, 0x00, 0x00, 0x00, /* mov eax, 30h */
+	0x0F, 0x03, 0xF8,             /* lsl edi, eax */
+	0x9C,                         /* pushfd */
+	0x31, 0xC0,                   /* xor eax, eax (sets ZF) */
+	0xBA, 0x78, 0x56, 0x34, 0x12, /* mov edx, 12345678h */
+	0x0F, 0x02, 0xD0,             /* lar edx, eax */
+	0x9C,                         /* pushfd */
+	0xF4,                         /* hlt */
+};
+
+static void test_lar_lsl(void)
+{
+	struct tvm *t = tvm_new();
+	tvm_prot32(t, 0x2000, 0);
+	put(t, 0x2000, prog_lar_lsl, sizeof(prog_lar_lsl));
+	T_EQ(x86_run(t->cpu, 100), X86_EXIT_HLT);
+	T_EQ(t->s->gpr[X86_RBX], 0x00C09A00);
+	T_EQ(t->s->gpr[X86_RCX], 0xFFFFFFFF);
+	T_EQ(t->s->gpr[X86_RDI], 0x67);
+	T_EQ(t->s->gpr[X86_RDX], 0x12345678);
+	T_EQ(get32(t, 0x9000 - 4) & X86_FLAGS_ZF, X86_FLAGS_ZF);
+	T_EQ(get32(t, 0x9000 - 8) & X86_FLAGS_ZF, X86_FLAGS_ZF);
+	T_EQ(get32(t, 0x9000 - 12) & X86_FLAGS_ZF, X86_FLAGS_ZF);
+	T_EQ(get32(t, 0x9000 - 16) & X86_FLAGS_ZF, 0);
+	tvm_free(t);
+}
+
 int main(void)
 {
 	T_RUN(test_boot_real_to_long);
@@ -853,5 +893,6 @@ int main(void)
 	T_RUN(test_v86_int_gp);
 	T_RUN(test_unreal_mode);
 	T_RUN(test_nmi);
+	T_RUN(test_lar_lsl);
 	T_EXIT();
 }
