@@ -35,11 +35,16 @@ static void scan_cpu_flags(struct hostinfo *h)
 	fclose(f);
 }
 
+bool hostinfo_pvm_loaded(void)
+{
+	return access("/sys/module/kvm_pvm", F_OK) == 0;
+}
+
 void hostinfo_probe(struct hostinfo *h)
 {
 	memset(h, 0, sizeof(*h));
 	scan_cpu_flags(h);
-	h->pvm_module = access("/sys/module/kvm_pvm", F_OK) == 0;
+	h->pvm_module = hostinfo_pvm_loaded();
 	int fd = kvm_open();
 	if (fd < 0) {
 		h->kvm = HOST_KVM_NONE;

@@ -21,6 +21,9 @@ struct hostinfo {
 	char kvm_error[256];    /* why /dev/kvm is unusable, when it is */
 };
 
+/* Is the kvm_pvm module (software KVM) loaded?  The one place that knows how
+ * PVM shows itself; the KVM engine asks it for PVM's quirks. */
+bool hostinfo_pvm_loaded(void);
 /* Probe once (cheap: /proc/cpuinfo, /sys/module, open /dev/kvm). */
 void hostinfo_probe(struct hostinfo *h);
 const char *hostinfo_kvm_name(enum host_kvm k);

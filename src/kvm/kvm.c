@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "hostinfo.h"
 #include "kvm/kvm.h"
 #include "layout.h"
 #include "trace/trace.h"
@@ -147,7 +148,7 @@ static int kvm_create(struct vm *vm)
 	 * the descriptor's accessed bit, hangs the vCPU inside KVM_RUN), so
 	 * there ROM is mapped writable and such writes stick, as in RAM.
 	 */
-	bool rom_readonly = access("/sys/module/kvm_pvm", F_OK) != 0;
+	bool rom_readonly = !hostinfo_pvm_loaded();
 	for (int i = 0; i < vm->mem.n; i++) {
 		const struct memregion *r = &vm->mem.r[i];
 		struct kvm_userspace_memory_region slot = {
