@@ -314,11 +314,6 @@ static int choose_engine(const struct vm_config *cfg, const struct hostinfo *hos
 		*out = &engine_emu;
 		return 0;
 	case ACCEL_EMU:
-		if (!engine_emu.create) {
-			fprintf(stderr, "ember: --accel emu: the emulator engine is not part of this "
-					"build yet\n");
-			return EXIT_UNSUPPORTED;
-		}
 		if (cfg->cpus > 1) {
 			fprintf(stderr, "ember: --cpus %d: the emu engine runs one vCPU; use --cpus 1 "
 					"or --accel kvm\n",
@@ -343,10 +338,6 @@ static int cmd_run(int argc, char **argv)
 	r = choose_engine(&cfg, &host, &engine);
 	if (r)
 		return r;
-	if (!engine->create) {
-		fprintf(stderr, "ember: the %s engine is not part of this build yet\n", engine->name);
-		return EXIT_UNSUPPORTED;
-	}
 	struct vm *vm = calloc(1, sizeof(*vm));
 	if (!vm) {
 		fprintf(stderr, "ember: out of memory\n");

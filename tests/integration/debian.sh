@@ -67,8 +67,8 @@ else
 	echo "SKIP debian qemu: qemu-system-x86_64 not installed (scripts/install-deps.sh)"
 fi
 
-if [ ! -x build/ember ] || ! build/ember --help 2>&1 | grep -q -- '--accel'; then
-	echo "SKIP debian ember: 'ember run' is not on main yet"
+if [ ! -x build/ember ]; then
+	echo "FAIL debian ember: build/ember is not built (make)"
 	exit 0
 fi
 hw_kvm=no
