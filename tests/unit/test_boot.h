@@ -60,6 +60,21 @@ static inline int tb_err_has(const char *a, const char *b)
 	T_CHECK(tb_err_has(a, b), "error \"%s\" should mention \"%s\" and \"%s\"",                 \
 		ember_last_error(), a, b ? b : "")
 
+/* The loader must refuse the kernel in `in`, and the error must name the
+ * file (`name`), say `what`, and, when given, `what2` too. */
+static inline void tb_expect_fail(const struct boot_input *in, const char *name, const char *what,
+				  const char *what2)
+{
+	struct memmap m;
+	struct x86_state s;
+	tb_mem(&m, TB_MEM);
+	T_CHECK(boot_load_kernel(&m, in, &s) < 0, "must be refused: %s", what);
+	TB_ERR(name, what);
+	if (what2)
+		TB_ERR(what, what2);
+	memmap_destroy(&m);
+}
+
 /* ---- ELF builder -------------------------------------------------------- */
 
 struct tb_seg {

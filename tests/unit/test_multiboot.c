@@ -163,15 +163,8 @@ static void test_aout_kludge(void)
 
 static void expect_fail(uint8_t *k, size_t len, const char *what, const char *what2)
 {
-	struct memmap m;
-	struct x86_state s;
-	tb_mem(&m, TB_MEM);
 	struct boot_input in = input(k, len);
-	T_CHECK(boot_load_kernel(&m, &in, &s) < 0, "must be refused: %s", what);
-	TB_ERR("kernel.elf", what);
-	if (what2)
-		TB_ERR(what, what2);
-	memmap_destroy(&m);
+	tb_expect_fail(&in, "kernel.elf", what, what2);
 }
 
 static void test_malformed(void)
