@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # bench/run.sh - ember's benchmarks (`make bench`), each measured in the same
 # run against peers: bench/rawkvm.c (the smallest KVM program running the
-# same ROM) and QEMU with KVM.  Prints a table of medians and ratios.  Never
-# asserts a timing: targets are printed for the reader, not checked.
+# same ROM), QEMU with KVM and QEMU's TCG; then bench/work64.sh, the
+# emulator's speed workloads against the host CPU and TCG.  Prints tables of
+# medians and ratios.  Never asserts a timing: targets are printed for the
+# reader, not checked; exits 1 when work64.sh finds a wrong result.
 # BENCH_REPS (default 5) sets the repetitions per measurement.
 set -u
 cd "$(dirname "$0")/.."
@@ -14,14 +16,13 @@ for f in "$B/rawkvm" "$B/measure" "$B/exit.rom" "$B/pio.rom" "$B/pio64.rom"; do
 	[ -e "$f" ] || { echo "bench: $f missing: run make" >&2; exit 2; }
 done
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "" }'; }
-field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" | head -1; }
-# ratio A B: A/B with two decimals, or "-" when either is missing.
-ratio() { if [ -n "$1" ] && [ -n "$2" ]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; else echo -; fi; }
-show() { [ -n "$1" ] && printf '%.3f' "$1" || echo -; }
+. bench/lib.sh
 
 host=$(grep -qwE 'vmx|svm' /proc/cpuinfo && echo "hardware KVM" || echo "software KVM (PVM: no vmx/svm)")
-[ -c /dev/kvm ] || { echo "bench: /dev/kvm is absent: nothing to measure" >&2; exit 0; }
+if [ ! -c /dev/kvm ]; then
+	echo "SKIP KVM benchmarks: /dev/kvm is absent"
+	exec bench/work64.sh
+fi
 echo "ember benchmarks: median of $reps runs; host: $host, $(nproc) CPUs"
 
 ember_ok=no
@@ -139,3 +140,5 @@ echo "raw KVM's from main() to the first KVM_RUN; process CPU includes exec and 
 echo "Round trip = the guest's run time / $pio_exits exits (QEMU: (pio - exit) process wall / exits);"
 echo "it includes the in-kernel emulation of the loop's instructions, the same for every column."
 echo "Emulator rows: (pio64 - exit) process wall / $emu_exits, i.e. one OUT + LOOP iteration each."
+echo
+bench/work64.sh

@@ -1,0 +1,11 @@
+# bench/lib.sh - helpers shared by bench/run.sh and bench/work64.sh (sourced):
+# medians, key=value fields, ratios and number formatting.  No measuring here.
+
+# median: the median of the numbers on stdin, one a line (empty if none).
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "" }'; }
+# field KEY: the first KEY=number on stdin.
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" | head -1; }
+# ratio A B: A/B with two decimals, or "-" when either is missing.
+ratio() { if [ -n "$1" ] && [ -n "$2" ]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; else echo -; fi; }
+# show X: X with three decimals, or "-".
+show() { [ -n "$1" ] && printf '%.3f' "$1" || echo -; }

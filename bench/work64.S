@@ -1,0 +1,175 @@
+/*
+ * work64.S - work64.rom: the emulator speed workloads of tools/emu-bench.c
+ * (compute, byte checksum, memcpy, call/ret) as a firmware ROM, so ember's
+ * emulator and QEMU's TCG run the same bytes; bench/work64.c runs them on the
+ * host CPU.  Not a correctness test of the loops themselves.
+ * Follows Intel SDM Vol. 3A 9.8.5 (IA-32e initialisation) like
+ * tests/guests/long.S, and QEMU's isa-debug-exit for the exit.
+ *
+ * Reset vector -> 32-bit protected mode -> long mode with 2 MiB identity pages
+ * (0-1 GiB and 3-4 GiB, where the ROM is); fill 4 MiB at 200000h with qwords
+ * i * 9E3779B97F4A7C15h; copy the selected program to 100000h, set its loop
+ * count and turn its final hlt into ret; call it work_reps times with
+ * RAX..RDI = 0 before the first call and RSP = 80000h, as emu-bench starts it;
+ * print "work64: result <hex>" on COM1 (a digest of the registers and memory
+ * the loops write) and write 0 to the test-exit port.
+ *
+ * The parameter block (magic "EMBWORK1") is patched by bench/work64.c; the
+ * loop bytes come from tools/emu-bench.c through bench/loops.awk.
+ */
+#include "lib.inc"
+
+#define PML4      0x10000
+#define PDPT      0x11000
+#define PD_LO     0x12000
+#define PD_ROM    0x13000
+#define CODE      0x100000 /* where emu-bench puts the programs */
+#define SRC       0x200000 /* the buffer the programs read */
+#define DST       0x600000 /* memcpy's destination */
+#define STACK     0x80000
+#define FILL_QWORDS 0x80000 /* 4 MiB */
+#define WORK_N    4 /* programs in work_table */
+#define WORK_ENTRY_SIZE 24
+
+	ROM_RESET start16
+
+	.text
+	.code16
+start16:
+	REAL_INIT
+	ENTER_PM32 REL16(gdt_desc), pm32
+	movl $PML4, %edi
+	movl $4 * 1024, %ecx
+	xorl %eax, %eax
+	rep stosl
+	movl $PDPT + 3, PML4
+	movl $PD_LO + 3, PDPT
+	movl $PD_ROM + 3, PDPT + 3 * 8
+	xorl %ecx, %ecx
+1:	movl %ecx, %eax
+	shll $21, %eax
+	orl $0x83, %eax
+	movl %eax, PD_LO(, %ecx, 8)
+	addl $0xc0000000, %eax
+	movl %eax, PD_ROM(, %ecx, 8)
+	incl %ecx
+	cmpl $512, %ecx
+	jb 1b
+	movl $0x00000020, %eax /* CR4.PAE */
+	movl %eax, %cr4
+	movl $PML4, %eax
+	movl %eax, %cr3
+	movl $0xc0000080, %ecx /* EFER.LME */
+	movl $0x00000100, %eax
+	xorl %edx, %edx
+	wrmsr
+	movl $0x80000011, %eax /* PG|ET|PE */
+	movl %eax, %cr0
+	ljmp $SEL_CODE64, $lm64
+
+	.code64
+lm64:
+	movl $SRC, %edi
+	movabsq $0x9e3779b97f4a7c15, %rdx
+	xorl %eax, %eax
+	movl $FILL_QWORDS, %ecx
+1:	movq %rax, (%rdi)
+	addq %rdx, %rax
+	addq $8, %rdi
+	decl %ecx
+	jnz 1b
+
+	/* RBX = the table entry of the selected program. */
+	movl work_sel(%rip), %eax
+	cmpl $WORK_N, %eax
+	jae bad_param
+	imull $WORK_ENTRY_SIZE, %eax
+	leaq work_table(%rip), %rbx
+	addq %rax, %rbx
+	movl $ROM_BASE, %esi
+	addl (%rbx), %esi
+	movl $CODE, %edi
+	movl 4(%rbx), %ecx
+	rep movsb
+	movl work_count(%rip), %eax
+	testl %eax, %eax
+	jz 1f
+	movl 8(%rbx), %edx
+	movl %eax, CODE(%rdx)
+1:	movl 12(%rbx), %edx
+	movb $0xc3, CODE(%rdx) /* hlt -> ret */
+
+	/* The measured part: 3 + fixed + per_iter * count instructions a call. */
+	movl work_reps(%rip), %r12d
+	movl $CODE, %r13d
+	movl $STACK, %esp
+	xorl %eax, %eax
+	xorl %ebx, %ebx
+	xorl %ecx, %ecx
+	xorl %edx, %edx
+	xorl %esi, %esi
+	xorl %edi, %edi
+	testq %r12, %r12
+	jz 3f
+2:	call *%r13
+	decq %r12
+	jnz 2b
+3:
+	/* Digest: h = rol(h, 13) + v over what the programs leave behind. */
+	xorl %r8d, %r8d
+	.irp v, %rax, %rbx, %rcx, %rdx, %rsi, %rdi, SRC, SRC+8, DST, DST+8
+	rolq $13, %r8
+	addq \v, %r8
+	.endr
+	PUTS64 "work64: result "
+	movq %r8, %rax
+	call lib_puthex64
+	PUTS64 "\n"
+	xorb %al, %al
+	outb %al, $EXIT_PORT
+4:	cli
+	hlt
+	jmp 4b
+
+bad_param:
+	PUTS64 "work64: bad parameter block\n"
+	movb $1, %al
+	outb %al, $EXIT_PORT
+	jmp 4b
+
+	.balign 8
+gdt_desc:
+	.word lib_gdt_end - lib_gdt - 1
+	.long lib_gdt
+
+/*
+ * The parameter block, found by its magic (bench/work64.c): the program, its
+ * loop count (0: as in tools/emu-bench.c) and how many times it is called.
+ */
+	.balign 16
+	.ascii "EMBWORK1"
+work_sel:
+	.long 0
+work_count:
+	.long 0
+work_reps:
+	.long 1
+	.long WORK_N
+/*
+ * One entry per program, in emu-bench's order: ROM offset, length, offset of
+ * the loop count, offset of the final hlt, and the instructions a call runs:
+ * fixed + per_iter * count.  The counts are read off the disassembly in
+ * tools/emu-bench.c (the hlt counts as the ret it becomes); ember's --stats
+ * instruction count checks them in bench/run.sh.
+ */
+.macro WORK_ENTRY name, fixed, per_iter
+	.long \name - ROM_BASE, \name\()_end - \name, \name\()_count_at, \name\()_hlt_at
+	.long \fixed, \per_iter
+.endm
+work_table:
+	WORK_ENTRY bench_compute, 5, 9 /* 4 setup, ret; add xor mov mov add shr mov dec jne */
+	WORK_ENTRY bench_checksum, 4, 4 /* 3 setup, ret; movzbl add dec jne */
+	WORK_ENTRY bench_memcpy, 4, 6 /* 3 setup, ret; mov mov add add dec jne */
+	WORK_ENTRY bench_callret, 2, 5 /* 1 setup, ret; call add ret dec jne */
+
+#include "loops.inc"
