@@ -186,9 +186,10 @@ m=$(rate emu 0) nat=$(rate native 0)
 if [ -n "$m" ] && [ -n "$nat" ]; then
 	awk -v a="$m" -v b="$nat" 'BEGIN { printf "Target (printed, not asserted): emu >= 1/40 of native on compute: %s (1/%.0f)\n", (a * 40 >= b ? "met" : "not met"), b / a }'
 fi
-echo "Calls of each program (instructions a call x calls = the count the rate is taken from):"
+echo "Instructions a call, and the calls each engine was timed on:"
 for ((w = 0; w < ${#names[@]}; w++)); do
-	line="  ${names[w]}:"
+	line=$("$B/work64" patch "$B/work64.rom" "$tmp/work64.rom" "${names[w]}" "${counts[w]}" 1 | field insns)
+	line=$(printf '  %-9s %10s;' "${names[w]}" "$line")
 	for e in "${engines[@]}"; do line+=" $e ${calls[$e,$w]:--}"; done
 	echo "$line"
 done
