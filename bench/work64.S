@@ -4,15 +4,18 @@
  * emulator and QEMU's TCG run the same bytes; bench/work64.c runs them on the
  * host CPU.  Not a correctness test of the loops themselves.
  * Follows Intel SDM Vol. 3A 9.8.5 (IA-32e initialisation) like
- * tests/guests/long.S, and QEMU's isa-debug-exit for the exit.
+ * tests/guests/long.S, 5.8.8 (SYSCALL, IA32_STAR/LSTAR), 6.14.4 (IRET to CPL3),
+ * and QEMU's isa-debug-exit for the exit.
  *
  * Reset vector -> 32-bit protected mode -> long mode with 2 MiB identity pages
- * (0-1 GiB and 3-4 GiB, where the ROM is); fill 4 MiB at 200000h with qwords
- * i * 9E3779B97F4A7C15h; copy the selected program to 100000h, set its loop
- * count and turn its final hlt into ret; call it work_reps times with
- * RAX..RDI = 0 before the first call and RSP = 80000h, as emu-bench starts it;
- * print "work64: result <hex>" on COM1 (a digest of the registers and memory
- * the loops write) and write 0 to the test-exit port.
+ * (0-1 GiB and 3-4 GiB, where the ROM is) -> IRETQ to CPL3, so that KVM runs
+ * the work natively on a host whose KVM emulates CPL0 (HOST.md).  At CPL3:
+ * fill 4 MiB at 200000h with qwords i * 9E3779B97F4A7C15h; copy the selected
+ * program to 100000h, set its loop count and turn its final hlt into ret;
+ * call it work_reps times with RAX..RDI = 0 before the first call and
+ * RSP = 80000h, as emu-bench starts it; digest the registers and memory the
+ * loops leave; SYSCALL back to CPL0, which prints "work64: result <hex>" on
+ * COM1 and writes 0 to the test-exit port.
  *
  * The parameter block (magic "EMBWORK1") is patched by bench/work64.c; the
  * loop bytes come from tools/emu-bench.c through bench/loops.awk.
@@ -29,6 +32,9 @@
 #define STACK     0x80000
 #define FILL_QWORDS 0x80000 /* 4 MiB */
 #define WORK_N    4 /* programs in work_table */
+#define SEL_KDATA   0x20 /* work_gdt */
+#define SEL_UDATA   0x28
+#define SEL_UCODE64 0x30
 #define WORK_ENTRY_SIZE 24
 
 	ROM_RESET start16
@@ -42,13 +48,13 @@ start16:
 	movl $4 * 1024, %ecx
 	xorl %eax, %eax
 	rep stosl
-	movl $PDPT + 3, PML4
-	movl $PD_LO + 3, PDPT
-	movl $PD_ROM + 3, PDPT + 3 * 8
+	movl $PDPT + 7, PML4 /* P|RW|US: the work runs at CPL3 */
+	movl $PD_LO + 7, PDPT
+	movl $PD_ROM + 7, PDPT + 3 * 8
 	xorl %ecx, %ecx
 1:	movl %ecx, %eax
 	shll $21, %eax
-	orl $0x83, %eax
+	orl $0x87, %eax /* P|RW|US|PS */
 	movl %eax, PD_LO(, %ecx, 8)
 	addl $0xc0000000, %eax
 	movl %eax, PD_ROM(, %ecx, 8)
@@ -59,8 +65,8 @@ start16:
 	movl %eax, %cr4
 	movl $PML4, %eax
 	movl %eax, %cr3
-	movl $0xc0000080, %ecx /* EFER.LME */
-	movl $0x00000100, %eax
+	movl $0xc0000080, %ecx /* EFER.LME|SCE */
+	movl $0x00000101, %eax
 	xorl %edx, %edx
 	wrmsr
 	movl $0x80000011, %eax /* PG|ET|PE */
@@ -69,6 +75,25 @@ start16:
 
 	.code64
 lm64:
+	/* SYSCALL enters CPL0 at sys64 with CS = SEL_CODE64, SS = SEL_KDATA. */
+	movl $0xc0000081, %ecx /* STAR */
+	xorl %eax, %eax
+	movl $SEL_CODE64, %edx
+	wrmsr
+	movl $0xc0000082, %ecx /* LSTAR */
+	movl $sys64, %eax
+	xorl %edx, %edx
+	wrmsr
+	/* To CPL3, IF=0: KVM runs CPL3 natively even where it emulates CPL0. */
+	pushq $SEL_UDATA | 3
+	pushq $STACK
+	pushq $0x2
+	pushq $SEL_UCODE64 | 3
+	movl $user64, %eax
+	pushq %rax
+	iretq
+
+user64:
 	movl $SRC, %edi
 	movabsq $0x9e3779b97f4a7c15, %rdx
 	xorl %eax, %eax
@@ -82,7 +107,7 @@ lm64:
 	/* RBX = the table entry of the selected program. */
 	movl work_sel(%rip), %eax
 	cmpl $WORK_N, %eax
-	jae bad_param
+	jae 5f
 	imull $WORK_ENTRY_SIZE, %eax
 	leaq work_table(%rip), %rbx
 	addq %rax, %rbx
@@ -121,26 +146,42 @@ lm64:
 	rolq $13, %r8
 	addq \v, %r8
 	.endr
+	xorl %r9d, %r9d
+	syscall
+5:	movl $1, %r9d /* a bad parameter block */
+	syscall
+
+/* CPL0 again (CPL3 may not do port I/O on every host): R8 = result, R9 = 1 if bad. */
+sys64:
+	testl %r9d, %r9d
+	jnz 1f
 	PUTS64 "work64: result "
 	movq %r8, %rax
 	call lib_puthex64
 	PUTS64 "\n"
 	xorb %al, %al
 	outb %al, $EXIT_PORT
-4:	cli
-	hlt
-	jmp 4b
-
-bad_param:
-	PUTS64 "work64: bad parameter block\n"
+	jmp 2f
+1:	PUTS64 "work64: bad parameter block\n"
 	movb $1, %al
 	outb %al, $EXIT_PORT
-	jmp 4b
+2:	hlt
+	jmp 2b
 
+/* lib.inc's first three descriptors, then SYSCALL's stack and CPL3's segments. */
 	.balign 8
+work_gdt:
+	.quad 0
+	.quad 0x00cf9a000000ffff /* 0x08 SEL_CODE32 */
+	.quad 0x00cf92000000ffff /* 0x10 SEL_DATA */
+	.quad 0x00af9a000000ffff /* 0x18 SEL_CODE64 */
+	.quad 0x00cf92000000ffff /* 0x20 SEL_KDATA: SYSCALL's SS = STAR[47:32] + 8 */
+	.quad 0x00cff2000000ffff /* 0x28 SEL_UDATA: data, DPL 3 */
+	.quad 0x00affa000000ffff /* 0x30 SEL_UCODE64: 64-bit code, DPL 3 */
+work_gdt_end:
 gdt_desc:
-	.word lib_gdt_end - lib_gdt - 1
-	.long lib_gdt
+	.word work_gdt_end - work_gdt - 1
+	.long work_gdt
 
 /*
  * The parameter block, found by its magic (bench/work64.c): the program, its

@@ -3,7 +3,9 @@
 # 64-bit loops of tools/emu-bench.c as a ROM (bench/work64.rom) under
 # `ember run --accel emu` and QEMU's TCG, and the same bytes natively on the
 # host CPU (bench/work64.c); prints M instructions/s and ratios.  Part of
-# `make bench` (bench/run.sh); runs alone too.  Timings are never asserted.
+# `make bench` (bench/run.sh); runs alone too.  Where /dev/kvm works, also
+# the ROM under `ember run --accel kvm`, whose work runs at CPL3: natively
+# even on a host whose KVM emulates CPL0.  Timings are never asserted.
 # A wrong result (the three disagree) or a wrong instruction count (ember's
 # --stats against the static count) prints FAIL and makes the exit status 1.
 # BENCH_REPS (default 5): measurements per engine and workload (median).
@@ -23,7 +25,7 @@ titles=("compute (alu/load/store/branch)" "byte checksum" "memcpy loop (8-byte m
 counts=(2000000 0 0 0)
 # How long the measured calls should take: long enough to dwarf the noise of
 # start-up (a QEMU process varies by several ms), short enough for `make bench`.
-declare -A target_ms=([emu]=500 [tcg]=500 [native]=200)
+declare -A target_ms=([emu]=500 [tcg]=500 [native]=200 [kvm]=200)
 tcg=(qemu-system-x86_64 -accel tcg -machine pc -m 128 -nodefaults -display none
 	-monitor none -serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4 -bios)
 
@@ -38,6 +40,19 @@ if "$B/work64" run "$B/work64.rom" compute 1 1 >/dev/null 2>"$tmp/err"; then
 	engines+=(native)
 else
 	echo "SKIP native column: $(head -1 "$tmp/err")"
+fi
+if [ ! -c /dev/kvm ]; then
+	echo "SKIP KVM CPL3 column: /dev/kvm is absent"
+elif [ ! -x build/ember ]; then
+	echo "SKIP KVM CPL3 column: build/ember missing (make)"
+else
+	"$B/work64" patch "$B/work64.rom" "$tmp/probe.rom" compute 1 1 >/dev/null
+	if timeout 60 build/ember run --accel kvm --mem 128M --serial stdio --bios "$tmp/probe.rom" 2>"$tmp/err" |
+		grep -q '^work64: result '; then
+		engines+=(kvm)
+	else
+		echo "SKIP KVM CPL3 column: ember --accel kvm did not run work64.rom: $(grep -v '^ember: note' "$tmp/err" | head -1)"
+	fi
 fi
 if command -v qemu-system-x86_64 >/dev/null; then
 	engines+=(tcg)
@@ -55,8 +70,8 @@ once() {
 	insns=$("$B/work64" patch "$B/work64.rom" "$rom" "${names[$2]}" "${counts[$2]}" "$3" | field insns)
 	n= ms=
 	case $1 in
-	emu)
-		timeout 120 "$B/measure" build/ember run --accel emu --mem 128M --serial stdio --stats \
+	emu | kvm)
+		timeout 120 "$B/measure" build/ember run --accel "$1" --mem 128M --serial stdio --stats \
 			--bios "$rom" >"$tmp/out" 2>"$tmp/err"
 		ms=$(field cpu_ms <"$tmp/err")
 		n=$(sed -n 's/^ *insns long64 *\([0-9]*\).*/\1/p' "$tmp/err")
@@ -140,7 +155,7 @@ done
 # the number of calls each emulator was measured with.
 for ((w = 0; w < ${#names[@]}; w++)); do
 	ref= refname=
-	for e in native emu tcg; do
+	for e in native emu kvm tcg; do
 		has $e && [ -n "${res1[$e,$w]:-}" ] || continue
 		if [ -z "$ref" ]; then
 			ref=${res1[$e,$w]} refname=$e
@@ -149,7 +164,7 @@ for ((w = 0; w < ${#names[@]}; w++)); do
 		fi
 	done
 	has native || continue
-	for e in emu tcg; do
+	for e in emu kvm tcg; do
 		[ -n "${resn[$e,$w]:-}" ] || continue
 		"$B/work64" run "$B/work64.rom" "${names[w]}" "${counts[w]}" "${calls[$e,$w]}" \
 			>"$tmp/out" 2>/dev/null
@@ -170,16 +185,16 @@ frac() {
 	fi
 }
 mips() { [ -n "$1" ] && printf '%.1f' "$1" || echo -; }
-row() { printf '| %-32s | %9s | %9s | %10s | %9s | %7s | %-14s |\n' "$@"; }
+row() { printf '| %-32s | %9s | %9s | %10s | %9s | %9s | %7s | %-14s |\n' "$@"; }
 echo "The emulator's speed workloads (bench/work64.rom, tools/emu-bench.c's loops), median of $reps,"
 echo "M instructions/s:"
-row "workload" "ember emu" "native" "emu/native" "QEMU TCG" "emu/TCG" "target"
-row "--------------------------------" "---------" "---------" "----------" "---------" "-------" "--------------"
+row "workload" "ember emu" "native" "emu/native" "KVM CPL3" "QEMU TCG" "emu/TCG" "target"
+row "--------------------------------" "---------" "---------" "----------" "---------" "---------" "-------" "--------------"
 for ((w = 0; w < ${#names[@]}; w++)); do
-	m=$(rate emu $w) nat=$(rate native $w) q=$(rate tcg $w)
+	m=$(rate emu $w) nat=$(rate native $w) k=$(rate kvm $w) q=$(rate tcg $w)
 	tgt=
 	[ $w -eq 0 ] && tgt=">= 1/40 native"
-	row "${titles[w]}" "$(mips "$m")" "$(mips "$nat")" "$(frac "$m" "$nat")" "$(mips "$q")" \
+	row "${titles[w]}" "$(mips "$m")" "$(mips "$nat")" "$(frac "$m" "$nat")" "$(mips "$k")" "$(mips "$q")" \
 		"$(frac "$m" "$q")" "$tgt"
 done
 m=$(rate emu 0) nat=$(rate native 0)
@@ -194,7 +209,8 @@ for ((w = 0; w < ${#names[@]}; w++)); do
 	echo "$line"
 done
 echo "Rates from CPU time (the machine may be shared: wall time would count other load):"
-echo "ember emu and QEMU TCG = instructions / (process CPU of N calls - of the same ROM with 0);"
-echo "native = instructions / the calls' own CPU time.  The emulator alone, in process: make emu-bench."
+echo "ember (emu, KVM) and QEMU TCG = instructions / (process CPU of N calls - of the same ROM"
+echo "with 0); native = instructions / the calls' own CPU time, the same bytes as a host function."
+echo "The emulator alone, in process: make emu-bench."
 [ $failed -eq 0 ] && echo "work64 results: ${engines[*]} agree on every workload; ember's instruction counts match"
 exit $failed

@@ -2,8 +2,9 @@
 # bench_rom.sh - the emulator speed workloads of `make bench` (bench/work64.rom,
 # tools/emu-bench.c's four loops), a few calls each with a small loop count,
 # under `ember run --accel emu`, checked against QEMU's TCG (an independent
-# implementation) and the host CPU running the same bytes (bench/work64):
-# every result digest must agree, and ember's --stats count of long-mode
+# implementation), the host CPU running the same bytes (bench/work64) and,
+# where /dev/kvm works, the whole ROM under KVM (its work runs at CPL3, natively
+# even on a software KVM): every result digest must agree, and ember's --stats count of long-mode
 # instructions must grow by the instructions the calls run (counted from the
 # disassembly, bench/work64.S).  So the benchmark cannot measure a loop that
 # computes the wrong thing, or no loop.
@@ -18,7 +19,7 @@ trap 'rm -rf "$tmp"' EXIT
 calls=3 count=1000
 result() { sed -n 's/^work64: result \([0-9a-f]*\)$/\1/p' "$1"; }
 
-qemu=yes native=yes
+qemu=yes native=yes kvm=yes
 if ! command -v qemu-system-x86_64 >/dev/null; then
 	qemu=no
 	echo "SKIP bench_rom (QEMU TCG): qemu-system-x86_64 not installed (scripts/install-deps.sh)"
@@ -27,7 +28,16 @@ if ! "$B/work64" run "$B/work64.rom" compute 1 1 >/dev/null 2>"$tmp/err"; then
 	native=no
 	echo "SKIP bench_rom (host CPU): $(head -1 "$tmp/err")"
 fi
-if [ $qemu = no ] && [ $native = no ]; then
+"$B/work64" patch "$B/work64.rom" "$tmp/probe.rom" compute 1 1 >/dev/null
+if [ ! -c /dev/kvm ]; then
+	kvm=no
+	echo "SKIP bench_rom (KVM): /dev/kvm is absent"
+elif ! timeout 60 build/ember run --accel kvm --mem 128M --serial stdio --bios "$tmp/probe.rom" \
+	2>"$tmp/err" | grep -q '^work64: result '; then
+	kvm=no
+	echo "SKIP bench_rom (KVM): ember --accel kvm did not run work64.rom: $(grep -v '^ember: note' "$tmp/err" | head -1)"
+fi
+if [ $qemu = no ] && [ $native = no ] && [ $kvm = no ]; then
 	exit 0
 fi
 
@@ -62,9 +72,16 @@ for w in compute checksum memcpy callret; do
 		[ -z "$why" ] && [ "$host" != "$emu" ] && why="ember emu $emu, host CPU ${host:-no result}"
 		oracles+=("the host CPU")
 	fi
+	if [ $kvm = yes ]; then
+		timeout 60 build/ember run --accel kvm --mem 128M --serial stdio \
+			--bios "$tmp/$w-$calls.rom" >"$tmp/kvm.out" 2>/dev/null
+		k=$(result "$tmp/kvm.out")
+		[ -z "$why" ] && [ "$k" != "$emu" ] && why="ember emu $emu, KVM ${k:-no result}"
+		oracles+=("KVM")
+	fi
 	if [ -n "$why" ]; then
 		echo "FAIL bench_rom $w: $why"
 	else
-		echo "PASS bench_rom $w: ember emu agrees with ${oracles[0]}${oracles[1]:+ and ${oracles[1]}} (result $emu), and counted the $insns instructions of $calls calls"
+		echo "PASS bench_rom $w: ember emu agrees with $(IFS=,; echo "${oracles[*]}" | sed 's/,/, /g') (result $emu), and counted the $insns instructions of $calls calls"
 	fi
 done
