@@ -2,20 +2,18 @@
  * x86/alu.c - integer arithmetic and logic with their flags: ADD OR ADC SBB
  * AND SUB XOR CMP, TEST, INC, DEC, NOT, NEG, the BCD/ASCII adjusts, SALC,
  * condition codes and the flag instructions (CLC ... STD, CLI, STI, LAHF, SAHF).
- * Flags are computed eagerly.  Not shifts (shift.c) nor MUL/DIV (muldiv.c).
+ * Flags are computed eagerly (x86/flags.h).  Not shifts (shift.c) nor MUL/DIV (muldiv.c).
  * Follows Intel SDM vol. 1 appendix A (EFLAGS cross-reference) and vol. 2 pages.
  */
 #include "x86/cpu.h"
-
-#define ARITH_FLAGS                                                                                \
-	(X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF | X86_FLAGS_OF)
+#include "x86/flags.h"
 
 /* PF for each byte value: X86_FLAGS_PF when it has an even number of one
  * bits.  Each level doubles the table: the upper half has one more bit. */
 #define PF2(n) (n), (n) ^ X86_FLAGS_PF, (n) ^ X86_FLAGS_PF, (n)
 #define PF4(n) PF2(n), PF2((n) ^ X86_FLAGS_PF), PF2((n) ^ X86_FLAGS_PF), PF2(n)
 #define PF6(n) PF4(n), PF4((n) ^ X86_FLAGS_PF), PF4((n) ^ X86_FLAGS_PF), PF4(n)
-static const uint8_t alu_pf_table[256] = {
+const uint8_t alu_pf_table[256] = {
     PF6(X86_FLAGS_PF),
     PF6(0),
     PF6(0),
@@ -24,18 +22,6 @@ static const uint8_t alu_pf_table[256] = {
 #undef PF2
 #undef PF4
 #undef PF6
-
-static inline uint64_t alu_pf(uint64_t res)
-{
-	return alu_pf_table[res & 0xFF];
-}
-
-static inline uint64_t alu_szp(uint64_t res, unsigned size)
-{
-	res &= x86_mask(size);
-	return (uint64_t)(res == 0) * X86_FLAGS_ZF | ((res >> (size * 8 - 1)) & 1) * X86_FLAGS_SF |
-	       alu_pf(res);
-}
 
 void alu_flags_szp(struct x86_cpu *cpu, uint64_t res, unsigned size)
 {
@@ -49,72 +35,9 @@ void alu_flags_logic(struct x86_cpu *cpu, uint64_t res, unsigned size)
 	cpu->s.rflags = (cpu->s.rflags & ~(uint64_t)ARITH_FLAGS) | alu_szp(res, size);
 }
 
-static inline uint64_t alu_add(struct x86_cpu *cpu, uint64_t a, uint64_t b, unsigned c,
-			       unsigned size)
-{
-	uint64_t m = x86_mask(size), r = (a + b + c) & m;
-	unsigned top = size * 8 - 1;
-	uint64_t f = alu_szp(r, size);
-	if (r < a || (c && r == a))
-		f |= X86_FLAGS_CF;
-	if ((((a ^ r) & (b ^ r)) >> top) & 1)
-		f |= X86_FLAGS_OF;
-	if ((a ^ b ^ r) & 0x10)
-		f |= X86_FLAGS_AF;
-	cpu->s.rflags = (cpu->s.rflags & ~(uint64_t)ARITH_FLAGS) | f;
-	return r;
-}
-
-static inline uint64_t alu_sub(struct x86_cpu *cpu, uint64_t a, uint64_t b, unsigned c,
-			       unsigned size)
-{
-	uint64_t m = x86_mask(size), r = (a - b - c) & m;
-	unsigned top = size * 8 - 1;
-	uint64_t f = alu_szp(r, size);
-	if (a < b || (c && a == b))
-		f |= X86_FLAGS_CF;
-	if ((((a ^ b) & (a ^ r)) >> top) & 1)
-		f |= X86_FLAGS_OF;
-	if ((a ^ b ^ r) & 0x10)
-		f |= X86_FLAGS_AF;
-	cpu->s.rflags = (cpu->s.rflags & ~(uint64_t)ARITH_FLAGS) | f;
-	return r;
-}
-
-/* op: ModRM.reg / opcode bits 3-5 order: ADD OR ADC SBB AND SUB XOR CMP.
- * Inline for ex_alu, the hottest caller; alu_op is the same for the others. */
-static inline uint64_t alu_op_inline(struct x86_cpu *cpu, int op, uint64_t a, uint64_t b,
-				     unsigned size)
-{
-	unsigned cf = cpu->s.rflags & X86_FLAGS_CF;
-	uint64_t r;
-	switch (op) {
-	case 0:
-		return alu_add(cpu, a, b, 0, size);
-	case 2:
-		return alu_add(cpu, a, b, cf, size);
-	case 3:
-		return alu_sub(cpu, a, b, cf, size);
-	case 5:
-	case 7:
-		return alu_sub(cpu, a, b, 0, size);
-	case 1:
-		r = a | b;
-		break;
-	case 4:
-		r = a & b;
-		break;
-	default:
-		r = a ^ b;
-		break;
-	}
-	cpu->s.rflags = (cpu->s.rflags & ~(uint64_t)ARITH_FLAGS) | alu_szp(r, size);
-	return r;
-}
-
 uint64_t alu_op(struct x86_cpu *cpu, int op, uint64_t a, uint64_t b, unsigned size)
 {
-	return alu_op_inline(cpu, op, a, b, size);
+	return alu_compute(cpu, op, a, b, size);
 }
 
 static int alu_opnum(const struct x86_insn *in)
@@ -132,7 +55,7 @@ int ex_alu(struct x86_cpu *cpu, struct x86_insn *in)
 		rc = opnd_read(cpu, in, 1, &b);
 	if (rc)
 		return rc;
-	uint64_t r = alu_op_inline(cpu, op, a, b, in->size[0]);
+	uint64_t r = alu_compute(cpu, op, a, b, in->size[0]);
 	if (op == 7)
 		return X86_OK;
 	return opnd_write(cpu, in, 0, r);
@@ -198,20 +121,7 @@ int ex_neg(struct x86_cpu *cpu, struct x86_insn *in)
 /* Condition codes 0-15 (SDM vol. 1, appendix B). */
 bool alu_cond(struct x86_cpu *cpu, int cc)
 {
-	/* O, B, Z, BE, S, P test flags directly; L and LE compare SF with OF. */
-	static const uint64_t mask[6] = {
-	    [0] = X86_FLAGS_OF, [1] = X86_FLAGS_CF,
-	    [2] = X86_FLAGS_ZF, [3] = X86_FLAGS_CF | X86_FLAGS_ZF,
-	    [4] = X86_FLAGS_SF, [5] = X86_FLAGS_PF,
-	};
-	uint64_t f = cpu->s.rflags;
-	unsigned k = (unsigned)cc >> 1;
-	bool r;
-	if (k < 6)
-		r = f & mask[k];
-	else
-		r = (!(f & X86_FLAGS_SF) != !(f & X86_FLAGS_OF)) || (k == 7 && (f & X86_FLAGS_ZF));
-	return (cc & 1) ? !r : r;
+	return alu_cond_flags(cpu->s.rflags, cc);
 }
 
 /* Decimal and ASCII adjusts (SDM DAA, DAS, AAA, AAS, AAM, AAD pseudo-code). */

@@ -392,7 +392,7 @@ static void cpu_step(struct x86_cpu *cpu)
 	cpu->next_rip = (s->rip + in->len) & cpu->ip_mask;
 	const struct x86_opcode *op = in->op;
 	if (!in->checks)
-		rc = op->fn(cpu, in);
+		rc = in->fn(cpu, in);
 	else if (in->lock && (!(op->flags & F_LOCK) || in->mod == 3))
 		rc = x86_ud(cpu);
 	else if ((op->flags & F_PRIV) && cpu->cpl != 0)
@@ -432,7 +432,7 @@ static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 		uint64_t flags = s->rflags;
 		cpu->next_rip = rip + ce->in.len; /* ip_mask is all ones in 64-bit mode */
 		n++;
-		if (ce->in.op->fn(cpu, &ce->in) != X86_OK) {
+		if (ce->in.fn(cpu, &ce->in) != X86_OK) {
 			cpu_fault(cpu, flags);
 			faulted = 1;
 			break;

@@ -103,6 +103,7 @@ extern const struct x86_opcode x86_op_movsxd;
 
 /* A decoded instruction. */
 struct x86_insn {
+	x86_exec_fn fn; /* the row's body, or a form of it specialised by fast_pick() */
 	const struct x86_opcode *op;
 	uint64_t imm;  /* first immediate (sign- or zero-extended), or the moffs */
 	int32_t disp;  /* ModRM displacement (sign-extended 8/16/32 bits) */
@@ -131,6 +132,9 @@ struct x86_insn {
 	uint8_t checks;	 /* LOCK prefix or a CPL-0-only row: checks before the body */
 	uint8_t regno[3];
 };
+
+/* The body for a decoded instruction: a specialised form or the row's (fast.c). */
+x86_exec_fn fast_pick(const struct x86_insn *in);
 
 /* Decoder entry: fills *in; returns length or X86_DECODE_*. */
 int decode_insn(const uint8_t *b, size_t avail, int bits, struct x86_insn *in);

@@ -186,6 +186,7 @@ static int decode_vex(const uint8_t *b, size_t avail, size_t i, struct x86_insn 
 	if (i > 15)
 		return X86_DECODE_TOO_LONG;
 	in->len = i;
+	in->fn = in->op->fn;
 	return (int)i;
 }
 
@@ -429,6 +430,7 @@ opcode:
 	in->len = i;
 	in->checks = in->lock || (row->flags & F_PRIV);
 	decode_operand_kinds(in);
+	in->fn = fast_pick(in);
 	return (int)i;
 }
 

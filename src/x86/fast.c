@@ -1,0 +1,485 @@
+/*
+ * x86/fast.c - specialised bodies for the hottest instruction forms, chosen
+ * once per decode by fast_pick(): the eight ALU operations, TEST, MOV,
+ * MOVZX/MOVSX, LEA, INC/DEC, SHL/SHR/SAR by an immediate, Jcc, JMP, and in
+ * 64-bit code CALL, RET, PUSH and POP, on general registers, immediates and
+ * memory operands of a size known at decode time.
+ * Not new semantics: each form computes what its row's general body computes
+ * (they share x86/flags.h), and hands the instruction to that body, from the
+ * start, whenever its own assumption fails (a memory operand mem_fast cannot
+ * serve: another segment, a page boundary, a TLB miss, MMIO, a code page).
+ * Follows the same SDM vol. 2 pages as the general bodies.
+ */
+#include "x86/cpu.h"
+#include "x86/flags.h"
+
+#define FAST_INLINE inline __attribute__((always_inline))
+
+/* How the two operands are reached. */
+enum fast_form { FF_RR, FF_RI, FF_RM, FF_MR, FF_MI, FF_NR };
+
+/* The row's general body, for everything off the fast path. */
+static int fast_general(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	return in->op->fn(cpu, in);
+}
+
+static FAST_INLINE void fast_reg_write(struct x86_cpu *cpu, unsigned reg, unsigned size,
+				       uint64_t v)
+{
+	uint64_t *r = &cpu->s.gpr[reg];
+	if (size == 8)
+		*r = v;
+	else if (size == 4)
+		*r = (uint32_t)v; /* 32-bit results zero-extend */
+	else if (size == 2)
+		*r = (*r & ~0xFFFFull) | (v & 0xFFFF);
+	else
+		*r = (*r & ~0xFFull) | (v & 0xFF);
+}
+
+/* Host pointer to the ModRM memory operand, or NULL for the general path. */
+static FAST_INLINE uint8_t *fast_mem(struct x86_cpu *cpu, struct x86_insn *in, unsigned size,
+				     enum x86_acc acc)
+{
+	uint64_t off;
+	opnd_ea(cpu, in, &off);
+	return mem_fast(cpu, in->seg, off, size, acc);
+}
+
+static FAST_INLINE bool fast_noncanonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) != a;
+}
+
+/* A near branch to target (already computed in the operand size): the
+ * checks of branch_near in branch.c. */
+static FAST_INLINE int fast_branch(struct x86_cpu *cpu, struct x86_insn *in, uint64_t target)
+{
+	target &= x86_mask(in->opsize);
+	if (cpu->mode == X86_MODE_LONG64 ? fast_noncanonical(target)
+					 : target > cpu->s.seg[X86_CS].limit)
+		return x86_gp(cpu, 0);
+	cpu->next_rip = target;
+	return X86_OK;
+}
+
+/* ADD ... CMP (op 0-7), and TEST as op 8 (an AND that writes nothing). */
+static FAST_INLINE int fast_alu(struct x86_cpu *cpu, struct x86_insn *in, int op, unsigned size,
+				enum fast_form form)
+{
+	uint64_t m = x86_mask(size), a, b;
+	bool writes = op != 7 && op != 8;
+	uint8_t *p = NULL;
+	if (form == FF_MR || form == FF_MI) {
+		p = fast_mem(cpu, in, size, writes ? ACC_WRITE : ACC_READ);
+		if (!p)
+			return fast_general(cpu, in);
+		a = mem_load(p, size);
+	} else {
+		a = cpu->s.gpr[in->regno[0]] & m;
+	}
+	if (form == FF_RM) {
+		uint8_t *q = fast_mem(cpu, in, size, ACC_READ);
+		if (!q)
+			return fast_general(cpu, in);
+		b = mem_load(q, size);
+	} else if (form == FF_RI || form == FF_MI) {
+		b = in->imm & m;
+	} else {
+		b = cpu->s.gpr[in->regno[1]] & m;
+	}
+	uint64_t r = alu_compute(cpu, op == 8 ? 4 : op, a, b, size);
+	if (!writes)
+		return X86_OK;
+	if (p)
+		mem_store(p, size, r);
+	else
+		fast_reg_write(cpu, in->regno[0], size, r);
+	return X86_OK;
+}
+
+static FAST_INLINE int fast_mov(struct x86_cpu *cpu, struct x86_insn *in, unsigned size,
+				enum fast_form form)
+{
+	uint64_t v;
+	if (form == FF_RM) {
+		uint8_t *q = fast_mem(cpu, in, size, ACC_READ);
+		if (!q)
+			return fast_general(cpu, in);
+		v = mem_load(q, size);
+	} else if (form == FF_RI || form == FF_MI) {
+		v = in->imm;
+	} else {
+		v = cpu->s.gpr[in->regno[1]];
+	}
+	if (form == FF_MR || form == FF_MI) {
+		uint8_t *p = fast_mem(cpu, in, size, ACC_WRITE);
+		if (!p)
+			return fast_general(cpu, in);
+		mem_store(p, size, v);
+	} else {
+		fast_reg_write(cpu, in->regno[0], size, v);
+	}
+	return X86_OK;
+}
+
+/* INC and DEC: an ADD or SUB of 1 that keeps CF. */
+static FAST_INLINE int fast_incdec(struct x86_cpu *cpu, struct x86_insn *in, bool dec,
+				   unsigned size, enum fast_form form)
+{
+	uint8_t *p = NULL;
+	uint64_t a;
+	if (form == FF_MR) {
+		p = fast_mem(cpu, in, size, ACC_WRITE);
+		if (!p)
+			return fast_general(cpu, in);
+		a = mem_load(p, size);
+	} else {
+		a = cpu->s.gpr[in->regno[0]] & x86_mask(size);
+	}
+	uint64_t cf = cpu->s.rflags & X86_FLAGS_CF;
+	uint64_t r = dec ? alu_sub(cpu, a, 1, 0, size) : alu_add(cpu, a, 1, 0, size);
+	cpu->s.rflags = (cpu->s.rflags & ~(uint64_t)X86_FLAGS_CF) | cf;
+	if (p)
+		mem_store(p, size, r);
+	else
+		fast_reg_write(cpu, in->regno[0], size, r);
+	return X86_OK;
+}
+
+/* SHL (4), SHR (5), SAR (7) of a register by an immediate: shift.c's rules. */
+static FAST_INLINE int fast_shift(struct x86_cpu *cpu, struct x86_insn *in, int op, unsigned size)
+{
+	unsigned bits = size * 8;
+	uint64_t m = x86_mask(size), msb = 1ull << (bits - 1);
+	uint64_t a = cpu->s.gpr[in->regno[0]] & m, r;
+	unsigned n = in->imm & (size == 8 ? 0x3F : 0x1F);
+	bool cf, of;
+	if (!n) {
+		fast_reg_write(cpu, in->regno[0], size, a);
+		return X86_OK;
+	}
+	if (op == 4) {
+		r = (a << n) & m;
+		cf = n <= bits ? (a >> (bits - n)) & 1 : 0;
+		of = ((r & msb) != 0) != cf;
+	} else if (op == 5) {
+		r = a >> n;
+		cf = (a >> (n - 1)) & 1;
+		of = (a & msb) != 0;
+	} else {
+		int64_t sa = (int64_t)x86_sext(a, size);
+		r = (uint64_t)(sa >> n) & m;
+		cf = (sa >> (n - 1)) & 1;
+		of = false;
+	}
+	cpu->s.rflags = (cpu->s.rflags & ~(uint64_t)ARITH_FLAGS) | alu_szp(r, size) |
+			(cf ? X86_FLAGS_CF : 0) | (of ? X86_FLAGS_OF : 0);
+	fast_reg_write(cpu, in->regno[0], size, r);
+	return X86_OK;
+}
+
+static FAST_INLINE int fast_jcc(struct x86_cpu *cpu, struct x86_insn *in, int cc)
+{
+	if (!alu_cond_flags(cpu->s.rflags, cc))
+		return X86_OK;
+	return fast_branch(cpu, in, cpu->next_rip + in->imm);
+}
+
+/* The generated forms.  Sizes are indexed 0-3 for 1, 2, 4, 8 bytes. */
+#define FAST_SIZES(X, ...) X(1, __VA_ARGS__) X(2, __VA_ARGS__) X(4, __VA_ARGS__) X(8, __VA_ARGS__)
+#define FAST_SIZE_ROW(name, ...) {name(1, __VA_ARGS__), name(2, __VA_ARGS__), name(4, __VA_ARGS__), name(8, __VA_ARGS__)}
+
+#define FAST_ALU_NAME(size, op, form) fast_alu_##op##_##size##_##form
+#define FAST_ALU_DEF(size, op, form)                                                               \
+	static int FAST_ALU_NAME(size, op, form)(struct x86_cpu * cpu, struct x86_insn * in)       \
+	{                                                                                          \
+		return fast_alu(cpu, in, op, size, FF_##form);                                     \
+	}
+#define FAST_ALU_FORMS(op)                                                                         \
+	FAST_SIZES(FAST_ALU_DEF, op, RR)                                                           \
+	FAST_SIZES(FAST_ALU_DEF, op, RI)                                                           \
+	FAST_SIZES(FAST_ALU_DEF, op, RM)                                                           \
+	FAST_SIZES(FAST_ALU_DEF, op, MR)                                                           \
+	FAST_SIZES(FAST_ALU_DEF, op, MI)
+FAST_ALU_FORMS(0)
+FAST_ALU_FORMS(1)
+FAST_ALU_FORMS(2)
+FAST_ALU_FORMS(3)
+FAST_ALU_FORMS(4)
+FAST_ALU_FORMS(5)
+FAST_ALU_FORMS(6)
+FAST_ALU_FORMS(7)
+FAST_ALU_FORMS(8)
+
+#define FAST_ALU_OP(op)                                                                            \
+	[op] = {                                                                                   \
+	    [FF_RR] = FAST_SIZE_ROW(FAST_ALU_NAME, op, RR),                                        \
+	    [FF_RI] = FAST_SIZE_ROW(FAST_ALU_NAME, op, RI),                                        \
+	    [FF_RM] = FAST_SIZE_ROW(FAST_ALU_NAME, op, RM),                                        \
+	    [FF_MR] = FAST_SIZE_ROW(FAST_ALU_NAME, op, MR),                                        \
+	    [FF_MI] = FAST_SIZE_ROW(FAST_ALU_NAME, op, MI),                                        \
+	}
+static const x86_exec_fn fast_alu_fns[9][FF_MI + 1][4] = {
+    FAST_ALU_OP(0), FAST_ALU_OP(1), FAST_ALU_OP(2), FAST_ALU_OP(3), FAST_ALU_OP(4),
+    FAST_ALU_OP(5), FAST_ALU_OP(6), FAST_ALU_OP(7), FAST_ALU_OP(8),
+};
+
+#define FAST_MOV_NAME(size, form) fast_mov_##size##_##form
+#define FAST_MOV_DEF(size, form)                                                                   \
+	static int FAST_MOV_NAME(size, form)(struct x86_cpu * cpu, struct x86_insn * in)           \
+	{                                                                                          \
+		return fast_mov(cpu, in, size, FF_##form);                                         \
+	}
+FAST_SIZES(FAST_MOV_DEF, RR)
+FAST_SIZES(FAST_MOV_DEF, RI)
+FAST_SIZES(FAST_MOV_DEF, RM)
+FAST_SIZES(FAST_MOV_DEF, MR)
+FAST_SIZES(FAST_MOV_DEF, MI)
+static const x86_exec_fn fast_mov_fns[FF_MI + 1][4] = {
+    [FF_RR] = FAST_SIZE_ROW(FAST_MOV_NAME, RR), [FF_RI] = FAST_SIZE_ROW(FAST_MOV_NAME, RI),
+    [FF_RM] = FAST_SIZE_ROW(FAST_MOV_NAME, RM), [FF_MR] = FAST_SIZE_ROW(FAST_MOV_NAME, MR),
+    [FF_MI] = FAST_SIZE_ROW(FAST_MOV_NAME, MI),
+};
+
+/* INC/DEC: form RR stands for a register operand, MR for memory. */
+#define FAST_INCDEC_NAME(size, dec, form) fast_incdec_##dec##_##size##_##form
+#define FAST_INCDEC_DEF(size, dec, form)                                                           \
+	static int FAST_INCDEC_NAME(size, dec, form)(struct x86_cpu * cpu, struct x86_insn * in)   \
+	{                                                                                          \
+		return fast_incdec(cpu, in, dec, size, FF_##form);                                 \
+	}
+FAST_SIZES(FAST_INCDEC_DEF, 0, RR)
+FAST_SIZES(FAST_INCDEC_DEF, 0, MR)
+FAST_SIZES(FAST_INCDEC_DEF, 1, RR)
+FAST_SIZES(FAST_INCDEC_DEF, 1, MR)
+static const x86_exec_fn fast_incdec_fns[2][2][4] = {
+    [0] = {FAST_SIZE_ROW(FAST_INCDEC_NAME, 0, RR), FAST_SIZE_ROW(FAST_INCDEC_NAME, 0, MR)},
+    [1] = {FAST_SIZE_ROW(FAST_INCDEC_NAME, 1, RR), FAST_SIZE_ROW(FAST_INCDEC_NAME, 1, MR)},
+};
+
+#define FAST_SHIFT_NAME(size, op) fast_shift_##op##_##size
+#define FAST_SHIFT_DEF(size, op)                                                                   \
+	static int FAST_SHIFT_NAME(size, op)(struct x86_cpu * cpu, struct x86_insn * in)           \
+	{                                                                                          \
+		return fast_shift(cpu, in, op, size);                                              \
+	}
+FAST_SIZES(FAST_SHIFT_DEF, 4)
+FAST_SIZES(FAST_SHIFT_DEF, 5)
+FAST_SIZES(FAST_SHIFT_DEF, 7)
+static const x86_exec_fn fast_shift_fns[8][4] = {
+    [4] = FAST_SIZE_ROW(FAST_SHIFT_NAME, 4),
+    [5] = FAST_SIZE_ROW(FAST_SHIFT_NAME, 5),
+    [7] = FAST_SIZE_ROW(FAST_SHIFT_NAME, 7),
+};
+
+#define FAST_JCC_DEF(cc)                                                                           \
+	static int fast_jcc_##cc(struct x86_cpu *cpu, struct x86_insn *in)                         \
+	{                                                                                          \
+		return fast_jcc(cpu, in, cc);                                                      \
+	}
+FAST_JCC_DEF(0)
+FAST_JCC_DEF(1)
+FAST_JCC_DEF(2)
+FAST_JCC_DEF(3)
+FAST_JCC_DEF(4)
+FAST_JCC_DEF(5)
+FAST_JCC_DEF(6)
+FAST_JCC_DEF(7)
+FAST_JCC_DEF(8)
+FAST_JCC_DEF(9)
+FAST_JCC_DEF(10)
+FAST_JCC_DEF(11)
+FAST_JCC_DEF(12)
+FAST_JCC_DEF(13)
+FAST_JCC_DEF(14)
+FAST_JCC_DEF(15)
+static const x86_exec_fn fast_jcc_fns[16] = {
+    fast_jcc_0,	 fast_jcc_1,  fast_jcc_2,  fast_jcc_3,	fast_jcc_4,  fast_jcc_5,
+    fast_jcc_6,	 fast_jcc_7,  fast_jcc_8,  fast_jcc_9,	fast_jcc_10, fast_jcc_11,
+    fast_jcc_12, fast_jcc_13, fast_jcc_14, fast_jcc_15,
+};
+
+static int fast_jmp(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	return fast_branch(cpu, in, cpu->next_rip + in->imm);
+}
+
+/* MOVZX, MOVSX, MOVSXD from a register or memory (sizes vary: few forms). */
+static FAST_INLINE int fast_movx(struct x86_cpu *cpu, struct x86_insn *in, bool sext,
+				 enum fast_form form)
+{
+	unsigned ss = in->size[1];
+	uint64_t v;
+	if (form == FF_RM) {
+		uint8_t *q = fast_mem(cpu, in, ss, ACC_READ);
+		if (!q)
+			return fast_general(cpu, in);
+		v = mem_load(q, ss);
+	} else {
+		v = cpu->s.gpr[in->regno[1]] & x86_mask(ss);
+	}
+	if (sext)
+		v = x86_sext(v, ss);
+	fast_reg_write(cpu, in->regno[0], in->size[0], v);
+	return X86_OK;
+}
+
+static int fast_movzx_rr(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	return fast_movx(cpu, in, false, FF_RR);
+}
+
+static int fast_movzx_rm(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	return fast_movx(cpu, in, false, FF_RM);
+}
+
+static int fast_movsx_rr(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	return fast_movx(cpu, in, true, FF_RR);
+}
+
+static int fast_movsx_rm(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	return fast_movx(cpu, in, true, FF_RM);
+}
+
+static int fast_lea(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	uint64_t off;
+	opnd_ea(cpu, in, &off);
+	fast_reg_write(cpu, in->regno[0], in->opsize, off);
+	return X86_OK;
+}
+
+/*
+ * 64-bit code with a 64-bit operand size only: SS has base 0 and no limit,
+ * so the stack slot is RSP itself; mem_fast checks the mode again.
+ */
+static int fast_call64(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	uint64_t target = cpu->next_rip + in->imm, sp = cpu->s.gpr[X86_RSP] - 8;
+	if (fast_noncanonical(target))
+		return x86_gp(cpu, 0);
+	uint8_t *p = mem_fast(cpu, X86_SS, sp, 8, ACC_WRITE);
+	if (!p)
+		return fast_general(cpu, in);
+	mem_store(p, 8, cpu->next_rip);
+	cpu->s.gpr[X86_RSP] = sp;
+	cpu->next_rip = target;
+	return X86_OK;
+}
+
+static int fast_ret64(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	uint64_t sp = cpu->s.gpr[X86_RSP];
+	uint8_t *p = mem_fast(cpu, X86_SS, sp, 8, ACC_READ);
+	if (!p)
+		return fast_general(cpu, in);
+	uint64_t target = mem_load(p, 8);
+	if (fast_noncanonical(target))
+		return x86_gp(cpu, 0);
+	cpu->s.gpr[X86_RSP] = sp + 8;
+	cpu->next_rip = target;
+	return X86_OK;
+}
+
+static int fast_push64(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	uint64_t v = cpu->s.gpr[in->regno[0]], sp = cpu->s.gpr[X86_RSP] - 8;
+	uint8_t *p = mem_fast(cpu, X86_SS, sp, 8, ACC_WRITE);
+	if (!p)
+		return fast_general(cpu, in);
+	mem_store(p, 8, v);
+	cpu->s.gpr[X86_RSP] = sp;
+	return X86_OK;
+}
+
+static int fast_pop64(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	uint64_t sp = cpu->s.gpr[X86_RSP];
+	uint8_t *p = mem_fast(cpu, X86_SS, sp, 8, ACC_READ);
+	if (!p)
+		return fast_general(cpu, in);
+	cpu->s.gpr[X86_RSP] = sp + 8;
+	cpu->s.gpr[in->regno[0]] = mem_load(p, 8); /* POP RSP: the loaded value wins */
+	return X86_OK;
+}
+
+/* The form of a two-operand instruction, or -1. */
+static int fast_form(const struct x86_insn *in)
+{
+	uint8_t k0 = in->kind[0], k1 = in->kind[1];
+	bool m0 = k0 == OK_MEM || k0 == OK_MEM_RMW;
+	if (k0 == OK_REG && k1 == OK_REG)
+		return FF_RR;
+	if (k0 == OK_REG && k1 == OK_IMM)
+		return FF_RI;
+	if (k0 == OK_REG && k1 == OK_MEM)
+		return FF_RM;
+	if (m0 && k1 == OK_REG)
+		return FF_MR;
+	if (m0 && k1 == OK_IMM)
+		return FF_MI;
+	return -1;
+}
+
+static int fast_size_index(unsigned size)
+{
+	return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : size == 8 ? 3 : -1;
+}
+
+x86_exec_fn fast_pick(const struct x86_insn *in)
+{
+	x86_exec_fn fn = in->op->fn;
+	int form = fast_form(in), si = fast_size_index(in->size[0]);
+	bool one_size = form == FF_RI || form == FF_MI || in->size[0] == in->size[1];
+	bool reg0 = in->kind[0] == OK_REG;
+	if (in->checks)
+		return fn;
+	if (fn == ex_jcc)
+		return fast_jcc_fns[in->opcode & 0xF];
+	if (fn == ex_jmp)
+		return fast_jmp;
+	if (in->bits == 64 && in->opsize == 8) {
+		if (fn == ex_call)
+			return fast_call64;
+		if (fn == ex_ret && in->opcode == 0xC3)
+			return fast_ret64;
+		if (fn == ex_push && reg0)
+			return fast_push64;
+		if (fn == ex_pop && reg0)
+			return fast_pop64;
+	}
+	if (si < 0)
+		return fn;
+	int sub = (in->modrm >> 3) & 7;
+	if ((fn == ex_alu || fn == ex_alu_ai) && form >= 0 && one_size) {
+		bool low = in->map == MAP_1B && in->opcode < 0x40;
+		return fast_alu_fns[low ? (in->opcode >> 3) & 7 : sub][form][si];
+	}
+	if (fn == ex_test && form >= 0 && form != FF_RM && one_size)
+		return fast_alu_fns[8][form][si];
+	if (fn == ex_mov && form >= 0 && one_size)
+		return fast_mov_fns[form][si];
+	if (fn == ex_incdec && (reg0 || in->kind[0] == OK_MEM_RMW)) {
+		bool dec = in->map == MAP_1B && in->opcode >= 0x40 && in->opcode < 0x50
+			       ? in->opcode >= 0x48
+			       : ((in->modrm >> 3) & 1);
+		return fast_incdec_fns[dec][reg0 ? 0 : 1][si];
+	}
+	if (fn == ex_shift && reg0 && in->kind[1] == OK_IMM && fast_shift_fns[sub][si])
+		return fast_shift_fns[sub][si];
+	if ((fn == ex_movzx || fn == ex_movsx || fn == ex_movsxd) && reg0 &&
+	    (in->kind[1] == OK_REG || in->kind[1] == OK_MEM) && fast_size_index(in->size[1]) >= 0) {
+		bool rr = in->kind[1] == OK_REG;
+		if (fn == ex_movzx)
+			return rr ? fast_movzx_rr : fast_movzx_rm;
+		return rr ? fast_movsx_rr : fast_movsx_rm;
+	}
+	if (fn == ex_lea && reg0 && in->mod != 3)
+		return fast_lea;
+	return fn;
+}
