@@ -46,6 +46,7 @@ void cpu_update_mode(struct x86_cpu *cpu)
 	cpu->ip_mask = x86_mask(cpu->code_bits / 8);
 	cpu->fetch_lpage = 0; /* CPL or mode may have changed the fetch rights */
 	cpu->fetch_fast_lpage = 0;
+	cpu->events = true; /* which cpu_burst's linked path relies on */
 	if (m == X86_MODE_REAL)
 		cpu->cpl = 0;
 	else if (m == X86_MODE_V86)
@@ -190,8 +191,10 @@ static void cpu_mark_code(struct x86_cpu *cpu, uint64_t gpa)
 	cpu->codemap[pfn >> 3] |= 1u << (pfn & 7);
 	/* Write pointers cached for this page must now take the slow path. */
 	for (int i = 0; i < TLB_SIZE; i++)
-		if (cpu->tlb[i].ppage == (gpa & ~0xFFFull))
+		if (cpu->tlb[i].ppage == (gpa & ~0xFFFull)) {
 			cpu->tlb[i].whost_known = 0;
+			mmu_tlb_fast(cpu, &cpu->tlb[i]);
+		}
 }
 
 /*
@@ -295,6 +298,7 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 	if (ce) {
 		ce->key = cpu_icache_key(phys, cpu->code_bits);
 		ce->in = *tmp;
+		ce->next = NULL;
 		cpu_mark_code(cpu, phys);
 		return &ce->in;
 	}
@@ -413,32 +417,66 @@ static void cpu_step(struct x86_cpu *cpu)
  * fetch page, a decoded hit needing no LOCK/CPL checks, no tracing, nothing
  * pending.  Runs up to budget instructions; stops (leaving the instruction to
  * cpu_step) at the first it cannot take, or once cpu->events or a kick is set.
+ * An instruction that falls through to the next one on its page remembers
+ * that one's cache entry (->next), so a straight run costs one key compare
+ * per instruction instead of a lookup; the key proves the link still holds
+ * (a write to the code cleared it, a replaced entry has another key).
  * Returns the number of instructions executed, faulting ones included.
  */
 static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 {
 	struct x86_state *s = &cpu->s;
-	uint64_t n = 0, faulted = 0;
-	while (n < budget && !cpu->events &&
-	       !atomic_load_explicit(&cpu->kick, memory_order_relaxed)) {
-		uint64_t rip = s->rip;
-		if (((rip & ~0xFFFull) | 1) != cpu->fetch_fast_lpage)
-			break;
-		unsigned off = rip & 0xFFF;
-		struct x86_icache_entry *ce =
-		    &cpu->icache[(off ^ cpu->fetch_ixor) & (ICACHE_SIZE - 1)];
-		if (ce->key != cpu->fetch_key + ((uint64_t)off << 2) || ce->in.checks)
-			break;
+	uint64_t rip = s->rip, n = 0, faulted = 0;
+	unsigned off = rip & 0xFFF;
+	if (cpu->events || !budget || ((rip & ~0xFFFull) | 1) != cpu->fetch_fast_lpage)
+		return 0;
+	struct x86_icache_entry *ce = &cpu->icache[(off ^ cpu->fetch_ixor) & (ICACHE_SIZE - 1)];
+	uint64_t key = cpu->fetch_key + ((uint64_t)off << 2);
+	if (ce->key != key || ce->in.checks)
+		return 0;
+	for (;;) {
 		uint64_t flags = s->rflags;
-		cpu->next_rip = rip + ce->in.len; /* ip_mask is all ones in 64-bit mode */
+		unsigned len = ce->in.len;
+		uint64_t next = rip + len;
+		cpu->next_rip = next; /* ip_mask is all ones in 64-bit mode */
 		n++;
 		if (ce->in.fn(cpu, &ce->in) != X86_OK) {
 			cpu_fault(cpu, flags);
 			faulted = 1;
 			break;
 		}
-		s->rip = cpu->next_rip;
-		cpu_retire(cpu, flags);
+		rip = cpu->next_rip;
+		s->rip = rip;
+		if (cpu->events | ((s->rflags ^ flags) & (X86_FLAGS_IF | X86_FLAGS_TF))) {
+			cpu_retire(cpu, flags);
+			break;
+		}
+		if (n >= budget || atomic_load_explicit(&cpu->kick, memory_order_relaxed))
+			break;
+		/* Another page, mode or CPL sets cpu->events: rip is on the fetch page. */
+		struct x86_icache_entry *prev = ce;
+		if (rip == next) {
+			struct x86_icache_entry *nx = ce->next;
+			key += (uint64_t)len << 2;
+			off += len;
+			if (nx && nx->key == key) {
+				ce = nx; /* linked when it passed the checks below */
+				continue;
+			}
+			if (off >= 4096)
+				break;
+		} else {
+			if (((rip & ~0xFFFull) | 1) != cpu->fetch_fast_lpage)
+				break;
+			off = rip & 0xFFF;
+			key = cpu->fetch_key + ((uint64_t)off << 2);
+			prev = NULL;
+		}
+		ce = &cpu->icache[(off ^ cpu->fetch_ixor) & (ICACHE_SIZE - 1)];
+		if (ce->key != key || ce->in.checks)
+			break;
+		if (prev)
+			prev->next = ce;
 	}
 	/* A mode change drops fetch_fast_lpage: every one was 64-bit. */
 	cpu->stats.insns[X86_MODE_LONG64] += n - faulted;

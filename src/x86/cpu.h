@@ -154,6 +154,9 @@ struct x86_tlb_entry {
 	uint8_t *host;	/* RAM for reads; NULL: not RAM (MMIO) */
 	uint8_t *whost; /* RAM for writes, once known and not holding decoded code */
 	uint8_t writable, user, nx, dirty, global, whost_known;
+	/* What mem_fast may use, [write][CPL 3]: the host page when the access
+	 * is allowed without a walk, else NULL (mmu_tlb_fast keeps it current). */
+	uint8_t *fast[2][2];
 };
 
 #define PCACHE_SIZE 1024
@@ -166,6 +169,7 @@ struct x86_pcache_entry {
 #define ICACHE_SIZE 4096
 struct x86_icache_entry {
 	uint64_t key; /* ((physical address << 2) | code size 16/32/64 >> 5) + 1; 0 = empty */
+	struct x86_icache_entry *next; /* the instruction after this one, when last seen */
 	struct x86_insn in;
 };
 
@@ -353,26 +357,30 @@ static inline void mem_store(uint8_t *p, unsigned len, uint64_t v)
 	}
 }
 
+/* Recompute e->fast after the entry, its whost or CR0.WP changed (mmu.c). */
+void mmu_tlb_fast(struct x86_cpu *cpu, struct x86_tlb_entry *e);
+
 /*
  * The fast path: 64-bit mode without FS/GS (no segment checks; a TLB match
- * implies a canonical address), a TLB hit on RAM, the access inside one page.
- * Returns the host pointer, or NULL for the general path.
+ * implies a canonical address), a TLB hit on RAM allowing the access, inside
+ * one page.  Returns the host pointer, or NULL for the general path.
  */
-static inline uint8_t *mem_fast(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len,
-				enum x86_acc acc)
+static inline __attribute__((always_inline)) uint8_t *mem_fast(struct x86_cpu *cpu, int seg,
+								uint64_t off, unsigned len,
+								enum x86_acc acc)
 {
-	if (cpu->mode != X86_MODE_LONG64 || seg >= X86_FS || len > 8 ||
+	if (cpu->mode != X86_MODE_LONG64 || seg >= X86_FS || len > 8 || acc == ACC_EXEC ||
 	    ((off & 0xFFF) + len) > 4096)
 		return NULL;
 	const struct x86_tlb_entry *e = &cpu->tlb[mmu_tlb_index(off)];
-	if (e->lpage != ((off & ~0xFFFull) | 1) || !mmu_allowed(cpu, e, acc, cpu->cpl))
+	if (e->lpage != ((off & ~0xFFFull) | 1))
 		return NULL;
-	uint8_t *p = acc == ACC_WRITE ? (e->whost_known ? e->whost : NULL) : e->host;
+	uint8_t *p = e->fast[acc == ACC_WRITE][cpu->cpl == 3];
 	return p ? p + (off & 0xFFF) : NULL;
 }
 
 /* The effective address (segment offset) of the ModRM memory operand. */
-static inline int opnd_ea(struct x86_cpu *cpu, struct x86_insn *in, uint64_t *off)
+static inline __attribute__((always_inline)) int opnd_ea(struct x86_cpu *cpu, struct x86_insn *in, uint64_t *off)
 {
 	uint64_t ea = (uint64_t)(int64_t)in->disp;
 	if (in->riprel) {

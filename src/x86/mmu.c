@@ -107,6 +107,7 @@ void mmu_flush_tlb(struct x86_cpu *cpu, bool global)
 {
 	cpu->fetch_lpage = 0;
 	cpu->fetch_fast_lpage = 0;
+	cpu->events = true; /* the run loop's fast path leans on the fetch page */
 	for (int i = 0; i < TLB_SIZE; i++)
 		if (global || !cpu->tlb[i].global)
 			cpu->tlb[i].lpage = 0;
@@ -119,6 +120,7 @@ void mmu_invlpg(struct x86_cpu *cpu, uint64_t lin)
 		e->lpage = 0;
 	cpu->fetch_lpage = 0;
 	cpu->fetch_fast_lpage = 0;
+	cpu->events = true;
 }
 
 static uint64_t mmu_rd_pte(struct x86_cpu *cpu, uint64_t gpa, unsigned size)
@@ -269,8 +271,19 @@ int mmu_translate(struct x86_cpu *cpu, uint64_t lin, enum x86_acc acc, int cpl,
 	n.lpage = lpage | 1;
 	n.host = mmu_ram(cpu, n.ppage, false);
 	*e = n;
+	mmu_tlb_fast(cpu, e);
 	*out = e;
 	return X86_OK;
+}
+
+/* The rules of mmu_allowed, applied in advance to each access kind. */
+void mmu_tlb_fast(struct x86_cpu *cpu, struct x86_tlb_entry *e)
+{
+	uint8_t *w = e->whost_known && e->dirty ? e->whost : NULL;
+	e->fast[0][0] = e->host;
+	e->fast[0][1] = e->user ? e->host : NULL;
+	e->fast[1][0] = e->writable || !(cpu->s.cr0 & X86_CR0_WP) ? w : NULL;
+	e->fast[1][1] = e->writable && e->user ? w : NULL;
 }
 
 /* The host pointer for writing through e, or NULL for the slow path. */
@@ -280,6 +293,7 @@ static uint8_t *mmu_whost(struct x86_cpu *cpu, struct x86_tlb_entry *e)
 		e->whost =
 		    (e->host && !mmu_is_code(cpu, e->ppage)) ? mmu_ram(cpu, e->ppage, true) : NULL;
 		e->whost_known = 1;
+		mmu_tlb_fast(cpu, e);
 	}
 	return e->whost;
 }
