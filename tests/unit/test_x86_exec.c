@@ -662,6 +662,42 @@ static void test_self_modifying_code(void)
 	tvm_free(t);
 }
 
+/*
+ * 64-bit, no I/O in the loop, so the run loop's linked fast path carries it:
+ *	mov $5, %ecx ; xor %edx, %edx
+ * l:	cmp $1, %ecx ; jne 1f ; movb $0x10, p+5(%rip)
+ * 1:	movabs $0x1122334455667788, %rax
+ * p:	add $1, %edx ; dec %ecx ; jnz l ; hlt
+ * The last pass patches the top immediate byte of the ADD, which the passes
+ * before reached by falling through from the MOVABS (long enough to stay
+ * outside the 15 bytes a write drops decodes from): EDX = 4 + 0x10000001,
+ * not the stale 5 (SDM vol. 3A 11.6, self-modifying code).
+ */
+static const uint8_t prog_smc64[] = {
+    0xb9, 0x05, 0x00, 0x00, 0x00,	      /* 400000: mov    $0x5,%ecx */
+    0x31, 0xd2,				      /* 400005: xor    %edx,%edx */
+    0x83, 0xf9, 0x01,			      /* 400007: cmp    $0x1,%ecx */
+    0x75, 0x07,				      /* 40000a: jne    400013 */
+    0xc6, 0x05, 0x0f, 0x00, 0x00, 0x00, 0x10, /* 40000c: movb   $0x10,0xf(%rip) */
+    0x48, 0xb8, 0x88, 0x77, 0x66, 0x55,	      /* 400013: movabs $0x1122334455667788,%rax */
+    0x44, 0x33, 0x22, 0x11,		      /* */
+    0x81, 0xc2, 0x01, 0x00, 0x00, 0x00,	      /* 40001d: add    $0x1,%edx */
+    0xff, 0xc9,				      /* 400023: dec    %ecx */
+    0x75, 0xe0,				      /* 400025: jne    400007 */
+    0xf4,				      /* 400027: hlt */
+};
+
+static void test_self_modifying_code_64(void)
+{
+	struct tvm *t = tvm_new();
+	tvm_long(t, 0x400000, 0);
+	put(t, 0x400000, prog_smc64, sizeof(prog_smc64));
+	T_EQ(x86_run(t->cpu, 100), X86_EXIT_HLT);
+	T_EQ(t->s->gpr[X86_RDX], 0x10000005);
+	T_EQ(t->mem[0x400022], 0x10);
+	tvm_free(t);
+}
+
 /* Task B's TSS at 0x700, selector 0x48 in the GDT (SDM 7.2.1 layout). */
 static void task_b(struct tvm *t, uint32_t eip)
 {
@@ -888,6 +924,7 @@ int main(void)
 	T_RUN(test_triple_fault_shutdown);
 	T_RUN(test_sti_shadow);
 	T_RUN(test_self_modifying_code);
+	T_RUN(test_self_modifying_code_64);
 	T_RUN(test_task_switch);
 	T_RUN(test_call_gate_inner);
 	T_RUN(test_v86_int_gp);
