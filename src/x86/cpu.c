@@ -110,6 +110,7 @@ void x86_cpu_state_changed(struct x86_cpu *cpu)
 {
 	struct x86_state *s = &cpu->s;
 	s->rflags |= X86_FLAGS_FIXED;
+	cpu->lf.op = LF_NONE; /* the platform's RFLAGS is the truth */
 	enum x86_mode m = x86_state_mode(s);
 	cpu->mode = m;
 	if (m == X86_MODE_REAL)
@@ -366,6 +367,7 @@ static void cpu_fault(struct x86_cpu *cpu, uint64_t flags)
 	struct x86_state *s = &cpu->s;
 	if (!cpu->keep_flags)
 		s->rflags = flags;
+	cpu_sync_flags(cpu); /* a specialised form that faulted left the record as it was */
 	cpu->keep_flags = false;
 	cpu->inhibit_next = 0;
 	s->sti_shadow = s->movss_shadow = false;
@@ -403,9 +405,12 @@ static void cpu_step(struct x86_cpu *cpu)
 		rc = x86_gp(cpu, 0);
 	else
 		rc = op->fn(cpu, in);
+	if (rc == X86_SLOW)
+		rc = op->fn(cpu, in);
 	if (rc == X86_OK) {
 		s->rip = cpu->next_rip;
 		cpu->stats.insns[mode]++;
+		cpu_sync_flags(cpu);
 		cpu_retire(cpu, flags);
 		return;
 	}
@@ -435,23 +440,35 @@ static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 	if (ce->key != key || ce->in.checks)
 		return 0;
 	for (;;) {
+		struct x86_insn *in = &ce->in;
+		if (!in->fast)
+			cpu_sync_flags(cpu); /* a general body sees true flags */
 		uint64_t flags = s->rflags;
-		unsigned len = ce->in.len;
+		unsigned len = in->len;
 		uint64_t next = rip + len;
 		cpu->next_rip = next; /* ip_mask is all ones in 64-bit mode */
 		n++;
-		if (ce->in.fn(cpu, &ce->in) != X86_OK) {
-			cpu_fault(cpu, flags);
-			faulted = 1;
-			break;
+		int rc = in->fn(cpu, in);
+		if (rc != X86_OK) {
+			if (rc == X86_SLOW) {
+				cpu_sync_flags(cpu);
+				flags = s->rflags;
+				rc = in->op->fn(cpu, in);
+			}
+			if (rc != X86_OK) {
+				cpu_fault(cpu, flags);
+				faulted = 1;
+				break;
+			}
 		}
 		rip = cpu->next_rip;
 		s->rip = rip;
 		if (cpu->events | ((s->rflags ^ flags) & (X86_FLAGS_IF | X86_FLAGS_TF))) {
+			cpu_sync_flags(cpu);
 			cpu_retire(cpu, flags);
 			break;
 		}
-		if (n >= budget || atomic_load_explicit(&cpu->kick, memory_order_relaxed))
+		if (n >= budget)
 			break;
 		/* Another page, mode or CPL sets cpu->events: rip is on the fetch page. */
 		struct x86_icache_entry *prev = ce;
@@ -466,7 +483,9 @@ static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 			if (off >= 4096)
 				break;
 		} else {
-			if (((rip & ~0xFFFull) | 1) != cpu->fetch_fast_lpage)
+			/* Branches are where another thread's kick is noticed. */
+			if (((rip & ~0xFFFull) | 1) != cpu->fetch_fast_lpage ||
+			    atomic_load_explicit(&cpu->kick, memory_order_relaxed))
 				break;
 			off = rip & 0xFFF;
 			key = cpu->fetch_key + ((uint64_t)off << 2);
@@ -478,6 +497,7 @@ static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 		if (prev)
 			prev->next = ce;
 	}
+	cpu_sync_flags(cpu);
 	/* A mode change drops fetch_fast_lpage: every one was 64-bit. */
 	cpu->stats.insns[X86_MODE_LONG64] += n - faulted;
 	return n;

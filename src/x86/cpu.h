@@ -18,9 +18,11 @@ struct x86_insn;
 /*
  * Result of an instruction body or a memory access: X86_OK, or X86_FAULT
  * with the exception recorded in cpu->fault by x86_raise().  Callers pass
- * the value up explicitly; there is no hidden control flow.
+ * the value up explicitly; there is no hidden control flow.  X86_SLOW comes
+ * only from a specialised form (fast.c) that changed nothing: run the row's
+ * general body instead.
  */
-enum { X86_OK = 0, X86_FAULT = 1 };
+enum { X86_OK = 0, X86_FAULT = 1, X86_SLOW = 2 };
 
 typedef int (*x86_exec_fn)(struct x86_cpu *cpu, struct x86_insn *in);
 
@@ -105,6 +107,7 @@ extern const struct x86_opcode x86_op_movsxd;
 struct x86_insn {
 	x86_exec_fn fn; /* the row's body, or a form of it specialised by fast_pick() */
 	const struct x86_opcode *op;
+	uint8_t fast;	/* fn is a specialised form: may leave the flags lazy */
 	uint64_t imm;  /* first immediate (sign- or zero-extended), or the moffs */
 	int32_t disp;  /* ModRM displacement (sign-extended 8/16/32 bits) */
 	uint16_t imm2; /* second immediate (far pointer selector, ENTER level) */
@@ -173,8 +176,21 @@ struct x86_icache_entry {
 	struct x86_insn in;
 };
 
+/*
+ * Lazy arithmetic flags, written by the specialised forms (fast.c): while
+ * op is not LF_NONE, the six arithmetic flags in s.rflags are stale and
+ * follow from this record (result, operands, size, and INC/DEC's kept CF).
+ * Everything but those forms sees them synced: see cpu_sync_flags().
+ */
+enum { LF_NONE, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC };
+struct x86_lazy_flags {
+	uint64_t res, a, b;
+	uint8_t op, size, cf;
+};
+
 struct x86_cpu {
 	struct x86_state s;
+	struct x86_lazy_flags lf;
 	const struct x86_ops *ops;
 	void *opaque;
 	struct x86_stats stats;
@@ -221,6 +237,14 @@ struct x86_cpu {
 	/* 1 bit per 4 KiB physical page below 4 GiB holding decoded code. */
 	uint8_t *codemap;
 };
+
+/* Write the lazy flags into s.rflags (fast.c). */
+void fast_sync_flags(struct x86_cpu *cpu);
+static inline void cpu_sync_flags(struct x86_cpu *cpu)
+{
+	if (cpu->lf.op)
+		fast_sync_flags(cpu);
+}
 
 /* cpu.c */
 int x86_raise(struct x86_cpu *cpu, int vector, bool has_error, uint32_t error);

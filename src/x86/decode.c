@@ -431,6 +431,7 @@ opcode:
 	in->checks = in->lock || (row->flags & F_PRIV);
 	decode_operand_kinds(in);
 	in->fn = fast_pick(in);
+	in->fast = in->fn != in->op->fn;
 	return (int)i;
 }
 

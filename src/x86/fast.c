@@ -5,9 +5,12 @@
  * 64-bit code CALL, RET, PUSH and POP, on general registers, immediates and
  * memory operands of a size known at decode time.
  * Not new semantics: each form computes what its row's general body computes
- * (they share x86/flags.h), and hands the instruction to that body, from the
- * start, whenever its own assumption fails (a memory operand mem_fast cannot
- * serve: another segment, a page boundary, a TLB miss, MMIO, a code page).
+ * (they share x86/flags.h), and hands the instruction back (X86_SLOW, having
+ * changed nothing) whenever its own assumption fails (a memory operand
+ * mem_fast cannot serve: another segment, a page boundary, a TLB miss, MMIO,
+ * a code page); the run loop then calls the general body.
+ * The flags they set are lazy (cpu->lf): a record of the operation, turned
+ * into RFLAGS bits only when something else looks (cpu_sync_flags).
  * Follows the same SDM vol. 2 pages as the general bodies.
  */
 #include "x86/cpu.h"
@@ -18,10 +21,38 @@
 /* How the two operands are reached. */
 enum fast_form { FF_RR, FF_RI, FF_RM, FF_MR, FF_MI, FF_NR };
 
-/* The row's general body, for everything off the fast path. */
-static int fast_general(struct x86_cpu *cpu, struct x86_insn *in)
+void fast_sync_flags(struct x86_cpu *cpu)
 {
-	return in->op->fn(cpu, in);
+	cpu->s.rflags = (cpu->s.rflags & ~(uint64_t)ARITH_FLAGS) | alu_lazy_flags(&cpu->lf);
+	cpu->lf.op = LF_NONE;
+}
+
+/* The carry flag, lazy or not. */
+static FAST_INLINE uint64_t fast_cf(const struct x86_cpu *cpu)
+{
+	const struct x86_lazy_flags *lf = &cpu->lf;
+	switch (lf->op) {
+	case LF_NONE:
+		return cpu->s.rflags & X86_FLAGS_CF;
+	case LF_ADD:
+		return lf->res < lf->a;
+	case LF_SUB:
+		return lf->a < lf->b;
+	case LF_LOGIC:
+		return 0;
+	default:
+		return lf->cf;
+	}
+}
+
+static FAST_INLINE void fast_lazy(struct x86_cpu *cpu, int op, uint64_t r, uint64_t a, uint64_t b,
+				  unsigned size)
+{
+	cpu->lf.res = r;
+	cpu->lf.a = a;
+	cpu->lf.b = b;
+	cpu->lf.op = op;
+	cpu->lf.size = size;
 }
 
 static FAST_INLINE void fast_reg_write(struct x86_cpu *cpu, unsigned reg, unsigned size,
@@ -74,7 +105,7 @@ static FAST_INLINE int fast_alu(struct x86_cpu *cpu, struct x86_insn *in, int op
 	if (form == FF_MR || form == FF_MI) {
 		p = fast_mem(cpu, in, size, writes ? ACC_WRITE : ACC_READ);
 		if (!p)
-			return fast_general(cpu, in);
+			return X86_SLOW;
 		a = mem_load(p, size);
 	} else {
 		a = cpu->s.gpr[in->regno[0]] & m;
@@ -82,14 +113,27 @@ static FAST_INLINE int fast_alu(struct x86_cpu *cpu, struct x86_insn *in, int op
 	if (form == FF_RM) {
 		uint8_t *q = fast_mem(cpu, in, size, ACC_READ);
 		if (!q)
-			return fast_general(cpu, in);
+			return X86_SLOW;
 		b = mem_load(q, size);
 	} else if (form == FF_RI || form == FF_MI) {
 		b = in->imm & m;
 	} else {
 		b = cpu->s.gpr[in->regno[1]] & m;
 	}
-	uint64_t r = alu_compute(cpu, op == 8 ? 4 : op, a, b, size);
+	uint64_t r;
+	if (op == 2 || op == 3) { /* ADC, SBB read CF: computed eagerly */
+		cpu_sync_flags(cpu);
+		r = alu_compute(cpu, op, a, b, size);
+	} else if (op == 0) {
+		r = (a + b) & m;
+		fast_lazy(cpu, LF_ADD, r, a, b, size);
+	} else if (op == 5 || op == 7) {
+		r = (a - b) & m;
+		fast_lazy(cpu, LF_SUB, r, a, b, size);
+	} else {
+		r = op == 1 ? a | b : op == 6 ? a ^ b : a & b;
+		fast_lazy(cpu, LF_LOGIC, r, a, b, size);
+	}
 	if (!writes)
 		return X86_OK;
 	if (p)
@@ -106,7 +150,7 @@ static FAST_INLINE int fast_mov(struct x86_cpu *cpu, struct x86_insn *in, unsign
 	if (form == FF_RM) {
 		uint8_t *q = fast_mem(cpu, in, size, ACC_READ);
 		if (!q)
-			return fast_general(cpu, in);
+			return X86_SLOW;
 		v = mem_load(q, size);
 	} else if (form == FF_RI || form == FF_MI) {
 		v = in->imm;
@@ -116,7 +160,7 @@ static FAST_INLINE int fast_mov(struct x86_cpu *cpu, struct x86_insn *in, unsign
 	if (form == FF_MR || form == FF_MI) {
 		uint8_t *p = fast_mem(cpu, in, size, ACC_WRITE);
 		if (!p)
-			return fast_general(cpu, in);
+			return X86_SLOW;
 		mem_store(p, size, v);
 	} else {
 		fast_reg_write(cpu, in->regno[0], size, v);
@@ -133,14 +177,14 @@ static FAST_INLINE int fast_incdec(struct x86_cpu *cpu, struct x86_insn *in, boo
 	if (form == FF_MR) {
 		p = fast_mem(cpu, in, size, ACC_WRITE);
 		if (!p)
-			return fast_general(cpu, in);
+			return X86_SLOW;
 		a = mem_load(p, size);
 	} else {
 		a = cpu->s.gpr[in->regno[0]] & x86_mask(size);
 	}
-	uint64_t cf = cpu->s.rflags & X86_FLAGS_CF;
-	uint64_t r = dec ? alu_sub(cpu, a, 1, 0, size) : alu_add(cpu, a, 1, 0, size);
-	cpu->s.rflags = (cpu->s.rflags & ~(uint64_t)X86_FLAGS_CF) | cf;
+	uint64_t cf = fast_cf(cpu), r = (dec ? a - 1 : a + 1) & x86_mask(size);
+	fast_lazy(cpu, dec ? LF_DEC : LF_INC, r, a, 1, size);
+	cpu->lf.cf = (uint8_t)cf;
 	if (p)
 		mem_store(p, size, r);
 	else
@@ -174,6 +218,7 @@ static FAST_INLINE int fast_shift(struct x86_cpu *cpu, struct x86_insn *in, int 
 		cf = (sa >> (n - 1)) & 1;
 		of = false;
 	}
+	cpu->lf.op = LF_NONE; /* all six are written */
 	cpu->s.rflags = (cpu->s.rflags & ~(uint64_t)ARITH_FLAGS) | alu_szp(r, size) |
 			(cf ? X86_FLAGS_CF : 0) | (of ? X86_FLAGS_OF : 0);
 	fast_reg_write(cpu, in->regno[0], size, r);
@@ -182,7 +227,14 @@ static FAST_INLINE int fast_shift(struct x86_cpu *cpu, struct x86_insn *in, int 
 
 static FAST_INLINE int fast_jcc(struct x86_cpu *cpu, struct x86_insn *in, int cc)
 {
-	if (!alu_cond_flags(cpu->s.rflags, cc))
+	bool take;
+	if (!cpu->lf.op)
+		take = alu_cond_flags(cpu->s.rflags, cc);
+	else if ((cc >> 1) == 2) /* Z, NZ: the common case */
+		take = (cpu->lf.res == 0) != (cc & 1);
+	else
+		take = alu_cond_flags(alu_lazy_flags(&cpu->lf), cc);
+	if (!take)
 		return X86_OK;
 	return fast_branch(cpu, in, cpu->next_rip + in->imm);
 }
@@ -315,7 +367,7 @@ static FAST_INLINE int fast_movx(struct x86_cpu *cpu, struct x86_insn *in, bool 
 	if (form == FF_RM) {
 		uint8_t *q = fast_mem(cpu, in, ss, ACC_READ);
 		if (!q)
-			return fast_general(cpu, in);
+			return X86_SLOW;
 		v = mem_load(q, ss);
 	} else {
 		v = cpu->s.gpr[in->regno[1]] & x86_mask(ss);
@@ -365,7 +417,7 @@ static int fast_call64(struct x86_cpu *cpu, struct x86_insn *in)
 		return x86_gp(cpu, 0);
 	uint8_t *p = mem_fast(cpu, X86_SS, sp, 8, ACC_WRITE);
 	if (!p)
-		return fast_general(cpu, in);
+		return X86_SLOW;
 	mem_store(p, 8, cpu->next_rip);
 	cpu->s.gpr[X86_RSP] = sp;
 	cpu->next_rip = target;
@@ -377,7 +429,7 @@ static int fast_ret64(struct x86_cpu *cpu, struct x86_insn *in)
 	uint64_t sp = cpu->s.gpr[X86_RSP];
 	uint8_t *p = mem_fast(cpu, X86_SS, sp, 8, ACC_READ);
 	if (!p)
-		return fast_general(cpu, in);
+		return X86_SLOW;
 	uint64_t target = mem_load(p, 8);
 	if (fast_noncanonical(target))
 		return x86_gp(cpu, 0);
@@ -391,7 +443,7 @@ static int fast_push64(struct x86_cpu *cpu, struct x86_insn *in)
 	uint64_t v = cpu->s.gpr[in->regno[0]], sp = cpu->s.gpr[X86_RSP] - 8;
 	uint8_t *p = mem_fast(cpu, X86_SS, sp, 8, ACC_WRITE);
 	if (!p)
-		return fast_general(cpu, in);
+		return X86_SLOW;
 	mem_store(p, 8, v);
 	cpu->s.gpr[X86_RSP] = sp;
 	return X86_OK;
@@ -402,7 +454,7 @@ static int fast_pop64(struct x86_cpu *cpu, struct x86_insn *in)
 	uint64_t sp = cpu->s.gpr[X86_RSP];
 	uint8_t *p = mem_fast(cpu, X86_SS, sp, 8, ACC_READ);
 	if (!p)
-		return fast_general(cpu, in);
+		return X86_SLOW;
 	cpu->s.gpr[X86_RSP] = sp + 8;
 	cpu->s.gpr[in->regno[0]] = mem_load(p, 8); /* POP RSP: the loaded value wins */
 	return X86_OK;

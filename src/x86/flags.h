@@ -87,6 +87,29 @@ static inline uint64_t alu_compute(struct x86_cpu *cpu, int op, uint64_t a, uint
 	return r;
 }
 
+/* The six flags a lazy record stands for: the formulas of alu_add/alu_sub. */
+static inline uint64_t alu_lazy_flags(const struct x86_lazy_flags *lf)
+{
+	unsigned size = lf->size, top = size * 8 - 1;
+	uint64_t r = lf->res, a = lf->a, b = lf->b, cf = 0, of = 0;
+	switch (lf->op) {
+	case LF_ADD:
+	case LF_INC:
+		cf = lf->op == LF_INC ? lf->cf : r < a; /* a, b, r within size */
+		of = (((a ^ r) & (b ^ r)) >> top) & 1;
+		break;
+	case LF_SUB:
+	case LF_DEC:
+		cf = lf->op == LF_DEC ? lf->cf : a < b;
+		of = (((a ^ b) & (a ^ r)) >> top) & 1;
+		break;
+	default: /* LF_LOGIC: CF = OF = AF = 0 */
+		return alu_szp(r, size);
+	}
+	return alu_szp(r, size) | cf * X86_FLAGS_CF | ((a ^ b ^ r) & X86_FLAGS_AF) |
+	       of * X86_FLAGS_OF;
+}
+
 /* Condition code cc (0-15, SDM vol. 1 appendix B) of the flags f. */
 static inline bool alu_cond_flags(uint64_t f, int cc)
 {
