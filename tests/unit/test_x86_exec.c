@@ -698,6 +698,140 @@ static void test_self_modifying_code_64(void)
 	tvm_free(t);
 }
 
+/*
+ * Lazy flags against the host CPU: an ALU operation, then the sixteen Jcc
+ * each skipping a LEA that sets one bit of RDX (neither touches the flags,
+ * so every Jcc reads the operation's lazy record), then PUSHF (a general
+ * body: the record written out).  The same sequence runs natively; RAX,
+ * RDX and the six flags (AF masked where the SDM leaves it undefined) must
+ * agree.
+ */
+#define LAZY_JCC(cc, bit) "j" cc " 1f\n\tlea " #bit "(%[d]), %[d]\n1:\n\t"
+#define LAZY_JCCS                                                                                  \
+	LAZY_JCC("o", 1)                                                                           \
+	LAZY_JCC("no", 2) LAZY_JCC("b", 4) LAZY_JCC("ae", 8) LAZY_JCC("e", 16) LAZY_JCC("ne", 32)  \
+	    LAZY_JCC("be", 64) LAZY_JCC("a", 128) LAZY_JCC("s", 256) LAZY_JCC("ns", 512)          \
+		LAZY_JCC("p", 1024) LAZY_JCC("np", 2048) LAZY_JCC("l", 4096) LAZY_JCC("ge", 8192) \
+		    LAZY_JCC("le", 16384) LAZY_JCC("g", 32768)
+#define LAZY_NATIVE(name, insn)                                                                    \
+	static void name(uint64_t *a, uint64_t b, uint64_t cfin, uint64_t *f, uint64_t *d)        \
+	{                                                                                          \
+		uint64_t x = *a, dd = 0, ff;                                                       \
+		asm volatile("btq $0, %[c]\n\t" insn "\n\t" LAZY_JCCS "pushfq\n\tpopq %[f]"        \
+			     : [f] "=&r"(ff), [a] "+r"(x), [d] "+r"(dd)                            \
+			     : [b] "r"(b), [c] "r"(cfin)                                           \
+			     : "cc");                                                              \
+		*a = x;                                                                            \
+		*f = ff;                                                                           \
+		*d = dd;                                                                           \
+	}
+LAZY_NATIVE(lazy_add64, "addq %[b], %[a]")
+LAZY_NATIVE(lazy_add32, "addl %k[b], %k[a]")
+LAZY_NATIVE(lazy_sub64, "subq %[b], %[a]")
+LAZY_NATIVE(lazy_sub32, "subl %k[b], %k[a]")
+LAZY_NATIVE(lazy_cmp64, "cmpq %[b], %[a]")
+LAZY_NATIVE(lazy_cmp32, "cmpl %k[b], %k[a]")
+LAZY_NATIVE(lazy_and64, "andq %[b], %[a]")
+LAZY_NATIVE(lazy_or32, "orl %k[b], %k[a]")
+LAZY_NATIVE(lazy_xor64, "xorq %[b], %[a]")
+LAZY_NATIVE(lazy_test32, "testl %k[b], %k[a]")
+LAZY_NATIVE(lazy_inc64, "incq %[a]")
+LAZY_NATIVE(lazy_dec32, "decl %k[a]")
+LAZY_NATIVE(lazy_adc64, "adcq %[b], %[a]")
+LAZY_NATIVE(lazy_sbb32, "sbbl %k[b], %k[a]")
+
+static const struct {
+	const char *name;
+	void (*native)(uint64_t *a, uint64_t b, uint64_t cfin, uint64_t *f, uint64_t *d);
+	uint8_t bytes[3], len;
+	bool logic; /* AF undefined */
+} lazy_ops[] = {
+    {"add64", lazy_add64, {0x48, 0x01, 0xd8}, 3, false},
+    {"add32", lazy_add32, {0x01, 0xd8}, 2, false},
+    {"sub64", lazy_sub64, {0x48, 0x29, 0xd8}, 3, false},
+    {"sub32", lazy_sub32, {0x29, 0xd8}, 2, false},
+    {"cmp64", lazy_cmp64, {0x48, 0x39, 0xd8}, 3, false},
+    {"cmp32", lazy_cmp32, {0x39, 0xd8}, 2, false},
+    {"and64", lazy_and64, {0x48, 0x21, 0xd8}, 3, true},
+    {"or32", lazy_or32, {0x09, 0xd8}, 2, true},
+    {"xor64", lazy_xor64, {0x48, 0x31, 0xd8}, 3, true},
+    {"test32", lazy_test32, {0x85, 0xd8}, 2, true},
+    {"inc64", lazy_inc64, {0x48, 0xff, 0xc0}, 3, false},
+    {"dec32", lazy_dec32, {0xff, 0xc8}, 2, false},
+    {"adc64", lazy_adc64, {0x48, 0x11, 0xd8}, 3, false},
+    {"sbb32", lazy_sbb32, {0x19, 0xd8}, 2, false},
+};
+
+static void test_lazy_flags_vs_host(void)
+{
+	static const uint64_t edge[] = {0, 1, 0x7F, 0x80, 0xFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF,
+					0x7FFFFFFFFFFFFFFFull, 0x8000000000000000ull, ~0ull};
+	struct tvm *t = tvm_new();
+	uint64_t rng = 0x9E3779B97F4A7C15ull;
+	unsigned bad = 0;
+	for (size_t k = 0; k < sizeof(lazy_ops) / sizeof(lazy_ops[0]); k++) {
+		/*
+		 * l: mov %r8,%rax ; xor %edx,%edx ; bt $0,%r10 (CF in) ; op ;
+		 *    16 x (jcc +7 ; lea 1<<cc(%rdx),%rdx) ; pushfq ; pop %rsi ;
+		 *    dec %ecx ; jnz l ; hlt
+		 * Twice: the first pass decodes one instruction at a time, the
+		 * second runs from the decoded cache through the fast loop.
+		 */
+		uint8_t prog[10 + 3 + 16 * 9 + 2 + 8 + 1], *q = prog;
+		static const uint8_t head[] = {0x4c, 0x89, 0xc0, 0x31, 0xd2,
+					       0x41, 0x0f, 0xba, 0xe2, 0x00};
+		memcpy(q, head, sizeof(head));
+		q += sizeof(head);
+		memcpy(q, lazy_ops[k].bytes, lazy_ops[k].len);
+		q += lazy_ops[k].len;
+		for (int cc = 0; cc < 16; cc++) {
+			uint32_t bit = 1u << cc;
+			*q++ = 0x70 + cc;
+			*q++ = 7;
+			*q++ = 0x48, *q++ = 0x8d, *q++ = 0x92;
+			memcpy(q, &bit, 4);
+			q += 4;
+		}
+		*q++ = 0x9c, *q++ = 0x5e;
+		*q++ = 0xff, *q++ = 0xc9, *q++ = 0x0f, *q++ = 0x85;
+		int32_t back = -(int32_t)(q + 4 - prog);
+		memcpy(q, &back, 4);
+		q += 4;
+		*q++ = 0xf4;
+		for (int i = 0; i < 300; i++) {
+			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+			uint64_t a = i < 121 ? edge[i % 11] : rng >> 3 ^ rng << 17;
+			uint64_t b = i < 121 ? edge[i / 11] : rng * 0x2545F4914F6CDD1Dull;
+			uint64_t cfin = (rng >> 40) & 1, na = a, nf, nd;
+			lazy_ops[k].native(&na, b, cfin, &nf, &nd);
+			tvm_long(t, 0x400000, 0);
+			put(t, 0x400000, prog, (size_t)(q - prog));
+			t->s->gpr[X86_R8] = a;
+			t->s->gpr[X86_RBX] = b;
+			t->s->gpr[X86_R10] = cfin;
+			t->s->gpr[X86_RCX] = 2;
+			x86_cpu_state_changed(t->cpu);
+			enum x86_exit e = x86_run(t->cpu, 200);
+			uint64_t mask = lazy_ops[k].logic ? 0x8C5 : 0x8D5;
+			if (e != X86_EXIT_HLT || t->s->gpr[X86_RAX] != na || t->s->gpr[X86_RDX] != nd ||
+			    ((t->s->gpr[X86_RSI] ^ nf) & mask)) {
+				if (bad++ < 5)
+					T_CHECK(false, "%s a=%#llx b=%#llx cf=%llu: emu rax %#llx rdx %#llx "
+						       "flags %#llx, cpu %#llx %#llx %#llx",
+						lazy_ops[k].name, (unsigned long long)a,
+						(unsigned long long)b, (unsigned long long)cfin,
+						(unsigned long long)t->s->gpr[X86_RAX],
+						(unsigned long long)t->s->gpr[X86_RDX],
+						(unsigned long long)t->s->gpr[X86_RSI],
+						(unsigned long long)na, (unsigned long long)nd,
+						(unsigned long long)nf);
+			}
+		}
+	}
+	T_EQ(bad, 0);
+	tvm_free(t);
+}
+
 /* Task B's TSS at 0x700, selector 0x48 in the GDT (SDM 7.2.1 layout). */
 static void task_b(struct tvm *t, uint32_t eip)
 {
@@ -925,6 +1059,7 @@ int main(void)
 	T_RUN(test_sti_shadow);
 	T_RUN(test_self_modifying_code);
 	T_RUN(test_self_modifying_code_64);
+	T_RUN(test_lazy_flags_vs_host);
 	T_RUN(test_task_switch);
 	T_RUN(test_call_gate_inner);
 	T_RUN(test_v86_int_gp);
