@@ -288,12 +288,10 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 		return NULL;
 	}
 	if (len < 0) {
-		/* MOV CR/DR with a register that does not exist: the privilege
-		 * check comes first (#GP at CPL > 0), then #UD. */
-		if (tmp->op && (tmp->op->flags & F_PRIV) && cpu->cpl)
-			x86_gp(cpu, 0);
-		else
-			x86_ud(cpu);
+		/* #UD before any privilege check: MOV CR/DR with a register that
+		 * does not exist raises #UD at CPL3 on the host CPU (difftest
+		 * --oracle native; KVM's emulator raises #GP first). */
+		x86_ud(cpu);
 		return NULL;
 	}
 	if (ce) {

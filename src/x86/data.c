@@ -152,10 +152,17 @@ int ex_cmpxchg(struct x86_cpu *cpu, struct x86_insn *in)
 	alu_op(cpu, 7, acc, d, size);
 	if (acc == d)
 		return opnd_write(cpu, in, 0, src);
-	/* A memory destination is written back unchanged (a locked RMW cycle).
-	 * A register destination is left alone: the SDM's DEST := TEMP would
-	 * zero-extend a 32-bit one, but the host CPU keeps the upper half more
-	 * often than not (difftest seed 3 atomic: 28 vs 61 mismatches). */
+	/*
+	 * SDM "CMPXCHG": "The destination operand is written back if the
+	 * comparison fails" (ELSE ZF := 0; accumulator := TEMP; DEST := TEMP).
+	 * A memory destination gets that write (a locked RMW cycle: it can
+	 * fault on a read-only page).  A register destination is left alone:
+	 * this AMD CPU keeps all 64 bits of a 32-bit destination after a failed
+	 * compare, where DEST := TEMP would zero-extend it (difftest atomic,
+	 * hook_atomic's register corners, every case run natively).  The
+	 * write-back seen before came from KVM's instruction emulator, which
+	 * PVM used for those cases because their RSP was not canonical.
+	 */
 	if (in->mod != 3) {
 		rc = opnd_write(cpu, in, 0, d);
 		if (rc)

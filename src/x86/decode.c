@@ -261,10 +261,12 @@ static int decode_raw(const uint8_t *b, size_t avail, int bits, struct x86_insn 
 		case 0x2E:
 		case 0x36:
 		case 0x3E:
-			/* ES CS SS DS: ignored in 64-bit mode, except that 36 (SS)
-			 * makes a bad address #SS rather than #GP (measured on the
-			 * host CPU); they still end a preceding REX. */
-			if (bits != 64 || opc == 0x36) {
+			/* ES CS SS DS: ignored in 64-bit mode, 36 included: a
+			 * non-canonical address faults #SS only when the base
+			 * register is RSP/RBP (the host CPU run natively; KVM's
+			 * emulator, which PVM uses for faulting user code, goes
+			 * by the prefix).  They still end a preceding REX. */
+			if (bits != 64) {
 				in->seg = (opc >> 3) & 3;
 				in->segovr = 1;
 			}

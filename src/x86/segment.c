@@ -34,8 +34,18 @@ int seg_linear(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len, enum x8
 {
 	const struct x86_seg *sg = &cpu->s.seg[seg];
 	if (cpu->mode == X86_MODE_LONG64) {
-		uint64_t a = off + ((seg == X86_FS || seg == X86_GS) ? sg->base : 0);
-		if (!seg_canonical(a)) /* the first byte decides (as the CPU does) */
+		bool fsgs = seg == X86_FS || seg == X86_GS;
+		uint64_t a = off + (fsgs ? sg->base : 0);
+		/*
+		 * Every byte must be canonical: an access running across the
+		 * boundary faults too.  With FS/GS the offset itself must be
+		 * canonical as well, even where adding the base would make it
+		 * canonical.  #SS when the default segment is SS (RSP/RBP base,
+		 * stack operations).  All measured on the host CPU (AMD) run
+		 * natively: difftest --oracle native.
+		 */
+		if (!seg_canonical(a) || !seg_canonical(a + len - 1) ||
+		    (fsgs && !seg_canonical(off)))
 			return x86_raise(cpu, seg_fault_vec(seg), true, 0);
 		*lin = a;
 		return X86_OK;

@@ -88,7 +88,10 @@ static int string_run(struct x86_cpu *cpu, struct x86_insn *in, enum string_kind
 	for (unsigned n = 0;; n++) {
 		if (rep && !(s->gpr[X86_RCX] & am))
 			return X86_OK;
-		if (rep && n == STRING_SLICE) {
+		/* With TF set the single-step trap comes after each iteration
+		 * (RIP still on the instruction), as the host CPU does (difftest
+		 * --oracle native, string32). */
+		if (rep && (n == STRING_SLICE || (n == 1 && (s->rflags & X86_FLAGS_TF)))) {
 			cpu->next_rip = s->rip; /* resume here after pending events */
 			return X86_OK;
 		}

@@ -69,7 +69,6 @@ struct dt_case {
 	bool undef_mem;	      /* the memory result is undefined (SHLD/SHRD count > 16) */
 	bool rep_cmp;	      /* REP CMPS/SCAS: the flags at a fault inside it are model-specific */
 	bool compat;	      /* compatibility mode: only the low 32 bits of GPRs count */
-	bool seg_ignored;     /* a 26/2E/3E prefix in 64-bit mode: see difftest_compare */
 	struct {
 		uint64_t addr;	  /* memory the instruction reads... */
 		uint8_t init[16]; /* ...seeded with these bytes */
@@ -87,6 +86,7 @@ struct dt_outcome {
 	uint64_t rip, rflags; /* at the stub (RIP = stub + 1 after hlt) */
 	uint64_t frame[5];    /* the pushed RIP, CS, RFLAGS, RSP, SS */
 	uint64_t cr2;
+	bool host_emulated; /* KVM: the host kernel emulated the instruction at the case's RIP */
 	char fail[128]; /* engine trouble (not a mismatch), empty if none */
 };
 
@@ -96,12 +96,27 @@ void machine_state(struct x86_state *s, const struct dt_case *c);
 void machine_load_case(uint8_t *mem, const uint8_t *image, const struct dt_case *c);
 void machine_read_outcome(const uint8_t *mem, struct dt_outcome *o);
 
-/* The KVM engine (kvm.c). */
+/* Host-emulated instructions, from the kvm:kvm_emulate_insn tracepoint (hostemu.c). */
+struct hostemu;
+int hostemu_open(struct hostemu **out, char *why, size_t why_len);
+unsigned hostemu_drain(struct hostemu *h, uint64_t rip, bool *hit);
+void hostemu_close(struct hostemu *h);
+
+/* The KVM engine (kvm.c).  kvm_engine_watch() says whether host_emulated is
+ * known (false with the reason in why: no tracefs, not root...). */
 struct kvm_engine;
 int kvm_engine_open(struct kvm_engine **out, char *why, size_t why_len);
+bool kvm_engine_watch(struct kvm_engine *k, char *why, size_t why_len);
 uint8_t *kvm_engine_mem(struct kvm_engine *k);
 int kvm_engine_run(struct kvm_engine *k, const struct x86_state *s, struct dt_outcome *o);
 void kvm_engine_close(struct kvm_engine *k);
+
+/* The host CPU in a child process, one instruction at CPL3 (native.c). */
+struct native_engine;
+int native_engine_open(struct native_engine **out, char *why, size_t why_len);
+uint8_t *native_engine_mem(struct native_engine *n);
+void native_engine_run(struct native_engine *n, const struct x86_state *s, struct dt_outcome *o);
+void native_engine_close(struct native_engine *n);
 
 /* The emulator engine (emu.c). */
 struct emu_engine;

@@ -6,8 +6,14 @@
  * RIP-relative) and appendix A; undefined flags: each instruction's
  * "Flags Affected" section.
  *
- * Not generated, because under this host's KVM (PVM) the result is not the
- * guest's hardware state (measured): INT n (reaches the guest as #UD), INT3
+ * RSP is kept canonical unless a case is about it (gen_canonical_rsp): a
+ * non-canonical user RSP makes PVM emulate the instruction in the host
+ * kernel.  Cases the host emulates anyway (compatibility mode, #GP/#UD) are
+ * judged by running them natively (difftest.c, native.c).
+ *
+ * Not generated, because under this host's KVM (PVM) the result was not the
+ * guest's hardware state (measured before host-emulated cases were detected
+ * and judged natively; some may now be generatable): INT n (reaches the guest as #UD), INT3
  * and INT1 (#UD when RSP is not canonical; INT1 reported as a fault),
  * CMPXCHG16B (#UD), MONITOR/MWAIT (#GP, the SDM says #UD), SGDT/SIDT/SLDT/
  * STR/SMSW (host UMIP), LAR/LSL/VERR/VERW and segment loads (host GDT), MOV
@@ -94,6 +100,7 @@ struct gen {
 	uint16_t addr_regs; /* registers that the address computation fixed */
 	int seg;	    /* segment override prefix in use, 0 if none */
 	int rel_len;
+	bool rsp_noncanonical; /* the case is about a non-canonical RSP (host-emulated) */
 };
 
 /* ---- random numbers (splitmix64) and interesting values ---- */
@@ -245,6 +252,11 @@ static uint64_t seg_base(int seg)
 	return seg == 0x64 ? DT_FS_BASE : seg == 0x65 ? DT_GS_BASE : 0;
 }
 
+static bool gen_canonical(uint64_t v)
+{
+	return (uint64_t)((int64_t)(v << 16) >> 16) == v;
+}
+
 /* Register value whose address-size-truncated value is v (garbage above for a32). */
 static uint64_t addr_reg_value(struct gen *g, uint64_t v)
 {
@@ -316,6 +328,10 @@ static void build_mem(struct gen *g, unsigned size)
 	maybe_a32(g, 8);
 	pick_segment(g);
 	lin = any && one_in(g, 4) ? rnd(g) : pick_target(g, size, !g->a32 && mode >= 2);
+	/* A non-canonical RSP would hand the case to the host's emulator (see
+	 * gen_canonical_rsp): non-canonical addresses use another base. */
+	if (base == X86_RSP && !g->a32 && !gen_canonical(lin - seg_base(g->seg)))
+		base = X86_RBX;
 	ea = lin - seg_base(g->seg);
 	if (g->a32)
 		ea &= 0xFFFFFFFF;
@@ -361,7 +377,8 @@ static void build_mem(struct gen *g, unsigned size)
 			index = 4; /* "no index"; REX.X stays clear */
 			scale = 0;
 		} else {
-			iv = one_in(g, 2) ? (uint64_t)(int64_t)(below(g, 129) - 64) : value(g);
+			iv = one_in(g, 2) || base == X86_RSP ? (uint64_t)(int64_t)(below(g, 129) - 64)
+							      : value(g);
 			g->c->gpr[index] = addr_reg_value(g, iv);
 			g->addr_regs |= 1u << index;
 			g->rex |= (index >> 3) << 1;
@@ -511,9 +528,43 @@ static void hook_movx(struct gen *g)
 	}
 }
 
+/* Make the ModRM.rm register operand register r. */
+static void set_rm_reg(struct gen *g, int r)
+{
+	g->rm_reg = r;
+	g->modrm = (uint8_t)((g->modrm & ~7) | (r & 7));
+	g->rex = (uint8_t)((g->rex & ~1) | r >> 3);
+}
+
+/* Make the ModRM.reg register operand register r. */
+static void set_reg_reg(struct gen *g, int r)
+{
+	g->reg = r;
+	g->modrm = (uint8_t)((g->modrm & ~0x38) | (r & 7) << 3);
+	g->rex = (uint8_t)((g->rex & ~4) | (r >> 3) << 2);
+}
+
 static void hook_atomic(struct gen *g)
 {
 	if (op_is(g, 0x0F, 0xB0) || op_is(g, 0x0F, 0xB1)) {
+		/*
+		 * CMPXCHG's register corners: the destination is the
+		 * accumulator itself, the source is the destination or the
+		 * accumulator; the compare succeeds about half the time (the
+		 * upper halves of RAX and a 32-bit destination still differ).
+		 * The destination's write-back after a failed compare is where
+		 * the CPU and the SDM's pseudo-code part (see ex_cmpxchg).
+		 */
+		if (g->rm_reg >= 0) {
+			unsigned r = below(g, 4);
+
+			if (r == 0)
+				set_rm_reg(g, X86_RAX);
+			else if (r == 1)
+				set_reg_reg(g, g->rm_reg);
+			else if (r == 2)
+				set_reg_reg(g, X86_RAX);
+		}
 		if (one_in(g, 2))
 			set_reg(g, X86_RAX, g->rm_value);
 	} else if (op_is(g, 0x0F, 0xC7)) { /* CMPXCHG8B: EDX:EAX vs memory */
@@ -540,7 +591,8 @@ static void hook_stack(struct gen *g)
 	else if (r == 1)
 		rsp = DT_STACK + DT_STACK_SIZE - below(g, 16); /* pops run off the top */
 	else if (r == 2)
-		rsp = 0x0000800000000000ull + below(g, 32); /* non-canonical: #SS */
+		rsp = 0x0000800000000000ull + below(g, 32), /* non-canonical: #SS */
+		g->rsp_noncanonical = true;
 	else
 		rsp = (DT_STACK + 0x400 + below(g, 0x1000)) & (one_in(g, 8) ? ~0ull : ~7ull);
 	set_reg(g, X86_RSP, rsp);
@@ -1040,10 +1092,6 @@ static void encode(struct gen *g)
 		memset(b + n, 0, g->rel_len);
 		n += g->rel_len;
 	}
-	/* An ignored ES/CS/DS prefix among the prefixes: see difftest_compare. */
-	for (unsigned i = 0; i < n && !g->compat && b[i] != g->op[0]; i++)
-		if (b[i] == 0x26 || b[i] == 0x2E || b[i] == 0x3E)
-			c->seg_ignored = true;
 	/* Longer than 15 bytes: the CPU stops fetching at 15 and raises #GP. */
 	c->len = n > 15 ? 15 : n;
 	memcpy(c->code, b, c->len);
@@ -1157,6 +1205,28 @@ static void undefined(struct gen *g)
 
 /* ---- the case ---- */
 
+/*
+ * Under this host's KVM (PVM), a non-canonical user RSP makes the host kernel
+ * emulate every user instruction instead of running it (measured with the
+ * kvm:kvm_emulate_insn tracepoint: 0 host-emulated instructions at the case's
+ * RIP with RSP = 0x7FFFFFFFFFFF or 0xFFFF800000000000, 1 with 0x800000000000).
+ * Such a case would be judged by KVM's emulator, not by the CPU, so RSP is
+ * made canonical (bits 63:48 = bit 47) unless the case is about it; an
+ * address register keeps its low 32 bits, all that 32-bit addressing uses.
+ */
+static void gen_canonical_rsp(struct gen *g)
+{
+	uint64_t *rsp = &g->c->gpr[X86_RSP];
+
+	if (g->rsp_noncanonical || gen_canonical(*rsp))
+		return;
+	if (g->addr_regs & (1u << X86_RSP) && !g->a32 && !(g->f->flags & F_ANYADDR)) {
+		g->rsp_noncanonical = true;
+		return;
+	}
+	*rsp = (uint64_t)((int64_t)(*rsp << 16) >> 16);
+}
+
 void gen_case(struct dt_case *c, uint64_t seed, unsigned cls, uint64_t index)
 {
 	const struct class_def *d = &class_defs[cls];
@@ -1223,6 +1293,7 @@ void gen_case(struct dt_case *c, uint64_t seed, unsigned cls, uint64_t index)
 	if (g.has_mem && !(g.f->flags & F_ANYADDR) &&
 	    (g.f->flags & F_LOCK ? one_in(&g, 3) : one_in(&g, 64)))
 		g.pfx[g.npfx++] = 0xF0;
+	gen_canonical_rsp(&g);
 	encode(&g);
 	undefined(&g);
 	snprintf(c->text, sizeof(c->text), "%s/%u%s%s", g.f->name, 8 * g.opsize,

@@ -23,6 +23,8 @@ struct kvm_engine {
 	struct kvm_run *run;
 	size_t run_size;
 	uint8_t *mem;
+	struct hostemu *he; /* NULL: host emulation is not observed */
+	char he_why[160];
 };
 
 static void kvm_seg_to(struct kvm_segment *k, const struct x86_seg *s)
@@ -157,12 +159,20 @@ int kvm_engine_open(struct kvm_engine **out, char *why, size_t why_len)
 		r = kvm_fail(why, why_len, "mmap kvm_run");
 		goto fail;
 	}
+	if (hostemu_open(&k->he, k->he_why, sizeof(k->he_why)) < 0)
+		k->he = NULL;
 	sigaction(SIGALRM, &(struct sigaction){.sa_handler = kvm_alarm}, NULL); /* no SA_RESTART */
 	*out = k;
 	return 0;
 fail:
 	kvm_engine_close(k);
 	return r;
+}
+
+bool kvm_engine_watch(struct kvm_engine *k, char *why, size_t why_len)
+{
+	snprintf(why, why_len, "%s", k->he ? "" : k->he_why);
+	return k->he != NULL;
 }
 
 uint8_t *kvm_engine_mem(struct kvm_engine *k)
@@ -199,6 +209,8 @@ int kvm_engine_run(struct kvm_engine *k, const struct x86_state *s, struct dt_ou
 	regs.rflags = s->rflags;
 	if (ioctl(k->vcpu, KVM_SET_SREGS, &sregs) < 0 || ioctl(k->vcpu, KVM_SET_REGS, &regs) < 0)
 		return kvm_fail(o->fail, sizeof(o->fail), "KVM_SET_(S)REGS");
+	if (k->he)
+		hostemu_drain(k->he, 0, &o->host_emulated); /* forget earlier records */
 	kvm_timed_out = 0;
 	setitimer(ITIMER_REAL, &(struct itimerval){.it_value = {.tv_sec = 1}}, NULL);
 	do
@@ -218,6 +230,8 @@ int kvm_engine_run(struct kvm_engine *k, const struct x86_state *s, struct dt_ou
 									: 0);
 		return -EIO;
 	}
+	if (k->he)
+		hostemu_drain(k->he, s->rip, &o->host_emulated);
 	if (ioctl(k->vcpu, KVM_GET_REGS, &regs) < 0)
 		return kvm_fail(o->fail, sizeof(o->fail), "KVM_GET_REGS");
 	o->gpr[X86_RAX] = regs.rax;
@@ -261,5 +275,6 @@ void kvm_engine_close(struct kvm_engine *k)
 		close(k->vm);
 	if (k->sys >= 0)
 		close(k->sys);
+	hostemu_close(k->he);
 	free(k);
 }

@@ -1,0 +1,328 @@
+/*
+ * tools/difftest/native.c - the second hardware side of the differential
+ * tester: a case run directly on the host CPU, at CPL3 in a child process
+ * whose user pages mirror the test machine's (same addresses, contents and
+ * protections), single-stepped with RFLAGS.TF so that exactly one
+ * instruction runs; the signal's ucontext gives the vector (REG_TRAPNO), the
+ * error code, CR2 and the registers.  Not a sandbox for arbitrary programs.
+ * Follows the Intel SDM vol. 3A 6.14/17.3.1.4 (IRET to CPL3, single-step
+ * trap), Linux's x86-64 signal frame and arch_prctl/FSGSBASE for FS/GS bases.
+ *
+ * Why: under this host's KVM (PVM) the host kernel emulates some guest user
+ * instructions (all of compatibility mode; 64-bit code with a non-canonical
+ * RSP; instructions that fault with #GP or #UD), so there KVM reports its
+ * own emulator's verdict.  In a host process the CPU itself runs them.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "dt.h"
+
+/* The mirrored user pages: DT_CODE up to the end of the stack pages. */
+#define NATIVE_LO  DT_CODE
+#define NATIVE_HI  (DT_STACK + DT_STACK_SIZE)
+#define NATIVE_ALT 0x10000 /* signal stack */
+
+static const struct {
+	uint64_t gpa, len;
+	int prot;
+} native_pages[] = {
+    {DT_CODE, DT_CODE_SIZE, PROT_READ | PROT_EXEC},
+    {DT_DATA, DT_DATA_SIZE, PROT_READ | PROT_WRITE},
+    {DT_RO_PAGE, 0x1000, PROT_READ},
+    {DT_STACK, DT_STACK_SIZE, PROT_READ | PROT_WRITE},
+};
+
+/* Parent and child share this page: the case in, the outcome out. */
+struct native_shared {
+	uint64_t gpr[16], rip, rflags;
+	bool compat;
+	/* outcome */
+	greg_t gregs[NGREG];
+	bool done;
+};
+
+struct native_engine {
+	pid_t pid;
+	int cmd[2], ack[2]; /* pipes: parent -> child, child -> parent */
+	int memfd;
+	uint8_t *span; /* the parent's view of the child's user pages */
+	uint8_t *mem;  /* full-size image handed to the comparison */
+	struct native_shared *sh;
+};
+
+/* ---- the child ---- */
+
+static struct native_shared *native_sh;
+static sigjmp_buf native_env;
+static uint64_t native_fsbase, native_gsbase;
+
+/* Runs on the signal stack with the case's FS base: restore ours before any
+ * code that might use TLS (the stack protector reads %fs:0x28). */
+__attribute__((no_stack_protector)) static void native_signal(int sig, siginfo_t *si, void *uc_)
+{
+	ucontext_t *uc = uc_;
+
+	__asm__ volatile("wrfsbase %0; wrgsbase %1" : : "r"(native_fsbase), "r"(native_gsbase));
+	for (int i = 0; i < NGREG; i++)
+		native_sh->gregs[i] = uc->uc_mcontext.gregs[i];
+	native_sh->done = true;
+	siglongjmp(native_env, 1);
+}
+
+/*
+ * IRETQ to the case: the frame sets RIP, CS (64-bit 0x33 or compatibility
+ * 0x23, Linux's user code selectors, as in the test machine's GDT), RFLAGS
+ * with TF, RSP and SS at once; the GPRs are popped just before it.
+ */
+__attribute__((noreturn, no_stack_protector)) static void native_enter(uint64_t *stack)
+{
+	__asm__ volatile("mov %0, %%rsp\n\t"
+			 "pop %%r15\n\tpop %%r14\n\tpop %%r13\n\tpop %%r12\n\t"
+			 "pop %%r11\n\tpop %%r10\n\tpop %%r9\n\tpop %%r8\n\t"
+			 "pop %%rdi\n\tpop %%rsi\n\tpop %%rbp\n\tpop %%rbx\n\t"
+			 "pop %%rdx\n\tpop %%rcx\n\tpop %%rax\n\t"
+			 "iretq"
+			 :
+			 : "r"(stack)
+			 : "memory");
+	__builtin_unreachable();
+}
+
+static void native_run_one(const struct native_shared *sh)
+{
+	/* Touch every mirrored page so that its PTE exists: a write to the
+	 * read-only page must fault as present (P=1), as on the test machine. */
+	for (size_t i = 0; i < sizeof(native_pages) / sizeof(native_pages[0]); i++)
+		for (uint64_t a = 0; a < native_pages[i].len; a += 0x1000)
+			(void)*(volatile uint8_t *)(native_pages[i].gpa + a);
+	static uint64_t stack[64];
+	static const int order[15] = {X86_R15, X86_R14, X86_R13, X86_R12, X86_R11,
+				      X86_R10, X86_R9,	X86_R8,	 X86_RDI, X86_RSI,
+				      X86_RBP, X86_RBX, X86_RDX, X86_RCX, X86_RAX};
+	uint64_t *p = stack + 32;
+	uint16_t data = DT_SEL_UDATA;
+
+	for (int i = 0; i < 15; i++)
+		p[i] = sh->gpr[order[i]];
+	p[15] = sh->rip;
+	p[16] = sh->compat ? DT_SEL_UCODE32 : DT_SEL_UCODE;
+	p[17] = sh->rflags | X86_FLAGS_TF;
+	p[18] = sh->gpr[X86_RSP];
+	p[19] = DT_SEL_UDATA;
+	/*
+	 * The test machine's user data selector in DS ES FS GS (compatibility
+	 * mode faults on a null one), then the FS and GS bases: loading a
+	 * selector sets the base from the descriptor, WRFSBASE replaces it.
+	 */
+	__asm__ volatile("mov %0, %%ds; mov %0, %%es; mov %0, %%fs; mov %0, %%gs"
+			 :
+			 : "r"(data));
+	__asm__ volatile("wrfsbase %0; wrgsbase %1" : : "r"(DT_FS_BASE), "r"(DT_GS_BASE));
+	/* siglongjmp left the last case's NT, AC... in RFLAGS: IRETQ with NT
+	 * set would raise #GP (no task return in IA-32e mode). */
+	__asm__ volatile("pushq $0x202; popfq" : : : "memory", "cc");
+	native_enter(p);
+}
+
+static int native_child_setup(int memfd)
+{
+	stack_t alt = {.ss_size = NATIVE_ALT};
+	struct sigaction sa;
+	static const int sigs[] = {SIGILL, SIGSEGV, SIGBUS, SIGFPE, SIGTRAP};
+
+	for (size_t i = 0; i < sizeof(native_pages) / sizeof(native_pages[0]); i++)
+		if (mmap((void *)native_pages[i].gpa, native_pages[i].len, native_pages[i].prot,
+			 MAP_SHARED | MAP_FIXED_NOREPLACE, memfd,
+			 (off_t)(native_pages[i].gpa - NATIVE_LO)) != (void *)native_pages[i].gpa)
+			return -1;
+	alt.ss_sp = malloc(NATIVE_ALT);
+	if (!alt.ss_sp || sigaltstack(&alt, NULL))
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = native_signal;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL))
+			return -1;
+	__asm__ volatile("rdfsbase %0; rdgsbase %1" : "=r"(native_fsbase), "=r"(native_gsbase));
+	return 0;
+}
+
+static void native_child(struct native_engine *n)
+{
+	char c;
+
+	/* Only the parent writes commands: EOF on cmd[0] means it is gone. */
+	close(n->cmd[1]);
+	close(n->ack[0]);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	c = native_child_setup(n->memfd) ? 'E' : 'R';
+	native_sh = n->sh;
+	if (write(n->ack[1], &c, 1) != 1 || c == 'E')
+		_exit(1);
+	for (;;) {
+		if (read(n->cmd[0], &c, 1) != 1)
+			_exit(0);
+		if (!sigsetjmp(native_env, 1))
+			native_run_one(n->sh);
+		c = 'D';
+		if (write(n->ack[1], &c, 1) != 1)
+			_exit(1);
+	}
+}
+
+/* ---- the parent ---- */
+
+void native_engine_close(struct native_engine *n)
+{
+	if (!n)
+		return;
+	if (n->pid > 0) {
+		close(n->cmd[1]);
+		n->cmd[1] = -1;
+		kill(n->pid, SIGKILL);
+		waitpid(n->pid, NULL, 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (n->cmd[i] >= 0)
+			close(n->cmd[i]);
+		if (n->ack[i] >= 0)
+			close(n->ack[i]);
+	}
+	if (n->span)
+		munmap(n->span, NATIVE_HI - NATIVE_LO);
+	if (n->sh)
+		munmap(n->sh, sizeof(*n->sh));
+	if (n->memfd >= 0)
+		close(n->memfd);
+	free(n->mem);
+	free(n);
+}
+
+static int native_start(struct native_engine *n, char *why, size_t why_len)
+{
+	char c;
+
+	n->pid = fork();
+	if (n->pid < 0) {
+		snprintf(why, why_len, "fork: %s", strerror(errno));
+		return -errno;
+	}
+	if (n->pid == 0)
+		native_child(n);
+	if (read(n->ack[0], &c, 1) != 1 || c != 'R') {
+		snprintf(why, why_len, "the native child could not map the user pages at %#llx",
+			 (unsigned long long)NATIVE_LO);
+		waitpid(n->pid, NULL, 0);
+		n->pid = 0;
+		return -EIO;
+	}
+	return 0;
+}
+
+int native_engine_open(struct native_engine **out, char *why, size_t why_len)
+{
+	struct native_engine *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	n->cmd[0] = n->cmd[1] = n->ack[0] = n->ack[1] = n->memfd = -1;
+	/* wrfsbase from user mode needs CR4.FSGSBASE, which Linux sets when
+	 * the CPU has it (AT_HWCAP2 bit 1). */
+	if (!(getauxval(AT_HWCAP2) & 2)) {
+		snprintf(why, why_len, "no FSGSBASE for user mode (AT_HWCAP2)");
+		native_engine_close(n);
+		return -ENOTSUP;
+	}
+	n->memfd = memfd_create("difftest-native", MFD_CLOEXEC);
+	n->mem = calloc(1, DT_MEM_SIZE);
+	n->sh = mmap(NULL, sizeof(*n->sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+		     0);
+	if (n->memfd < 0 || !n->mem || n->sh == MAP_FAILED ||
+	    ftruncate(n->memfd, NATIVE_HI - NATIVE_LO) || pipe(n->cmd) || pipe(n->ack)) {
+		snprintf(why, why_len, "native engine setup: %s", strerror(errno));
+		if (n->sh == MAP_FAILED)
+			n->sh = NULL;
+		native_engine_close(n);
+		return -ENOMEM;
+	}
+	n->span = mmap(NULL, NATIVE_HI - NATIVE_LO, PROT_READ | PROT_WRITE, MAP_SHARED, n->memfd, 0);
+	if (n->span == MAP_FAILED) {
+		n->span = NULL;
+		snprintf(why, why_len, "mmap native pages: %s", strerror(errno));
+		native_engine_close(n);
+		return -ENOMEM;
+	}
+	if (native_start(n, why, why_len)) {
+		native_engine_close(n);
+		return -EIO;
+	}
+	*out = n;
+	return 0;
+}
+
+uint8_t *native_engine_mem(struct native_engine *n)
+{
+	return n->mem;
+}
+
+/* Vectors that push an error code (SDM vol. 3A table 6-1). */
+static bool native_has_error(int v)
+{
+	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21;
+}
+
+/*
+ * Run one case (memory already loaded into native_engine_mem) for one
+ * instruction.  The outcome is shaped like the test machine's: the vector
+ * (1 = the single-step trap after a completed instruction), the error code,
+ * the frame (RIP CS RFLAGS RSP SS at the fault or trap), the GPRs and CR2.
+ * RIP and RFLAGS "at halt" and RSP at the stub do not exist here.
+ */
+void native_engine_run(struct native_engine *n, const struct x86_state *s, struct dt_outcome *o)
+{
+	const greg_t *g = n->sh->gregs;
+	static const int map[16] = {
+	    [X86_RAX] = REG_RAX, [X86_RCX] = REG_RCX, [X86_RDX] = REG_RDX, [X86_RBX] = REG_RBX,
+	    [X86_RSP] = REG_RSP, [X86_RBP] = REG_RBP, [X86_RSI] = REG_RSI, [X86_RDI] = REG_RDI,
+	    [X86_R8] = REG_R8,	 [X86_R9] = REG_R9,   [X86_R10] = REG_R10, [X86_R11] = REG_R11,
+	    [X86_R12] = REG_R12, [X86_R13] = REG_R13, [X86_R14] = REG_R14, [X86_R15] = REG_R15,
+	};
+	char c = 'G';
+
+	memset(o, 0, sizeof(*o));
+	o->vector = -1;
+	memcpy(n->span, n->mem + NATIVE_LO, NATIVE_HI - NATIVE_LO);
+	memcpy(n->sh->gpr, s->gpr, sizeof(n->sh->gpr));
+	n->sh->rip = s->rip;
+	n->sh->rflags = s->rflags;
+	n->sh->compat = !s->seg[X86_CS].l;
+	n->sh->done = false;
+	if (write(n->cmd[1], &c, 1) != 1 || read(n->ack[0], &c, 1) != 1 || !n->sh->done) {
+		snprintf(o->fail, sizeof(o->fail), "the native child died");
+		return;
+	}
+	memcpy(n->mem + NATIVE_LO, n->span, NATIVE_HI - NATIVE_LO);
+	o->vector = (int)g[REG_TRAPNO];
+	o->has_error = native_has_error(o->vector);
+	o->error = o->has_error ? (uint64_t)g[REG_ERR] : 0;
+	for (int i = 0; i < 16; i++)
+		o->gpr[i] = (uint64_t)g[map[i]];
+	o->frame[0] = (uint64_t)g[REG_RIP];
+	o->frame[1] = (uint64_t)g[REG_CSGSFS] & 0xFFFF;
+	o->frame[2] = (uint64_t)g[REG_EFL];
+	o->frame[3] = (uint64_t)g[REG_RSP];
+	o->frame[4] = (uint64_t)g[REG_CSGSFS] >> 48;
+	o->cr2 = o->vector == 14 ? (uint64_t)g[REG_CR2] : 0;
+}
