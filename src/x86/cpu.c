@@ -359,6 +359,25 @@ static inline void cpu_retire(struct x86_cpu *cpu, uint64_t flags)
 	}
 }
 
+int cpu_general(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	struct x86_state *s = &cpu->s;
+	cpu_sync_flags(cpu);
+	uint64_t flags = s->rflags;
+	cpu->insn_flags = flags;
+	int rc = in->op->fn(cpu, in);
+	if (rc != X86_OK) {
+		if (!cpu->keep_flags)
+			s->rflags = flags;
+		return rc;
+	}
+	/* The fast loop leaves the interrupt window and TF to the retirement
+	 * path, which it takes only with cpu->events armed. */
+	if ((s->rflags ^ flags) & (X86_FLAGS_IF | X86_FLAGS_TF))
+		cpu->events = true;
+	return X86_OK;
+}
+
 /* The instruction faulted: undo its flags (unless a REP made progress), deliver. */
 static void cpu_fault(struct x86_cpu *cpu, uint64_t flags)
 {
@@ -404,7 +423,7 @@ static void cpu_step(struct x86_cpu *cpu)
 	else
 		rc = op->fn(cpu, in);
 	if (rc == X86_SLOW)
-		rc = op->fn(cpu, in);
+		rc = cpu_general(cpu, in);
 	if (rc == X86_OK) {
 		s->rip = cpu->next_rip;
 		cpu->stats.insns[mode]++;
@@ -430,66 +449,55 @@ static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 {
 	struct x86_state *s = &cpu->s;
 	uint64_t rip = s->rip, n = 0, faulted = 0;
-	unsigned off = rip & 0xFFF;
 	if (cpu->events || !budget || ((rip & ~0xFFFull) | 1) != cpu->fetch_fast_lpage)
 		return 0;
-	struct x86_icache_entry *ce = &cpu->icache[(off ^ cpu->fetch_ixor) & (ICACHE_SIZE - 1)];
-	uint64_t key = cpu->fetch_key + ((uint64_t)off << 2);
+	uint64_t key = cpu->fetch_key + ((rip & 0xFFF) << 2);
+	struct x86_icache_entry *ce =
+	    &cpu->icache[((rip & 0xFFF) ^ cpu->fetch_ixor) & (ICACHE_SIZE - 1)];
 	if (ce->key != key || ce->in.checks)
 		return 0;
 	for (;;) {
 		struct x86_insn *in = &ce->in;
-		if (!in->fast)
-			cpu_sync_flags(cpu); /* a general body sees true flags */
-		uint64_t flags = s->rflags;
-		unsigned len = in->len;
-		uint64_t next = rip + len;
+		uint64_t next = rip + in->len;
 		cpu->next_rip = next; /* ip_mask is all ones in 64-bit mode */
 		n++;
 		int rc = in->fn(cpu, in);
 		if (rc != X86_OK) {
-			if (rc == X86_SLOW) {
-				cpu_sync_flags(cpu);
-				flags = s->rflags;
-				rc = in->op->fn(cpu, in);
-			}
+			if (rc == X86_SLOW)
+				rc = cpu_general(cpu, in);
 			if (rc != X86_OK) {
-				cpu_fault(cpu, flags);
+				cpu_fault(cpu, s->rflags); /* cpu_general undid the flags */
 				faulted = 1;
 				break;
 			}
 		}
 		rip = cpu->next_rip;
 		s->rip = rip;
-		if (cpu->events | ((s->rflags ^ flags) & (X86_FLAGS_IF | X86_FLAGS_TF))) {
+		if (cpu->events) {
+			/* Only general bodies arm it (I/O, IF, TF, mode, TLB...). */
 			cpu_sync_flags(cpu);
-			cpu_retire(cpu, flags);
+			cpu_retire(cpu, cpu->insn_flags);
 			break;
 		}
 		if (n >= budget)
 			break;
-		/* Another page, mode or CPL sets cpu->events: rip is on the fetch page. */
-		struct x86_icache_entry *prev = ce;
+		/* Another page, mode or CPL arms cpu->events: rip is on the fetch page. */
+		struct x86_icache_entry *prev = NULL;
 		if (rip == next) {
 			struct x86_icache_entry *nx = ce->next;
-			key += (uint64_t)len << 2;
-			off += len;
+			key += (uint64_t)in->len << 2;
 			if (nx && nx->key == key) {
 				ce = nx; /* linked when it passed the checks below */
 				continue;
 			}
-			if (off >= 4096)
-				break;
-		} else {
-			/* Branches are where another thread's kick is noticed. */
-			if (((rip & ~0xFFFull) | 1) != cpu->fetch_fast_lpage ||
-			    atomic_load_explicit(&cpu->kick, memory_order_relaxed))
-				break;
-			off = rip & 0xFFF;
-			key = cpu->fetch_key + ((uint64_t)off << 2);
-			prev = NULL;
+			prev = ce;
+		} else if (atomic_load_explicit(&cpu->kick, memory_order_relaxed)) {
+			break; /* branches are where another thread's kick is noticed */
 		}
-		ce = &cpu->icache[(off ^ cpu->fetch_ixor) & (ICACHE_SIZE - 1)];
+		if (((rip & ~0xFFFull) | 1) != cpu->fetch_fast_lpage)
+			break;
+		key = cpu->fetch_key + ((rip & 0xFFF) << 2);
+		ce = &cpu->icache[((rip & 0xFFF) ^ cpu->fetch_ixor) & (ICACHE_SIZE - 1)];
 		if (ce->key != key || ce->in.checks)
 			break;
 		if (prev)

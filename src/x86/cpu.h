@@ -107,7 +107,6 @@ extern const struct x86_opcode x86_op_movsxd;
 struct x86_insn {
 	x86_exec_fn fn; /* the row's body, or a form of it specialised by fast_pick() */
 	const struct x86_opcode *op;
-	uint8_t fast;	/* fn is a specialised form: may leave the flags lazy */
 	uint64_t imm;  /* first immediate (sign- or zero-extended), or the moffs */
 	int32_t disp;  /* ModRM displacement (sign-extended 8/16/32 bits) */
 	uint16_t imm2; /* second immediate (far pointer selector, ENTER level) */
@@ -136,8 +135,11 @@ struct x86_insn {
 	uint8_t regno[3];
 };
 
-/* The body for a decoded instruction: a specialised form or the row's (fast.c). */
+/* The body for a decoded instruction: a specialised form, or cpu_general
+ * (fast.c). */
 x86_exec_fn fast_pick(const struct x86_insn *in);
+/* Run the row's general body with true flags, undoing them on a fault (cpu.c). */
+int cpu_general(struct x86_cpu *cpu, struct x86_insn *in);
 
 /* Decoder entry: fills *in; returns length or X86_DECODE_*. */
 int decode_insn(const uint8_t *b, size_t avail, int bits, struct x86_insn *in);
@@ -213,6 +215,7 @@ struct x86_cpu {
 	uint8_t inhibit_next; /* 1: STI shadow, 2: MOV SS shadow set by this instruction;
 			       * 0 between instructions */
 	bool keep_flags;      /* a faulting REP op completed iterations: keep RFLAGS */
+	uint64_t insn_flags;  /* RFLAGS before the general body cpu_general last ran */
 	bool shutdown;
 	bool nmi_blocked; /* an NMI handler runs until the next IRET */
 	/* The run loop must make its full check (pending events, interrupt

@@ -186,7 +186,7 @@ static int decode_vex(const uint8_t *b, size_t avail, size_t i, struct x86_insn 
 	if (i > 15)
 		return X86_DECODE_TOO_LONG;
 	in->len = i;
-	in->fn = in->op->fn;
+	in->fn = cpu_general;
 	return (int)i;
 }
 
@@ -433,7 +433,6 @@ opcode:
 	in->checks = in->lock || (row->flags & F_PRIV);
 	decode_operand_kinds(in);
 	in->fn = fast_pick(in);
-	in->fast = in->fn != in->op->fn;
 	return (int)i;
 }
 

@@ -486,11 +486,12 @@ static int fast_size_index(unsigned size)
 x86_exec_fn fast_pick(const struct x86_insn *in)
 {
 	x86_exec_fn fn = in->op->fn;
+	x86_exec_fn general = cpu_general;
 	int form = fast_form(in), si = fast_size_index(in->size[0]);
 	bool one_size = form == FF_RI || form == FF_MI || in->size[0] == in->size[1];
 	bool reg0 = in->kind[0] == OK_REG;
 	if (in->checks)
-		return fn;
+		return general;
 	if (fn == ex_jcc)
 		return fast_jcc_fns[in->opcode & 0xF];
 	if (fn == ex_jmp)
@@ -506,7 +507,7 @@ x86_exec_fn fast_pick(const struct x86_insn *in)
 			return fast_pop64;
 	}
 	if (si < 0)
-		return fn;
+		return general;
 	int sub = (in->modrm >> 3) & 7;
 	if ((fn == ex_alu || fn == ex_alu_ai) && form >= 0 && one_size) {
 		bool low = in->map == MAP_1B && in->opcode < 0x40;
@@ -533,5 +534,5 @@ x86_exec_fn fast_pick(const struct x86_insn *in)
 	}
 	if (fn == ex_lea && reg0 && in->mod != 3)
 		return fast_lea;
-	return fn;
+	return general;
 }
