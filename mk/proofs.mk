@@ -18,10 +18,12 @@ difftest-full: $(BUILD)/difftest
 
 TEST_DEPS += $(BUILD)/difftest
 
-# Zydis is linked into this tool only (libzydis-dev).
-$(BUILD)/zydis-lencheck: tools/zydis-lencheck.c $(LIBX86)
+# Zydis is linked into this tool only (libzydis-dev).  The difftest's native
+# engine breaks ties on the CPU.
+LENCHECK_OBJS := $(BUILD)/obj/tools/difftest/native.o $(BUILD)/obj/tools/difftest/machine.o
+$(BUILD)/zydis-lencheck: tools/zydis-lencheck.c $(LENCHECK_OBJS) $(LIBX86)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIBX86) -lZydis $(LDLIBS) -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LENCHECK_OBJS) $(LIBX86) -lZydis $(LDLIBS) -o $@
 
 .PHONY: lencheck-full
 lencheck-full: $(BUILD)/zydis-lencheck

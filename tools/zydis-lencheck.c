@@ -5,7 +5,10 @@
  * vol. 2 ch. 2; Zydis decodes with Intel branch semantics and without the
  * MPX/CET/LZCNT/TZCNT/CLDEMOTE reinterpretations (a CPU lacking them).
  *
- *   zydis-lencheck --mode 16|32|64 [--count N] [--seed S] [--bytes HEX]
+ *   zydis-lencheck --mode 16|32|64 [--count N] [--seed S] [--bytes HEX] [--no-cpu]
+ *
+ * With --bytes, one string is checked against the CPU (ember's verdict must
+ * be the CPU's), or against Zydis when the CPU cannot run it.
  *
  * Rules (what the emulator "claims" comes from x86_cpuid_supported()):
  *  - Zydis decodes an instruction of a claimed ISA set: ember must return the
@@ -30,6 +33,15 @@
  *  - RSM decodes but always raises #UD outside SMM: ember may say UD.
  *  - An opcode invalid only in 64-bit mode (AAM, far JMP/CALL ptr, PUSH ES...)
  *    that runs past 15 bytes: the host raises #GP, so TOO_LONG is right too.
+ *
+ * The CPU breaks the remaining ties: each disagreement is run natively, as
+ * the first instruction of 16-, 32- or 64-bit code at CPL3 in a host process
+ * (tools/difftest/native.c, single-stepped).  The CPU's #UD means "invalid",
+ * #GP(0) at the instruction means "too long" (bytes ember and Zydis both
+ * find non-privileged), anything else means it decoded.  Where that agrees
+ * with ember, ember is right and Zydis differs from this CPU: counted as
+ * passed and reported per pattern.  Without the native engine (--no-cpu, or
+ * no FSGSBASE) every disagreement is a mismatch.
  */
 #include <Zydis/Zydis.h>
 #include <inttypes.h>
@@ -38,6 +50,7 @@
 #include <string.h>
 
 #include "x86/x86.h"
+#include "difftest/dt.h"
 
 enum { EAX, EBX, ECX, EDX };
 
@@ -224,9 +237,44 @@ static ZyanStatus lencheck_unlocked(const ZydisDecoder *dec, const uint8_t *b, i
 	return ZydisDecoderDecodeInstruction(dec, NULL, c, 16, in);
 }
 
-/* Returns true if ember and Zydis agree on these 16 bytes; prints why not. */
+/* What the bytes are: what ember's decoder says, or what the CPU did. */
+enum lencheck_verdict { V_INVALID, V_TOO_LONG, V_DECODED, V_UNKNOWN, NR_VERDICTS };
+
+static struct native_engine *lencheck_cpu;
+static uint64_t lencheck_cpu_sided[NR_VERDICTS];
+
+static enum lencheck_verdict lencheck_verdict_of(int e)
+{
+	return e == X86_DECODE_UD ? V_INVALID : e == X86_DECODE_TOO_LONG ? V_TOO_LONG : V_DECODED;
+}
+
+/* Run the bytes on the CPU (see the header); *what describes the outcome. */
+static enum lencheck_verdict lencheck_on_cpu(const uint8_t *b, int bits, const char **what)
+{
+	static char buf[160];
+	struct dt_outcome o;
+
+	native_engine_run_code(lencheck_cpu, bits, b, 15, &o);
+	if (o.fail[0]) {
+		snprintf(buf, sizeof(buf), "not run (%s)", o.fail);
+		*what = buf;
+		return V_UNKNOWN;
+	}
+	snprintf(buf, sizeof(buf), "vector %d at +%d", o.vector,
+		 (int)(o.frame[0] - (bits == 16 ? 0x100 : DT_CODE + 0x100)));
+	*what = buf;
+	if (o.vector == 6)
+		return V_INVALID;
+	if (o.vector == 13 && o.has_error && !o.error &&
+	    o.frame[0] == (bits == 16 ? 0x100 : DT_CODE + 0x100))
+		return V_TOO_LONG;
+	return V_DECODED;
+}
+
+/* Returns true if ember and Zydis agree on these 16 bytes, or if they do
+ * not and the CPU sides with ember; prints why not. */
 static bool lencheck_one(const ZydisDecoder *dec, const uint8_t *b, int bits, bool quiet,
-			 bool verbose)
+			 bool verbose, bool force_cpu)
 {
 	static const uint8_t invalid64[] = {0x06, 0x07, 0x0E, 0x16, 0x17, 0x1E, 0x1F,
 					    0x27, 0x2F, 0x37, 0x3F, 0x60, 0x61, 0x82,
@@ -269,11 +317,30 @@ static bool lencheck_one(const ZydisDecoder *dec, const uint8_t *b, int bits, bo
 		ok = e == X86_DECODE_UD || lenient || (legacy && e == X86_DECODE_TOO_LONG);
 		snprintf(zs, sizeof(zs), "invalid (status %#x)", (unsigned)st);
 	}
+	const char *cpu = "";
+	bool zydis_ok = ok;
+	if ((!ok || force_cpu) && lencheck_cpu) {
+		enum lencheck_verdict v = lencheck_on_cpu(b, bits, &cpu);
+
+		if (force_cpu) {
+			ok = v == lencheck_verdict_of(e); /* --bytes: the CPU decides */
+		} else if (v == lencheck_verdict_of(e)) {
+			ok = true;
+			lencheck_cpu_sided[v]++;
+			quiet = lencheck_cpu_sided[v] > 3; /* show a few of each */
+			verbose = !quiet;
+		}
+	}
 	if ((!ok && !quiet) || verbose) {
 		for (unsigned i = 0; i < 16; i++)
 			sprintf(hex + 2 * i, "%02x", b[i]);
-		printf("%s zydis-lencheck --mode %d --bytes %s | ember %s, zydis %s\n",
-		       ok ? "AGREE" : "MISMATCH", bits, hex, lencheck_ember_str(e, es), zs);
+		printf("%s zydis-lencheck --mode %d --bytes %s | ember %s, zydis %s%s%s\n",
+		       !ok	  ? "MISMATCH"
+		       : !*cpu	  ? "AGREE"
+		       : zydis_ok ? "CPU-AGREES"
+				  : "CPU-SIDES-WITH-EMBER",
+		       bits, hex,
+		       lencheck_ember_str(e, es), zs, *cpu ? ", cpu " : "", cpu);
 	}
 	return ok;
 }
@@ -295,6 +362,8 @@ int main(int argc, char **argv)
 {
 	uint64_t count = 200000, seed = 1, failed = 0, printed = 0;
 	const char *bytes = NULL;
+	bool use_cpu = true;
+	char why[160];
 	int bits = 64;
 	ZydisDecoder dec;
 	uint8_t b[16];
@@ -308,10 +377,12 @@ int main(int argc, char **argv)
 			seed = strtoull(argv[++i], NULL, 0);
 		else if (i + 1 < argc && !strcmp(argv[i], "--bytes"))
 			bytes = argv[++i];
+		else if (!strcmp(argv[i], "--no-cpu"))
+			use_cpu = false;
 		else {
 			fprintf(stderr,
 				"usage: zydis-lencheck --mode 16|32|64 [--count N] [--seed S] "
-				"[--bytes HEX]\n");
+				"[--bytes HEX] [--no-cpu]\n");
 			return 2;
 		}
 	}
@@ -332,25 +403,38 @@ int main(int argc, char **argv)
 	ZydisDecoderEnableMode(&dec, ZYDIS_DECODER_MODE_TZCNT, ZYAN_FALSE);
 	ZydisDecoderEnableMode(&dec, ZYDIS_DECODER_MODE_CLDEMOTE, ZYAN_FALSE);
 	lencheck_claims();
+	if (use_cpu && native_engine_open(&lencheck_cpu, why, sizeof(why)) < 0)
+		printf("note: no CPU tie-break (%s)\n", why);
+	if (lencheck_cpu)
+		machine_build(native_engine_mem(lencheck_cpu));
 	if (bytes) {
 		if (lencheck_hex(bytes, b)) {
 			fprintf(stderr, "zydis-lencheck: --bytes %s: want up to 16 hex bytes\n",
 				bytes);
 			return 2;
 		}
-		return lencheck_one(&dec, b, bits, false, true) ? 0 : 1;
+		/* One string: ember against the CPU when it can run it. */
+		return lencheck_one(&dec, b, bits, false, true, true) ? 0 : 1;
 	}
 	rng = seed * 0x2545F4914F6CDD1Dull + (uint64_t)bits;
 	for (uint64_t k = 0; k < count; k++) {
 		lencheck_bytes(b, bits);
 		/* Print the first mismatches; count them all. */
-		if (!lencheck_one(&dec, b, bits, printed >= 20, false)) {
+		if (!lencheck_one(&dec, b, bits, printed >= 20, false, false)) {
 			failed++;
 			if (++printed == 20)
 				printf("(further mismatches not printed)\n");
 		}
 	}
-	printf("mode %d: %" PRIu64 " checked, %" PRIu64 " mismatches\n", bits, count, failed);
+	printf("mode %d: %" PRIu64 " checked, %" PRIu64 " mismatches; Zydis differs from the CPU, "
+	       "which sides with ember, on %" PRIu64 " (CPU #UD %" PRIu64 ", #GP too long %" PRIu64
+	       ", decoded %" PRIu64 ")\n",
+	       bits, count, failed,
+	       lencheck_cpu_sided[V_INVALID] + lencheck_cpu_sided[V_TOO_LONG] +
+		   lencheck_cpu_sided[V_DECODED],
+	       lencheck_cpu_sided[V_INVALID], lencheck_cpu_sided[V_TOO_LONG],
+	       lencheck_cpu_sided[V_DECODED]);
+	native_engine_close(lencheck_cpu);
 	printf("%" PRIu64 " passed, %" PRIu64 " failed\n", count - failed, failed);
 	return failed ? 1 : 0;
 }

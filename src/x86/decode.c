@@ -197,6 +197,9 @@ static bool decode_invalid_operands(const struct x86_opcode *row, const struct x
 {
 	if ((row->flags & F_F3REQ) && in->rep != 0xF3)
 		return true;
+	/* XGETBV is "NP" (SDM): with 66, F2 or F3 the host CPU raises #UD. */
+	if (in->map == MAP_0F && in->opcode == 0x01 && in->modrm == 0xD0 && (in->p66 || in->rep))
+		return true;
 	for (int k = 0; k < 3; k++) {
 		switch (row->o[k].m) {
 		case OM_M:
@@ -328,6 +331,10 @@ opcode:
 		row = (opc == 0x63 && bits == 64) ? &x86_op_movsxd : &x86_map1[opc];
 	}
 	in->opcode = opc;
+	/* An opcode byte past the 15-byte limit: #GP, whatever the opcode (the
+	 * host CPU; an undefined opcode complete within 15 bytes is #UD). */
+	if (i > 15)
+		return X86_DECODE_TOO_LONG;
 
 	const struct x86_opcode *top = row;
 	if (decode_uses_modrm(row)) {
@@ -340,6 +347,19 @@ opcode:
 			return X86_DECODE_TOO_LONG;
 		row = decode_group(row, in);
 	}
+	/*
+	 * An undefined row of a group still has the group's shape: the host
+	 * CPU takes the immediate of its defined rows into the length and
+	 * raises #GP rather than #UD when that runs past 15 bytes (C6/C7 /1-/7
+	 * with 12 or 13 prefixes; zydis-lencheck's CPU tie-break).
+	 */
+	bool undefined = false;
+	if (!row->fn && row != top)
+		for (int k = 0; k < 8 && !undefined; k++)
+			if (top->group[k].fn) {
+				row = &top->group[k];
+				undefined = true;
+			}
 	if (!row->fn)
 		return X86_DECODE_UD;
 	if (decode_invalid_operands(row, in)) {
@@ -349,7 +369,7 @@ opcode:
 	/* Rows invalid in this mode still have a length: the CPU fetches the
 	 * whole instruction (a #PF on its last byte wins over #UD). */
 	bool invalid_here = ((top->flags | row->flags) & F_NO64 && bits == 64) ||
-			    ((row->flags & F_ONLY64) && bits != 64);
+			    ((row->flags & F_ONLY64) && bits != 64) || undefined;
 	in->op = row;
 
 	if (bits == 64) {

@@ -116,6 +116,8 @@ struct native_engine;
 int native_engine_open(struct native_engine **out, char *why, size_t why_len);
 uint8_t *native_engine_mem(struct native_engine *n);
 void native_engine_run(struct native_engine *n, const struct x86_state *s, struct dt_outcome *o);
+void native_engine_run_code(struct native_engine *n, int bits, const uint8_t *code,
+			    unsigned len, struct dt_outcome *o);
 void native_engine_close(struct native_engine *n);
 
 /* The emulator engine (emu.c). */

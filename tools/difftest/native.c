@@ -22,6 +22,8 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <asm/ldt.h>
 #include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -32,6 +34,8 @@
 #define NATIVE_LO  DT_CODE
 #define NATIVE_HI  (DT_STACK + DT_STACK_SIZE)
 #define NATIVE_ALT 0x10000 /* signal stack */
+/* 16-bit code: LDT entry 0, RPL 3, base DT_CODE, limit 0xFFFF (modify_ldt). */
+#define NATIVE_SEL16 (0 << 3 | 4 | 3)
 
 static const struct {
 	uint64_t gpa, len;
@@ -46,7 +50,7 @@ static const struct {
 /* Parent and child share this page: the case in, the outcome out. */
 struct native_shared {
 	uint64_t gpr[16], rip, rflags;
-	bool compat;
+	int bits; /* code segment: 64, 32 (compatibility mode) or 16 */
 	/* outcome */
 	greg_t gregs[NGREG];
 	bool done;
@@ -59,11 +63,13 @@ struct native_engine {
 	uint8_t *span; /* the parent's view of the child's user pages */
 	uint8_t *mem;  /* full-size image handed to the comparison */
 	struct native_shared *sh;
+	bool ldt16; /* 16-bit code can run */
 };
 
 /* ---- the child ---- */
 
 static struct native_shared *native_sh;
+static bool native_ldt16;
 static sigjmp_buf native_env;
 static uint64_t native_fsbase, native_gsbase;
 
@@ -116,7 +122,7 @@ static void native_run_one(const struct native_shared *sh)
 	for (int i = 0; i < 15; i++)
 		p[i] = sh->gpr[order[i]];
 	p[15] = sh->rip;
-	p[16] = sh->compat ? DT_SEL_UCODE32 : DT_SEL_UCODE;
+	p[16] = sh->bits == 64 ? DT_SEL_UCODE : sh->bits == 32 ? DT_SEL_UCODE32 : NATIVE_SEL16;
 	p[17] = sh->rflags | X86_FLAGS_TF;
 	p[18] = sh->gpr[X86_RSP];
 	p[19] = DT_SEL_UDATA;
@@ -146,6 +152,15 @@ static int native_child_setup(int memfd)
 			 MAP_SHARED | MAP_FIXED_NOREPLACE, memfd,
 			 (off_t)(native_pages[i].gpa - NATIVE_LO)) != (void *)native_pages[i].gpa)
 			return -1;
+	/* A 16-bit code segment for 16-bit decoding questions (optional). */
+	struct user_desc d = {
+	    .entry_number = 0,
+	    .base_addr = DT_CODE,
+	    .limit = 0xFFFF,
+	    .contents = MODIFY_LDT_CONTENTS_CODE,
+	    .useable = 1,
+	};
+	native_ldt16 = syscall(SYS_modify_ldt, 1, &d, sizeof(d)) == 0;
 	alt.ss_sp = malloc(NATIVE_ALT);
 	if (!alt.ss_sp || sigaltstack(&alt, NULL))
 		return -1;
@@ -167,7 +182,7 @@ static void native_child(struct native_engine *n)
 	close(n->cmd[1]);
 	close(n->ack[0]);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	c = native_child_setup(n->memfd) ? 'E' : 'R';
+	c = native_child_setup(n->memfd) ? 'E' : native_ldt16 ? 'S' : 'R';
 	native_sh = n->sh;
 	if (write(n->ack[1], &c, 1) != 1 || c == 'E')
 		_exit(1);
@@ -221,13 +236,14 @@ static int native_start(struct native_engine *n, char *why, size_t why_len)
 	}
 	if (n->pid == 0)
 		native_child(n);
-	if (read(n->ack[0], &c, 1) != 1 || c != 'R') {
+	if (read(n->ack[0], &c, 1) != 1 || (c != 'R' && c != 'S')) {
 		snprintf(why, why_len, "the native child could not map the user pages at %#llx",
 			 (unsigned long long)NATIVE_LO);
 		waitpid(n->pid, NULL, 0);
 		n->pid = 0;
 		return -EIO;
 	}
+	n->ldt16 = c == 'S';
 	return 0;
 }
 
@@ -307,7 +323,11 @@ void native_engine_run(struct native_engine *n, const struct x86_state *s, struc
 	memcpy(n->sh->gpr, s->gpr, sizeof(n->sh->gpr));
 	n->sh->rip = s->rip;
 	n->sh->rflags = s->rflags;
-	n->sh->compat = !s->seg[X86_CS].l;
+	n->sh->bits = s->seg[X86_CS].l ? 64 : s->seg[X86_CS].db ? 32 : 16;
+	if (n->sh->bits == 16 && !n->ldt16) {
+		snprintf(o->fail, sizeof(o->fail), "no 16-bit code segment (modify_ldt failed)");
+		return;
+	}
 	n->sh->done = false;
 	if (write(n->cmd[1], &c, 1) != 1 || read(n->ack[0], &c, 1) != 1 || !n->sh->done) {
 		snprintf(o->fail, sizeof(o->fail), "the native child died");
@@ -325,4 +345,36 @@ void native_engine_run(struct native_engine *n, const struct x86_state *s, struc
 	o->frame[3] = (uint64_t)g[REG_RSP];
 	o->frame[4] = (uint64_t)g[REG_CSGSFS] >> 48;
 	o->cr2 = o->vector == 14 ? (uint64_t)g[REG_CR2] : 0;
+}
+
+/*
+ * Decode question: run `len` bytes as the first instruction of `bits`-bit
+ * code at CPL3 (general registers pointing into the data pages) and report
+ * what the CPU did: the vector (6 #UD, 13 #GP...; 1 when the instruction
+ * completed), frame[0] where it stopped.  native_engine_mem must hold the
+ * test machine (machine_build).
+ */
+void native_engine_run_code(struct native_engine *n, int bits, const uint8_t *code,
+			    unsigned len, struct dt_outcome *o)
+{
+	struct dt_case c;
+	struct x86_state s;
+
+	memset(&c, 0, sizeof(c));
+	c.len = len > 15 ? 15 : len;
+	memcpy(c.code, code, c.len);
+	c.rip = DT_CODE + 0x100;
+	c.rflags = X86_FLAGS_FIXED;
+	for (unsigned i = 0; i < 16; i++)
+		c.gpr[i] = DT_DATA + 0x800;
+	c.gpr[X86_RSP] = DT_STACK + 0x1000;
+	c.compat = bits != 64;
+	memcpy(n->mem + c.rip, c.code, c.len);
+	machine_state(&s, &c);
+	if (bits == 16) {
+		s.seg[X86_CS].db = 0;
+		s.rip = c.rip - DT_CODE;
+	}
+	native_engine_run(n, &s, o);
+	memset(n->mem + c.rip, 0xF4, c.len); /* as machine_build left it */
 }
