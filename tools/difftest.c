@@ -26,7 +26,7 @@
 static const char *const difftest_claimed[] = {
     "alu",	"shift",  "muldiv", "bitops",	"movx",	    "cond",    "string",
     "atomic",	"stack",  "nop",    "priv",	"alu32",    "shift32", "muldiv32",
-    "bitops32", "movx32", "cond32", "string32", "atomic32",
+    "bitops32", "movx32", "cond32", "string32", "atomic32", "misc",	    "far",
 };
 
 static const char *const reg_names[16] = {
@@ -191,7 +191,7 @@ static void difftest_show_case(const struct dt_case *c)
 	for (unsigned i = 0; i < 16; i++)
 		printf("    %-3s %016" PRIx64 "%s", reg_names[i], c->gpr[i],
 		       i % 4 == 3 ? "\n" : "");
-	for (unsigned i = 0; i < 2; i++)
+	for (unsigned i = 0; i < DT_MEM_SEEDS; i++)
 		if (c->mem[i].len) {
 			difftest_hex(c->mem[i].init, c->mem[i].len, hex);
 			printf("    memory %#" PRIx64 ": %s\n", c->mem[i].addr, hex);
@@ -220,10 +220,11 @@ static bool difftest_one(struct run *r, unsigned cls, uint64_t index, enum judge
 	struct dt_outcome k, e;
 	const uint8_t *omem;
 	char what[200], hex[40];
-	bool native = r->opt->oracle == ORACLE_NATIVE;
+	bool native;
 	int n = 0;
 
 	gen_case(&c, r->opt->seed, cls, index);
+	native = r->opt->oracle == ORACLE_NATIVE || (c.native_only && r->native);
 	machine_state(&s, &c);
 	*judge = BY_KVM_CPU;
 	if (!native) {

@@ -362,6 +362,12 @@ int ex_ret_far(struct x86_cpu *cpu, struct x86_insn *in)
 	rc = intr_check_ret_cs(cpu, sel, d);
 	if (rc)
 		return rc;
+	/* A non-canonical return RIP into 64-bit code: #GP(0) before anything
+	 * changes (SDM "RET": "If the return instruction pointer is
+	 * non-canonical"; the host CPU faults on the RETF itself). */
+	if ((s->efer & X86_EFER_LMA) && ((d[0] >> 53) & 1) &&
+	    (uint64_t)((int64_t)(v[0] << 16) >> 16) != v[0])
+		return x86_gp(cpu, 0);
 	int rpl = sel & 3;
 	struct x86_seg newss = s->seg[X86_SS];
 	bool outer = rpl > cpu->cpl;

@@ -347,13 +347,16 @@ static inline void cpu_retire(struct x86_cpu *cpu, uint64_t flags)
 	struct x86_state *s = &cpu->s;
 	if (!(cpu->events | ((s->rflags ^ flags) & (X86_FLAGS_IF | X86_FLAGS_TF))))
 		return;
+	bool movss = cpu->inhibit_next == 2;
 	s->sti_shadow = cpu->inhibit_next == 1;
-	s->movss_shadow = cpu->inhibit_next == 2;
+	s->movss_shadow = movss;
 	if (cpu->inhibit_next || ((s->rflags ^ flags) & (X86_FLAGS_IF | X86_FLAGS_TF)))
 		cpu->events = true; /* the interrupt window moved, or TF */
 	cpu->inhibit_next = 0;
-	if ((flags & X86_FLAGS_TF) && !s->halted) {
-		/* Single-step trap after the instruction (SDM 17.3.1.4). */
+	if ((flags & X86_FLAGS_TF) && !s->halted && !movss) {
+		/* Single-step trap after the instruction (SDM 17.3.1.4); MOV SS
+		 * and POP SS hold it until after the next one (SDM 6.8.3, and
+		 * the host CPU: difftest misc, run natively). */
 		s->dr[6] |= 1u << 14;
 		cpu_exception(cpu, 1, false, 0);
 	}

@@ -523,7 +523,7 @@ int sys_wrmsr(struct x86_cpu *cpu, uint32_t msr, uint64_t val);
 							    X(smsw) X(lar) X(lsl) X(verr) X(verw)  \
 								X(arpl) X(swapgs) X(syscall)       \
 								    X(sysret) X(sysenter)          \
-									X(sysexit) X(x87)
+									X(sysexit) X(x87) X(clflush)
 
 #define X86_DECLARE_BODY(n) int ex_##n(struct x86_cpu *cpu, struct x86_insn *in);
 X86_BODIES(X86_DECLARE_BODY)

@@ -230,3 +230,13 @@ int ex_bound(struct x86_cpu *cpu, struct x86_insn *in)
 		return x86_raise(cpu, 5, false, 0);
 	return X86_OK;
 }
+
+/* CLFLUSH m8: no cache to flush, but the address is checked as a byte read
+ * (SDM "CLFLUSH": #PF, #GP/#SS as for a load; the host CPU faults on a
+ * not-present page). */
+int ex_clflush(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	uint64_t off;
+	opnd_ea(cpu, in, &off);
+	return mem_check(cpu, in->seg, off, 1, ACC_READ);
+}

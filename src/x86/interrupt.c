@@ -405,6 +405,11 @@ int intr_iret(struct x86_cpu *cpu, struct x86_insn *in)
 	rc = intr_check_ret_cs(cpu, sel, d);
 	if (rc)
 		return rc;
+	/* A non-canonical return RIP into 64-bit code: #GP(0) before the SS
+	 * checks and before anything changes (SDM "IRET"; the host CPU). */
+	if ((s->efer & X86_EFER_LMA) && ((d[0] >> 53) & 1) &&
+	    (uint64_t)((int64_t)(v[0] << 16) >> 16) != v[0])
+		return x86_gp(cpu, 0);
 	int rpl = sel & 3;
 	bool outer = rpl > cpu->cpl;
 	if (outer || lm64) {

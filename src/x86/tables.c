@@ -279,7 +279,7 @@ static const struct x86_opcode grp9[16] = {
 /* Group 15 (0F AE): fences and cache control; the state-save forms are x87/SSE. */
 static const struct x86_opcode grp15[16] = {
     [0 ... 6] = SSE(0),
-    [7] = ROW(nop, "clflush", 0, O(M, b)),
+    [7] = ROW(clflush, "clflush", 0, O(M, b)),
     [8 + 5] = ROW(nop, "lfence", 0),
     [8 + 6] = ROW(nop, "mfence", 0),
     [8 + 7] = ROW(nop, "sfence", 0),

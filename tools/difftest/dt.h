@@ -58,6 +58,7 @@ extern const struct dt_region dt_compared[];
 extern const unsigned dt_nr_compared;
 
 /* One generated test: initial user state, code bytes and memory seeds. */
+#define DT_MEM_SEEDS 3
 struct dt_case {
 	uint8_t code[16];
 	unsigned len;
@@ -69,11 +70,12 @@ struct dt_case {
 	bool undef_mem;	      /* the memory result is undefined (SHLD/SHRD count > 16) */
 	bool rep_cmp;	      /* REP CMPS/SCAS: the flags at a fault inside it are model-specific */
 	bool compat;	      /* compatibility mode: only the low 32 bits of GPRs count */
+	bool native_only;     /* KVM's vCPU is no oracle here (PVM's own segment state) */
 	struct {
 		uint64_t addr;	  /* memory the instruction reads... */
 		uint8_t init[16]; /* ...seeded with these bytes */
 		unsigned len;
-	} mem[2];
+	} mem[DT_MEM_SEEDS];
 	char text[96]; /* human-readable description of the form */
 };
 

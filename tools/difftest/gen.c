@@ -203,9 +203,11 @@ static void seed_mem(struct gen *g, uint64_t addr, const void *bytes, unsigned l
 	    {DT_STACK, DT_STACK_SIZE},
 	};
 	struct dt_case *c = g->c;
-	unsigned slot = c->mem[0].len ? 1 : 0;
+	unsigned slot = 0;
 
-	if (c->mem[slot].len || len > sizeof(c->mem[0].init))
+	while (slot < DT_MEM_SEEDS && c->mem[slot].len)
+		slot++;
+	if (slot == DT_MEM_SEEDS || len > sizeof(c->mem[0].init))
 		return;
 	for (unsigned i = 0; i < 3; i++)
 		if (addr >= seedable[i].gpa && addr + len <= seedable[i].gpa + seedable[i].len) {
@@ -634,6 +636,103 @@ static void hook_cond(struct gen *g)
 	set_reg(g, X86_RCX, one_in(g, 2) ? rcx[below(g, 6)] : value(g));
 }
 
+/* Selectors whose descriptors the test machine's GDT and Linux's (which the
+ * host process and, under PVM, the vCPU use) agree on: null, kernel code and
+ * data, user code (32- and 64-bit) and data, the TSS, with RPL 0 or 3.  Not
+ * 0x08/0x38 (different there), not above the machine's GDT limit, no LDT. */
+static uint16_t pick_selector(struct gen *g)
+{
+	static const uint16_t sels[] = {0,    3,    0x10, 0x13, 0x18, 0x1B, 0x20, 0x23,
+					0x28, 0x2B, 0x2B, 0x2B, 0x30, 0x33, 0x40, 0x43};
+
+	return sels[below(g, sizeof(sels) / sizeof(sels[0]))];
+}
+
+/* A user stack with room both ways. */
+static void valid_stack(struct gen *g)
+{
+	set_reg(g, X86_RSP, DT_STACK + 0x800 + 8 * below(g, 0x100));
+}
+
+/* Seed `len` bytes at addr: a far pointer, a stack frame (16 bytes a slot). */
+static void seed_words(struct gen *g, uint64_t addr, const uint64_t *w, unsigned n,
+		       unsigned size)
+{
+	uint8_t b[48];
+
+	for (unsigned i = 0; i < n; i++)
+		memcpy(b + i * size, &w[i], size);
+	for (unsigned at = 0; at < n * size; at += 16)
+		seed_mem(g, addr + at, b + at, n * size - at < 16 ? n * size - at : 16);
+}
+
+/*
+ * Under PVM the vCPU's DS, ES, FS and GS hold the host's selectors, and
+ * segment loads and far transfers go through the host's GDT: the vCPU is no
+ * oracle for them (measured: MOV r/m, DS stores 0 there).  Such cases run
+ * natively only (difftest.c), where the selectors are the test machine's.
+ */
+static void hook_misc(struct gen *g)
+{
+	uint8_t op0 = g->f->op[0], op1 = g->f->op[1];
+
+	g->c->native_only = op0 == 0x8C || op0 == 0x8E || (op0 == 0x0F && op1 >= 0xA0 && op1 <= 0xB5);
+	valid_stack(g);
+	if (op_is(g, 0x0F, 0xC7)) { /* CMPXCHG16B: RDX:RAX against memory */
+		uint64_t m[2] = {rnd(g), rnd(g)};
+
+		seed_words(g, g->mem, m, 2, 8);
+		if (one_in(g, 2)) {
+			set_reg(g, X86_RAX, m[0]);
+			set_reg(g, X86_RDX, m[1]);
+		}
+	} else if (op0 == 0x8E) { /* MOV Sreg, r/m16 */
+		g->rm_value = pick_selector(g);
+	} else if (op0 == 0x0F && (op1 == 0xA1 || op1 == 0xA9)) { /* POP FS/GS */
+		uint64_t sel = pick_selector(g) | (one_in(g, 4) ? rnd(g) << 16 : 0);
+
+		seed_mem(g, g->c->gpr[X86_RSP], &sel, 8);
+	} else if (op0 == 0x0F && (op1 == 0xB2 || op1 == 0xB4 || op1 == 0xB5)) {
+		uint64_t w[2] = {value(g), pick_selector(g)}; /* LSS/LFS/LGS m16:opsize */
+
+		seed_mem(g, g->mem, w, g->opsize);
+		seed_mem(g, g->mem + g->opsize, &w[1], 2);
+	}
+}
+
+/* Far RET, IRET and far JMP/CALL through memory, from CPL3 to CPL3: to 64-bit
+ * code (0x33), to compatibility mode (0x23), or to a selector that faults. */
+static void hook_far(struct gen *g)
+{
+	uint64_t target = DT_CODE + below(g, DT_CODE_SIZE), w[5];
+	unsigned r = below(g, 16);
+	/* RPL 3 only: with RPL < CPL this AMD CPU reads the outer SS:RSP of a
+	 * far return before it checks the selector (a #PF may win over the
+	 * SDM's #GP(selector)), a detail ember does not model. */
+	uint16_t cs = r < 9 ? 0x33 : r < 13 ? 0x23 : pick_selector(g) | 3;
+	unsigned size = g->opsize;
+
+	g->c->native_only = true; /* see hook_misc */
+	valid_stack(g);
+	if (cs == 0x33 && one_in(g, 16))
+		target = 0x0000800000000000ull + below(g, 64); /* non-canonical: #GP */
+	w[0] = target;
+	w[1] = cs;
+	if (op_is(g, 0xCF, 0)) { /* IRET: RIP CS RFLAGS RSP SS */
+		w[2] = X86_FLAGS_FIXED |
+		       (rnd(g) & (FL_ARITH | X86_FLAGS_DF | X86_FLAGS_NT | X86_FLAGS_ID)) |
+		       (one_in(g, 8) ? X86_FLAGS_TF : 0);
+		w[3] = DT_STACK + 0x400 + 8 * below(g, 0x80);
+		w[4] = one_in(g, 8) ? pick_selector(g) | 3 : 0x2B;
+		seed_words(g, g->c->gpr[X86_RSP], w, 5, size);
+	} else if (g->f->op[0] == 0xCA || g->f->op[0] == 0xCB) { /* RETF: RIP CS */
+		seed_words(g, g->c->gpr[X86_RSP], w, 2, size);
+	} else { /* JMP/CALL m16:32 or m16:64 */
+		seed_mem(g, g->mem, &w[0], size);
+		seed_mem(g, g->mem + size, &w[1], 2);
+	}
+}
+
 /* ---- per-class tables ---- */
 
 /* ADD OR ADC SBB AND SUB XOR CMP share eight encodings (SDM appendix A.3). */
@@ -919,6 +1018,46 @@ static const struct form priv_forms[] = {
     {"lea r,r", {0x8D}, 1, O_RM, -1, S32, I_NONE, U_NONE, F_REG, 0, 0},
 };
 
+
+/* Instructions the other classes leave out, all run natively at CPL3. */
+static const struct form misc_forms[] = {
+    {"popcnt", {0x0F, 0xB8}, 2, O_RM, -1, SV, I_NONE, U_NONE, 0, 0, 0xF3},
+    {"cmpxchg16b", {0x0F, 0xC7}, 2, O_RM, 1, S64, I_NONE, U_NONE, F_LOCK | F_MEM, 16, 0},
+    {"lfence", {0x0F, 0xAE, 0xE8}, 3, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"mfence", {0x0F, 0xAE, 0xF0}, 3, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"sfence", {0x0F, 0xAE, 0xF8}, 3, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"clflush", {0x0F, 0xAE}, 2, O_RM, 7, S32, I_NONE, U_NONE, F_MEM, 1, 0},
+    {"fwait", {0x9B}, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"int3", {0xCC}, 1, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"mov es,rm", {0x8E}, 1, O_RM, 0, S16 | S32, I_NONE, U_NONE, 0, 2, 0},
+    {"mov ss,rm", {0x8E}, 1, O_RM, 2, S16 | S32, I_NONE, U_NONE, 0, 2, 0},
+    {"mov ds,rm", {0x8E}, 1, O_RM, 3, S16 | S32, I_NONE, U_NONE, 0, 2, 0},
+    {"mov fs,rm", {0x8E}, 1, O_RM, 4, S16 | S32, I_NONE, U_NONE, 0, 2, 0},
+    {"mov gs,rm", {0x8E}, 1, O_RM, 5, S16 | S32, I_NONE, U_NONE, 0, 2, 0},
+    {"mov rm,ds", {0x8C}, 1, O_RM, 3, SV, I_NONE, U_NONE, 0, 2, 0},
+    {"mov rm,es", {0x8C}, 1, O_RM, 0, SV, I_NONE, U_NONE, 0, 2, 0},
+    {"mov rm,fs", {0x8C}, 1, O_RM, 4, SV, I_NONE, U_NONE, 0, 2, 0},
+    {"mov rm,gs", {0x8C}, 1, O_RM, 5, SV, I_NONE, U_NONE, 0, 2, 0},
+    {"push fs", {0x0F, 0xA0}, 2, O_NONE, 0, SQ, I_NONE, U_NONE, F_D64, 0, 0},
+    {"pop fs", {0x0F, 0xA1}, 2, O_NONE, 0, SQ, I_NONE, U_NONE, F_D64, 0, 0},
+    {"push gs", {0x0F, 0xA8}, 2, O_NONE, 0, SQ, I_NONE, U_NONE, F_D64, 0, 0},
+    {"pop gs", {0x0F, 0xA9}, 2, O_NONE, 0, SQ, I_NONE, U_NONE, F_D64, 0, 0},
+    /* m16:16 and m16:32 (REX.W: m16:64 on Intel, m16:32 here; see far_forms) */
+    {"lss", {0x0F, 0xB2}, 2, O_RM, -1, S16 | S32, I_NONE, U_NONE, F_MEM, 6, 0},
+    {"lfs", {0x0F, 0xB4}, 2, O_RM, -1, S16 | S32, I_NONE, U_NONE, F_MEM, 6, 0},
+    {"lgs", {0x0F, 0xB5}, 2, O_RM, -1, S16 | S32, I_NONE, U_NONE, F_MEM, 6, 0},
+};
+
+static const struct form far_forms[] = {
+    {"retf", {0xCB}, 1, O_NONE, 0, S32 | S64, I_NONE, U_NONE, 0, 0, 0},
+    {"retf i16", {0xCA}, 1, O_NONE, 0, S32 | S64, I_16, U_NONE, 0, 0, 0},
+    {"iret", {0xCF}, 1, O_NONE, 0, S32 | S64, I_NONE, U_NONE, 0, 0, 0},
+    /* m16:32 only: with REX.W, Intel reads m16:64 and this AMD CPU still
+     * m16:32 (measured natively); ember follows the SDM (Intel). */
+    {"jmp far m", {0xFF}, 1, O_RM, 5, S32, I_NONE, U_NONE, F_MEM | F_KEEPSP, 6, 0},
+    {"call far m", {0xFF}, 1, O_RM, 3, S32, I_NONE, U_NONE, F_MEM | F_KEEPSP, 6, 0},
+};
+
 struct class_def {
 	const struct form *forms;
 	const unsigned *nr;
@@ -930,7 +1069,7 @@ struct class_def {
 static const unsigned nr_muldiv = N(muldiv_forms), nr_bitops = N(bitops_forms),
 		      nr_movx = N(movx_forms), nr_cond = N(cond_forms), nr_string = N(string_forms),
 		      nr_atomic = N(atomic_forms), nr_stack = N(stack_forms), nr_nop = N(nop_forms),
-		      nr_priv = N(priv_forms);
+		      nr_priv = N(priv_forms), nr_misc = N(misc_forms), nr_far = N(far_forms);
 
 const struct gen_class gen_classes[] = {
     {"alu", "add or adc sbb and sub xor cmp test not neg inc dec, all forms"},
@@ -953,6 +1092,8 @@ const struct gen_class gen_classes[] = {
     {"cond32", "the cond forms in 32-bit compatibility mode"},
     {"string32", "the string forms in 32-bit compatibility mode"},
     {"atomic32", "the atomic forms in 32-bit compatibility mode"},
+    {"misc", "popcnt cmpxchg16b fences clflush fwait int3, segment loads and stores"},
+    {"far", "far ret, iret, far jmp/call through memory at CPL3 (to 64-bit and compat code)"},
 };
 const unsigned gen_nr_classes = N(gen_classes);
 
@@ -976,6 +1117,8 @@ static const struct class_def class_defs[] = {
     {.forms = cond_forms, .nr = &nr_cond, .hook = hook_cond, .compat = true},
     {.forms = string_forms, .nr = &nr_string, .hook = hook_string, .compat = true},
     {.forms = atomic_forms, .nr = &nr_atomic, .hook = hook_atomic, .compat = true},
+    {.forms = misc_forms, .nr = &nr_misc, .hook = hook_misc},
+    {.forms = far_forms, .nr = &nr_far, .hook = hook_far},
 };
 
 int gen_class_find(const char *name)

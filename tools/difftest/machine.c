@@ -176,7 +176,7 @@ void machine_load_case(uint8_t *mem, const uint8_t *image, const struct dt_case 
 	for (unsigned i = 0; i < dt_nr_compared; i++)
 		memcpy(mem + dt_compared[i].gpa, image + dt_compared[i].gpa, dt_compared[i].len);
 	memcpy(mem + c->rip, c->code, c->len);
-	for (unsigned i = 0; i < 2; i++)
+	for (unsigned i = 0; i < DT_MEM_SEEDS; i++)
 		if (c->mem[i].len)
 			memcpy(mem + c->mem[i].addr, c->mem[i].init, c->mem[i].len);
 }
