@@ -198,6 +198,9 @@ static void cpu_mark_code(struct x86_cpu *cpu, uint64_t gpa)
 		}
 }
 
+/* What ->next points to before a link is made: a key no lookup produces. */
+static struct x86_icache_entry cpu_icache_none;
+
 /*
  * Fetch and decode the instruction at CS:RIP.  Returns the decoded
  * instruction (in the cache or in *tmp) or NULL with a fault raised.
@@ -297,7 +300,7 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 	if (ce) {
 		ce->key = cpu_icache_key(phys, cpu->code_bits);
 		ce->in = *tmp;
-		ce->next = NULL;
+		ce->next = &cpu_icache_none;
 		cpu_mark_code(cpu, phys);
 		return &ce->in;
 	}
@@ -451,7 +454,7 @@ static void cpu_step(struct x86_cpu *cpu)
 static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 {
 	struct x86_state *s = &cpu->s;
-	uint64_t rip = s->rip, n = 0, faulted = 0;
+	uint64_t rip = s->rip, left = budget, faulted = 0;
 	if (cpu->events || !budget || ((rip & ~0xFFFull) | 1) != cpu->fetch_fast_lpage)
 		return 0;
 	uint64_t key = cpu->fetch_key + ((rip & 0xFFF) << 2);
@@ -461,9 +464,10 @@ static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 		return 0;
 	for (;;) {
 		struct x86_insn *in = &ce->in;
-		uint64_t next = rip + in->len;
+		unsigned len = in->len;
+		uint64_t next = rip + len;
 		cpu->next_rip = next; /* ip_mask is all ones in 64-bit mode */
-		n++;
+		left--;
 		int rc = in->fn(cpu, in);
 		if (rc != X86_OK) {
 			if (rc == X86_SLOW)
@@ -482,14 +486,14 @@ static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 			cpu_retire(cpu, cpu->insn_flags);
 			break;
 		}
-		if (n >= budget)
+		if (!left)
 			break;
 		/* Another page, mode or CPL arms cpu->events: rip is on the fetch page. */
 		struct x86_icache_entry *prev = NULL;
 		if (rip == next) {
 			struct x86_icache_entry *nx = ce->next;
-			key += (uint64_t)in->len << 2;
-			if (nx && nx->key == key) {
+			key += (uint64_t)len << 2;
+			if (nx->key == key) {
 				ce = nx; /* linked when it passed the checks below */
 				continue;
 			}
@@ -507,6 +511,7 @@ static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 			prev->next = ce;
 	}
 	cpu_sync_flags(cpu);
+	uint64_t n = budget - left;
 	/* A mode change drops fetch_fast_lpage: every one was 64-bit. */
 	cpu->stats.insns[X86_MODE_LONG64] += n - faulted;
 	return n;

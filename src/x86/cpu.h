@@ -299,12 +299,12 @@ void mmu_phys_write(struct x86_cpu *cpu, uint64_t gpa, const void *buf, unsigned
 uint8_t *mmu_ram(struct x86_cpu *cpu, uint64_t gpa, bool write);
 void mmu_code_written(struct x86_cpu *cpu, uint64_t gpa, unsigned len);
 
-/* Direct-mapped TLB; the hash keeps pages 1 MiB or 2 MiB apart (code and
- * data) in different slots. */
+/* Direct-mapped TLB; the hash keeps pages 4 MiB apart (code and data, a
+ * stack) in different slots. */
 static inline unsigned mmu_tlb_index(uint64_t lin)
 {
 	uint64_t p = lin >> 12;
-	return (unsigned)((p ^ (p >> 8) ^ (p >> 16)) % TLB_SIZE);
+	return (unsigned)((p ^ (p >> 10)) % TLB_SIZE);
 }
 
 /* May a cached translation serve this access (else walk again)? */
@@ -387,6 +387,20 @@ static inline void mem_store(uint8_t *p, unsigned len, uint64_t v)
 /* Recompute e->fast after the entry, its whost or CR0.WP changed (mmu.c). */
 void mmu_tlb_fast(struct x86_cpu *cpu, struct x86_tlb_entry *e);
 
+/* mem_fast once the segment is known to be flat (64-bit mode, not FS/GS):
+ * lin is the offset. */
+static inline __attribute__((always_inline)) uint8_t *mem_fast64(struct x86_cpu *cpu, uint64_t lin,
+								  unsigned len, enum x86_acc acc)
+{
+	if (len > 8 || acc == ACC_EXEC || ((lin & 0xFFF) + len) > 4096)
+		return NULL;
+	const struct x86_tlb_entry *e = &cpu->tlb[mmu_tlb_index(lin)];
+	if (e->lpage != ((lin & ~0xFFFull) | 1))
+		return NULL;
+	uint8_t *p = e->fast[acc == ACC_WRITE][cpu->cpl == 3];
+	return p ? p + (lin & 0xFFF) : NULL;
+}
+
 /*
  * The fast path: 64-bit mode without FS/GS (no segment checks; a TLB match
  * implies a canonical address), a TLB hit on RAM allowing the access, inside
@@ -396,14 +410,9 @@ static inline __attribute__((always_inline)) uint8_t *mem_fast(struct x86_cpu *c
 								uint64_t off, unsigned len,
 								enum x86_acc acc)
 {
-	if (cpu->mode != X86_MODE_LONG64 || seg >= X86_FS || len > 8 || acc == ACC_EXEC ||
-	    ((off & 0xFFF) + len) > 4096)
+	if (cpu->mode != X86_MODE_LONG64 || seg >= X86_FS)
 		return NULL;
-	const struct x86_tlb_entry *e = &cpu->tlb[mmu_tlb_index(off)];
-	if (e->lpage != ((off & ~0xFFFull) | 1))
-		return NULL;
-	uint8_t *p = e->fast[acc == ACC_WRITE][cpu->cpl == 3];
-	return p ? p + (off & 0xFFF) : NULL;
+	return mem_fast64(cpu, off, len, acc);
 }
 
 /* The effective address (segment offset) of the ModRM memory operand. */

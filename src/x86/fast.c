@@ -69,13 +69,24 @@ static FAST_INLINE void fast_reg_write(struct x86_cpu *cpu, unsigned reg, unsign
 		*r = (*r & ~0xFFull) | (v & 0xFF);
 }
 
-/* Host pointer to the ModRM memory operand, or NULL for the general path. */
+/*
+ * Host pointer to the ModRM memory operand, or NULL for the general path.
+ * fast_pick gives memory forms only to 64-bit code with 64-bit addressing
+ * and a segment other than FS/GS: the effective address is the linear one.
+ */
 static FAST_INLINE uint8_t *fast_mem(struct x86_cpu *cpu, struct x86_insn *in, unsigned size,
 				     enum x86_acc acc)
 {
-	uint64_t off;
-	opnd_ea(cpu, in, &off);
-	return mem_fast(cpu, in->seg, off, size, acc);
+	uint64_t ea = (uint64_t)(int64_t)in->disp;
+	if (in->riprel) {
+		ea += cpu->next_rip;
+	} else {
+		if (in->base >= 0)
+			ea += cpu->s.gpr[in->base];
+		if (in->index >= 0)
+			ea += cpu->s.gpr[in->index] << in->scale;
+	}
+	return mem_fast64(cpu, ea, size, acc);
 }
 
 static FAST_INLINE bool fast_noncanonical(uint64_t a)
@@ -408,14 +419,14 @@ static int fast_lea(struct x86_cpu *cpu, struct x86_insn *in)
 
 /*
  * 64-bit code with a 64-bit operand size only: SS has base 0 and no limit,
- * so the stack slot is RSP itself; mem_fast checks the mode again.
+ * so the stack slot is RSP itself.
  */
 static int fast_call64(struct x86_cpu *cpu, struct x86_insn *in)
 {
 	uint64_t target = cpu->next_rip + in->imm, sp = cpu->s.gpr[X86_RSP] - 8;
 	if (fast_noncanonical(target))
 		return x86_gp(cpu, 0);
-	uint8_t *p = mem_fast(cpu, X86_SS, sp, 8, ACC_WRITE);
+	uint8_t *p = mem_fast64(cpu, sp, 8, ACC_WRITE);
 	if (!p)
 		return X86_SLOW;
 	mem_store(p, 8, cpu->next_rip);
@@ -427,7 +438,7 @@ static int fast_call64(struct x86_cpu *cpu, struct x86_insn *in)
 static int fast_ret64(struct x86_cpu *cpu, struct x86_insn *in)
 {
 	uint64_t sp = cpu->s.gpr[X86_RSP];
-	uint8_t *p = mem_fast(cpu, X86_SS, sp, 8, ACC_READ);
+	uint8_t *p = mem_fast64(cpu, sp, 8, ACC_READ);
 	if (!p)
 		return X86_SLOW;
 	uint64_t target = mem_load(p, 8);
@@ -441,7 +452,7 @@ static int fast_ret64(struct x86_cpu *cpu, struct x86_insn *in)
 static int fast_push64(struct x86_cpu *cpu, struct x86_insn *in)
 {
 	uint64_t v = cpu->s.gpr[in->regno[0]], sp = cpu->s.gpr[X86_RSP] - 8;
-	uint8_t *p = mem_fast(cpu, X86_SS, sp, 8, ACC_WRITE);
+	uint8_t *p = mem_fast64(cpu, sp, 8, ACC_WRITE);
 	if (!p)
 		return X86_SLOW;
 	mem_store(p, 8, v);
@@ -452,7 +463,7 @@ static int fast_push64(struct x86_cpu *cpu, struct x86_insn *in)
 static int fast_pop64(struct x86_cpu *cpu, struct x86_insn *in)
 {
 	uint64_t sp = cpu->s.gpr[X86_RSP];
-	uint8_t *p = mem_fast(cpu, X86_SS, sp, 8, ACC_READ);
+	uint8_t *p = mem_fast64(cpu, sp, 8, ACC_READ);
 	if (!p)
 		return X86_SLOW;
 	cpu->s.gpr[X86_RSP] = sp + 8;
@@ -490,7 +501,11 @@ x86_exec_fn fast_pick(const struct x86_insn *in)
 	int form = fast_form(in), si = fast_size_index(in->size[0]);
 	bool one_size = form == FF_RI || form == FF_MI || in->size[0] == in->size[1];
 	bool reg0 = in->kind[0] == OK_REG;
+	/* Memory operands: only where fast_mem's shortcut holds. */
+	bool flat = in->bits == 64 && in->adsize == 8 && in->seg < X86_FS;
 	if (in->checks)
+		return general;
+	if (!flat && (form == FF_RM || form == FF_MR || form == FF_MI))
 		return general;
 	if (fn == ex_jcc)
 		return fast_jcc_fns[in->opcode & 0xF];
@@ -517,7 +532,7 @@ x86_exec_fn fast_pick(const struct x86_insn *in)
 		return fast_alu_fns[8][form][si];
 	if (fn == ex_mov && form >= 0 && one_size)
 		return fast_mov_fns[form][si];
-	if (fn == ex_incdec && (reg0 || in->kind[0] == OK_MEM_RMW)) {
+	if (fn == ex_incdec && (reg0 || (flat && in->kind[0] == OK_MEM_RMW))) {
 		bool dec = in->map == MAP_1B && in->opcode >= 0x40 && in->opcode < 0x50
 			       ? in->opcode >= 0x48
 			       : ((in->modrm >> 3) & 1);
@@ -526,7 +541,8 @@ x86_exec_fn fast_pick(const struct x86_insn *in)
 	if (fn == ex_shift && reg0 && in->kind[1] == OK_IMM && fast_shift_fns[sub][si])
 		return fast_shift_fns[sub][si];
 	if ((fn == ex_movzx || fn == ex_movsx || fn == ex_movsxd) && reg0 &&
-	    (in->kind[1] == OK_REG || in->kind[1] == OK_MEM) && fast_size_index(in->size[1]) >= 0) {
+	    (in->kind[1] == OK_REG || (flat && in->kind[1] == OK_MEM)) &&
+	    fast_size_index(in->size[1]) >= 0) {
 		bool rr = in->kind[1] == OK_REG;
 		if (fn == ex_movzx)
 			return rr ? fast_movzx_rr : fast_movzx_rm;
