@@ -181,10 +181,11 @@ struct x86_icache_entry {
 /*
  * Lazy arithmetic flags, written by the specialised forms (fast.c): while
  * op is not LF_NONE, the six arithmetic flags in s.rflags are stale and
- * follow from this record (result, operands, size, and INC/DEC's kept CF).
+ * follow from this record (result, operands, size, and INC/DEC's kept CF;
+ * for the shifts, b is the count, 1 to 63).
  * Everything but those forms sees them synced: see cpu_sync_flags().
  */
-enum { LF_NONE, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC };
+enum { LF_NONE, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC, LF_SHL, LF_SHR, LF_SAR };
 struct x86_lazy_flags {
 	uint64_t res, a, b;
 	uint8_t op, size, cf;

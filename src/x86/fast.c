@@ -40,7 +40,13 @@ static FAST_INLINE uint64_t fast_cf(const struct x86_cpu *cpu)
 		return lf->a < lf->b;
 	case LF_LOGIC:
 		return 0;
-	default:
+	case LF_SHL:
+		return lf->b <= lf->size * 8u ? (lf->a >> (lf->size * 8 - lf->b)) & 1 : 0;
+	case LF_SHR:
+		return (lf->a >> (lf->b - 1)) & 1;
+	case LF_SAR:
+		return ((int64_t)x86_sext(lf->a, lf->size) >> (lf->b - 1)) & 1;
+	default: /* LF_INC, LF_DEC */
 		return lf->cf;
 	}
 }
@@ -206,37 +212,25 @@ static FAST_INLINE int fast_incdec(struct x86_cpu *cpu, struct x86_insn *in, boo
 /* SHL (4), SHR (5), SAR (7) of a register by an immediate: shift.c's rules. */
 static FAST_INLINE int fast_shift(struct x86_cpu *cpu, struct x86_insn *in, int op, unsigned size)
 {
-	unsigned bits = size * 8;
-	uint64_t m = x86_mask(size), msb = 1ull << (bits - 1);
-	uint64_t a = cpu->s.gpr[in->regno[0]] & m, r;
+	uint64_t m = x86_mask(size), a = cpu->s.gpr[in->regno[0]] & m, r;
 	unsigned n = in->imm & (size == 8 ? 0x3F : 0x1F);
-	bool cf, of;
 	if (!n) {
 		fast_reg_write(cpu, in->regno[0], size, a);
 		return X86_OK;
 	}
-	if (op == 4) {
+	if (op == 4)
 		r = (a << n) & m;
-		cf = n <= bits ? (a >> (bits - n)) & 1 : 0;
-		of = ((r & msb) != 0) != cf;
-	} else if (op == 5) {
+	else if (op == 5)
 		r = a >> n;
-		cf = (a >> (n - 1)) & 1;
-		of = (a & msb) != 0;
-	} else {
-		int64_t sa = (int64_t)x86_sext(a, size);
-		r = (uint64_t)(sa >> n) & m;
-		cf = (sa >> (n - 1)) & 1;
-		of = false;
-	}
-	cpu->lf.op = LF_NONE; /* all six are written */
-	cpu->s.rflags = (cpu->s.rflags & ~(uint64_t)ARITH_FLAGS) | alu_szp(r, size) |
-			(cf ? X86_FLAGS_CF : 0) | (of ? X86_FLAGS_OF : 0);
+	else
+		r = (uint64_t)((int64_t)x86_sext(a, size) >> n) & m;
+	fast_lazy(cpu, op == 4 ? LF_SHL : op == 5 ? LF_SHR : LF_SAR, r, a, n, size);
 	fast_reg_write(cpu, in->regno[0], size, r);
 	return X86_OK;
 }
 
-static FAST_INLINE int fast_jcc(struct x86_cpu *cpu, struct x86_insn *in, int cc)
+/* b64: 64-bit code, where Jcc's operand size is always 64 (SDM Jcc). */
+static FAST_INLINE int fast_jcc(struct x86_cpu *cpu, struct x86_insn *in, int cc, bool b64)
 {
 	bool take;
 	if (!cpu->lf.op)
@@ -247,6 +241,13 @@ static FAST_INLINE int fast_jcc(struct x86_cpu *cpu, struct x86_insn *in, int cc
 		take = alu_cond_flags(alu_lazy_flags(&cpu->lf), cc);
 	if (!take)
 		return X86_OK;
+	if (b64) {
+		uint64_t target = cpu->next_rip + in->imm;
+		if (fast_noncanonical(target))
+			return x86_gp(cpu, 0);
+		cpu->next_rip = target;
+		return X86_OK;
+	}
 	return fast_branch(cpu, in, cpu->next_rip + in->imm);
 }
 
@@ -340,7 +341,11 @@ static const x86_exec_fn fast_shift_fns[8][4] = {
 #define FAST_JCC_DEF(cc)                                                                           \
 	static int fast_jcc_##cc(struct x86_cpu *cpu, struct x86_insn *in)                         \
 	{                                                                                          \
-		return fast_jcc(cpu, in, cc);                                                      \
+		return fast_jcc(cpu, in, cc, false);                                               \
+	}                                                                                          \
+	static int fast_jcc64_##cc(struct x86_cpu *cpu, struct x86_insn *in)                       \
+	{                                                                                          \
+		return fast_jcc(cpu, in, cc, true);                                                \
 	}
 FAST_JCC_DEF(0)
 FAST_JCC_DEF(1)
@@ -358,10 +363,13 @@ FAST_JCC_DEF(12)
 FAST_JCC_DEF(13)
 FAST_JCC_DEF(14)
 FAST_JCC_DEF(15)
-static const x86_exec_fn fast_jcc_fns[16] = {
-    fast_jcc_0,	 fast_jcc_1,  fast_jcc_2,  fast_jcc_3,	fast_jcc_4,  fast_jcc_5,
-    fast_jcc_6,	 fast_jcc_7,  fast_jcc_8,  fast_jcc_9,	fast_jcc_10, fast_jcc_11,
-    fast_jcc_12, fast_jcc_13, fast_jcc_14, fast_jcc_15,
+static const x86_exec_fn fast_jcc_fns[2][16] = {
+    {fast_jcc_0, fast_jcc_1, fast_jcc_2, fast_jcc_3, fast_jcc_4, fast_jcc_5, fast_jcc_6,
+     fast_jcc_7, fast_jcc_8, fast_jcc_9, fast_jcc_10, fast_jcc_11, fast_jcc_12, fast_jcc_13,
+     fast_jcc_14, fast_jcc_15},
+    {fast_jcc64_0, fast_jcc64_1, fast_jcc64_2, fast_jcc64_3, fast_jcc64_4, fast_jcc64_5,
+     fast_jcc64_6, fast_jcc64_7, fast_jcc64_8, fast_jcc64_9, fast_jcc64_10, fast_jcc64_11,
+     fast_jcc64_12, fast_jcc64_13, fast_jcc64_14, fast_jcc64_15},
 };
 
 static int fast_jmp(struct x86_cpu *cpu, struct x86_insn *in)
@@ -508,7 +516,7 @@ x86_exec_fn fast_pick(const struct x86_insn *in)
 	if (!flat && (form == FF_RM || form == FF_MR || form == FF_MI))
 		return general;
 	if (fn == ex_jcc)
-		return fast_jcc_fns[in->opcode & 0xF];
+		return fast_jcc_fns[in->bits == 64][in->opcode & 0xF];
 	if (fn == ex_jmp)
 		return fast_jmp;
 	if (in->bits == 64 && in->opsize == 8) {

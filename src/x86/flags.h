@@ -103,6 +103,14 @@ static inline uint64_t alu_lazy_flags(const struct x86_lazy_flags *lf)
 		cf = lf->op == LF_DEC ? lf->cf : a < b;
 		of = (((a ^ b) & (a ^ r)) >> top) & 1;
 		break;
+	case LF_SHL: /* shift.c's rules; AF left clear */
+		cf = b <= size * 8 ? (a >> (size * 8 - b)) & 1 : 0;
+		return alu_szp(r, size) | cf * X86_FLAGS_CF | (((r >> top) & 1) ^ cf) * X86_FLAGS_OF;
+	case LF_SHR:
+		return alu_szp(r, size) | ((a >> (b - 1)) & 1) * X86_FLAGS_CF |
+		       ((a >> top) & 1) * X86_FLAGS_OF;
+	case LF_SAR:
+		return alu_szp(r, size) | (((int64_t)x86_sext(a, size) >> (b - 1)) & 1) * X86_FLAGS_CF;
 	default: /* LF_LOGIC: CF = OF = AF = 0 */
 		return alu_szp(r, size);
 	}
