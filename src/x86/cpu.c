@@ -381,7 +381,7 @@ int cpu_general(struct x86_cpu *cpu, struct x86_insn *in)
 	 * path, which it takes only with cpu->events armed. */
 	if ((s->rflags ^ flags) & (X86_FLAGS_IF | X86_FLAGS_TF))
 		cpu->events = true;
-	return X86_OK;
+	return X86_BRANCH;
 }
 
 /* The instruction faulted: undo its flags (unless a REP made progress), deliver. */
@@ -430,7 +430,7 @@ static void cpu_step(struct x86_cpu *cpu)
 		rc = op->fn(cpu, in);
 	if (rc == X86_SLOW)
 		rc = cpu_general(cpu, in);
-	if (rc == X86_OK) {
+	if (rc == X86_OK || rc == X86_BRANCH) {
 		s->rip = cpu->next_rip;
 		cpu->stats.insns[mode]++;
 		cpu_sync_flags(cpu);
@@ -469,16 +469,18 @@ static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 		cpu->next_rip = next; /* ip_mask is all ones in 64-bit mode */
 		left--;
 		int rc = in->fn(cpu, in);
-		if (rc != X86_OK) {
+		if (rc == X86_OK) {
+			rip = next; /* not a load of next_rip: off the dependency chain */
+		} else {
 			if (rc == X86_SLOW)
 				rc = cpu_general(cpu, in);
-			if (rc != X86_OK) {
+			if (rc != X86_BRANCH) {
 				cpu_fault(cpu, s->rflags); /* cpu_general undid the flags */
 				faulted = 1;
 				break;
 			}
+			rip = cpu->next_rip;
 		}
-		rip = cpu->next_rip;
 		s->rip = rip;
 		if (cpu->events) {
 			/* Only general bodies arm it (I/O, IF, TF, mode, TLB...). */

@@ -20,9 +20,10 @@ struct x86_insn;
  * with the exception recorded in cpu->fault by x86_raise().  Callers pass
  * the value up explicitly; there is no hidden control flow.  X86_SLOW comes
  * only from a specialised form (fast.c) that changed nothing: run the row's
- * general body instead.
+ * general body instead.  X86_BRANCH is X86_OK from a form, or cpu_general,
+ * that may have changed cpu->next_rip (the fast loop reloads it only then).
  */
-enum { X86_OK = 0, X86_FAULT = 1, X86_SLOW = 2 };
+enum { X86_OK = 0, X86_FAULT = 1, X86_SLOW = 2, X86_BRANCH = 3 };
 
 typedef int (*x86_exec_fn)(struct x86_cpu *cpu, struct x86_insn *in);
 

@@ -109,7 +109,7 @@ static FAST_INLINE int fast_branch(struct x86_cpu *cpu, struct x86_insn *in, uin
 					 : target > cpu->s.seg[X86_CS].limit)
 		return x86_gp(cpu, 0);
 	cpu->next_rip = target;
-	return X86_OK;
+	return X86_BRANCH;
 }
 
 /* ADD ... CMP (op 0-7), and TEST as op 8 (an AND that writes nothing). */
@@ -246,7 +246,7 @@ static FAST_INLINE int fast_jcc(struct x86_cpu *cpu, struct x86_insn *in, int cc
 		if (fast_noncanonical(target))
 			return x86_gp(cpu, 0);
 		cpu->next_rip = target;
-		return X86_OK;
+		return X86_BRANCH;
 	}
 	return fast_branch(cpu, in, cpu->next_rip + in->imm);
 }
@@ -440,7 +440,7 @@ static int fast_call64(struct x86_cpu *cpu, struct x86_insn *in)
 	mem_store(p, 8, cpu->next_rip);
 	cpu->s.gpr[X86_RSP] = sp;
 	cpu->next_rip = target;
-	return X86_OK;
+	return X86_BRANCH;
 }
 
 static int fast_ret64(struct x86_cpu *cpu, struct x86_insn *in)
@@ -454,7 +454,7 @@ static int fast_ret64(struct x86_cpu *cpu, struct x86_insn *in)
 		return x86_gp(cpu, 0);
 	cpu->s.gpr[X86_RSP] = sp + 8;
 	cpu->next_rip = target;
-	return X86_OK;
+	return X86_BRANCH;
 }
 
 static int fast_push64(struct x86_cpu *cpu, struct x86_insn *in)
