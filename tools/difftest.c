@@ -26,7 +26,7 @@
 static const char *const difftest_claimed[] = {
     "alu",	"shift",  "muldiv", "bitops",	"movx",	    "cond",    "string",
     "atomic",	"stack",  "nop",    "priv",	"alu32",    "shift32", "muldiv32",
-    "bitops32", "movx32", "cond32", "string32", "atomic32", "misc",	    "far",
+    "bitops32", "movx32", "cond32", "string32", "atomic32", "misc",	    "far",     "legacy32",
 };
 
 static const char *const reg_names[16] = {

@@ -50,10 +50,11 @@ enum {
 	F_ANYADDR = 1 << 7, /* no memory access (LEA, hint NOPs): any address */
 	F_NO32 = 1 << 8,    /* not generated in compatibility mode */
 	F_KEEPSP = 1 << 9,  /* RSP is not an address register (see hook_stack) */
+	F_NOLOCK = 1 << 10, /* no LOCK: AMD ignores it here, the SDM says #UD */
 };
 
 /* Undefined-flag rules (SDM "Flags Affected"). */
-enum { U_NONE, U_LOGIC, U_MUL, U_DIV, U_BT, U_BSF, U_GRP2, U_SHXD, U_BSWAP };
+enum { U_NONE, U_LOGIC, U_MUL, U_DIV, U_BT, U_BSF, U_GRP2, U_SHXD, U_BSWAP, U_DAA, U_AAA, U_AAM };
 
 #define FL_ARITH                                                                                   \
 	(X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF | X86_FLAGS_OF)
@@ -676,7 +677,8 @@ static void hook_misc(struct gen *g)
 {
 	uint8_t op0 = g->f->op[0], op1 = g->f->op[1];
 
-	g->c->native_only = op0 == 0x8C || op0 == 0x8E || (op0 == 0x0F && op1 >= 0xA0 && op1 <= 0xB5);
+	g->c->native_only = op0 == 0x8C || op0 == 0x8E || op0 == 0xCD ||
+			    (op0 == 0x0F && ((op1 >= 0xA0 && op1 <= 0xB5) || op1 <= 0x03));
 	valid_stack(g);
 	if (op_is(g, 0x0F, 0xC7)) { /* CMPXCHG16B: RDX:RAX against memory */
 		uint64_t m[2] = {rnd(g), rnd(g)};
@@ -688,6 +690,15 @@ static void hook_misc(struct gen *g)
 		}
 	} else if (op0 == 0x8E) { /* MOV Sreg, r/m16 */
 		g->rm_value = pick_selector(g);
+	} else if (op0 == 0x0F && (op1 <= 0x03)) { /* LAR LSL VERR VERW */
+		/* Not the TSS: Linux's (busy, another limit) is not the machine's. */
+		g->rm_value = pick_selector(g);
+		if ((g->rm_value & ~3) == 0x40)
+			g->rm_value = 0x2B;
+	} else if (op0 == 0xCD) { /* INT n through a DPL0 gate: #GP(n * 8 + 2) */
+		do
+			g->imm[0] = (uint8_t)below(g, 0x80);
+		while (g->imm[0] == 3 || g->imm[0] == 4);
 	} else if (op0 == 0x0F && (op1 == 0xA1 || op1 == 0xA9)) { /* POP FS/GS */
 		uint64_t sel = pick_selector(g) | (one_in(g, 4) ? rnd(g) << 16 : 0);
 
@@ -697,6 +708,45 @@ static void hook_misc(struct gen *g)
 
 		seed_mem(g, g->mem, w, g->opsize);
 		seed_mem(g, g->mem + g->opsize, &w[1], 2);
+	}
+}
+
+/* Instructions valid only outside 64-bit mode, in compatibility mode. */
+static void hook_legacy32(struct gen *g)
+{
+	uint8_t op = g->f->op[0];
+	unsigned size = g->opsize;
+
+	g->c->native_only = true; /* PVM emulates compatibility mode: see hook_misc */
+	valid_stack(g);
+	if (op == 0x62) { /* BOUND: the index inside, below or above [lo, hi] */
+		int64_t idx = size == 2 ? (int16_t)g->c->gpr[g->reg] : (int32_t)g->c->gpr[g->reg];
+		uint64_t w[2] = {(uint64_t)(idx - (int64_t)below(g, 4) + 1),
+				 (uint64_t)(idx + (int64_t)below(g, 4) - 1)};
+
+		seed_words(g, g->mem, w, 2, size);
+	} else if (op == 0x07 || op == 0x17 || op == 0x1F) { /* POP ES/SS/DS */
+		uint64_t sel = pick_selector(g) | (one_in(g, 4) ? rnd(g) << 16 : 0);
+
+		seed_mem(g, g->c->gpr[X86_RSP], &sel, 4);
+	} else if (op == 0xC4 || op == 0xC5) { /* LES LDS m16:16/32 */
+		uint64_t w[2] = {value(g), pick_selector(g)};
+
+		seed_mem(g, g->mem, w, size);
+		seed_mem(g, g->mem + size, &w[1], 2);
+	} else if (op == 0xEA || op == 0x9A) { /* JMP/CALL ptr16:16/32 */
+		uint64_t off = DT_CODE + below(g, DT_CODE_SIZE);
+		uint16_t sel = one_in(g, 2) ? 0x23 : one_in(g, 2) ? 0x33 : pick_selector(g) | 3;
+
+		g->imm_len = size + 2;
+		memcpy(g->imm, &off, size);
+		memcpy(g->imm + size, &sel, 2);
+	} else if (op == 0xD4 || op == 0xD5) { /* AAM AAD: base 10, 0 (#DE for AAM) or any */
+		g->imm[0] = one_in(g, 2) ? 10 : one_in(g, 4) ? 0 : (uint8_t)rnd(g);
+	} else if (op == 0xCD) {
+		do
+			g->imm[0] = (uint8_t)below(g, 0x80);
+		while (g->imm[0] == 3 || g->imm[0] == 4);
 	}
 }
 
@@ -1046,6 +1096,38 @@ static const struct form misc_forms[] = {
     {"lss", {0x0F, 0xB2}, 2, O_RM, -1, S16 | S32, I_NONE, U_NONE, F_MEM, 6, 0},
     {"lfs", {0x0F, 0xB4}, 2, O_RM, -1, S16 | S32, I_NONE, U_NONE, F_MEM, 6, 0},
     {"lgs", {0x0F, 0xB5}, 2, O_RM, -1, S16 | S32, I_NONE, U_NONE, F_MEM, 6, 0},
+    {"lar", {0x0F, 0x02}, 2, O_RM, -1, SV, I_NONE, U_NONE, F_NOLOCK, 2, 0},
+    {"lsl", {0x0F, 0x03}, 2, O_RM, -1, SV, I_NONE, U_NONE, F_NOLOCK, 2, 0},
+    /* LOCK VERW m16 runs on this AMD CPU (measured), #UD in the SDM and ember */
+    {"verr", {0x0F, 0x00}, 2, O_RM, 4, S16, I_NONE, U_NONE, F_NOLOCK, 2, 0},
+    {"verw", {0x0F, 0x00}, 2, O_RM, 5, S16, I_NONE, U_NONE, F_NOLOCK, 2, 0},
+    {"int n", {0xCD}, 1, O_NONE, 0, S32, I_8, U_NONE, 0, 0, 0},
+};
+
+static const struct form legacy32_forms[] = {
+    {"daa", {0x27}, 1, O_NONE, 0, S8, I_NONE, U_DAA, 0, 0, 0},
+    {"das", {0x2F}, 1, O_NONE, 0, S8, I_NONE, U_DAA, 0, 0, 0},
+    {"aaa", {0x37}, 1, O_NONE, 0, S8, I_NONE, U_AAA, 0, 0, 0},
+    {"aas", {0x3F}, 1, O_NONE, 0, S8, I_NONE, U_AAA, 0, 0, 0},
+    {"aam", {0xD4}, 1, O_NONE, 0, S8, I_8, U_AAM, 0, 0, 0},
+    {"aad", {0xD5}, 1, O_NONE, 0, S8, I_8, U_AAM, 0, 0, 0},
+    {"salc", {0xD6}, 1, O_NONE, 0, S8, I_NONE, U_NONE, 0, 0, 0},
+    {"bound", {0x62}, 1, O_RM, -1, S16 | S32, I_NONE, U_NONE, F_MEM, 8, 0},
+    {"arpl", {0x63}, 1, O_RM, -1, S16, I_NONE, U_NONE, 0, 0, 0},
+    {"pusha", {0x60}, 1, O_NONE, 0, S16 | S32, I_NONE, U_NONE, 0, 0, 0},
+    {"popa", {0x61}, 1, O_NONE, 0, S16 | S32, I_NONE, U_NONE, 0, 0, 0},
+    {"push es", {0x06}, 1, O_NONE, 0, S16 | S32, I_NONE, U_NONE, 0, 0, 0},
+    {"push cs", {0x0E}, 1, O_NONE, 0, S16 | S32, I_NONE, U_NONE, 0, 0, 0},
+    {"push ss", {0x16}, 1, O_NONE, 0, S16 | S32, I_NONE, U_NONE, 0, 0, 0},
+    {"push ds", {0x1E}, 1, O_NONE, 0, S16 | S32, I_NONE, U_NONE, 0, 0, 0},
+    {"pop es", {0x07}, 1, O_NONE, 0, S16 | S32, I_NONE, U_NONE, 0, 0, 0},
+    {"pop ss", {0x17}, 1, O_NONE, 0, S16 | S32, I_NONE, U_NONE, 0, 0, 0},
+    {"pop ds", {0x1F}, 1, O_NONE, 0, S16 | S32, I_NONE, U_NONE, 0, 0, 0},
+    {"les", {0xC4}, 1, O_RM, -1, S16 | S32, I_NONE, U_NONE, F_MEM, 6, 0},
+    {"lds", {0xC5}, 1, O_RM, -1, S16 | S32, I_NONE, U_NONE, F_MEM, 6, 0},
+    {"jmp far ptr", {0xEA}, 1, O_NONE, 0, S16 | S32, I_NONE, U_NONE, 0, 0, 0},
+    {"call far ptr", {0x9A}, 1, O_NONE, 0, S16 | S32, I_NONE, U_NONE, 0, 0, 0},
+    {"int n", {0xCD}, 1, O_NONE, 0, S32, I_8, U_NONE, 0, 0, 0},
 };
 
 static const struct form far_forms[] = {
@@ -1069,7 +1151,8 @@ struct class_def {
 static const unsigned nr_muldiv = N(muldiv_forms), nr_bitops = N(bitops_forms),
 		      nr_movx = N(movx_forms), nr_cond = N(cond_forms), nr_string = N(string_forms),
 		      nr_atomic = N(atomic_forms), nr_stack = N(stack_forms), nr_nop = N(nop_forms),
-		      nr_priv = N(priv_forms), nr_misc = N(misc_forms), nr_far = N(far_forms);
+		      nr_priv = N(priv_forms), nr_misc = N(misc_forms), nr_far = N(far_forms),
+		      nr_legacy32 = N(legacy32_forms);
 
 const struct gen_class gen_classes[] = {
     {"alu", "add or adc sbb and sub xor cmp test not neg inc dec, all forms"},
@@ -1092,8 +1175,10 @@ const struct gen_class gen_classes[] = {
     {"cond32", "the cond forms in 32-bit compatibility mode"},
     {"string32", "the string forms in 32-bit compatibility mode"},
     {"atomic32", "the atomic forms in 32-bit compatibility mode"},
-    {"misc", "popcnt cmpxchg16b fences clflush fwait int3, segment loads and stores"},
+    {"misc", "popcnt cmpxchg16b fences clflush fwait int3 int n, segment loads and stores, lar lsl "
+	     "verr verw"},
     {"far", "far ret, iret, far jmp/call through memory at CPL3 (to 64-bit and compat code)"},
+    {"legacy32", "BCD, BOUND, ARPL, PUSHA/POPA, segment push/pop, LES/LDS, far ptr, INT n (compat)"},
 };
 const unsigned gen_nr_classes = N(gen_classes);
 
@@ -1119,6 +1204,7 @@ static const struct class_def class_defs[] = {
     {.forms = atomic_forms, .nr = &nr_atomic, .hook = hook_atomic, .compat = true},
     {.forms = misc_forms, .nr = &nr_misc, .hook = hook_misc},
     {.forms = far_forms, .nr = &nr_far, .hook = hook_far},
+    {.forms = legacy32_forms, .nr = &nr_legacy32, .hook = hook_legacy32, .compat = true},
 };
 
 int gen_class_find(const char *name)
@@ -1339,6 +1425,15 @@ static void undefined(struct gen *g)
 				c->undef_mem = true;
 		}
 		break;
+	case U_DAA: /* DAA DAS: "The OF flag is undefined" */
+		c->undef_flags = X86_FLAGS_OF;
+		break;
+	case U_AAA: /* AAA AAS: "The OF, SF, ZF, and PF flags are undefined" */
+		c->undef_flags = X86_FLAGS_OF | X86_FLAGS_SF | X86_FLAGS_ZF | X86_FLAGS_PF;
+		break;
+	case U_AAM: /* AAM AAD: "The OF, AF, and CF flags are undefined" */
+		c->undef_flags = X86_FLAGS_OF | X86_FLAGS_AF | X86_FLAGS_CF;
+		break;
 	case U_BSWAP:
 		if (g->opsize == 2)
 			c->undef_gprs = 1u << g->reg;
@@ -1433,7 +1528,7 @@ void gen_case(struct dt_case *c, uint64_t seed, unsigned cls, uint64_t index)
 	}
 	/* LOCK: often where legal, rarely elsewhere (#UD); never on hint NOPs,
 	 * which AMD executes with LOCK. */
-	if (g.has_mem && !(g.f->flags & F_ANYADDR) &&
+	if (g.has_mem && !(g.f->flags & (F_ANYADDR | F_NOLOCK)) &&
 	    (g.f->flags & F_LOCK ? one_in(&g, 3) : one_in(&g, 64)))
 		g.pfx[g.npfx++] = 0xF0;
 	gen_canonical_rsp(&g);
