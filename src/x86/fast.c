@@ -20,6 +20,8 @@
 
 /* How the two operands are reached. */
 enum fast_form { FF_RR, FF_RI, FF_RM, FF_MR, FF_MI, FF_NR };
+/* MOV's memory forms again, for a base register plus displacement only. */
+enum { FF_RMB = FF_NR + 1, FF_MRB };
 
 void fast_sync_flags(struct x86_cpu *cpu)
 {
@@ -80,11 +82,13 @@ static FAST_INLINE void fast_reg_write(struct x86_cpu *cpu, unsigned reg, unsign
  * fast_pick gives memory forms only to 64-bit code with 64-bit addressing
  * and a segment other than FS/GS: the effective address is the linear one.
  */
-static FAST_INLINE uint8_t *fast_mem(struct x86_cpu *cpu, struct x86_insn *in, unsigned size,
-				     enum x86_acc acc)
+static FAST_INLINE uint8_t *fast_mem_ea(struct x86_cpu *cpu, struct x86_insn *in, unsigned size,
+					enum x86_acc acc, bool base_disp)
 {
 	uint64_t ea = (uint64_t)(int64_t)in->disp;
-	if (in->riprel) {
+	if (base_disp) {
+		ea += cpu->s.gpr[in->base];
+	} else if (in->riprel) {
 		ea += cpu->next_rip;
 	} else {
 		if (in->base >= 0)
@@ -93,6 +97,12 @@ static FAST_INLINE uint8_t *fast_mem(struct x86_cpu *cpu, struct x86_insn *in, u
 			ea += cpu->s.gpr[in->index] << in->scale;
 	}
 	return mem_fast64(cpu, ea, size, acc);
+}
+
+static FAST_INLINE uint8_t *fast_mem(struct x86_cpu *cpu, struct x86_insn *in, unsigned size,
+				     enum x86_acc acc)
+{
+	return fast_mem_ea(cpu, in, size, acc, false);
 }
 
 static FAST_INLINE bool fast_noncanonical(uint64_t a)
@@ -160,12 +170,16 @@ static FAST_INLINE int fast_alu(struct x86_cpu *cpu, struct x86_insn *in, int op
 	return X86_OK;
 }
 
-static FAST_INLINE int fast_mov(struct x86_cpu *cpu, struct x86_insn *in, unsigned size,
-				enum fast_form form)
+static FAST_INLINE int fast_mov(struct x86_cpu *cpu, struct x86_insn *in, unsigned size, int form)
 {
+	bool bd = form == FF_RMB || form == FF_MRB;
+	if (form == FF_RMB)
+		form = FF_RM;
+	else if (form == FF_MRB)
+		form = FF_MR;
 	uint64_t v;
 	if (form == FF_RM) {
-		uint8_t *q = fast_mem(cpu, in, size, ACC_READ);
+		uint8_t *q = fast_mem_ea(cpu, in, size, ACC_READ, bd);
 		if (!q)
 			return X86_SLOW;
 		v = mem_load(q, size);
@@ -175,7 +189,7 @@ static FAST_INLINE int fast_mov(struct x86_cpu *cpu, struct x86_insn *in, unsign
 		v = cpu->s.gpr[in->regno[1]];
 	}
 	if (form == FF_MR || form == FF_MI) {
-		uint8_t *p = fast_mem(cpu, in, size, ACC_WRITE);
+		uint8_t *p = fast_mem_ea(cpu, in, size, ACC_WRITE, bd);
 		if (!p)
 			return X86_SLOW;
 		mem_store(p, size, v);
@@ -301,10 +315,13 @@ FAST_SIZES(FAST_MOV_DEF, RI)
 FAST_SIZES(FAST_MOV_DEF, RM)
 FAST_SIZES(FAST_MOV_DEF, MR)
 FAST_SIZES(FAST_MOV_DEF, MI)
-static const x86_exec_fn fast_mov_fns[FF_MI + 1][4] = {
-    [FF_RR] = FAST_SIZE_ROW(FAST_MOV_NAME, RR), [FF_RI] = FAST_SIZE_ROW(FAST_MOV_NAME, RI),
-    [FF_RM] = FAST_SIZE_ROW(FAST_MOV_NAME, RM), [FF_MR] = FAST_SIZE_ROW(FAST_MOV_NAME, MR),
-    [FF_MI] = FAST_SIZE_ROW(FAST_MOV_NAME, MI),
+FAST_SIZES(FAST_MOV_DEF, RMB)
+FAST_SIZES(FAST_MOV_DEF, MRB)
+static const x86_exec_fn fast_mov_fns[FF_MRB + 1][4] = {
+    [FF_RR] = FAST_SIZE_ROW(FAST_MOV_NAME, RR),	  [FF_RI] = FAST_SIZE_ROW(FAST_MOV_NAME, RI),
+    [FF_RM] = FAST_SIZE_ROW(FAST_MOV_NAME, RM),	  [FF_MR] = FAST_SIZE_ROW(FAST_MOV_NAME, MR),
+    [FF_MI] = FAST_SIZE_ROW(FAST_MOV_NAME, MI),	  [FF_RMB] = FAST_SIZE_ROW(FAST_MOV_NAME, RMB),
+    [FF_MRB] = FAST_SIZE_ROW(FAST_MOV_NAME, MRB),
 };
 
 /* INC/DEC: form RR stands for a register operand, MR for memory. */
@@ -538,8 +555,12 @@ x86_exec_fn fast_pick(const struct x86_insn *in)
 	}
 	if (fn == ex_test && form >= 0 && form != FF_RM && one_size)
 		return fast_alu_fns[8][form][si];
-	if (fn == ex_mov && form >= 0 && one_size)
+	if (fn == ex_mov && form >= 0 && one_size) {
+		bool bd = !in->riprel && in->base >= 0 && in->index < 0;
+		if (bd && (form == FF_RM || form == FF_MR))
+			return fast_mov_fns[form == FF_RM ? FF_RMB : FF_MRB][si];
 		return fast_mov_fns[form][si];
+	}
 	if (fn == ex_incdec && (reg0 || (flat && in->kind[0] == OK_MEM_RMW))) {
 		bool dec = in->map == MAP_1B && in->opcode >= 0x40 && in->opcode < 0x50
 			       ? in->opcode >= 0x48
