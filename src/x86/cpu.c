@@ -368,6 +368,8 @@ static inline void cpu_retire(struct x86_cpu *cpu, uint64_t flags)
 int cpu_general(struct x86_cpu *cpu, struct x86_insn *in)
 {
 	struct x86_state *s = &cpu->s;
+	if (cpu->in_burst) /* the fast loop keeps RIP in a register: 64-bit, no wrap */
+		s->rip = cpu->next_rip - in->len;
 	cpu_sync_flags(cpu);
 	uint64_t flags = s->rflags;
 	cpu->insn_flags = flags;
@@ -462,6 +464,7 @@ static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 	    &cpu->icache[((rip & 0xFFF) ^ cpu->fetch_ixor) & (ICACHE_SIZE - 1)];
 	if (ce->key != key || ce->in.checks)
 		return 0;
+	cpu->in_burst = true; /* s->rip is stale until the loop ends */
 	for (;;) {
 		struct x86_insn *in = &ce->in;
 		unsigned len = in->len;
@@ -475,19 +478,13 @@ static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 			if (rc == X86_SLOW)
 				rc = cpu_general(cpu, in);
 			if (rc != X86_BRANCH) {
-				cpu_fault(cpu, s->rflags); /* cpu_general undid the flags */
 				faulted = 1;
 				break;
 			}
 			rip = cpu->next_rip;
 		}
-		s->rip = rip;
-		if (cpu->events) {
-			/* Only general bodies arm it (I/O, IF, TF, mode, TLB...). */
-			cpu_sync_flags(cpu);
-			cpu_retire(cpu, cpu->insn_flags);
-			break;
-		}
+		if (cpu->events)
+			break; /* only general bodies arm it (I/O, IF, TF, mode, TLB...) */
 		if (!left)
 			break;
 		/* Another page, mode or CPL arms cpu->events: rip is on the fetch page. */
@@ -512,7 +509,13 @@ static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 		if (prev)
 			prev->next = ce;
 	}
+	cpu->in_burst = false;
+	s->rip = rip;
 	cpu_sync_flags(cpu);
+	if (faulted)
+		cpu_fault(cpu, s->rflags); /* cpu_general undid the flags */
+	else if (cpu->events)
+		cpu_retire(cpu, cpu->insn_flags);
 	uint64_t n = budget - left;
 	/* A mode change drops fetch_fast_lpage: every one was 64-bit. */
 	cpu->stats.insns[X86_MODE_LONG64] += n - faulted;

@@ -218,6 +218,7 @@ struct x86_cpu {
 			       * 0 between instructions */
 	bool keep_flags;      /* a faulting REP op completed iterations: keep RFLAGS */
 	uint64_t insn_flags;  /* RFLAGS before the general body cpu_general last ran */
+	bool in_burst;	      /* in cpu_burst, which keeps RIP in a register */
 	bool shutdown;
 	bool nmi_blocked; /* an NMI handler runs until the next IRET */
 	/* The run loop must make its full check (pending events, interrupt
