@@ -11,19 +11,21 @@
  * kernel.  Cases the host emulates anyway (compatibility mode, #GP/#UD) are
  * judged by running them natively (difftest.c, native.c).
  *
- * Not generated, because under this host's KVM (PVM) the result was not the
- * guest's hardware state (measured before host-emulated cases were detected
- * and judged natively; some may now be generatable): INT n (reaches the guest as #UD), INT3
- * and INT1 (#UD when RSP is not canonical; INT1 reported as a fault),
- * CMPXCHG16B (#UD), MONITOR/MWAIT (#GP, the SDM says #UD), SGDT/SIDT/SLDT/
- * STR/SMSW (host UMIP), LAR/LSL/VERR/VERW and segment loads (host GDT), MOV
- * from DS/ES/FS/GS (host selectors), CPUID/RDTSC/XGETBV (host values),
- * SYSCALL, the reserved NOPs 0F 19/1C/1D (#UD here).  Also 66-prefixed near
- * branches and ENTER frames reaching unmapped pages (AMD and Intel differ),
- * both CMPS operands faulting (which is read first is not architectural), and
- * RFLAGS.AC (the host runs user code with CR0.AM set).  In compatibility mode
- * (the *32 classes): ARPL (#UD on the host) and CS-override writes (the host
- * does not fault them).
+ * Not generated, and why:
+ *  - CPUID, RDTSC/RDTSCP, RDRAND/RDSEED, XGETBV: host values or random numbers
+ *    (ember's CPUID describes ember, by design); x87, SSE, AVX: ember
+ *    advertises none of them and raises #UD, the CPU runs them;
+ *  - SGDT/SIDT/SLDT/STR/SMSW: the host has UMIP; SYSCALL/SYSENTER: real system
+ *    calls in the host process; INT n >= 0x80, INT1, INTO with OF set: the
+ *    test machine's IDT gate DPLs differ from Linux's there;
+ *  - where this AMD CPU and the SDM (which ember follows) part, measured:
+ *    far JMP/CALL and LSS/LFS/LGS with REX.W (AMD keeps m16:32), LOCK VERW
+ *    (AMD runs it), RETF/IRET to a selector with RPL < CPL (AMD reads the
+ *    outer SS:RSP first), 66-prefixed near branches and ENTER frames reaching
+ *    unmapped pages, both CMPS operands faulting (which is read first is not
+ *    architectural), RFLAGS.AC (the host runs user code with CR0.AM set);
+ *  - CS-override writes in compatibility mode: measured under KVM before
+ *    host-emulated cases were detected, not yet re-measured natively.
  */
 #include <stdio.h>
 #include <string.h>
@@ -1018,6 +1020,12 @@ static const struct form nop_forms[] = {
     {"prefetcht0", {0x0F, 0x18}, 2, O_RM, 1, S32, I_NONE, U_NONE, F_MEM | F_ANYADDR, 1, 0},
     {"prefetcht1", {0x0F, 0x18}, 2, O_RM, 2, S32, I_NONE, U_NONE, F_MEM | F_ANYADDR, 1, 0},
     {"prefetcht2", {0x0F, 0x18}, 2, O_RM, 3, S32, I_NONE, U_NONE, F_MEM | F_ANYADDR, 1, 0},
+    /* Reserved NOPs: plain NOPs on this CPU (run natively), whatever ModRM. */
+    {"nop 0f19", {0x0F, 0x19}, 2, O_RM, -1, SV, I_NONE, U_NONE, F_ANYADDR, 0, 0},
+    {"nop 0f1c", {0x0F, 0x1C}, 2, O_RM, -1, SV, I_NONE, U_NONE, F_ANYADDR, 0, 0},
+    {"nop 0f1d", {0x0F, 0x1D}, 2, O_RM, -1, SV, I_NONE, U_NONE, F_ANYADDR, 0, 0},
+    {"prefetch", {0x0F, 0x0D}, 2, O_RM, 0, S32, I_NONE, U_NONE, F_MEM | F_ANYADDR, 1, 0},
+    {"prefetchw", {0x0F, 0x0D}, 2, O_RM, 1, S32, I_NONE, U_NONE, F_MEM | F_ANYADDR, 1, 0},
 };
 
 /* Must fault at CPL3 (or are invalid in 64-bit mode): #GP(0), #UD, #DB, #BP. */
@@ -1051,6 +1059,8 @@ static const struct form priv_forms[] = {
     {"sysret", {0x0F, 0x07}, 2, O_NONE, 0, S32 | S64, I_NONE, U_NONE, 0, 0, 0},
     {"sysexit", {0x0F, 0x35}, 2, O_NONE, 0, S32 | S64, I_NONE, U_NONE, 0, 0, 0},
     {"swapgs", {0x0F, 0x01, 0xF8}, 3, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"monitor", {0x0F, 0x01, 0xC8}, 3, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
+    {"mwait", {0x0F, 0x01, 0xC9}, 3, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
     {"ud2", {0x0F, 0x0B}, 2, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
     {"ud1", {0x0F, 0xB9}, 2, O_RM, -1, S32, I_NONE, U_NONE, 0, 0, 0},
     {"ud0", {0x0F, 0xFF}, 2, O_RM, -1, S32, I_NONE, U_NONE, 0, 0, 0},
