@@ -1,5 +1,6 @@
-# mk/proofs.mk - proofs of the emulator: difftest (the host CPU via KVM vs the
-# emulator), zydis-lencheck (decoder lengths vs Zydis), libFuzzer targets.
+# mk/proofs.mk - proofs of the emulator: difftest (the host CPU, under KVM or
+# natively in a host process, vs the emulator), zydis-lencheck (decoder
+# lengths vs Zydis, ties settled on the CPU), libFuzzer targets.
 #   make difftest-full   1,000,000 differential cases
 #   make lencheck-full   10,000,000 byte strings per mode
 #   make fuzz            build the fuzzers (clang); make fuzz-run FUZZ_SECONDS=600

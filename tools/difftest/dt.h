@@ -71,6 +71,7 @@ struct dt_case {
 	bool rep_cmp;	      /* REP CMPS/SCAS: the flags at a fault inside it are model-specific */
 	bool compat;	      /* compatibility mode: only the low 32 bits of GPRs count */
 	bool native_only;     /* KVM's vCPU is no oracle here (PVM's own segment state) */
+	bool no_single_step;  /* natively: the emulator runs without TF, TF not compared */
 	struct {
 		uint64_t addr;	  /* memory the instruction reads... */
 		uint8_t init[16]; /* ...seeded with these bytes */

@@ -697,6 +697,13 @@ static void hook_misc(struct gen *g)
 		g->rm_value = pick_selector(g);
 		if ((g->rm_value & ~3) == 0x40)
 			g->rm_value = 0x2B;
+	} else if (op0 == 0xCC) {
+		/*
+		 * INT3 run natively with TF: whether a single-step trap follows
+		 * the #BP delivery cannot be seen from user mode (the host
+		 * kernel gets it); the emulator's side runs without TF.
+		 */
+		g->c->no_single_step = true;
 	} else if (op0 == 0xCD) { /* INT n through a DPL0 gate: #GP(n * 8 + 2) */
 		do
 			g->imm[0] = (uint8_t)below(g, 0x80);
