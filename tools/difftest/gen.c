@@ -24,8 +24,6 @@
  *    outer SS:RSP first), 66-prefixed near branches and ENTER frames reaching
  *    unmapped pages, both CMPS operands faulting (which is read first is not
  *    architectural), RFLAGS.AC (the host runs user code with CR0.AM set);
- *  - CS-override writes in compatibility mode: measured under KVM before
- *    host-emulated cases were detected, not yet re-measured natively.
  */
 #include <stdio.h>
 #include <string.h>
@@ -288,16 +286,16 @@ static unsigned nregs(const struct gen *g)
 
 static void pick_segment(struct gen *g)
 {
-	/* ES CS SS DS: ignored in 64-bit mode.  Not CS in compatibility mode,
-	 * where the host (AMD) lets CS-override writes through to paging. */
-	static const uint8_t ignored[] = {0x26, 0x2E, 0x36, 0x3E};
-	static const uint8_t ignored_compat[] = {0x26, 0x36, 0x3E};
+	/* ES CS SS DS: ignored in 64-bit mode; in compatibility mode a write
+	 * through CS is #GP(0) (the CPU, run natively; under PVM's emulator it
+	 * went through to paging). */
+	static const uint8_t legacy[] = {0x26, 0x2E, 0x36, 0x3E};
 	unsigned r = below(g, 16);
 
 	if (r == 0 || r == 1)
 		g->seg = r == 0 ? 0x64 : 0x65;
 	else if (r == 2)
-		g->seg = g->compat ? ignored_compat[below(g, 3)] : ignored[below(g, 4)];
+		g->seg = legacy[below(g, 4)];
 	else
 		g->seg = 0;
 	if (g->seg)
