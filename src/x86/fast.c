@@ -18,10 +18,9 @@
 
 #define FAST_INLINE inline __attribute__((always_inline))
 
-/* How the two operands are reached. */
-enum fast_form { FF_RR, FF_RI, FF_RM, FF_MR, FF_MI, FF_NR };
-/* MOV's memory forms again, for a base register plus displacement only. */
-enum { FF_RMB = FF_NR + 1, FF_MRB };
+/* How the two operands are reached (R register, I immediate, M memory);
+ * RMB and MRB are MOV's memory forms for a base register plus displacement. */
+enum fast_form { FF_RR, FF_RI, FF_RM, FF_MR, FF_MI, FF_RMB, FF_MRB };
 
 void fast_sync_flags(struct x86_cpu *cpu)
 {
@@ -170,7 +169,8 @@ static FAST_INLINE int fast_alu(struct x86_cpu *cpu, struct x86_insn *in, int op
 	return X86_OK;
 }
 
-static FAST_INLINE int fast_mov(struct x86_cpu *cpu, struct x86_insn *in, unsigned size, int form)
+static FAST_INLINE int fast_mov(struct x86_cpu *cpu, struct x86_insn *in, unsigned size,
+				enum fast_form form)
 {
 	bool bd = form == FF_RMB || form == FF_MRB;
 	if (form == FF_RMB)
