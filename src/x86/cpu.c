@@ -5,6 +5,7 @@
  * Not the bodies (one file per family) nor delivery itself (interrupt.c).
  * Follows Intel SDM vol. 3A 6.8 (enabling interrupts), 6.15 (#DF), 2.2 (modes).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -300,7 +301,7 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 	if (ce) {
 		ce->key = cpu_icache_key(phys, cpu->code_bits);
 		ce->in = *tmp;
-		ce->next = &cpu_icache_none;
+		ce->next = ce->taken = &cpu_icache_none;
 		cpu_mark_code(cpu, phys);
 		return &ce->in;
 	}
@@ -442,15 +443,21 @@ static void cpu_step(struct x86_cpu *cpu)
 	cpu_fault(cpu, flags);
 }
 
+/* The longest chain of specialised forms one call runs: bounds the stack
+ * where a compiler does not turn fast_thread's call into a jump. */
+#define BURST_CHAIN 64
+
 /*
  * The common case without cpu_step's generality: 64-bit code on the cached
- * fetch page, a decoded hit needing no LOCK/CPL checks, no tracing, nothing
- * pending.  Runs up to budget instructions; stops (leaving the instruction to
- * cpu_step) at the first it cannot take, or once cpu->events or a kick is set.
- * An instruction that falls through to the next one on its page remembers
- * that one's cache entry (->next), so a straight run costs one key compare
- * per instruction instead of a lookup; the key proves the link still holds
- * (a write to the code cleared it, a replaced entry has another key).
+ * fetch page, decoded instructions needing no LOCK/CPL checks, no tracing,
+ * nothing pending.  Runs up to budget instructions: each call runs a chain
+ * of specialised forms that go on to the instructions after them by
+ * themselves (fast_thread, following the links ->next that this loop makes
+ * when one instruction falls through to the next), and comes back at a
+ * branch, a missing link, an instruction for its general body or a fault.
+ * Only general bodies can arm cpu->events, so only they are followed by
+ * that test.  Stops (leaving the instruction to cpu_step) at the first one
+ * it cannot take, or once cpu->events or a kick is set.
  * Returns the number of instructions executed, faulting ones included.
  */
 static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
@@ -466,48 +473,45 @@ static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 		return 0;
 	cpu->in_burst = true; /* s->rip is stale until the loop ends */
 	for (;;) {
-		struct x86_insn *in = &ce->in;
-		unsigned len = in->len;
-		uint64_t next = rip + len;
-		cpu->next_rip = next; /* ip_mask is all ones in 64-bit mode */
-		left--;
-		int rc = in->fn(cpu, in);
-		if (rc == X86_OK) {
-			rip = next; /* not a load of next_rip: off the dependency chain */
-		} else {
-			if (rc == X86_SLOW)
-				rc = cpu_general(cpu, in);
+		uint64_t chain = left < BURST_CHAIN ? left : BURST_CHAIN;
+		cpu->next_rip = rip + ce->in.len; /* ip_mask is all ones in 64-bit mode */
+		int rc = ce->in.tfn(cpu, &ce->in, rip, chain);
+		left -= chain - cpu->t_left;
+		rip = cpu->t_rip;
+		struct x86_insn *last = cpu->t_in;
+		if (rc == X86_SLOW) {
+			cpu->next_rip = rip + last->len;
+			left--;
+			rc = cpu_general(cpu, last);
 			if (rc != X86_BRANCH) {
 				faulted = 1;
 				break;
 			}
 			rip = cpu->next_rip;
-		}
-		if (cpu->events)
-			break; /* only general bodies arm it (I/O, IF, TF, mode, TLB...) */
-		if (!left)
+			if (cpu->events)
+				break; /* only general bodies arm it (I/O, IF, TF, mode, TLB...) */
+		} else if (rc == X86_FAULT) {
+			left--;
+			faulted = 1;
 			break;
-		/* Another page, mode or CPL arms cpu->events: rip is on the fetch page. */
-		struct x86_icache_entry *prev = NULL;
-		if (rip == next) {
-			struct x86_icache_entry *nx = ce->next;
-			key += (uint64_t)len << 2;
-			if (nx->key == key) {
-				ce = nx; /* linked when it passed the checks below */
-				continue;
-			}
-			prev = ce;
-		} else if (atomic_load_explicit(&cpu->kick, memory_order_relaxed)) {
-			break; /* branches are where another thread's kick is noticed */
 		}
+		if (!left || atomic_load_explicit(&cpu->kick, memory_order_relaxed))
+			break; /* another thread's kick is noticed between chains */
+		/* Another page, mode or CPL arms cpu->events: rip is on the fetch page. */
 		if (((rip & ~0xFFFull) | 1) != cpu->fetch_fast_lpage)
 			break;
 		key = cpu->fetch_key + ((rip & 0xFFF) << 2);
 		ce = &cpu->icache[((rip & 0xFFF) ^ cpu->fetch_ixor) & (ICACHE_SIZE - 1)];
 		if (ce->key != key || ce->in.checks)
 			break;
-		if (prev)
+		/* Link what the chain stopped at, so fast_thread goes straight on
+		 * next time: a fall-through, or a branch within the page. */
+		struct x86_icache_entry *prev =
+		    (struct x86_icache_entry *)((char *)last - offsetof(struct x86_icache_entry, in));
+		if (rc == X86_OK)
 			prev->next = ce;
+		else if (rc == X86_BRANCH) /* the page check above: the same page */
+			prev->taken = ce;
 	}
 	cpu->in_burst = false;
 	s->rip = rip;

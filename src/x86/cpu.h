@@ -26,6 +26,10 @@ struct x86_insn;
 enum { X86_OK = 0, X86_FAULT = 1, X86_SLOW = 2, X86_BRANCH = 3 };
 
 typedef int (*x86_exec_fn)(struct x86_cpu *cpu, struct x86_insn *in);
+/* A specialised form as the fast loop runs it (fast.c): the instruction at
+ * rip with left instructions of budget, going on to the next by itself. */
+typedef int (*x86_thread_fn)(struct x86_cpu *cpu, struct x86_insn *in, uint64_t rip,
+			     uint64_t left);
 
 /* Operand addressing methods (SDM vol. 2, A.2.1), plus fixed registers. */
 enum x86_om {
@@ -106,7 +110,8 @@ extern const struct x86_opcode x86_op_movsxd;
 
 /* A decoded instruction. */
 struct x86_insn {
-	x86_exec_fn fn; /* the row's body, or a form of it specialised by fast_pick() */
+	x86_exec_fn fn;	    /* the row's body, or a form of it specialised by fast_pick() */
+	x86_thread_fn tfn; /* the same for the fast loop */
 	const struct x86_opcode *op;
 	uint64_t imm;  /* first immediate (sign- or zero-extended), or the moffs */
 	int32_t disp;  /* ModRM displacement (sign-extended 8/16/32 bits) */
@@ -136,9 +141,8 @@ struct x86_insn {
 	uint8_t regno[3];
 };
 
-/* The body for a decoded instruction: a specialised form, or cpu_general
- * (fast.c). */
-x86_exec_fn fast_pick(const struct x86_insn *in);
+/* Set in->fn and in->tfn: a specialised form, or cpu_general (fast.c). */
+void fast_pick(struct x86_insn *in);
 /* Run the row's general body with true flags, undoing them on a fault (cpu.c). */
 int cpu_general(struct x86_cpu *cpu, struct x86_insn *in);
 
@@ -175,7 +179,8 @@ struct x86_pcache_entry {
 #define ICACHE_SIZE 4096
 struct x86_icache_entry {
 	uint64_t key; /* ((physical address << 2) | code size 16/32/64 >> 5) + 1; 0 = empty */
-	struct x86_icache_entry *next; /* the instruction after this one, when last seen */
+	struct x86_icache_entry *next;	/* the instruction after this one, when last seen */
+	struct x86_icache_entry *taken; /* where it branched to on its page, when last seen */
 	struct x86_insn in;
 };
 
@@ -219,6 +224,10 @@ struct x86_cpu {
 	bool keep_flags;      /* a faulting REP op completed iterations: keep RFLAGS */
 	uint64_t insn_flags;  /* RFLAGS before the general body cpu_general last ran */
 	bool in_burst;	      /* in cpu_burst, which keeps RIP in a register */
+	/* Where a chain of specialised forms stopped (fast.c, cpu_burst): the
+	 * RIP to go on from, the budget left, the last instruction it reached. */
+	uint64_t t_rip, t_left;
+	struct x86_insn *t_in;
 	bool shutdown;
 	bool nmi_blocked; /* an NMI handler runs until the next IRET */
 	/* The run loop must make its full check (pending events, interrupt

@@ -186,7 +186,7 @@ static int decode_vex(const uint8_t *b, size_t avail, size_t i, struct x86_insn 
 	if (i > 15)
 		return X86_DECODE_TOO_LONG;
 	in->len = i;
-	in->fn = cpu_general;
+	fast_pick(in);
 	return (int)i;
 }
 
@@ -452,7 +452,7 @@ opcode:
 	in->len = i;
 	in->checks = in->lock || (row->flags & F_PRIV);
 	decode_operand_kinds(in);
-	in->fn = fast_pick(in);
+	fast_pick(in);
 	return (int)i;
 }
 

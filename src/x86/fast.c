@@ -265,16 +265,88 @@ static FAST_INLINE int fast_jcc(struct x86_cpu *cpu, struct x86_insn *in, int cc
 	return fast_branch(cpu, in, cpu->next_rip + in->imm);
 }
 
+/*
+ * After a form ran as part of the fast loop's chain: go straight on, as a
+ * tail call, to the instruction after it (X86_OK) or to the one it branched
+ * to on the same page (X86_BRANCH) when cpu_burst linked that one (->next,
+ * ->taken) and its key proves the link still holds, with budget left; so a
+ * loop costs no return to cpu_burst.  Otherwise leave where it stopped in
+ * cpu->t_rip/t_left/t_in: the next instruction or the target, or for
+ * X86_SLOW and faults the instruction itself (its budget not spent).
+ */
+static FAST_INLINE int fast_thread(struct x86_cpu *cpu, struct x86_insn *in, int rc, uint64_t rip,
+				   uint64_t left)
+{
+	struct x86_icache_entry *ce =
+	    (struct x86_icache_entry *)((char *)in - offsetof(struct x86_icache_entry, in));
+	if (rc == X86_OK) {
+		uint64_t next = rip + in->len;
+		struct x86_icache_entry *nx = ce->next;
+		left--;
+		if (left && nx->key == ce->key + ((uint64_t)in->len << 2)) {
+			cpu->next_rip = next + nx->in.len;
+			return nx->in.tfn(cpu, &nx->in, next, left);
+		}
+		cpu->t_rip = next;
+		cpu->t_left = left;
+		cpu->t_in = in;
+		return X86_OK;
+	}
+	if (rc == X86_BRANCH) {
+		/* Within the page, the target's key follows from this one's. */
+		uint64_t target = cpu->next_rip;
+		struct x86_icache_entry *tk = ce->taken;
+		left--;
+		if (left && !((target ^ rip) >> 12) &&
+		    tk->key == ce->key + ((target - rip) << 2)) {
+			cpu->next_rip = target + tk->in.len;
+			return tk->in.tfn(cpu, &tk->in, target, left);
+		}
+		cpu->t_rip = target;
+		cpu->t_left = left;
+		cpu->t_in = in;
+		return rc;
+	}
+	cpu->t_rip = rip;
+	cpu->t_left = left;
+	cpu->t_in = in;
+	return rc;
+}
+
+/* name_t: the form name as the fast loop runs it. */
+#define FAST_THREADED(name) FAST_THREADED_(name)
+#define FAST_THREADED_(name)                                                                       \
+	static int name##_t(struct x86_cpu *cpu, struct x86_insn *in, uint64_t rip, uint64_t left) \
+	{                                                                                          \
+		return fast_thread(cpu, in, name(cpu, in), rip, left);                             \
+	}
+/* A table entry: the form and its threaded twin. */
+struct fast_fns {
+	x86_exec_fn fn;
+	x86_thread_fn tfn;
+};
+#define FAST_PAIR(name)	 FAST_PAIR_(name)
+#define FAST_PAIR_(name) {name, name##_t}
+
+/* Everything else: back to the loop, which runs the general body. */
+static int fast_general_t(struct x86_cpu *cpu, struct x86_insn *in, uint64_t rip, uint64_t left)
+{
+	return fast_thread(cpu, in, X86_SLOW, rip, left);
+}
+
 /* The generated forms.  Sizes are indexed 0-3 for 1, 2, 4, 8 bytes. */
 #define FAST_SIZES(X, ...) X(1, __VA_ARGS__) X(2, __VA_ARGS__) X(4, __VA_ARGS__) X(8, __VA_ARGS__)
-#define FAST_SIZE_ROW(name, ...) {name(1, __VA_ARGS__), name(2, __VA_ARGS__), name(4, __VA_ARGS__), name(8, __VA_ARGS__)}
+#define FAST_SIZE_ROW(name, ...)                                                                   \
+	{FAST_PAIR(name(1, __VA_ARGS__)), FAST_PAIR(name(2, __VA_ARGS__)),                         \
+	 FAST_PAIR(name(4, __VA_ARGS__)), FAST_PAIR(name(8, __VA_ARGS__))}
 
 #define FAST_ALU_NAME(size, op, form) fast_alu_##op##_##size##_##form
 #define FAST_ALU_DEF(size, op, form)                                                               \
 	static int FAST_ALU_NAME(size, op, form)(struct x86_cpu * cpu, struct x86_insn * in)       \
 	{                                                                                          \
 		return fast_alu(cpu, in, op, size, FF_##form);                                     \
-	}
+	}                                                                                          \
+	FAST_THREADED(FAST_ALU_NAME(size, op, form))
 #define FAST_ALU_FORMS(op)                                                                         \
 	FAST_SIZES(FAST_ALU_DEF, op, RR)                                                           \
 	FAST_SIZES(FAST_ALU_DEF, op, RI)                                                           \
@@ -299,7 +371,7 @@ FAST_ALU_FORMS(8)
 	    [FF_MR] = FAST_SIZE_ROW(FAST_ALU_NAME, op, MR),                                        \
 	    [FF_MI] = FAST_SIZE_ROW(FAST_ALU_NAME, op, MI),                                        \
 	}
-static const x86_exec_fn fast_alu_fns[9][FF_MI + 1][4] = {
+static const struct fast_fns fast_alu_fns[9][FF_MI + 1][4] = {
     FAST_ALU_OP(0), FAST_ALU_OP(1), FAST_ALU_OP(2), FAST_ALU_OP(3), FAST_ALU_OP(4),
     FAST_ALU_OP(5), FAST_ALU_OP(6), FAST_ALU_OP(7), FAST_ALU_OP(8),
 };
@@ -309,7 +381,8 @@ static const x86_exec_fn fast_alu_fns[9][FF_MI + 1][4] = {
 	static int FAST_MOV_NAME(size, form)(struct x86_cpu * cpu, struct x86_insn * in)           \
 	{                                                                                          \
 		return fast_mov(cpu, in, size, FF_##form);                                         \
-	}
+	}                                                                                          \
+	FAST_THREADED(FAST_MOV_NAME(size, form))
 FAST_SIZES(FAST_MOV_DEF, RR)
 FAST_SIZES(FAST_MOV_DEF, RI)
 FAST_SIZES(FAST_MOV_DEF, RM)
@@ -317,7 +390,7 @@ FAST_SIZES(FAST_MOV_DEF, MR)
 FAST_SIZES(FAST_MOV_DEF, MI)
 FAST_SIZES(FAST_MOV_DEF, RMB)
 FAST_SIZES(FAST_MOV_DEF, MRB)
-static const x86_exec_fn fast_mov_fns[FF_MRB + 1][4] = {
+static const struct fast_fns fast_mov_fns[FF_MRB + 1][4] = {
     [FF_RR] = FAST_SIZE_ROW(FAST_MOV_NAME, RR),	  [FF_RI] = FAST_SIZE_ROW(FAST_MOV_NAME, RI),
     [FF_RM] = FAST_SIZE_ROW(FAST_MOV_NAME, RM),	  [FF_MR] = FAST_SIZE_ROW(FAST_MOV_NAME, MR),
     [FF_MI] = FAST_SIZE_ROW(FAST_MOV_NAME, MI),	  [FF_RMB] = FAST_SIZE_ROW(FAST_MOV_NAME, RMB),
@@ -330,12 +403,13 @@ static const x86_exec_fn fast_mov_fns[FF_MRB + 1][4] = {
 	static int FAST_INCDEC_NAME(size, dec, form)(struct x86_cpu * cpu, struct x86_insn * in)   \
 	{                                                                                          \
 		return fast_incdec(cpu, in, dec, size, FF_##form);                                 \
-	}
+	}                                                                                          \
+	FAST_THREADED(FAST_INCDEC_NAME(size, dec, form))
 FAST_SIZES(FAST_INCDEC_DEF, 0, RR)
 FAST_SIZES(FAST_INCDEC_DEF, 0, MR)
 FAST_SIZES(FAST_INCDEC_DEF, 1, RR)
 FAST_SIZES(FAST_INCDEC_DEF, 1, MR)
-static const x86_exec_fn fast_incdec_fns[2][2][4] = {
+static const struct fast_fns fast_incdec_fns[2][2][4] = {
     [0] = {FAST_SIZE_ROW(FAST_INCDEC_NAME, 0, RR), FAST_SIZE_ROW(FAST_INCDEC_NAME, 0, MR)},
     [1] = {FAST_SIZE_ROW(FAST_INCDEC_NAME, 1, RR), FAST_SIZE_ROW(FAST_INCDEC_NAME, 1, MR)},
 };
@@ -345,11 +419,12 @@ static const x86_exec_fn fast_incdec_fns[2][2][4] = {
 	static int FAST_SHIFT_NAME(size, op)(struct x86_cpu * cpu, struct x86_insn * in)           \
 	{                                                                                          \
 		return fast_shift(cpu, in, op, size);                                              \
-	}
+	}                                                                                          \
+	FAST_THREADED(FAST_SHIFT_NAME(size, op))
 FAST_SIZES(FAST_SHIFT_DEF, 4)
 FAST_SIZES(FAST_SHIFT_DEF, 5)
 FAST_SIZES(FAST_SHIFT_DEF, 7)
-static const x86_exec_fn fast_shift_fns[8][4] = {
+static const struct fast_fns fast_shift_fns[8][4] = {
     [4] = FAST_SIZE_ROW(FAST_SHIFT_NAME, 4),
     [5] = FAST_SIZE_ROW(FAST_SHIFT_NAME, 5),
     [7] = FAST_SIZE_ROW(FAST_SHIFT_NAME, 7),
@@ -363,7 +438,9 @@ static const x86_exec_fn fast_shift_fns[8][4] = {
 	static int fast_jcc64_##cc(struct x86_cpu *cpu, struct x86_insn *in)                       \
 	{                                                                                          \
 		return fast_jcc(cpu, in, cc, true);                                                \
-	}
+	}                                                                                          \
+	FAST_THREADED(fast_jcc_##cc)                                                               \
+	FAST_THREADED(fast_jcc64_##cc)
 FAST_JCC_DEF(0)
 FAST_JCC_DEF(1)
 FAST_JCC_DEF(2)
@@ -380,19 +457,18 @@ FAST_JCC_DEF(12)
 FAST_JCC_DEF(13)
 FAST_JCC_DEF(14)
 FAST_JCC_DEF(15)
-static const x86_exec_fn fast_jcc_fns[2][16] = {
-    {fast_jcc_0, fast_jcc_1, fast_jcc_2, fast_jcc_3, fast_jcc_4, fast_jcc_5, fast_jcc_6,
-     fast_jcc_7, fast_jcc_8, fast_jcc_9, fast_jcc_10, fast_jcc_11, fast_jcc_12, fast_jcc_13,
-     fast_jcc_14, fast_jcc_15},
-    {fast_jcc64_0, fast_jcc64_1, fast_jcc64_2, fast_jcc64_3, fast_jcc64_4, fast_jcc64_5,
-     fast_jcc64_6, fast_jcc64_7, fast_jcc64_8, fast_jcc64_9, fast_jcc64_10, fast_jcc64_11,
-     fast_jcc64_12, fast_jcc64_13, fast_jcc64_14, fast_jcc64_15},
-};
+#define FAST_JCC_ROW(p)                                                                            \
+	{FAST_PAIR(p##0),  FAST_PAIR(p##1),  FAST_PAIR(p##2),  FAST_PAIR(p##3),	 FAST_PAIR(p##4),  \
+	 FAST_PAIR(p##5),  FAST_PAIR(p##6),  FAST_PAIR(p##7),  FAST_PAIR(p##8),	 FAST_PAIR(p##9),  \
+	 FAST_PAIR(p##10), FAST_PAIR(p##11), FAST_PAIR(p##12), FAST_PAIR(p##13), FAST_PAIR(p##14), \
+	 FAST_PAIR(p##15)}
+static const struct fast_fns fast_jcc_fns[2][16] = {FAST_JCC_ROW(fast_jcc_), FAST_JCC_ROW(fast_jcc64_)};
 
 static int fast_jmp(struct x86_cpu *cpu, struct x86_insn *in)
 {
 	return fast_branch(cpu, in, cpu->next_rip + in->imm);
 }
+FAST_THREADED(fast_jmp)
 
 /* MOVZX, MOVSX, MOVSXD from a register or memory (sizes vary: few forms). */
 static FAST_INLINE int fast_movx(struct x86_cpu *cpu, struct x86_insn *in, bool sext,
@@ -418,21 +494,25 @@ static int fast_movzx_rr(struct x86_cpu *cpu, struct x86_insn *in)
 {
 	return fast_movx(cpu, in, false, FF_RR);
 }
+FAST_THREADED(fast_movzx_rr)
 
 static int fast_movzx_rm(struct x86_cpu *cpu, struct x86_insn *in)
 {
 	return fast_movx(cpu, in, false, FF_RM);
 }
+FAST_THREADED(fast_movzx_rm)
 
 static int fast_movsx_rr(struct x86_cpu *cpu, struct x86_insn *in)
 {
 	return fast_movx(cpu, in, true, FF_RR);
 }
+FAST_THREADED(fast_movsx_rr)
 
 static int fast_movsx_rm(struct x86_cpu *cpu, struct x86_insn *in)
 {
 	return fast_movx(cpu, in, true, FF_RM);
 }
+FAST_THREADED(fast_movsx_rm)
 
 static int fast_lea(struct x86_cpu *cpu, struct x86_insn *in)
 {
@@ -441,6 +521,7 @@ static int fast_lea(struct x86_cpu *cpu, struct x86_insn *in)
 	fast_reg_write(cpu, in->regno[0], in->opsize, off);
 	return X86_OK;
 }
+FAST_THREADED(fast_lea)
 
 /*
  * 64-bit code with a 64-bit operand size only: SS has base 0 and no limit,
@@ -459,6 +540,7 @@ static int fast_call64(struct x86_cpu *cpu, struct x86_insn *in)
 	cpu->next_rip = target;
 	return X86_BRANCH;
 }
+FAST_THREADED(fast_call64)
 
 static int fast_ret64(struct x86_cpu *cpu, struct x86_insn *in)
 {
@@ -473,6 +555,7 @@ static int fast_ret64(struct x86_cpu *cpu, struct x86_insn *in)
 	cpu->next_rip = target;
 	return X86_BRANCH;
 }
+FAST_THREADED(fast_ret64)
 
 static int fast_push64(struct x86_cpu *cpu, struct x86_insn *in)
 {
@@ -484,6 +567,7 @@ static int fast_push64(struct x86_cpu *cpu, struct x86_insn *in)
 	cpu->s.gpr[X86_RSP] = sp;
 	return X86_OK;
 }
+FAST_THREADED(fast_push64)
 
 static int fast_pop64(struct x86_cpu *cpu, struct x86_insn *in)
 {
@@ -495,6 +579,7 @@ static int fast_pop64(struct x86_cpu *cpu, struct x86_insn *in)
 	cpu->s.gpr[in->regno[0]] = mem_load(p, 8); /* POP RSP: the loaded value wins */
 	return X86_OK;
 }
+FAST_THREADED(fast_pop64)
 
 /* The form of a two-operand instruction, or -1. */
 static int fast_form(const struct x86_insn *in)
@@ -519,10 +604,10 @@ static int fast_size_index(unsigned size)
 	return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : size == 8 ? 3 : -1;
 }
 
-x86_exec_fn fast_pick(const struct x86_insn *in)
+static struct fast_fns fast_choose(const struct x86_insn *in)
 {
 	x86_exec_fn fn = in->op->fn;
-	x86_exec_fn general = cpu_general;
+	const struct fast_fns general = {cpu_general, fast_general_t};
 	int form = fast_form(in), si = fast_size_index(in->size[0]);
 	bool one_size = form == FF_RI || form == FF_MI || in->size[0] == in->size[1];
 	bool reg0 = in->kind[0] == OK_REG;
@@ -535,16 +620,16 @@ x86_exec_fn fast_pick(const struct x86_insn *in)
 	if (fn == ex_jcc)
 		return fast_jcc_fns[in->bits == 64][in->opcode & 0xF];
 	if (fn == ex_jmp)
-		return fast_jmp;
+		return (struct fast_fns)FAST_PAIR(fast_jmp);
 	if (in->bits == 64 && in->opsize == 8) {
 		if (fn == ex_call)
-			return fast_call64;
+			return (struct fast_fns)FAST_PAIR(fast_call64);
 		if (fn == ex_ret && in->opcode == 0xC3)
-			return fast_ret64;
+			return (struct fast_fns)FAST_PAIR(fast_ret64);
 		if (fn == ex_push && reg0)
-			return fast_push64;
+			return (struct fast_fns)FAST_PAIR(fast_push64);
 		if (fn == ex_pop && reg0)
-			return fast_pop64;
+			return (struct fast_fns)FAST_PAIR(fast_pop64);
 	}
 	if (si < 0)
 		return general;
@@ -567,17 +652,26 @@ x86_exec_fn fast_pick(const struct x86_insn *in)
 			       : ((in->modrm >> 3) & 1);
 		return fast_incdec_fns[dec][reg0 ? 0 : 1][si];
 	}
-	if (fn == ex_shift && reg0 && in->kind[1] == OK_IMM && fast_shift_fns[sub][si])
+	if (fn == ex_shift && reg0 && in->kind[1] == OK_IMM && fast_shift_fns[sub][si].fn)
 		return fast_shift_fns[sub][si];
 	if ((fn == ex_movzx || fn == ex_movsx || fn == ex_movsxd) && reg0 &&
 	    (in->kind[1] == OK_REG || (flat && in->kind[1] == OK_MEM)) &&
 	    fast_size_index(in->size[1]) >= 0) {
 		bool rr = in->kind[1] == OK_REG;
 		if (fn == ex_movzx)
-			return rr ? fast_movzx_rr : fast_movzx_rm;
-		return rr ? fast_movsx_rr : fast_movsx_rm;
+			return rr ? (struct fast_fns)FAST_PAIR(fast_movzx_rr)
+				  : (struct fast_fns)FAST_PAIR(fast_movzx_rm);
+		return rr ? (struct fast_fns)FAST_PAIR(fast_movsx_rr)
+			  : (struct fast_fns)FAST_PAIR(fast_movsx_rm);
 	}
 	if (fn == ex_lea && reg0 && in->mod != 3)
-		return fast_lea;
+		return (struct fast_fns)FAST_PAIR(fast_lea);
 	return general;
+}
+
+void fast_pick(struct x86_insn *in)
+{
+	struct fast_fns f = fast_choose(in);
+	in->fn = f.fn;
+	in->tfn = f.tfn;
 }

@@ -699,6 +699,39 @@ static void test_self_modifying_code_64(void)
 }
 
 /*
+ * The same through a branch: the loop's back edge reaches its head through
+ * the taken-branch link; the pass with ECX = 2 patches the head's immediate.
+ *	mov $5, %ecx ; xor %edx, %edx ; movabs $0x1122334455667788, %rax
+ * l:	add $1, %edx ; cmp $2, %ecx ; jne 1f ; movb $0x10, l+5(%rip)
+ * 1:	dec %ecx ; jnz l ; hlt
+ * EDX = 4 + 0x10000001, not the stale 5.
+ */
+static const uint8_t prog_smc64_branch[] = {
+    0xb9, 0x05, 0x00, 0x00, 0x00,	      /* 400000: mov    $0x5,%ecx */
+    0x31, 0xd2,				      /* 400005: xor    %edx,%edx */
+    0x48, 0xb8, 0x88, 0x77, 0x66, 0x55,	      /* 400007: movabs $0x1122334455667788,%rax */
+    0x44, 0x33, 0x22, 0x11,		      /* */
+    0x81, 0xc2, 0x01, 0x00, 0x00, 0x00,	      /* 400011: add    $0x1,%edx */
+    0x83, 0xf9, 0x02,			      /* 400017: cmp    $0x2,%ecx */
+    0x75, 0x07,				      /* 40001a: jne    400023 */
+    0xc6, 0x05, 0xf3, 0xff, 0xff, 0xff, 0x10, /* 40001c: movb   $0x10,-0xd(%rip) */
+    0xff, 0xc9,				      /* 400023: dec    %ecx */
+    0x75, 0xea,				      /* 400025: jne    400011 */
+    0xf4,				      /* 400027: hlt */
+};
+
+static void test_self_modifying_code_64_branch(void)
+{
+	struct tvm *t = tvm_new();
+	tvm_long(t, 0x400000, 0);
+	put(t, 0x400000, prog_smc64_branch, sizeof(prog_smc64_branch));
+	T_EQ(x86_run(t->cpu, 100), X86_EXIT_HLT);
+	T_EQ(t->s->gpr[X86_RDX], 0x10000005);
+	T_EQ(t->mem[0x400016], 0x10);
+	tvm_free(t);
+}
+
+/*
  * Lazy flags against the host CPU: an ALU operation, then the sixteen Jcc
  * or shift, each skipping a LEA that sets one bit of RDX (neither touches the flags,
  * so every Jcc reads the operation's lazy record), then PUSHF (a general
@@ -1084,6 +1117,7 @@ int main(void)
 	T_RUN(test_sti_shadow);
 	T_RUN(test_self_modifying_code);
 	T_RUN(test_self_modifying_code_64);
+	T_RUN(test_self_modifying_code_64_branch);
 	T_RUN(test_lazy_flags_vs_host);
 	T_RUN(test_task_switch);
 	T_RUN(test_call_gate_inner);
