@@ -112,6 +112,7 @@ void x86_cpu_state_changed(struct x86_cpu *cpu)
 	struct x86_state *s = &cpu->s;
 	s->rflags |= X86_FLAGS_FIXED;
 	cpu->lf.op = LF_NONE; /* the platform's RFLAGS is the truth */
+	cpu->lf.idop = 0;
 	enum x86_mode m = x86_state_mode(s);
 	cpu->mode = m;
 	if (m == X86_MODE_REAL)

@@ -195,6 +195,10 @@ enum { LF_NONE, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC, LF_SHL, LF_SHR, LF_SAR
 struct x86_lazy_flags {
 	uint64_t res, a, b;
 	uint8_t op, size, cf;
+	/* INC/DEC on top (idop LF_INC or LF_DEC, else 0): the five flags they
+	 * set follow from idres; CF still from the record or RFLAGS below. */
+	uint8_t idop, idsize;
+	uint64_t idres;
 };
 
 struct x86_cpu {
@@ -257,7 +261,7 @@ struct x86_cpu {
 void fast_sync_flags(struct x86_cpu *cpu);
 static inline void cpu_sync_flags(struct x86_cpu *cpu)
 {
-	if (cpu->lf.op)
+	if (cpu->lf.op | cpu->lf.idop)
 		fast_sync_flags(cpu);
 }
 

@@ -24,32 +24,10 @@ enum fast_form { FF_RR, FF_RI, FF_RM, FF_MR, FF_MI, FF_RMB, FF_MRB };
 
 void fast_sync_flags(struct x86_cpu *cpu)
 {
-	cpu->s.rflags = (cpu->s.rflags & ~(uint64_t)ARITH_FLAGS) | alu_lazy_flags(&cpu->lf);
+	cpu->s.rflags = (cpu->s.rflags & ~(uint64_t)ARITH_FLAGS) |
+			alu_lazy_all(&cpu->lf, cpu->s.rflags);
 	cpu->lf.op = LF_NONE;
-}
-
-/* The carry flag, lazy or not. */
-static FAST_INLINE uint64_t fast_cf(const struct x86_cpu *cpu)
-{
-	const struct x86_lazy_flags *lf = &cpu->lf;
-	switch (lf->op) {
-	case LF_NONE:
-		return cpu->s.rflags & X86_FLAGS_CF;
-	case LF_ADD:
-		return lf->res < lf->a;
-	case LF_SUB:
-		return lf->a < lf->b;
-	case LF_LOGIC:
-		return 0;
-	case LF_SHL:
-		return lf->b <= lf->size * 8u ? (lf->a >> (lf->size * 8 - lf->b)) & 1 : 0;
-	case LF_SHR:
-		return (lf->a >> (lf->b - 1)) & 1;
-	case LF_SAR:
-		return ((int64_t)x86_sext(lf->a, lf->size) >> (lf->b - 1)) & 1;
-	default: /* LF_INC, LF_DEC */
-		return lf->cf;
-	}
+	cpu->lf.idop = 0;
 }
 
 static FAST_INLINE void fast_lazy(struct x86_cpu *cpu, int op, uint64_t r, uint64_t a, uint64_t b,
@@ -60,6 +38,7 @@ static FAST_INLINE void fast_lazy(struct x86_cpu *cpu, int op, uint64_t r, uint6
 	cpu->lf.b = b;
 	cpu->lf.op = op;
 	cpu->lf.size = size;
+	cpu->lf.idop = 0;
 }
 
 static FAST_INLINE void fast_reg_write(struct x86_cpu *cpu, unsigned reg, unsigned size,
@@ -213,9 +192,10 @@ static FAST_INLINE int fast_incdec(struct x86_cpu *cpu, struct x86_insn *in, boo
 	} else {
 		a = cpu->s.gpr[in->regno[0]] & x86_mask(size);
 	}
-	uint64_t cf = fast_cf(cpu), r = (dec ? a - 1 : a + 1) & x86_mask(size);
-	fast_lazy(cpu, dec ? LF_DEC : LF_INC, r, a, 1, size);
-	cpu->lf.cf = (uint8_t)cf;
+	uint64_t r = (dec ? a - 1 : a + 1) & x86_mask(size);
+	cpu->lf.idres = r; /* on top of the record: CF stays what it was */
+	cpu->lf.idop = dec ? LF_DEC : LF_INC;
+	cpu->lf.idsize = size;
 	if (p)
 		mem_store(p, size, r);
 	else
@@ -247,12 +227,12 @@ static FAST_INLINE int fast_shift(struct x86_cpu *cpu, struct x86_insn *in, int 
 static FAST_INLINE int fast_jcc(struct x86_cpu *cpu, struct x86_insn *in, int cc, bool b64)
 {
 	bool take;
-	if (!cpu->lf.op)
+	if (!(cpu->lf.op | cpu->lf.idop))
 		take = alu_cond_flags(cpu->s.rflags, cc);
 	else if ((cc >> 1) == 2) /* Z, NZ: the common case */
-		take = (cpu->lf.res == 0) != (cc & 1);
+		take = ((cpu->lf.idop ? cpu->lf.idres : cpu->lf.res) == 0) != (cc & 1);
 	else
-		take = alu_cond_flags(alu_lazy_flags(&cpu->lf), cc);
+		take = alu_cond_flags(alu_lazy_all(&cpu->lf, cpu->s.rflags), cc);
 	if (!take)
 		return X86_OK;
 	if (b64) {

@@ -118,6 +118,26 @@ static inline uint64_t alu_lazy_flags(const struct x86_lazy_flags *lf)
 	       of * X86_FLAGS_OF;
 }
 
+/* The six flags of the whole lazy state over rflags: the record (or RFLAGS)
+ * below, and an INC/DEC on top of it, which keeps CF. */
+static inline uint64_t alu_lazy_all(const struct x86_lazy_flags *lf, uint64_t rflags)
+{
+	uint64_t f = lf->op ? alu_lazy_flags(lf) : rflags & ARITH_FLAGS;
+	if (lf->idop) {
+		uint64_t m = x86_mask(lf->idsize);
+		struct x86_lazy_flags id = {
+		    .res = lf->idres,
+		    .a = (lf->idop == LF_INC ? lf->idres - 1 : lf->idres + 1) & m,
+		    .b = 1,
+		    .op = lf->idop,
+		    .size = lf->idsize,
+		    .cf = (f & X86_FLAGS_CF) != 0,
+		};
+		f = alu_lazy_flags(&id);
+	}
+	return f;
+}
+
 /* Condition code cc (0-15, SDM vol. 1 appendix B) of the flags f. */
 static inline bool alu_cond_flags(uint64_t f, int cc)
 {
