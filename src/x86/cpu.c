@@ -54,14 +54,6 @@ void cpu_update_mode(struct x86_cpu *cpu)
 		cpu->cpl = 3;
 }
 
-int x86_raise(struct x86_cpu *cpu, int vector, bool has_error, uint32_t error)
-{
-	cpu->fault.vector = vector;
-	cpu->fault.has_error = has_error;
-	cpu->fault.error = error;
-	return X86_FAULT;
-}
-
 uint64_t cpu_get_flags(struct x86_cpu *cpu)
 {
 	return cpu->s.rflags;

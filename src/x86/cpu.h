@@ -266,7 +266,15 @@ static inline void cpu_sync_flags(struct x86_cpu *cpu)
 }
 
 /* cpu.c */
-int x86_raise(struct x86_cpu *cpu, int vector, bool has_error, uint32_t error);
+/* Record the exception the current instruction raises (inline: the hot
+ * forms then need no call, and so no saved registers). */
+static inline int x86_raise(struct x86_cpu *cpu, int vector, bool has_error, uint32_t error)
+{
+	cpu->fault.vector = vector;
+	cpu->fault.has_error = has_error;
+	cpu->fault.error = error;
+	return X86_FAULT;
+}
 static inline int x86_gp(struct x86_cpu *cpu, uint32_t err)
 {
 	return x86_raise(cpu, 13, true, err);
