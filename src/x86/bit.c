@@ -20,10 +20,13 @@ int ex_bt(struct x86_cpu *cpu, struct x86_insn *in)
 	if (memop && in->op->o[1].m == OM_G) {
 		/* A register bit offset addresses a bit string: signed, any distance. */
 		int64_t sb = (int64_t)x86_sext(boff, size);
-		int64_t words = sb >= 0 ? sb / (int64_t)bits : -((-sb + bits - 1) / (int64_t)bits);
-		bit = (unsigned)(sb - words * (int64_t)bits);
+		/* Floor division by the operand's bits as an arithmetic shift
+		 * (GCC and clang shift signed values arithmetically): no
+		 * overflow near INT64_MIN, where negating the offset did. */
+		int64_t words = sb >> (size == 2 ? 4 : size == 4 ? 5 : 6);
+		bit = (unsigned)(sb & (bits - 1));
 		opnd_ea(cpu, in, &off);
-		off = (off + (uint64_t)(words * (int64_t)size)) & x86_mask(in->adsize);
+		off = (off + (uint64_t)words * size) & x86_mask(in->adsize);
 		rc = mem_read_acc(cpu, in->seg, off, size, op ? ACC_WRITE : ACC_READ, &v);
 	} else {
 		bit = boff & (bits - 1);

@@ -889,6 +889,27 @@ static void test_lazy_flags_vs_host(void)
 	tvm_free(t);
 }
 
+/*
+ *	bt %r14, (%eax) ; hlt		(64-bit code, 32-bit addressing)
+ * R14 = 2^63 + 1: the bit string starts 2^60 bytes below EAX, which 32-bit
+ * addressing wraps back onto EAX; the bit is bit 1 there (SDM "BT": EA +
+ * 8 * (offset DIV 64), the address size applied to the sum).  Found by
+ * difftest --seed 4711 --class bitops --case 7058 against the CPU.
+ */
+static void test_bt_far_bit_offset(void)
+{
+	struct tvm *t = tvm_new();
+	tvm_long(t, 0x400000, 0);
+	put(t, 0x400000, (const uint8_t[]){0x67, 0x4c, 0x0f, 0xa3, 0x30, 0xf4}, 6);
+	t->s->gpr[X86_RAX] = 0xFFFFFFFF00003000ull; /* EAX 0x3000 */
+	t->s->gpr[X86_R14] = 0x8000000000000001ull;
+	t->mem[0x3000] = 0x02;
+	x86_cpu_state_changed(t->cpu);
+	T_EQ(x86_run(t->cpu, 10), X86_EXIT_HLT);
+	T_EQ(t->s->rflags & X86_FLAGS_CF, X86_FLAGS_CF);
+	tvm_free(t);
+}
+
 /* Task B's TSS at 0x700, selector 0x48 in the GDT (SDM 7.2.1 layout). */
 static void task_b(struct tvm *t, uint32_t eip)
 {
@@ -1116,6 +1137,7 @@ int main(void)
 	T_RUN(test_triple_fault_shutdown);
 	T_RUN(test_sti_shadow);
 	T_RUN(test_self_modifying_code);
+	T_RUN(test_bt_far_bit_offset);
 	T_RUN(test_self_modifying_code_64);
 	T_RUN(test_self_modifying_code_64_branch);
 	T_RUN(test_lazy_flags_vs_host);
