@@ -10,7 +10,9 @@
  * mem_fast cannot serve: another segment, a page boundary, a TLB miss, MMIO,
  * a code page); the run loop then calls the general body.
  * The flags they set are lazy (cpu->lf): a record of the operation, turned
- * into RFLAGS bits only when something else looks (cpu_sync_flags).
+ * into RFLAGS bits only when something else looks (cpu_sync_flags).  Each
+ * form has a threaded twin (name_t, in->tfn) that cpu_burst runs: it goes on
+ * to the next instruction's body itself (fast_thread).
  * Follows the same SDM vol. 2 pages as the general bodies.
  */
 #include "x86/cpu.h"
