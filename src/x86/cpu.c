@@ -5,7 +5,6 @@
  * Not the bodies (one file per family) nor delivery itself (interrupt.c).
  * Follows Intel SDM vol. 3A 6.8 (enabling interrupts), 6.15 (#DF), 2.2 (modes).
  */
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,7 +68,7 @@ struct x86_cpu *x86_cpu_new(const struct x86_ops *ops, void *opaque)
 	struct x86_cpu *cpu = calloc(1, sizeof(*cpu));
 	if (!cpu)
 		return NULL;
-	/* 64-byte entries on cache-line boundaries: one line per lookup. */
+	/* Entries from a cache-line boundary. */
 	cpu->icache = aligned_alloc(64, ICACHE_SIZE * sizeof(*cpu->icache));
 	if (cpu->icache)
 		memset(cpu->icache, 0, ICACHE_SIZE * sizeof(*cpu->icache));
@@ -192,7 +191,22 @@ static void cpu_mark_code(struct x86_cpu *cpu, uint64_t gpa)
 		}
 }
 
-/* What ->next points to before a link is made: a key no lookup produces. */
+/*
+ * The decoded instruction at rip when rip is on the fast fetch page (64-bit
+ * code on RAM, where the linear address is RIP): the entry if its key says
+ * it holds that instruction, else NULL.
+ */
+static struct x86_icache_entry *cpu_fast_lookup(struct x86_cpu *cpu, uint64_t rip)
+{
+	if (((rip & ~0xFFFull) | 1) != cpu->fetch_fast_lpage)
+		return NULL;
+	unsigned off = rip & 0xFFF;
+	struct x86_icache_entry *ce = &cpu->icache[(off ^ cpu->fetch_ixor) & (ICACHE_SIZE - 1)];
+	return ce->key == cpu->fetch_key + ((uint64_t)off << 2) ? ce : NULL;
+}
+
+/* What ->next and ->taken point to before a link is made: a key no lookup
+ * produces. */
 static struct x86_icache_entry cpu_icache_none;
 
 /*
@@ -206,16 +220,11 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 	const struct x86_seg *cs = &s->seg[X86_CS];
 	uint64_t rip = s->rip;
 	uint64_t lin;
-	if (((rip & ~0xFFFull) | 1) == cpu->fetch_fast_lpage) {
-		/* 64-bit code on the cached page: lin = RIP, no limit, RAM. */
-		unsigned off = rip & 0xFFF;
-		struct x86_icache_entry *ce =
-		    &cpu->icache[(off ^ cpu->fetch_ixor) & (ICACHE_SIZE - 1)];
-		if (ce->key == cpu->fetch_key + ((uint64_t)off << 2)) {
-			*lin_out = rip;
-			*phys_out = cpu->fetch_ppage | off;
-			return &ce->in;
-		}
+	struct x86_icache_entry *hit = cpu_fast_lookup(cpu, rip);
+	if (hit) { /* 64-bit code on the cached page: lin = RIP, no limit, RAM */
+		*lin_out = rip;
+		*phys_out = cpu->fetch_ppage | (rip & 0xFFF);
+		return &hit->in;
 	}
 	uint64_t avail_lim = 15;
 	if (cpu->mode == X86_MODE_LONG64) {
@@ -445,9 +454,10 @@ static void cpu_step(struct x86_cpu *cpu)
  * fetch page, decoded instructions needing no LOCK/CPL checks, no tracing,
  * nothing pending.  Runs up to budget instructions: each call runs a chain
  * of specialised forms that go on to the instructions after them by
- * themselves (fast_thread, following the links ->next that this loop makes
- * when one instruction falls through to the next), and comes back at a
- * branch, a missing link, an instruction for its general body or a fault.
+ * themselves (fast_thread, following the links this loop makes: ->next when
+ * one instruction falls through to the next, ->taken when it branches within
+ * its page), and comes back at a missing link, a branch off the page, an
+ * instruction for its general body, a fault, or after BURST_CHAIN.
  * Only general bodies can arm cpu->events, so only they are followed by
  * that test.  Stops (leaving the instruction to cpu_step) at the first one
  * it cannot take, or once cpu->events or a kick is set.
@@ -457,12 +467,10 @@ static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 {
 	struct x86_state *s = &cpu->s;
 	uint64_t rip = s->rip, left = budget, faulted = 0;
-	if (cpu->events || !budget || ((rip & ~0xFFFull) | 1) != cpu->fetch_fast_lpage)
+	if (cpu->events || !budget)
 		return 0;
-	uint64_t key = cpu->fetch_key + ((rip & 0xFFF) << 2);
-	struct x86_icache_entry *ce =
-	    &cpu->icache[((rip & 0xFFF) ^ cpu->fetch_ixor) & (ICACHE_SIZE - 1)];
-	if (ce->key != key || ce->in.checks)
+	struct x86_icache_entry *ce = cpu_fast_lookup(cpu, rip);
+	if (!ce || ce->in.checks)
 		return 0;
 	cpu->in_burst = true; /* s->rip is stale until the loop ends */
 	for (;;) {
@@ -490,17 +498,13 @@ static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 		}
 		if (!left || atomic_load_explicit(&cpu->kick, memory_order_relaxed))
 			break; /* another thread's kick is noticed between chains */
-		/* Another page, mode or CPL arms cpu->events: rip is on the fetch page. */
-		if (((rip & ~0xFFFull) | 1) != cpu->fetch_fast_lpage)
-			break;
-		key = cpu->fetch_key + ((rip & 0xFFF) << 2);
-		ce = &cpu->icache[((rip & 0xFFF) ^ cpu->fetch_ixor) & (ICACHE_SIZE - 1)];
-		if (ce->key != key || ce->in.checks)
+		/* Another page, mode or CPL arms cpu->events: the fetch page is RIP's. */
+		ce = cpu_fast_lookup(cpu, rip);
+		if (!ce || ce->in.checks)
 			break;
 		/* Link what the chain stopped at, so fast_thread goes straight on
 		 * next time: a fall-through, or a branch within the page. */
-		struct x86_icache_entry *prev =
-		    (struct x86_icache_entry *)((char *)last - offsetof(struct x86_icache_entry, in));
+		struct x86_icache_entry *prev = icache_entry_of(last);
 		if (rc == X86_OK)
 			prev->next = ce;
 		else if (rc == X86_BRANCH) /* the page check above: the same page */

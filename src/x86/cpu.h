@@ -8,6 +8,7 @@
 #define EMBER_X86_CPU_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "x86/x86.h"
@@ -183,6 +184,12 @@ struct x86_icache_entry {
 	struct x86_icache_entry *taken; /* where it branched to on its page, when last seen */
 	struct x86_insn in;
 };
+
+/* The cache entry a decoded instruction of the cache sits in. */
+static inline struct x86_icache_entry *icache_entry_of(struct x86_insn *in)
+{
+	return (struct x86_icache_entry *)((char *)in - offsetof(struct x86_icache_entry, in));
+}
 
 /*
  * Lazy arithmetic flags, written by the specialised forms (fast.c): while

@@ -259,8 +259,7 @@ static FAST_INLINE int fast_jcc(struct x86_cpu *cpu, struct x86_insn *in, int cc
 static FAST_INLINE int fast_thread(struct x86_cpu *cpu, struct x86_insn *in, int rc, uint64_t rip,
 				   uint64_t left)
 {
-	struct x86_icache_entry *ce =
-	    (struct x86_icache_entry *)((char *)in - offsetof(struct x86_icache_entry, in));
+	struct x86_icache_entry *ce = icache_entry_of(in);
 	if (rc == X86_OK) {
 		uint64_t next = rip + in->len;
 		struct x86_icache_entry *nx = ce->next;
