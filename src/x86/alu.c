@@ -23,12 +23,6 @@ const uint8_t alu_pf_table[256] = {
 #undef PF4
 #undef PF6
 
-void alu_flags_szp(struct x86_cpu *cpu, uint64_t res, unsigned size)
-{
-	cpu->s.rflags = (cpu->s.rflags & ~(uint64_t)(X86_FLAGS_SF | X86_FLAGS_ZF | X86_FLAGS_PF)) |
-			alu_szp(res, size);
-}
-
 /* AND, OR, XOR, TEST: CF = OF = 0; AF is undefined (left clear, as recent CPUs do). */
 void alu_flags_logic(struct x86_cpu *cpu, uint64_t res, unsigned size)
 {

@@ -53,11 +53,6 @@ void cpu_update_mode(struct x86_cpu *cpu)
 		cpu->cpl = 3;
 }
 
-uint64_t cpu_get_flags(struct x86_cpu *cpu)
-{
-	return cpu->s.rflags;
-}
-
 void cpu_set_flags(struct x86_cpu *cpu, uint64_t val, uint64_t mask)
 {
 	cpu->s.rflags = (cpu->s.rflags & ~mask) | (val & mask) | X86_FLAGS_FIXED;

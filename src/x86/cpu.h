@@ -291,7 +291,6 @@ static inline int x86_ud(struct x86_cpu *cpu)
 	return x86_raise(cpu, 6, false, 0);
 }
 void cpu_update_mode(struct x86_cpu *cpu);
-uint64_t cpu_get_flags(struct x86_cpu *cpu);
 void cpu_set_flags(struct x86_cpu *cpu, uint64_t val, uint64_t mask);
 
 static inline uint64_t x86_mask(unsigned size)
@@ -512,7 +511,6 @@ uint64_t stack_flags_mask(struct x86_cpu *cpu, unsigned size);
 
 /* Flags (alu.c). */
 void alu_flags_logic(struct x86_cpu *cpu, uint64_t res, unsigned size);
-void alu_flags_szp(struct x86_cpu *cpu, uint64_t res, unsigned size);
 uint64_t alu_op(struct x86_cpu *cpu, int op, uint64_t a, uint64_t b, unsigned size);
 bool alu_cond(struct x86_cpu *cpu, int cc);
 
