@@ -1,6 +1,7 @@
 /*
  * tools/difftest.c - differential tester: each generated case (one instruction
- * and a CPL3 starting state) runs on the host CPU through KVM and in ember's
+ * and a CPL3 starting state) runs on the host CPU (through KVM, or natively in a
+ * host process where the host kernel would emulate it) and in ember's
  * emulator; registers, RFLAGS (less what the SDM leaves undefined), memory,
  * the exception vector, error code, frame and CR2 must agree.
  * Not a unit test of the emulator's internals; see tools/difftest/ for the
@@ -67,7 +68,7 @@ struct run {
 
 static bool difftest_is_claimed(const char *name)
 {
-	for (size_t i = 0; i < sizeof(difftest_claimed) / sizeof(difftest_claimed[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(difftest_claimed); i++)
 		if (!strcmp(difftest_claimed[i], name))
 			return true;
 	return false;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h" /* ARRAY_SIZE */
 #include "x86/x86.h"
 
 /*
@@ -102,7 +103,7 @@ void machine_read_outcome(const uint8_t *mem, struct dt_outcome *o);
 /* Host-emulated instructions, from the kvm:kvm_emulate_insn tracepoint (hostemu.c). */
 struct hostemu;
 int hostemu_open(struct hostemu **out, char *why, size_t why_len);
-unsigned hostemu_drain(struct hostemu *h, uint64_t rip, bool *hit);
+void hostemu_drain(struct hostemu *h, uint64_t rip, bool *hit);
 void hostemu_close(struct hostemu *h);
 
 /* The KVM engine (kvm.c).  kvm_engine_watch() says whether host_emulated is

@@ -159,7 +159,7 @@ static const uint8_t gen_counts[] = {0,	 1,  2,	 3,  7,	 8,  9,	  15,  16, 17,
 /* Edge values, their neighbours, sign-extended narrow values, or noise. */
 static uint64_t value(struct gen *g)
 {
-	uint64_t e = gen_edges[below(g, sizeof(gen_edges) / sizeof(gen_edges[0]))];
+	uint64_t e = gen_edges[below(g, ARRAY_SIZE(gen_edges))];
 
 	switch (below(g, 8)) {
 	case 0:
@@ -593,10 +593,10 @@ static void hook_stack(struct gen *g)
 		rsp = DT_STACK + below(g, 16); /* pushes run off the bottom */
 	else if (r == 1)
 		rsp = DT_STACK + DT_STACK_SIZE - below(g, 16); /* pops run off the top */
-	else if (r == 2)
-		rsp = 0x0000800000000000ull + below(g, 32), /* non-canonical: #SS */
+	else if (r == 2) {
+		rsp = 0x0000800000000000ull + below(g, 32); /* non-canonical: #SS */
 		g->rsp_noncanonical = true;
-	else
+	} else
 		rsp = (DT_STACK + 0x400 + below(g, 0x1000)) & (one_in(g, 8) ? ~0ull : ~7ull);
 	set_reg(g, X86_RSP, rsp);
 	rsp = g->c->gpr[X86_RSP];
@@ -646,7 +646,7 @@ static uint16_t pick_selector(struct gen *g)
 	static const uint16_t sels[] = {0,    3,    0x10, 0x13, 0x18, 0x1B, 0x20, 0x23,
 					0x28, 0x2B, 0x2B, 0x2B, 0x30, 0x33, 0x40, 0x43};
 
-	return sels[below(g, sizeof(sels) / sizeof(sels[0]))];
+	return sels[below(g, ARRAY_SIZE(sels))];
 }
 
 /* A user stack with room both ways. */
@@ -847,7 +847,7 @@ static void alu_build(void)
 			if (op == 7)
 				f->flags &= ~F_LOCK;
 		}
-	for (unsigned i = 0; i < sizeof(alu_extra) / sizeof(alu_extra[0]); i++)
+	for (unsigned i = 0; i < ARRAY_SIZE(alu_extra); i++)
 		alu_forms[alu_nr++] = alu_extra[i];
 }
 
@@ -1162,12 +1162,12 @@ struct class_def {
 	bool compat; /* run in 32-bit compatibility mode (CS.L=0, CS.D=1) */
 };
 
-#define N(t) (sizeof(t) / sizeof((t)[0]))
-static const unsigned nr_muldiv = N(muldiv_forms), nr_bitops = N(bitops_forms),
-		      nr_movx = N(movx_forms), nr_cond = N(cond_forms), nr_string = N(string_forms),
-		      nr_atomic = N(atomic_forms), nr_stack = N(stack_forms), nr_nop = N(nop_forms),
-		      nr_priv = N(priv_forms), nr_misc = N(misc_forms), nr_far = N(far_forms),
-		      nr_legacy32 = N(legacy32_forms);
+static const unsigned nr_muldiv = ARRAY_SIZE(muldiv_forms), nr_bitops = ARRAY_SIZE(bitops_forms),
+		      nr_movx = ARRAY_SIZE(movx_forms), nr_cond = ARRAY_SIZE(cond_forms),
+		      nr_string = ARRAY_SIZE(string_forms), nr_atomic = ARRAY_SIZE(atomic_forms),
+		      nr_stack = ARRAY_SIZE(stack_forms), nr_nop = ARRAY_SIZE(nop_forms),
+		      nr_priv = ARRAY_SIZE(priv_forms), nr_misc = ARRAY_SIZE(misc_forms),
+		      nr_far = ARRAY_SIZE(far_forms), nr_legacy32 = ARRAY_SIZE(legacy32_forms);
 
 const struct gen_class gen_classes[] = {
     {"alu", "add or adc sbb and sub xor cmp test not neg inc dec, all forms"},
@@ -1195,7 +1195,7 @@ const struct gen_class gen_classes[] = {
     {"far", "far ret, iret, far jmp/call through memory at CPL3 (to 64-bit and compat code)"},
     {"legacy32", "BCD, BOUND, ARPL, PUSHA/POPA, segment push/pop, LES/LDS, far ptr, INT n (compat)"},
 };
-const unsigned gen_nr_classes = N(gen_classes);
+const unsigned gen_nr_classes = ARRAY_SIZE(gen_classes);
 
 static const struct class_def class_defs[] = {
     {.forms = alu_forms, .nr = &alu_nr},

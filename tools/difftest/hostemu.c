@@ -125,14 +125,13 @@ static void hostemu_copy(const struct hostemu *h, uint64_t pos, void *dst, size_
 }
 
 /*
- * Consume the records since the last call; returns how many there were and
- * sets *hit if one of them is the instruction at `rip`.
+ * Consume the records since the last call; sets *hit if one of them is the
+ * instruction at `rip` (or if records were lost).
  */
-unsigned hostemu_drain(struct hostemu *h, uint64_t rip, bool *hit)
+void hostemu_drain(struct hostemu *h, uint64_t rip, bool *hit)
 {
 	uint64_t head = __atomic_load_n(&h->meta->data_head, __ATOMIC_ACQUIRE);
 	uint64_t tail = h->meta->data_tail;
-	unsigned n = 0;
 
 	*hit = false;
 	while (tail + sizeof(struct perf_event_header) <= head) {
@@ -149,7 +148,6 @@ unsigned hostemu_drain(struct hostemu *h, uint64_t rip, bool *hit)
 			memcpy(&raw_len, rec + sizeof(eh), 4);
 			if (raw_len >= h->rip_offset + 8 && sizeof(eh) + 4 + raw_len <= eh.size) {
 				memcpy(&r, rec + sizeof(eh) + 4 + h->rip_offset, 8);
-				n++;
 				*hit |= r == rip;
 			}
 		} else if (eh.type == PERF_RECORD_LOST) {
@@ -158,7 +156,6 @@ unsigned hostemu_drain(struct hostemu *h, uint64_t rip, bool *hit)
 		tail += eh.size;
 	}
 	__atomic_store_n(&h->meta->data_tail, head, __ATOMIC_RELEASE);
-	return n;
 }
 
 void hostemu_close(struct hostemu *h)

@@ -21,7 +21,7 @@ const struct dt_region dt_compared[] = {
     {DT_RO_PAGE, 0x2000}, /* read-only and supervisor-only pages */
     {DT_STACK, DT_STACK_SIZE},
 };
-const unsigned dt_nr_compared = sizeof(dt_compared) / sizeof(dt_compared[0]);
+const unsigned dt_nr_compared = ARRAY_SIZE(dt_compared);
 
 /* The 4 KiB user-area pages (second 2 MiB), keyed by address. */
 static const struct {
@@ -93,7 +93,7 @@ static void machine_paging(uint8_t *mem)
 	put64(mem, DT_PDPT, DT_PD | PTE_P | PTE_RW | PTE_US);
 	put64(mem, DT_PD, 0 | PTE_P | PTE_RW | PTE_PS); /* system area, supervisor */
 	put64(mem, DT_PD + 8, DT_PT | PTE_P | PTE_RW | PTE_US);
-	for (size_t i = 0; i < sizeof(machine_pages) / sizeof(machine_pages[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(machine_pages); i++)
 		for (uint64_t a = 0; a < machine_pages[i].len; a += 0x1000) {
 			uint64_t gpa = machine_pages[i].gpa + a;
 

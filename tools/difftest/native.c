@@ -109,7 +109,7 @@ static void native_run_one(const struct native_shared *sh)
 {
 	/* Touch every mirrored page so that its PTE exists: a write to the
 	 * read-only page must fault as present (P=1), as on the test machine. */
-	for (size_t i = 0; i < sizeof(native_pages) / sizeof(native_pages[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(native_pages); i++)
 		for (uint64_t a = 0; a < native_pages[i].len; a += 0x1000)
 			(void)*(volatile uint8_t *)(native_pages[i].gpa + a);
 	static uint64_t stack[64];
@@ -147,7 +147,7 @@ static int native_child_setup(int memfd)
 	struct sigaction sa;
 	static const int sigs[] = {SIGILL, SIGSEGV, SIGBUS, SIGFPE, SIGTRAP};
 
-	for (size_t i = 0; i < sizeof(native_pages) / sizeof(native_pages[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(native_pages); i++)
 		if (mmap((void *)native_pages[i].gpa, native_pages[i].len, native_pages[i].prot,
 			 MAP_SHARED | MAP_FIXED_NOREPLACE, memfd,
 			 (off_t)(native_pages[i].gpa - NATIVE_LO)) != (void *)native_pages[i].gpa)
@@ -167,7 +167,7 @@ static int native_child_setup(int memfd)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = native_signal;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
 		if (sigaction(sigs[i], &sa, NULL))
 			return -1;
 	__asm__ volatile("rdfsbase %0; rdgsbase %1" : "=r"(native_fsbase), "=r"(native_gsbase));
