@@ -155,14 +155,16 @@ static uint64_t rnd(void)
 	return z ^ (z >> 31);
 }
 
+/* The legacy prefixes (SDM vol. 2, 2.1.1). */
+static const uint8_t lencheck_prefixes[] = {0x66, 0x67, 0xF2, 0xF3, 0xF0, 0x2E,
+					    0x3E, 0x26, 0x36, 0x64, 0x65};
+
 /*
  * 16 bytes: a few legacy prefixes (sometimes many), a REX in 64-bit mode,
  * then a one-byte, 0F, 0F 38/3A or VEX opcode, then random ModRM and tail.
  */
 static void lencheck_bytes(uint8_t *b, int bits)
 {
-	static const uint8_t prefixes[] = {0x66, 0x67, 0xF2, 0xF3, 0xF0, 0x2E,
-					   0x3E, 0x26, 0x36, 0x64, 0x65};
 	unsigned n = 0, np = rnd() % 8 == 0 ? rnd() % 16 : rnd() % 3, kind = rnd() % 20;
 
 	for (unsigned i = 0; i < 16; i++)
@@ -170,7 +172,7 @@ static void lencheck_bytes(uint8_t *b, int bits)
 	if (kind == 0)
 		return; /* pure noise */
 	for (unsigned i = 0; i < np && n < 15; i++)
-		b[n++] = prefixes[rnd() % sizeof(prefixes)];
+		b[n++] = lencheck_prefixes[rnd() % sizeof(lencheck_prefixes)];
 	if (bits == 64 && rnd() % 3 == 0)
 		b[n++] = 0x40 | (rnd() & 15);
 	if (n >= 14)
@@ -204,12 +206,10 @@ static const char *lencheck_ember_str(int r, char *buf)
 /* Index of the opcode byte after the legacy and REX prefixes. */
 static unsigned lencheck_opcode_at(const uint8_t *b, int bits)
 {
-	static const uint8_t legacy[] = {0x66, 0x67, 0xF2, 0xF3, 0xF0, 0x2E,
-					 0x3E, 0x26, 0x36, 0x64, 0x65};
 	unsigned i = 0;
 
-	while (i < 15 &&
-	       (memchr(legacy, b[i], sizeof(legacy)) || (bits == 64 && (b[i] & 0xF0) == 0x40)))
+	while (i < 15 && (memchr(lencheck_prefixes, b[i], sizeof(lencheck_prefixes)) ||
+			  (bits == 64 && (b[i] & 0xF0) == 0x40)))
 		i++;
 	return i;
 }
@@ -252,6 +252,8 @@ static enum lencheck_verdict lencheck_verdict_of(int e)
 static enum lencheck_verdict lencheck_on_cpu(const uint8_t *b, int bits, const char **what)
 {
 	static char buf[160];
+	/* Where native_engine_run_code puts the bytes (IP in 16-bit code). */
+	uint64_t start = bits == 16 ? 0x100 : DT_CODE + 0x100;
 	struct dt_outcome o;
 
 	native_engine_run_code(lencheck_cpu, bits, b, 15, &o);
@@ -260,13 +262,11 @@ static enum lencheck_verdict lencheck_on_cpu(const uint8_t *b, int bits, const c
 		*what = buf;
 		return V_UNKNOWN;
 	}
-	snprintf(buf, sizeof(buf), "vector %d at +%d", o.vector,
-		 (int)(o.frame[0] - (bits == 16 ? 0x100 : DT_CODE + 0x100)));
+	snprintf(buf, sizeof(buf), "vector %d at +%d", o.vector, (int)(o.frame[0] - start));
 	*what = buf;
 	if (o.vector == 6)
 		return V_INVALID;
-	if (o.vector == 13 && o.has_error && !o.error &&
-	    o.frame[0] == (bits == 16 ? 0x100 : DT_CODE + 0x100))
+	if (o.vector == 13 && o.has_error && !o.error && o.frame[0] == start)
 		return V_TOO_LONG;
 	return V_DECODED;
 }
