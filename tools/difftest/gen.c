@@ -667,6 +667,25 @@ static void seed_words(struct gen *g, uint64_t addr, const uint64_t *w, unsigned
 		seed_mem(g, addr + at, b + at, n * size - at < 16 ? n * size - at : 16);
 }
 
+/* A far pointer m16:size at addr: the offset, then the selector. */
+static void seed_far_pointer(struct gen *g, uint64_t addr, const uint64_t w[2], unsigned size)
+{
+	seed_mem(g, addr, &w[0], size);
+	seed_mem(g, addr + size, &w[1], 2);
+}
+
+/* INT n through a DPL0 gate, #GP(n * 8 + 2): below 0x80, and not 3 (DPL3
+ * here) or 4 (DPL3 in Linux's IDT, which the native runs meet). */
+static uint8_t pick_int_n(struct gen *g)
+{
+	uint8_t n;
+
+	do
+		n = (uint8_t)below(g, 0x80);
+	while (n == 3 || n == 4);
+	return n;
+}
+
 /*
  * Under PVM the vCPU's DS, ES, FS and GS hold the host's selectors, and
  * segment loads and far transfers go through the host's GDT: the vCPU is no
@@ -693,8 +712,8 @@ static void hook_misc(struct gen *g)
 	} else if (op0 == 0x0F && (op1 <= 0x03)) { /* LAR LSL VERR VERW */
 		/* Not the TSS: Linux's (busy, another limit) is not the machine's. */
 		g->rm_value = pick_selector(g);
-		if ((g->rm_value & ~3) == 0x40)
-			g->rm_value = 0x2B;
+		if ((g->rm_value & ~3) == DT_SEL_TSS)
+			g->rm_value = DT_SEL_UDATA;
 	} else if (op0 == 0xCC) {
 		/*
 		 * INT3 run natively with TF: whether a single-step trap follows
@@ -702,10 +721,8 @@ static void hook_misc(struct gen *g)
 		 * kernel gets it); the emulator's side runs without TF.
 		 */
 		g->c->no_single_step = true;
-	} else if (op0 == 0xCD) { /* INT n through a DPL0 gate: #GP(n * 8 + 2) */
-		do
-			g->imm[0] = (uint8_t)below(g, 0x80);
-		while (g->imm[0] == 3 || g->imm[0] == 4);
+	} else if (op0 == 0xCD) {
+		g->imm[0] = pick_int_n(g);
 	} else if (op0 == 0x0F && (op1 == 0xA1 || op1 == 0xA9)) { /* POP FS/GS */
 		uint64_t sel = pick_selector(g) | (one_in(g, 4) ? rnd(g) << 16 : 0);
 
@@ -713,8 +730,7 @@ static void hook_misc(struct gen *g)
 	} else if (op0 == 0x0F && (op1 == 0xB2 || op1 == 0xB4 || op1 == 0xB5)) {
 		uint64_t w[2] = {value(g), pick_selector(g)}; /* LSS/LFS/LGS m16:opsize */
 
-		seed_mem(g, g->mem, w, g->opsize);
-		seed_mem(g, g->mem + g->opsize, &w[1], 2);
+		seed_far_pointer(g, g->mem, w, g->opsize);
 	}
 }
 
@@ -739,11 +755,12 @@ static void hook_legacy32(struct gen *g)
 	} else if (op == 0xC4 || op == 0xC5) { /* LES LDS m16:16/32 */
 		uint64_t w[2] = {value(g), pick_selector(g)};
 
-		seed_mem(g, g->mem, w, size);
-		seed_mem(g, g->mem + size, &w[1], 2);
+		seed_far_pointer(g, g->mem, w, size);
 	} else if (op == 0xEA || op == 0x9A) { /* JMP/CALL ptr16:16/32 */
 		uint64_t off = DT_CODE + below(g, DT_CODE_SIZE);
-		uint16_t sel = one_in(g, 2) ? 0x23 : one_in(g, 2) ? 0x33 : pick_selector(g) | 3;
+		uint16_t sel = one_in(g, 2)   ? DT_SEL_UCODE32
+			       : one_in(g, 2) ? DT_SEL_UCODE
+					      : pick_selector(g) | 3;
 
 		g->imm_len = size + 2;
 		memcpy(g->imm, &off, size);
@@ -751,9 +768,7 @@ static void hook_legacy32(struct gen *g)
 	} else if (op == 0xD4 || op == 0xD5) { /* AAM AAD: base 10, 0 (#DE for AAM) or any */
 		g->imm[0] = one_in(g, 2) ? 10 : one_in(g, 4) ? 0 : (uint8_t)rnd(g);
 	} else if (op == 0xCD) {
-		do
-			g->imm[0] = (uint8_t)below(g, 0x80);
-		while (g->imm[0] == 3 || g->imm[0] == 4);
+		g->imm[0] = pick_int_n(g);
 	}
 }
 
@@ -766,12 +781,12 @@ static void hook_far(struct gen *g)
 	/* RPL 3 only: with RPL < CPL this AMD CPU reads the outer SS:RSP of a
 	 * far return before it checks the selector (a #PF may win over the
 	 * SDM's #GP(selector)), a detail ember does not model. */
-	uint16_t cs = r < 9 ? 0x33 : r < 13 ? 0x23 : pick_selector(g) | 3;
+	uint16_t cs = r < 9 ? DT_SEL_UCODE : r < 13 ? DT_SEL_UCODE32 : pick_selector(g) | 3;
 	unsigned size = g->opsize;
 
 	g->c->native_only = true; /* see hook_misc */
 	valid_stack(g);
-	if (cs == 0x33 && one_in(g, 16))
+	if (cs == DT_SEL_UCODE && one_in(g, 16))
 		target = 0x0000800000000000ull + below(g, 64); /* non-canonical: #GP */
 	w[0] = target;
 	w[1] = cs;
@@ -780,13 +795,12 @@ static void hook_far(struct gen *g)
 		       (rnd(g) & (FL_ARITH | X86_FLAGS_DF | X86_FLAGS_NT | X86_FLAGS_ID)) |
 		       (one_in(g, 8) ? X86_FLAGS_TF : 0);
 		w[3] = DT_STACK + 0x400 + 8 * below(g, 0x80);
-		w[4] = one_in(g, 8) ? pick_selector(g) | 3 : 0x2B;
+		w[4] = one_in(g, 8) ? pick_selector(g) | 3 : DT_SEL_UDATA;
 		seed_words(g, g->c->gpr[X86_RSP], w, 5, size);
 	} else if (g->f->op[0] == 0xCA || g->f->op[0] == 0xCB) { /* RETF: RIP CS */
 		seed_words(g, g->c->gpr[X86_RSP], w, 2, size);
 	} else { /* JMP/CALL m16:32 or m16:64 */
-		seed_mem(g, g->mem, &w[0], size);
-		seed_mem(g, g->mem + size, &w[1], 2);
+		seed_far_pointer(g, g->mem, w, size);
 	}
 }
 
@@ -1473,10 +1487,8 @@ static void gen_canonical_rsp(struct gen *g)
 
 	if (g->rsp_noncanonical || gen_canonical(*rsp))
 		return;
-	if (g->addr_regs & (1u << X86_RSP) && !g->a32 && !(g->f->flags & F_ANYADDR)) {
-		g->rsp_noncanonical = true;
+	if (g->addr_regs & (1u << X86_RSP) && !g->a32 && !(g->f->flags & F_ANYADDR))
 		return;
-	}
 	*rsp = (uint64_t)((int64_t)(*rsp << 16) >> 16);
 }
 
