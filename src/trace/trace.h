@@ -110,9 +110,6 @@ struct trace {
 	char line[160];
 	int line_len;
 	bool console_seen;
-	/* The current CPU mode per vCPU 0, for the timeline's mode spans. */
-	enum x86_mode mode;
-	bool mode_known;
 };
 
 /*
