@@ -87,7 +87,7 @@ once() {
 		[ -n "$ms" ] && ms=$(awk -v ns="$ms" 'BEGIN { printf "%.6f", ns / 1e6 }')
 		;;
 	esac
-	res=$(sed -n 's/^work64: result \([0-9a-f]*\).*/\1/p' "$tmp/out")
+	res=$(result "$tmp/out")
 }
 
 # loop ENGINE W CALLS: sets t, the time of the calls alone (ember and QEMU:
@@ -168,7 +168,7 @@ for ((w = 0; w < ${#names[@]}; w++)); do
 		[ -n "${resn[$e,$w]:-}" ] || continue
 		"$B/work64" run "$B/work64.rom" "${names[w]}" "${counts[w]}" "${calls[$e,$w]}" \
 			>"$tmp/out" 2>/dev/null
-		r=$(sed -n 's/^work64: result \([0-9a-f]*\).*/\1/p' "$tmp/out")
+		r=$(result "$tmp/out")
 		[ "$r" = "${resn[$e,$w]}" ] ||
 			fail "work64 ${names[w]}: result after ${calls[$e,$w]} calls: $e ${resn[$e,$w]}, native $r"
 	done

@@ -10,6 +10,7 @@
 # computes the wrong thing, or no loop.
 set -u
 cd "$(dirname "$0")/../.."
+. bench/lib.sh # result, field
 B=build/bench
 for f in build/ember "$B/work64" "$B/work64.rom"; do
 	[ -e "$f" ] || { echo "FAIL bench_rom: $f missing, run make"; exit 0; }
@@ -17,7 +18,6 @@ done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 calls=3 count=1000
-result() { sed -n 's/^work64: result \([0-9a-f]*\)$/\1/p' "$1"; }
 
 qemu=yes native=yes kvm=yes
 if ! command -v qemu-system-x86_64 >/dev/null; then
@@ -44,7 +44,7 @@ fi
 for w in compute checksum memcpy callret; do
 	# ember: the ROM with no call, then with $calls; their instruction counts.
 	for r in 0 $calls; do
-		insns=$("$B/work64" patch "$B/work64.rom" "$tmp/$w-$r.rom" $w $count $r | sed -n 's/^insns=//p')
+		insns=$("$B/work64" patch "$B/work64.rom" "$tmp/$w-$r.rom" $w $count $r | field insns)
 		timeout 60 build/ember run --accel emu --mem 128M --serial stdio --stats \
 			--bios "$tmp/$w-$r.rom" >"$tmp/emu-$r.out" 2>"$tmp/emu-$r.err"
 	done
