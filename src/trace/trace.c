@@ -259,13 +259,19 @@ static void trace_console(struct trace *t, uint64_t port, uint64_t val)
 	}
 }
 
+/* --stats: one more access to a port, wherever it was handled. */
+static void trace_count_port(struct trace *t, uint16_t port, bool write)
+{
+	__atomic_fetch_add(write ? &t->ctr->port_writes[port] : &t->ctr->port_reads[port], 1,
+			   __ATOMIC_RELAXED);
+}
+
 static void trace_pio(void *opaque, const struct bus_range *r, uint64_t addr, unsigned size,
 		      uint64_t val, int is_write)
 {
 	struct trace *t = opaque;
 	uint16_t port = (uint16_t)addr;
-	__atomic_fetch_add(is_write ? &t->ctr->port_writes[port] : &t->ctr->port_reads[port], 1,
-			   __ATOMIC_RELAXED);
+	trace_count_port(t, port, is_write);
 	bool post = is_write && port == TRACE_POST_PORT && (trace_on(t, TRACE_POST) || t->tl);
 	if (!trace_on(t, TRACE_PIO) && !post && !t->tl)
 		return; /* --stats alone: the counters are all it needs */
@@ -305,8 +311,7 @@ static void trace_mmio(void *opaque, const struct bus_range *r, uint64_t addr, u
 void trace_on_host_pio(struct trace *t, uint64_t ts, uint16_t port, unsigned size, uint32_t val,
 		       bool write, const char *device)
 {
-	__atomic_fetch_add(write ? &t->ctr->port_writes[port] : &t->ctr->port_reads[port], 1,
-			   __ATOMIC_RELAXED);
+	trace_count_port(t, port, write);
 	if (!trace_on(t, TRACE_PIO))
 		return;
 	char key[96];
@@ -412,13 +417,21 @@ void trace_on_event(struct trace *t, uint64_t ts, uint8_t vector, bool has_error
 	trace_emit(t, TRACE_IRQ, ts, key, "rip %#" PRIx64, rip);
 }
 
-static int trace_hex(char *buf, size_t size, const uint8_t *bytes, unsigned len)
+/* An instruction as the insn and --trace-first lines show it: its
+ * disassembly, mnemonic (the histogram key) and bytes in hex. */
+struct trace_insn_text {
+	char text[128], mnem[32], hex[48];
+};
+
+static void trace_insn_format(const struct trace *t, const uint8_t *bytes, unsigned len, int bits,
+			      uint64_t rip, struct trace_insn_text *out)
 {
+	disasm_format(bytes, len, bits, rip, t->syntax, out->text, sizeof(out->text), out->mnem,
+		      sizeof(out->mnem));
 	int n = 0;
-	for (unsigned i = 0; i < len && n + 3 < (int)size; i++)
-		n += snprintf(buf + n, size - n, "%s%02x", i ? " " : "", bytes[i]);
-	buf[n] = 0;
-	return n;
+	for (unsigned i = 0; i < len && n + 3 < (int)sizeof(out->hex); i++)
+		n += snprintf(out->hex + n, sizeof(out->hex) - n, "%s%02x", i ? " " : "", bytes[i]);
+	out->hex[n] = 0;
 }
 
 void trace_on_insn(struct trace *t, uint64_t ts, const char *src, enum x86_mode mode,
@@ -427,24 +440,20 @@ void trace_on_insn(struct trace *t, uint64_t ts, const char *src, enum x86_mode 
 {
 	if (!trace_on(t, TRACE_INSN))
 		return;
-	char text[128], mnem[32], hex[48];
-	disasm_format(bytes, len, trace_mode_bits(mode), rip, t->syntax, text, sizeof(text), mnem,
-		      sizeof(mnem));
-	trace_hex(hex, sizeof(hex), bytes, len);
-	trace_emit(t, TRACE_INSN, ts, mnem,
+	struct trace_insn_text it;
+	trace_insn_format(t, bytes, len, trace_mode_bits(mode), rip, &it);
+	trace_emit(t, TRACE_INSN, ts, it.mnem,
 		   "%s %s cs base %#" PRIx64 " rip %#" PRIx64 " linear %#" PRIx64
 		   " physical %#" PRIx64 " bytes %s: %s",
-		   src, x86_mode_name(mode), cs_base, rip, linear, phys, hex, text);
+		   src, x86_mode_name(mode), cs_base, rip, linear, phys, it.hex, it.text);
 }
 
 void trace_first_insn(struct trace *t, const struct x86_state *s, uint64_t linear, uint64_t phys,
 		      const uint8_t *bytes, unsigned len)
 {
 	enum x86_mode m = x86_state_mode(s);
-	char text[128], mnem[32], hex[48];
-	disasm_format(bytes, len, trace_mode_bits(m), s->rip, t->syntax, text, sizeof(text), mnem,
-		      sizeof(mnem));
-	trace_hex(hex, sizeof(hex), bytes, len);
+	struct trace_insn_text it;
+	trace_insn_format(t, bytes, len, trace_mode_bits(m), s->rip, &it);
 	static const char *const sn[X86_NR_SEGS] = {"es", "cs", "ss",  "ds",
 						    "fs", "gs", "ldt", "tr"};
 	pthread_mutex_lock(&t->lock);
@@ -452,7 +461,7 @@ void trace_first_insn(struct trace *t, const struct x86_state *s, uint64_t linea
 	for (int i = 0; i < X86_NR_SEGS - 2; i++)
 		fprintf(t->out, " %s=%04x/%" PRIx64, sn[i], s->seg[i].sel, s->seg[i].base);
 	fprintf(t->out, " rip=%" PRIx64 " linear=%" PRIx64 " physical=%" PRIx64 " bytes %s: %s\n",
-		s->rip, linear, phys, hex, text);
+		s->rip, linear, phys, it.hex, it.text);
 	pthread_mutex_unlock(&t->lock);
 }
 
