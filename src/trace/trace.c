@@ -60,12 +60,16 @@ int trace_parse_events(const char *list, unsigned *mask)
 		for (int i = 0; i < TRACE_NR && found < 0; i++)
 			if (strlen(trace_names[i]) == n && !strncmp(p, trace_names[i], n))
 				found = i;
-		if (found < 0)
-			return ember_error(
-			    -EINVAL,
-			    "--trace %s: unknown event '%.*s' (events: exit, pio, mmio, "
-			    "cr, msr, cpuid, irq, exception, mode, post, insn, all)",
-			    list, (int)n, p);
+		if (found < 0) {
+			/* The list comes from TRACE_EVENTS, so it names every event. */
+			char names[256];
+			size_t o = 0;
+			for (int i = 0; i < TRACE_NR && o < sizeof(names); i++)
+				o += snprintf(names + o, sizeof(names) - o, "%s, ", trace_names[i]);
+			return ember_error(-EINVAL,
+					   "--trace %s: unknown event '%.*s' (events: %sall)", list,
+					   (int)n, p, names);
+		}
 		if (found < TRACE_NR)
 			*mask |= 1u << found;
 		p += n;
