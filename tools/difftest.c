@@ -25,9 +25,9 @@
  * class is ready.
  */
 static const char *const difftest_claimed[] = {
-    "alu",	"shift",  "muldiv", "bitops",	"movx",	    "cond",    "string",
-    "atomic",	"stack",  "nop",    "priv",	"alu32",    "shift32", "muldiv32",
-    "bitops32", "movx32", "cond32", "string32", "atomic32", "misc",	    "far",     "legacy32",
+    "alu",    "shift",	  "muldiv",   "bitops", "movx",	   "cond",     "string",   "atomic",
+    "stack",  "nop",	  "priv",     "alu32",	"shift32", "muldiv32", "bitops32", "movx32",
+    "cond32", "string32", "atomic32", "misc",	"far",	   "legacy32",
 };
 
 static const char *const reg_names[16] = {
@@ -38,12 +38,13 @@ static const char *const frame_names[5] = {"frame.rip", "frame.cs", "frame.rflag
 					   "frame.ss"};
 
 /*
- * Which hardware judges a case.  KVM: the guest vCPU at CPL3, which this
- * host's PVM runs natively unless its kernel emulates the instruction
- * (kvm:kvm_emulate_insn says so).  NATIVE: the host CPU in a child process
- * (difftest/native.c), single-stepped.  AUTO: KVM, and NATIVE for the cases
- * the host emulated under KVM, which would otherwise be judged by KVM's
- * instruction emulator rather than by the CPU.
+ * Which hardware judges a case.  NATIVE: the host CPU in a child process
+ * (difftest/native.c), single-stepped; it needs nothing but Linux on x86-64.
+ * KVM: the guest vCPU at CPL3, which a PVM host runs natively unless its
+ * kernel emulates the instruction (kvm:kvm_emulate_insn says so).  AUTO: KVM
+ * where it exists, and NATIVE for the cases the host emulated under KVM
+ * (which would otherwise be judged by KVM's instruction emulator rather than
+ * by the CPU); NATIVE for every case where there is no KVM.
  */
 enum oracle { ORACLE_AUTO, ORACLE_KVM, ORACLE_NATIVE };
 
@@ -62,7 +63,8 @@ struct run {
 	struct native_engine *native;
 	struct emu_engine *emu;
 	uint8_t *image;
-	bool watched; /* host emulation is observed (hostemu.c) */
+	char no_compat[160]; /* why compatibility mode cannot be judged, empty if it can */
+	bool watched;	     /* host emulation is observed (hostemu.c) */
 	const struct options *opt;
 };
 
@@ -228,7 +230,7 @@ static bool difftest_one(struct run *r, unsigned cls, uint64_t index, enum judge
 	int n = 0;
 
 	gen_case(&c, r->opt->seed, cls, index);
-	native = r->opt->oracle == ORACLE_NATIVE || (c.native_only && r->native);
+	native = r->opt->oracle == ORACLE_NATIVE || !r->kvm || (c.native_only && r->native);
 	machine_state(&s, &c);
 	*judge = BY_KVM_CPU;
 	if (!native) {
@@ -261,7 +263,7 @@ static bool difftest_one(struct run *r, unsigned cls, uint64_t index, enum judge
 		printf("MISMATCH difftest --seed %" PRIu64 " --class %s --case %" PRIu64
 		       " | %s | %s | %s%s\n",
 		       r->opt->seed, gen_classes[cls].name, index, c.text, hex, what,
-		       *judge == BY_NATIVE	 ? " (native run)"
+		       *judge == BY_NATIVE	   ? " (native run)"
 		       : *judge == BY_KVM_EMULATOR ? " (KVM's emulator)"
 						   : "");
 	}
@@ -293,8 +295,9 @@ static int difftest_parse_classes(struct options *o, char *list)
 
 static int difftest_usage(void)
 {
-	fprintf(stderr, "usage: difftest [--seed S] [--cases N] [--class C[,C...]] [--case K] "
-			"[--claimed] [--oracle auto|kvm|native] [--kvm-only] [--verbose] [--list]\n");
+	fprintf(stderr,
+		"usage: difftest [--seed S] [--cases N] [--class C[,C...]] [--case K] "
+		"[--claimed] [--oracle auto|kvm|native] [--kvm-only] [--verbose] [--list]\n");
 	for (unsigned i = 0; i < gen_nr_classes; i++)
 		fprintf(stderr, "  %-8s %s%s\n", gen_classes[i].name, gen_classes[i].what,
 			difftest_is_claimed(gen_classes[i].name)
@@ -369,8 +372,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (opt.oracle != ORACLE_NATIVE && kvm_engine_open(&r.kvm, why, sizeof(why)) < 0) {
-		printf("SKIP difftest: no usable KVM (%s)\n", why);
-		return 0;
+		if (opt.oracle == ORACLE_KVM) {
+			printf("SKIP difftest: no usable KVM (%s)\n", why);
+			return 0;
+		}
+		printf("note: no KVM (%s): every case runs natively\n", why);
 	}
 	if (r.kvm) {
 		r.watched = kvm_engine_watch(r.kvm, why, sizeof(why));
@@ -380,7 +386,7 @@ int main(int argc, char **argv)
 			       why);
 	}
 	if (opt.oracle != ORACLE_KVM && native_engine_open(&r.native, why, sizeof(why)) < 0) {
-		if (opt.oracle == ORACLE_NATIVE) {
+		if (opt.oracle == ORACLE_NATIVE || !r.kvm) {
 			printf("SKIP difftest: no native engine (%s)\n", why);
 			return 0;
 		}
@@ -399,6 +405,10 @@ int main(int argc, char **argv)
 	if (!r.image)
 		return 1;
 	machine_build(r.image);
+	/* Only the host process judges: the test machine's GDT is the host's. */
+	if (!r.kvm && r.native &&
+	    !native_engine_can_run(r.native, 32, r.no_compat, sizeof(r.no_compat)))
+		machine_no_compat(r.image);
 	if (r.kvm)
 		memcpy(kvm_engine_mem(r.kvm), r.image, DT_MEM_SIZE);
 	if (r.native)
@@ -414,6 +424,10 @@ int main(int argc, char **argv)
 
 		if (!opt.classes[i])
 			continue;
+		if (gen_class_compat(i) && r.no_compat[0]) {
+			printf("SKIP difftest-%s: %s\n", gen_classes[i].name, r.no_compat);
+			continue;
+		}
 		for (uint64_t k = 0; k < n; k++) {
 			enum judge j;
 			bool good = difftest_one(&r, i, opt.have_case ? opt.one_case : k, &j);

@@ -41,7 +41,8 @@
  * find non-privileged), anything else means it decoded.  Where that agrees
  * with ember, ember is right and Zydis differs from this CPU: counted as
  * passed and reported per pattern.  Without the native engine (--no-cpu, or
- * no FSGSBASE) every disagreement is a mismatch.
+ * a host that cannot run code of that mode in a process: a PVM guest has no
+ * 16-bit or 32-bit user code segment) every disagreement is a mismatch.
  */
 #include <Zydis/Zydis.h>
 #include <inttypes.h>
@@ -339,8 +340,7 @@ static bool lencheck_one(const ZydisDecoder *dec, const uint8_t *b, int bits, bo
 		       : !*cpu	  ? "AGREE"
 		       : zydis_ok ? "CPU-AGREES"
 				  : "CPU-SIDES-WITH-EMBER",
-		       bits, hex,
-		       lencheck_ember_str(e, es), zs, *cpu ? ", cpu " : "", cpu);
+		       bits, hex, lencheck_ember_str(e, es), zs, *cpu ? ", cpu " : "", cpu);
 	}
 	return ok;
 }
@@ -405,6 +405,11 @@ int main(int argc, char **argv)
 	lencheck_claims();
 	if (use_cpu && native_engine_open(&lencheck_cpu, why, sizeof(why)) < 0)
 		printf("note: no CPU tie-break (%s)\n", why);
+	if (lencheck_cpu && !native_engine_can_run(lencheck_cpu, bits, why, sizeof(why))) {
+		printf("note: no CPU tie-break (%s)\n", why);
+		native_engine_close(lencheck_cpu);
+		lencheck_cpu = NULL;
+	}
 	if (lencheck_cpu)
 		machine_build(native_engine_mem(lencheck_cpu));
 	if (bytes) {

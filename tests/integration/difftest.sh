@@ -1,21 +1,19 @@
 #!/usr/bin/env bash
 # tests/integration/difftest.sh - the fast differential subset: per instruction
 # class, 2000 cases run on the host CPU and in ember's emulator.  PASS/FAIL per
-# class; SKIP without KVM and for classes the emulator does not claim
-# (build/difftest --list).  Any mismatch fails: there are no known ones.
+# class; SKIP for classes the emulator does not claim (build/difftest --list)
+# and for classes this host's CPU cannot run (difftest names the limit: a PVM
+# guest has no 32-bit user code segment, so no compatibility-mode class).
+# Any mismatch fails: there are no known ones.
 #
 # Which hardware judges a case (the per-class line says how many each):
-#  - KVM: the vCPU at CPL3, which this host's PVM runs natively, unless the
-#    host kernel emulates the instruction (kvm:kvm_emulate_insn tells; it does
-#    so for all compatibility-mode code, for 64-bit code with a non-canonical
-#    RSP, and for instructions that raise #GP or #UD at CPL3);
-#  - those host-emulated cases run again natively, single-stepped, in a child
-#    process whose user pages mirror the test machine (tools/difftest/native.c),
-#    so that KVM's instruction emulator never is the oracle.
-# Both former "known disagreements" were KVM's emulator, not the CPU: a store
-# of CS/SS with REX.W (the CPU stores 16 bits, as the SDM says) and CMPXCHG
-# r32's destination after a failed compare (the CPU leaves it untouched; KVM's
-# emulator writes it back, zero-extended).
+#  - the CPU in a host process (tools/difftest/native.c): the case's user pages
+#    mirrored at the same addresses in a child process, entered by IRETQ and
+#    single-stepped with RFLAGS.TF; FS/GS bases by arch_prctl.  It needs no
+#    /dev/kvm and no user-mode FSGSBASE: every case runs this way without KVM;
+#  - where /dev/kvm exists, a KVM vCPU at CPL3 too; cases the host kernel
+#    emulates under KVM (kvm:kvm_emulate_insn) run natively instead, so that
+#    KVM's instruction emulator never is the oracle.
 # The full run is `make difftest-full`.
 set -u
 cd "$(dirname "$0")/../.."
@@ -35,7 +33,7 @@ fi
 	out=$(timeout 120 "$bin" --seed "$seed" --cases "$cases" --class "$cls" 2>&1)
 	last=$(printf '%s\n' "$out" | tail -n 1)
 	if printf '%s\n' "$out" | grep -q '^SKIP '; then
-		printf '%s\n' "$out" | grep '^SKIP ' | head -n 1 | sed "s/^SKIP difftest/SKIP difftest-$cls/"
+		printf '%s\n' "$out" | grep '^SKIP ' | head -n 1 | sed "s/^SKIP difftest:/SKIP difftest-$cls:/"
 		continue
 	fi
 	judges=$(printf '%s\n' "$out" | grep -m1 '^class ' | sed 's/^class *[^ ]* *//')

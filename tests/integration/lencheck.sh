@@ -5,8 +5,10 @@
 # is run natively as 16-, 32- or 64-bit code at CPL3 in a host process
 # (tools/difftest/native.c); the CPU's #UD / #GP(0) / execution decides.
 # PASS/FAIL per mode (any disagreement the CPU does not settle in ember's
-# favour fails); SKIP when the tool is not built, or when the CPU cannot run
-# code natively (no FSGSBASE) and disagreements remain unresolved.
+# favour fails); SKIP when the tool is not built, or when this host cannot
+# run code of that mode in a process (a PVM guest's GDT has no 32-bit user
+# code segment and its kernel does not load the LDT: no 16- or 32-bit code)
+# and disagreements remain unresolved.
 #
 # What the CPU settled (measured on this AMD host, zydis-lencheck prints the
 # counts per run; all three verified on the samples below):

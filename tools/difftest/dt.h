@@ -48,8 +48,15 @@
 #define DT_SEL_UCODE32 0x23
 #define DT_SEL_UCODE   0x33
 #define DT_SEL_TSS     0x40
-#define DT_FS_BASE     0x1000ull /* so that FS: overrides really move the access */
-#define DT_GS_BASE     0x3000ull
+/*
+ * In 64-bit code FS and GS hold null selectors with these bases, so that FS:
+ * and GS: overrides really move the access; a host process sets such bases
+ * with arch_prctl (no user-mode FSGSBASE needed).  In compatibility mode a
+ * null FS or GS faults on use: there they hold the flat user data segment
+ * (base 0), as a 32-bit Linux process's DS.
+ */
+#define DT_FS_BASE 0x1000ull
+#define DT_GS_BASE 0x3000ull
 
 /* Regions compared after each case (and restored before the next one). */
 struct dt_region {
@@ -91,11 +98,12 @@ struct dt_outcome {
 	uint64_t frame[5];    /* the pushed RIP, CS, RFLAGS, RSP, SS */
 	uint64_t cr2;
 	bool host_emulated; /* KVM: the host kernel emulated the instruction at the case's RIP */
-	char fail[128]; /* engine trouble (not a mismatch), empty if none */
+	char fail[128];	    /* engine trouble (not a mismatch), empty if none */
 };
 
 /* The shared memory image and initial state (machine.c). */
 void machine_build(uint8_t *mem);
+void machine_no_compat(uint8_t *mem);
 void machine_state(struct x86_state *s, const struct dt_case *c);
 void machine_load_case(uint8_t *mem, const uint8_t *image, const struct dt_case *c);
 void machine_read_outcome(const uint8_t *mem, struct dt_outcome *o);
@@ -119,9 +127,11 @@ void kvm_engine_close(struct kvm_engine *k);
 struct native_engine;
 int native_engine_open(struct native_engine **out, char *why, size_t why_len);
 uint8_t *native_engine_mem(struct native_engine *n);
+/* Whether `bits`-bit code (64, 32: compatibility mode, 16) can run here; why not. */
+bool native_engine_can_run(struct native_engine *n, int bits, char *why, size_t why_len);
 void native_engine_run(struct native_engine *n, const struct x86_state *s, struct dt_outcome *o);
-void native_engine_run_code(struct native_engine *n, int bits, const uint8_t *code,
-			    unsigned len, struct dt_outcome *o);
+void native_engine_run_code(struct native_engine *n, int bits, const uint8_t *code, unsigned len,
+			    struct dt_outcome *o);
 void native_engine_close(struct native_engine *n);
 
 /* The emulator engine (emu.c). */

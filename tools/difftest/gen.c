@@ -23,7 +23,9 @@
  *    (AMD runs it), RETF/IRET to a selector with RPL < CPL (AMD reads the
  *    outer SS:RSP first), 66-prefixed near branches and ENTER frames reaching
  *    unmapped pages, both CMPS operands faulting (which is read first is not
- *    architectural), RFLAGS.AC (the host runs user code with CR0.AM set);
+ *    architectural), RFLAGS.AC (the host runs user code with CR0.AM set),
+ *    SYSEXIT at CPL3 in 64-bit mode (AMD #UD: no SYSENTER/SYSEXIT in long
+ *    mode; the SDM #GP(0));
  */
 #include <stdio.h>
 #include <string.h>
@@ -250,8 +252,12 @@ static uint64_t pick_target(struct gen *g, unsigned size, bool noncanonical_ok)
 	return DT_DATA + below(g, DT_DATA_SIZE - size);
 }
 
-static uint64_t seg_base(int seg)
+/* The base behind a segment override prefix (dt.h: FS and GS are flat in
+ * compatibility mode). */
+static uint64_t seg_base(const struct gen *g, int seg)
 {
+	if (g->compat)
+		return 0;
 	return seg == 0x64 ? DT_FS_BASE : seg == 0x65 ? DT_GS_BASE : 0;
 }
 
@@ -333,9 +339,9 @@ static void build_mem(struct gen *g, unsigned size)
 	lin = any && one_in(g, 4) ? rnd(g) : pick_target(g, size, !g->a32 && mode >= 2);
 	/* A non-canonical RSP would hand the case to the host's emulator (see
 	 * gen_canonical_rsp): non-canonical addresses use another base. */
-	if (base == X86_RSP && !g->a32 && !gen_canonical(lin - seg_base(g->seg)))
+	if (base == X86_RSP && !g->a32 && !gen_canonical(lin - seg_base(g, g->seg)))
 		base = X86_RBX;
-	ea = lin - seg_base(g->seg);
+	ea = lin - seg_base(g, g->seg);
 	if (g->a32)
 		ea &= 0xFFFFFFFF;
 	g->has_mem = true;
@@ -345,7 +351,7 @@ static void build_mem(struct gen *g, unsigned size)
 		g->modrm = 0x05;
 		g->disp_len = 4;
 		g->disp = (uint32_t)ea;
-		g->mem = (uint32_t)ea + seg_base(g->seg);
+		g->mem = (uint32_t)ea + seg_base(g, g->seg);
 		return;
 	}
 	if (mode == 0) { /* RIP-relative: disp32 patched once RIP is known */
@@ -363,7 +369,7 @@ static void build_mem(struct gen *g, unsigned size)
 		g->disp = (uint32_t)ea;
 		if (!any && ea >= 0x80000000 && !g->a32)
 			g->disp = DT_DATA;
-		g->mem = (uint32_t)g->disp + seg_base(g->seg);
+		g->mem = (uint32_t)g->disp + seg_base(g, g->seg);
 		return;
 	}
 	pick_disp(g);
@@ -380,8 +386,9 @@ static void build_mem(struct gen *g, unsigned size)
 			index = 4; /* "no index"; REX.X stays clear */
 			scale = 0;
 		} else {
-			iv = one_in(g, 2) || base == X86_RSP ? (uint64_t)(int64_t)(below(g, 129) - 64)
-							      : value(g);
+			iv = one_in(g, 2) || base == X86_RSP
+				 ? (uint64_t)(int64_t)(below(g, 129) - 64)
+				 : value(g);
 			g->c->gpr[index] = addr_reg_value(g, iv);
 			g->addr_regs |= 1u << index;
 			g->rex |= (index >> 3) << 1;
@@ -466,7 +473,7 @@ static void hook_bitops(struct gen *g)
 static void implicit_ptr(struct gen *g, int reg, unsigned size, bool seg_ok, uint64_t *lin)
 {
 	*lin = pick_target(g, size, !g->a32);
-	g->c->gpr[reg] = addr_reg_value(g, *lin - (seg_ok ? seg_base(g->seg) : 0));
+	g->c->gpr[reg] = addr_reg_value(g, *lin - (seg_ok ? seg_base(g, g->seg) : 0));
 	g->addr_regs |= 1u << reg;
 }
 
@@ -519,13 +526,13 @@ static void hook_movx(struct gen *g)
 		pick_segment(g);
 		lin = pick_target(g, 1, !g->a32);
 		al = g->c->gpr[X86_RAX] & 0xFF;
-		g->c->gpr[X86_RBX] = addr_reg_value(g, lin - seg_base(g->seg) - al);
+		g->c->gpr[X86_RBX] = addr_reg_value(g, lin - seg_base(g, g->seg) - al);
 		return;
 	}
 	if (g->f->op[0] >= 0xA0 && g->f->op[0] <= 0xA3) { /* MOV with a moffs */
 		maybe_a32(g, 4);
 		pick_segment(g);
-		lin = pick_target(g, g->opsize, !g->a32) - seg_base(g->seg);
+		lin = pick_target(g, g->opsize, !g->a32) - seg_base(g, g->seg);
 		g->imm_len = g->a32 ? 4 : 8;
 		memcpy(g->imm, &lin, 8);
 	}
@@ -656,8 +663,7 @@ static void valid_stack(struct gen *g)
 }
 
 /* Seed `len` bytes at addr: a far pointer, a stack frame (16 bytes a slot). */
-static void seed_words(struct gen *g, uint64_t addr, const uint64_t *w, unsigned n,
-		       unsigned size)
+static void seed_words(struct gen *g, uint64_t addr, const uint64_t *w, unsigned n, unsigned size)
 {
 	uint8_t b[48];
 
@@ -675,14 +681,16 @@ static void seed_far_pointer(struct gen *g, uint64_t addr, const uint64_t w[2], 
 }
 
 /* INT n through a DPL0 gate, #GP(n * 8 + 2): below 0x80, and not 3 (DPL3
- * here) or 4 (DPL3 in Linux's IDT, which the native runs meet). */
+ * here) or 4 (DPL3 in Linux's IDT, which the native runs meet), nor 0x17 or
+ * 0x19, which a PVM guest's user process sees as #GP(0) after the INT (the
+ * hypervisor's doing, measured; every other vector faults as the SDM says). */
 static uint8_t pick_int_n(struct gen *g)
 {
 	uint8_t n;
 
 	do
 		n = (uint8_t)below(g, 0x80);
-	while (n == 3 || n == 4);
+	while (n == 3 || n == 4 || n == 0x17 || n == 0x19);
 	return n;
 }
 
@@ -1076,7 +1084,6 @@ static const struct form priv_forms[] = {
     {"rdmsr", {0x0F, 0x32}, 2, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
     {"rdpmc", {0x0F, 0x33}, 2, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
     {"sysret", {0x0F, 0x07}, 2, O_NONE, 0, S32 | S64, I_NONE, U_NONE, 0, 0, 0},
-    {"sysexit", {0x0F, 0x35}, 2, O_NONE, 0, S32 | S64, I_NONE, U_NONE, 0, 0, 0},
     {"swapgs", {0x0F, 0x01, 0xF8}, 3, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
     {"monitor", {0x0F, 0x01, 0xC8}, 3, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
     {"mwait", {0x0F, 0x01, 0xC9}, 3, O_NONE, 0, S32, I_NONE, U_NONE, 0, 0, 0},
@@ -1096,7 +1103,6 @@ static const struct form priv_forms[] = {
     {"lock add r,r", {0x01}, 1, O_RM, -1, S32, I_NONE, U_NONE, F_REG, 0, 0xF0},
     {"lea r,r", {0x8D}, 1, O_RM, -1, S32, I_NONE, U_NONE, F_REG, 0, 0},
 };
-
 
 /* Instructions the other classes leave out, all run natively at CPL3. */
 static const struct form misc_forms[] = {
@@ -1207,7 +1213,8 @@ const struct gen_class gen_classes[] = {
     {"misc", "popcnt cmpxchg16b fences clflush fwait int3 int n, segment loads and stores, lar lsl "
 	     "verr verw"},
     {"far", "far ret, iret, far jmp/call through memory at CPL3 (to 64-bit and compat code)"},
-    {"legacy32", "BCD, BOUND, ARPL, PUSHA/POPA, segment push/pop, LES/LDS, far ptr, INT n (compat)"},
+    {"legacy32",
+     "BCD, BOUND, ARPL, PUSHA/POPA, segment push/pop, LES/LDS, far ptr, INT n (compat)"},
 };
 const unsigned gen_nr_classes = ARRAY_SIZE(gen_classes);
 
@@ -1242,6 +1249,11 @@ int gen_class_find(const char *name)
 		if (!strcmp(gen_classes[i].name, name))
 			return (int)i;
 	return -1;
+}
+
+bool gen_class_compat(unsigned cls)
+{
+	return class_defs[cls].compat;
 }
 
 /* ---- encoding ---- */
@@ -1375,7 +1387,7 @@ static void encode(struct gen *g)
 		uint32_t d = (uint32_t)(g->riprel_ea - (c->rip + n));
 
 		g->mem = (g->a32 ? (uint32_t)(c->rip + n + (int32_t)d) : c->rip + n + (int32_t)d) +
-			 seg_base(g->seg);
+			 seg_base(g, g->seg);
 		memcpy(c->code + disp_at, &d, 4 + disp_at > 15 ? 0 : 4);
 	}
 	if (g->rel_len && n <= 15) {

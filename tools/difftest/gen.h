@@ -7,6 +7,7 @@
 #ifndef DIFFTEST_GEN_H
 #define DIFFTEST_GEN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dt.h"
@@ -20,6 +21,8 @@ extern const struct gen_class gen_classes[];
 extern const unsigned gen_nr_classes;
 
 int gen_class_find(const char *name);
+/* The class runs in 32-bit compatibility mode. */
+bool gen_class_compat(unsigned cls);
 
 /* Deterministic: the same (seed, class, index) always gives the same case. */
 void gen_case(struct dt_case *c, uint64_t seed, unsigned cls, uint64_t index);

@@ -118,6 +118,17 @@ void machine_build(uint8_t *mem)
 	}
 }
 
+/*
+ * For a host whose GDT lacks Linux's 32-bit user code segment (a PVM guest's:
+ * only DPL0 descriptors there, as loads of 0x23 raise #GP(0x20)): the same
+ * entry becomes 32-bit DPL0 code, so that cases loading or jumping to that
+ * selector meet what the host has.
+ */
+void machine_no_compat(uint8_t *mem)
+{
+	put64(mem, DT_GDT + (DT_SEL_UCODE32 & ~3), machine_desc(0x9B, 0xC));
+}
+
 static void machine_seg(struct x86_seg *sg, uint16_t sel, uint8_t type, bool code)
 {
 	memset(sg, 0, sizeof(*sg));
@@ -130,6 +141,13 @@ static void machine_seg(struct x86_seg *sg, uint16_t sel, uint8_t type, bool cod
 	sg->g = 1;
 	sg->l = code;
 	sg->db = !code;
+}
+
+static void machine_null_seg(struct x86_seg *sg, uint64_t base)
+{
+	memset(sg, 0, sizeof(*sg));
+	sg->base = base;
+	sg->unusable = 1;
 }
 
 void machine_state(struct x86_state *s, const struct dt_case *c)
@@ -149,8 +167,10 @@ void machine_state(struct x86_state *s, const struct dt_case *c)
 	machine_seg(&s->seg[X86_ES], DT_SEL_UDATA, 0x3, false);
 	machine_seg(&s->seg[X86_FS], DT_SEL_UDATA, 0x3, false);
 	machine_seg(&s->seg[X86_GS], DT_SEL_UDATA, 0x3, false);
-	s->seg[X86_FS].base = DT_FS_BASE;
-	s->seg[X86_GS].base = DT_GS_BASE;
+	if (!c->compat) { /* null selectors, bases as the FS/GS base MSRs set them */
+		machine_null_seg(&s->seg[X86_FS], DT_FS_BASE);
+		machine_null_seg(&s->seg[X86_GS], DT_GS_BASE);
+	}
 	memset(&s->seg[X86_LDTR], 0, sizeof(s->seg[X86_LDTR]));
 	s->seg[X86_LDTR].type = 2;
 	s->seg[X86_LDTR].unusable = 1;

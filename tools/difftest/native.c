@@ -6,20 +6,29 @@
  * instruction runs; the signal's ucontext gives the vector (REG_TRAPNO), the
  * error code, CR2 and the registers.  Not a sandbox for arbitrary programs.
  * Follows the Intel SDM vol. 3A 6.14/17.3.1.4 (IRET to CPL3, single-step
- * trap), Linux's x86-64 signal frame and arch_prctl/FSGSBASE for FS/GS bases.
+ * trap), Linux's x86-64 signal frame, modify_ldt and arch_prctl.
  *
- * Why: under this host's KVM (PVM) the host kernel emulates some guest user
- * instructions (all of compatibility mode; 64-bit code with a non-canonical
- * RSP; instructions that fault with #GP or #UD), so there KVM reports its
- * own emulator's verdict.  In a host process the CPU itself runs them.
+ * Why: it needs nothing but Linux on x86-64 (no /dev/kvm, no user-mode
+ * FSGSBASE), so the CPU is the oracle on every such host.  Where KVM exists
+ * it is the second oracle: under PVM the host kernel emulates some guest
+ * user instructions (all of compatibility mode, #GP/#UD...), and here the
+ * CPU itself runs them.
+ *
+ * FS and GS: set just before entering the case, a null selector with a
+ * base by arch_prctl (which needs no user-mode FSGSBASE), a selector by MOV
+ * (dt.h).  glibc's FS (TLS, the stack protector's canary) is gone from then
+ * on, so the path into the case and the signal handler's first steps use
+ * no libc and no canary, and the handler puts the process's own FS and GS
+ * back with arch_prctl first.
  */
+#include <asm/prctl.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -34,6 +43,9 @@
 #define NATIVE_LO  DT_CODE
 #define NATIVE_HI  (DT_STACK + DT_STACK_SIZE)
 #define NATIVE_ALT 0x10000 /* signal stack */
+/* A case that neither traps nor faults within this time is reported, and the
+ * child replaced (the host kernel retries a spurious #MF/#XM forever). */
+#define NATIVE_TIMEOUT_MS 2000
 /* 16-bit code: LDT entry 0, RPL 3, base DT_CODE, limit 0xFFFF (modify_ldt). */
 #define NATIVE_SEL16 (0 << 3 | 4 | 3)
 
@@ -50,7 +62,9 @@ static const struct {
 /* Parent and child share this page: the case in, the outcome out. */
 struct native_shared {
 	uint64_t gpr[16], rip, rflags;
-	int bits; /* code segment: 64, 32 (compatibility mode) or 16 */
+	int bits;	 /* code segment: 64, 32 (compatibility mode) or 16 */
+	uint16_t fs, gs; /* selectors; 0: null, with these bases */
+	uint64_t fs_base, gs_base;
 	/* outcome */
 	greg_t gregs[NGREG];
 	bool done;
@@ -63,23 +77,36 @@ struct native_engine {
 	uint8_t *span; /* the parent's view of the child's user pages */
 	uint8_t *mem;  /* full-size image handed to the comparison */
 	struct native_shared *sh;
-	bool ldt16; /* 16-bit code can run */
+	bool ldt16;  /* 16-bit code can run */
+	bool compat; /* the host's GDT has a 32-bit user code segment at DT_SEL_UCODE32 */
 };
 
 /* ---- the child ---- */
 
 static struct native_shared *native_sh;
-static bool native_ldt16;
+static bool native_ldt16, native_compat;
 static sigjmp_buf native_env;
 static uint64_t native_fsbase, native_gsbase;
 
-/* Runs on the signal stack with the case's FS base: restore ours before any
- * code that might use TLS (the stack protector reads %fs:0x28). */
+/* arch_prctl without libc (errno is in TLS). */
+__attribute__((always_inline)) static inline void native_arch_prctl(long code, uint64_t addr)
+{
+	long rc;
+
+	__asm__ volatile("syscall"
+			 : "=a"(rc)
+			 : "0"((long)SYS_arch_prctl), "D"(code), "S"(addr)
+			 : "rcx", "r11", "memory");
+}
+
+/* Runs on the signal stack with the case's FS and GS: restore ours before
+ * any code that might use TLS (the stack protector reads %fs:0x28). */
 __attribute__((no_stack_protector)) static void native_signal(int sig, siginfo_t *si, void *uc_)
 {
 	ucontext_t *uc = uc_;
 
-	__asm__ volatile("wrfsbase %0; wrgsbase %1" : : "r"(native_fsbase), "r"(native_gsbase));
+	native_arch_prctl(ARCH_SET_FS, native_fsbase);
+	native_arch_prctl(ARCH_SET_GS, native_gsbase);
 	for (int i = 0; i < NGREG; i++)
 		native_sh->gregs[i] = uc->uc_mcontext.gregs[i];
 	native_sh->done = true;
@@ -105,7 +132,8 @@ __attribute__((noreturn, no_stack_protector)) static void native_enter(uint64_t 
 	__builtin_unreachable();
 }
 
-static void native_run_one(const struct native_shared *sh)
+__attribute__((noreturn, no_stack_protector)) static void
+native_run_one(const struct native_shared *sh)
 {
 	/* Touch every mirrored page so that its PTE exists: a write to the
 	 * read-only page must fault as present (P=1), as on the test machine. */
@@ -127,14 +155,18 @@ static void native_run_one(const struct native_shared *sh)
 	p[18] = sh->gpr[X86_RSP];
 	p[19] = DT_SEL_UDATA;
 	/*
-	 * The test machine's user data selector in DS ES FS GS (compatibility
-	 * mode faults on a null one), then the FS and GS bases: loading a
-	 * selector sets the base from the descriptor, WRFSBASE replaces it.
+	 * The test machine's user data selector in DS and ES (compatibility
+	 * mode faults on a null one), then FS and GS.  From here on no TLS.
 	 */
-	__asm__ volatile("mov %0, %%ds; mov %0, %%es; mov %0, %%fs; mov %0, %%gs"
-			 :
-			 : "r"(data));
-	__asm__ volatile("wrfsbase %0; wrgsbase %1" : : "r"(DT_FS_BASE), "r"(DT_GS_BASE));
+	__asm__ volatile("mov %0, %%ds; mov %0, %%es" : : "r"(data));
+	if (sh->gs)
+		__asm__ volatile("mov %0, %%gs" : : "r"(sh->gs));
+	else
+		native_arch_prctl(ARCH_SET_GS, sh->gs_base);
+	if (sh->fs)
+		__asm__ volatile("mov %0, %%fs" : : "r"(sh->fs));
+	else
+		native_arch_prctl(ARCH_SET_FS, sh->fs_base);
 	/* siglongjmp left the last case's NT, AC... in RFLAGS: IRETQ with NT
 	 * set would raise #GP (no task return in IA-32e mode). */
 	__asm__ volatile("pushq $0x202; popfq" : : : "memory", "cc");
@@ -152,15 +184,33 @@ static int native_child_setup(int memfd)
 			 MAP_SHARED | MAP_FIXED_NOREPLACE, memfd,
 			 (off_t)(native_pages[i].gpa - NATIVE_LO)) != (void *)native_pages[i].gpa)
 			return -1;
-	/* A 16-bit code segment for 16-bit decoding questions (optional). */
+	/*
+	 * A 16-bit code segment for 16-bit decoding questions (optional).  Some
+	 * kernels accept modify_ldt but never load the LDT (a PVM guest's, measured):
+	 * VERR says whether the CPU sees the segment.
+	 */
 	struct user_desc d = {
-	    .entry_number = 0,
+	    .entry_number = NATIVE_SEL16 >> 3,
 	    .base_addr = DT_CODE,
 	    .limit = 0xFFFF,
 	    .contents = MODIFY_LDT_CONTENTS_CODE,
 	    .useable = 1,
 	};
+	uint16_t sel16 = NATIVE_SEL16;
 	native_ldt16 = syscall(SYS_modify_ldt, 1, &d, sizeof(d)) == 0;
+	if (native_ldt16)
+		__asm__ volatile("verr %1; setz %0" : "=r"(native_ldt16) : "r"(sel16) : "cc");
+	/* Compatibility mode needs Linux's __USER32_CS, which a PVM guest's GDT
+	 * lacks (measured: LAR fails on 0x23; only 0x2B, 0x33, 0x7B are there). */
+	uint32_t ar = 0, sel32 = DT_SEL_UCODE32;
+	bool ok;
+
+	__asm__ volatile("lar %2, %0; setz %1" : "=r"(ar), "=q"(ok) : "r"(sel32) : "cc");
+	/* Present DPL3 code (access byte F8 under mask F8), D=1, L=0. */
+	native_compat = ok && (ar & 0x0060F800) == 0x0040F800;
+	if (syscall(SYS_arch_prctl, ARCH_GET_FS, &native_fsbase) ||
+	    syscall(SYS_arch_prctl, ARCH_GET_GS, &native_gsbase))
+		return -1;
 	alt.ss_sp = malloc(NATIVE_ALT);
 	if (!alt.ss_sp || sigaltstack(&alt, NULL))
 		return -1;
@@ -170,7 +220,6 @@ static int native_child_setup(int memfd)
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
 		if (sigaction(sigs[i], &sa, NULL))
 			return -1;
-	__asm__ volatile("rdfsbase %0; rdgsbase %1" : "=r"(native_fsbase), "=r"(native_gsbase));
 	return 0;
 }
 
@@ -182,7 +231,8 @@ static void native_child(struct native_engine *n)
 	close(n->cmd[1]);
 	close(n->ack[0]);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	c = native_child_setup(n->memfd) ? 'E' : native_ldt16 ? 'S' : 'R';
+	/* 'E', or '0' + what can run: 1 16-bit code, 2 compatibility mode. */
+	c = native_child_setup(n->memfd) ? 'E' : (char)('0' + native_ldt16 + 2 * native_compat);
 	native_sh = n->sh;
 	if (write(n->ack[1], &c, 1) != 1 || c == 'E')
 		_exit(1);
@@ -236,14 +286,15 @@ static int native_start(struct native_engine *n, char *why, size_t why_len)
 	}
 	if (n->pid == 0)
 		native_child(n);
-	if (read(n->ack[0], &c, 1) != 1 || (c != 'R' && c != 'S')) {
+	if (read(n->ack[0], &c, 1) != 1 || c < '0' || c > '3') {
 		snprintf(why, why_len, "the native child could not map the user pages at %#llx",
 			 (unsigned long long)NATIVE_LO);
 		waitpid(n->pid, NULL, 0);
 		n->pid = 0;
 		return -EIO;
 	}
-	n->ldt16 = c == 'S';
+	n->ldt16 = (c - '0') & 1;
+	n->compat = (c - '0') & 2;
 	return 0;
 }
 
@@ -254,17 +305,10 @@ int native_engine_open(struct native_engine **out, char *why, size_t why_len)
 	if (!n)
 		return -ENOMEM;
 	n->cmd[0] = n->cmd[1] = n->ack[0] = n->ack[1] = n->memfd = -1;
-	/* wrfsbase from user mode needs CR4.FSGSBASE, which Linux sets when
-	 * the CPU has it (AT_HWCAP2 bit 1). */
-	if (!(getauxval(AT_HWCAP2) & 2)) {
-		snprintf(why, why_len, "no FSGSBASE for user mode (AT_HWCAP2)");
-		native_engine_close(n);
-		return -ENOTSUP;
-	}
 	n->memfd = memfd_create("difftest-native", MFD_CLOEXEC);
 	n->mem = calloc(1, DT_MEM_SIZE);
-	n->sh = mmap(NULL, sizeof(*n->sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
-		     0);
+	n->sh =
+	    mmap(NULL, sizeof(*n->sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (n->memfd < 0 || !n->mem || n->sh == MAP_FAILED ||
 	    ftruncate(n->memfd, NATIVE_HI - NATIVE_LO) || pipe(n->cmd) || pipe(n->ack)) {
 		snprintf(why, why_len, "native engine setup: %s", strerror(errno));
@@ -273,7 +317,8 @@ int native_engine_open(struct native_engine **out, char *why, size_t why_len)
 		native_engine_close(n);
 		return -ENOMEM;
 	}
-	n->span = mmap(NULL, NATIVE_HI - NATIVE_LO, PROT_READ | PROT_WRITE, MAP_SHARED, n->memfd, 0);
+	n->span =
+	    mmap(NULL, NATIVE_HI - NATIVE_LO, PROT_READ | PROT_WRITE, MAP_SHARED, n->memfd, 0);
 	if (n->span == MAP_FAILED) {
 		n->span = NULL;
 		snprintf(why, why_len, "mmap native pages: %s", strerror(errno));
@@ -288,9 +333,57 @@ int native_engine_open(struct native_engine **out, char *why, size_t why_len)
 	return 0;
 }
 
+bool native_engine_can_run(struct native_engine *n, int bits, char *why, size_t why_len)
+{
+	if (bits == 16 && !n->ldt16)
+		snprintf(why, why_len,
+			 "no 16-bit code on this host: its kernel accepts modify_ldt but does "
+			 "not load the LDT (VERR fails on the new segment)");
+	else if (bits != 64 && !n->compat)
+		snprintf(why, why_len,
+			 "no compatibility mode on this host: its GDT has no 32-bit user code "
+			 "segment (LAR fails on %#x)",
+			 DT_SEL_UCODE32);
+	else
+		return true;
+	return false;
+}
+
 uint8_t *native_engine_mem(struct native_engine *n)
 {
 	return n->mem;
+}
+
+/* Wait for the child's answer; false (the child killed) after the time limit. */
+static bool native_wait(struct native_engine *n)
+{
+	struct pollfd p = {.fd = n->ack[0], .events = POLLIN};
+	int r;
+
+	do
+		r = poll(&p, 1, NATIVE_TIMEOUT_MS);
+	while (r < 0 && errno == EINTR);
+	if (r > 0)
+		return true;
+	kill(n->pid, SIGKILL);
+	waitpid(n->pid, NULL, 0);
+	n->pid = 0;
+	return false;
+}
+
+/* A fresh child after a stuck or dead one (the pipes are reused: a dead
+ * child's unread bytes cannot be there, it answers one byte per command). */
+static void native_restart(struct native_engine *n)
+{
+	char why[160];
+
+	if (n->pid > 0) {
+		kill(n->pid, SIGKILL);
+		waitpid(n->pid, NULL, 0);
+	}
+	n->pid = 0;
+	if (native_start(n, why, sizeof(why)))
+		n->pid = 0;
 }
 
 /* Vectors that push an error code (SDM vol. 3A table 6-1). */
@@ -324,13 +417,23 @@ void native_engine_run(struct native_engine *n, const struct x86_state *s, struc
 	n->sh->rip = s->rip;
 	n->sh->rflags = s->rflags;
 	n->sh->bits = s->seg[X86_CS].l ? 64 : s->seg[X86_CS].db ? 32 : 16;
-	if (n->sh->bits == 16 && !n->ldt16) {
-		snprintf(o->fail, sizeof(o->fail), "no 16-bit code segment (modify_ldt failed)");
+	if (!native_engine_can_run(n, n->sh->bits, o->fail, sizeof(o->fail)))
+		return;
+	/* FS and GS: a selector (Linux's flat GDT segments: base 0) or null with a base. */
+	n->sh->fs = s->seg[X86_FS].sel;
+	n->sh->gs = s->seg[X86_GS].sel;
+	n->sh->fs_base = s->seg[X86_FS].base;
+	n->sh->gs_base = s->seg[X86_GS].base;
+	if ((n->sh->fs && n->sh->fs_base) || (n->sh->gs && n->sh->gs_base)) {
+		snprintf(o->fail, sizeof(o->fail), "FS/GS with both a selector and a base");
 		return;
 	}
 	n->sh->done = false;
-	if (write(n->cmd[1], &c, 1) != 1 || read(n->ack[0], &c, 1) != 1 || !n->sh->done) {
-		snprintf(o->fail, sizeof(o->fail), "the native child died");
+	if (write(n->cmd[1], &c, 1) != 1 || !native_wait(n) || read(n->ack[0], &c, 1) != 1 ||
+	    !n->sh->done) {
+		snprintf(o->fail, sizeof(o->fail), "the native child %s",
+			 n->pid > 0 ? "died" : "did not stop within the time limit");
+		native_restart(n);
 		return;
 	}
 	memcpy(n->mem + NATIVE_LO, n->span, NATIVE_HI - NATIVE_LO);
@@ -354,8 +457,8 @@ void native_engine_run(struct native_engine *n, const struct x86_state *s, struc
  * completed), frame[0] where it stopped.  native_engine_mem must hold the
  * test machine (machine_build).
  */
-void native_engine_run_code(struct native_engine *n, int bits, const uint8_t *code,
-			    unsigned len, struct dt_outcome *o)
+void native_engine_run_code(struct native_engine *n, int bits, const uint8_t *code, unsigned len,
+			    struct dt_outcome *o)
 {
 	struct dt_case c;
 	struct x86_state s;
