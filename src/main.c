@@ -39,6 +39,10 @@ static void usage(FILE *f)
 		"  --accel kvm|emu|auto\n"
 		"                      kvm: /dev/kvm; emu: ember's x86 emulator; auto (default): kvm\n"
 		"                      where it runs guest kernels natively, else emu\n"
+		"  --clock host|virtual\n"
+		"                      guest time: host (default) follows the host's clock;\n"
+		"                      virtual (emu only) counts instructions retired, 1 ns each,\n"
+		"                      and skips idle time: a run repeats exactly given the same input\n"
 		"  --serial stdio|none|file:PATH\n"
 		"                      where COM1 goes (default stdio; Ctrl-A X quits, Ctrl-A H helps)\n"
 		"  --debugcon stdio|stderr|none|file:PATH\n"
@@ -69,6 +73,7 @@ enum {
 	OPT_MEM,
 	OPT_CPUS,
 	OPT_ACCEL,
+	OPT_CLOCK,
 	OPT_SERIAL,
 	OPT_DEBUGCON,
 	OPT_STATS,
@@ -90,6 +95,7 @@ static const struct option run_options[] = {
 	{ "mem", required_argument, NULL, OPT_MEM },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "accel", required_argument, NULL, OPT_ACCEL },
+	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "debugcon", required_argument, NULL, OPT_DEBUGCON },
 	{ "stats", no_argument, NULL, OPT_STATS },
@@ -180,6 +186,14 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 				cfg->accel = ACCEL_AUTO;
 			else
 				return bad_option("--accel %s: must be kvm, emu or auto", optarg);
+			break;
+		case OPT_CLOCK:
+			if (!strcmp(optarg, "host"))
+				cfg->clock = VCLOCK_HOST;
+			else if (!strcmp(optarg, "virtual"))
+				cfg->clock = VCLOCK_VIRTUAL;
+			else
+				return bad_option("--clock %s: must be host or virtual", optarg);
 			break;
 		case OPT_SERIAL:
 			if (!strcmp(optarg, "stdio")) {
@@ -284,6 +298,11 @@ static int choose_engine(const struct vm_config *cfg, const struct hostinfo *hos
 	bool linux_guest = cfg->kernel && file_is_linux(cfg->kernel);
 	switch (cfg->accel) {
 	case ACCEL_KVM:
+		if (cfg->clock == VCLOCK_VIRTUAL) {
+			fprintf(stderr, "ember: --clock virtual: only with --accel emu (under KVM the "
+					"guest runs on the host's time)\n");
+			return EXIT_HOST_ERROR;
+		}
 		if (host->kvm == HOST_KVM_NONE) {
 			fprintf(stderr, "ember: --accel kvm: %s\n", host->kvm_error);
 			return EXIT_HOST_ERROR;
@@ -293,7 +312,7 @@ static int choose_engine(const struct vm_config *cfg, const struct hostinfo *hos
 		*out = &engine_kvm;
 		return 0;
 	case ACCEL_AUTO:
-		if (host->kvm == HOST_KVM_HARDWARE) {
+		if (host->kvm == HOST_KVM_HARDWARE && cfg->clock != VCLOCK_VIRTUAL) {
 			*out = &engine_kvm;
 			return 0;
 		}

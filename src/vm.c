@@ -63,6 +63,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct engine *e
 	memmap_init(&vm->mem);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
+	r = vclock_create(&vm->clock, cfg->clock);
+	if (r < 0)
+		return ember_error(r, "clock: %s", strerror(-r));
 	if (TRACE_COMPILED && vm_observed(cfg)) {
 		r = vm_trace_create(vm, cfg);
 		if (r < 0)
@@ -353,13 +356,11 @@ static void *vm_vcpu_loop(void *arg)
 		case VMEXIT_MMIO:
 			vm_mmio(vm, &e);
 			break;
-		case VMEXIT_HLT: {
-			/* Only without an irqchip: nothing will wake this vCPU but
-			 * a stop.  Wait for it rather than spin. */
-			struct timespec ts = { 0, 1000000 };
-			nanosleep(&ts, NULL);
+		case VMEXIT_HLT:
+			/* Both engines wait in HLT themselves (KVM's irqchip, the
+			 * emulator on its clock); an HLT exit would be a bug. */
+			vm_fatal(v, VM_STOP_INTERNAL_ERROR, "the engine returned a HLT exit");
 			break;
-		}
 		case VMEXIT_SHUTDOWN:
 			vm_fatal(v, VM_STOP_GUEST_CRASH, e.fail.what[0] ? e.fail.what : "triple fault");
 			break;
@@ -418,8 +419,13 @@ int vm_run(struct vm *vm)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
+	int r = vclock_start(vm->clock);
+	if (r < 0) {
+		fprintf(stderr, "ember: cannot start the clock thread: %s\n", strerror(-r));
+		return EXIT_HOST_ERROR;
+	}
 	for (int i = 0; i < vm->ncpus; i++) {
-		int r = pthread_create(&vm->vcpus[i].thread, NULL, vm_vcpu_loop, &vm->vcpus[i]);
+		r = pthread_create(&vm->vcpus[i].thread, NULL, vm_vcpu_loop, &vm->vcpus[i]);
 		if (r) {
 			ember_error(-r, "cannot start vCPU thread %d: %s", i, strerror(r));
 			vm_request_stop(vm, VM_STOP_HOST_ERROR, EXIT_HOST_ERROR, ember_last_error());
@@ -477,5 +483,7 @@ void vm_destroy(struct vm *vm)
 	vm->ndevices = 0;
 	if (vm->engine && vm->engine->destroy)
 		vm->engine->destroy(vm);
+	vclock_destroy(vm->clock); /* after everything that owned a timer */
+	vm->clock = NULL;
 	memmap_destroy(&vm->mem);
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "bus.h"
+#include "clock.h"
 #include "memmap.h"
 #include "x86/state.h"
 #include "x86/x86.h"
@@ -29,6 +30,7 @@ struct vm_config {
 	uint64_t mem_bytes;
 	int cpus;
 	enum vm_accel accel;
+	enum vclock_mode clock; /* --clock host|virtual */
 	enum vm_serial serial;
 	const char *serial_path;
 	const char *debugcon;   /* --debugcon: none|stdio|stderr|file:PATH, NULL = kept in memory */
@@ -160,6 +162,7 @@ struct vm {
 	struct vcpu vcpus[VM_MAX_CPUS];
 	int ncpus;
 	struct x86_state boot_state; /* the BSP's state at its first instruction */
+	struct vclock *clock;        /* guest time and every timer (clock.h) */
 	struct uart *com1;
 	/* --stats/--trace/--timeline/--trace-first observer, or NULL. */
 	struct trace *trace;

@@ -17,6 +17,7 @@
 #include "devices/pit.h"
 #include "devices/rtc.h"
 #include "devices/uart.h"
+#include "clock.h"
 #include "layout.h"
 #include "term.h"
 #include "util.h"
@@ -37,6 +38,7 @@ struct devices {
 	struct testexit testexit;
 	struct pic *pic;
 	struct pit *pit;
+	struct vtimer *pit_timer, *rtc_timer;
 };
 
 static void devices_free(void *opaque)
@@ -50,6 +52,8 @@ static void devices_free(void *opaque)
 	rtc_destroy(d->rtc);
 	post_destroy(d->post);
 	debugcon_destroy(d->debugcon);
+	vtimer_free(d->rtc_timer); /* first: a firing timer calls its device */
+	vtimer_free(d->pit_timer);
 	pic_destroy(d->pic);
 	pit_destroy(d->pit);
 	if (d->serial_fd_owned)
@@ -162,10 +166,53 @@ static void rtc_irq(void *opaque, int level)
 	vm_set_irq(d->vm, LAYOUT_IRQ_RTC, level);
 }
 
+/* The RTC keeps wall time: the guest's, from the VM clock. */
+static int64_t rtc_wall(void *opaque)
+{
+	struct devices *d = opaque;
+	return vclock_wall_ns(d->vm->clock);
+}
+
+static void rtc_timer_arm(void *opaque, int64_t wall_ns)
+{
+	struct devices *d = opaque;
+	struct vclock *c = d->vm->clock;
+	if (wall_ns == INT64_MAX) {
+		vtimer_disarm(d->rtc_timer);
+		return;
+	}
+	int64_t guest = wall_ns - (vclock_wall_ns(c) - (int64_t)vclock_now(c));
+	vtimer_arm(d->rtc_timer, guest < 0 ? 0 : (uint64_t)guest);
+}
+
+static void rtc_fire(void *opaque)
+{
+	struct devices *d = opaque;
+	rtc_poll(d->rtc);
+}
+
 static void pit_irq(void *opaque, int level)
 {
 	struct devices *d = opaque;
 	vm_set_irq(d->vm, LAYOUT_IRQ_PIT, level);
+}
+
+static uint64_t pit_now(void *opaque)
+{
+	struct devices *d = opaque;
+	return vclock_now(d->vm->clock);
+}
+
+static void pit_timer_arm(void *opaque, uint64_t deadline_ns)
+{
+	struct devices *d = opaque;
+	vtimer_arm(d->pit_timer, deadline_ns);
+}
+
+static void pit_fire(void *opaque)
+{
+	struct devices *d = opaque;
+	pit_update(d->pit, vclock_now(d->vm->clock));
 }
 
 static void testexit_stop(void *opaque, uint32_t status)
@@ -278,8 +325,14 @@ int devices_attach(struct vm *vm)
 	static const struct uart_ops com1_ops = {
 	    .irq = com1_irq, .tx = com1_tx, .rx_room = com1_rx_room};
 	static const struct i8042_ops kbc_ops = {.irq = kbc_irq, .reset = kbc_reset};
-	static const struct rtc_ops rtc_ops = {.irq = rtc_irq};
-	static const struct pit_ops pit_ops = {.irq = pit_irq};
+	static const struct rtc_ops rtc_ops = {
+	    .irq = rtc_irq, .now = rtc_wall, .timer_arm = rtc_timer_arm};
+	static const struct pit_ops pit_ops = {
+	    .irq = pit_irq, .now = pit_now, .timer_arm = pit_timer_arm};
+	d->rtc_timer = vtimer_new(vm->clock, rtc_fire, d);
+	d->pit_timer = vtimer_new(vm->clock, pit_fire, d);
+	if (!d->rtc_timer || !d->pit_timer)
+		return devices_nomem("timers");
 	d->com1 = uart_create(&com1_ops, d);
 	d->kbc = i8042_create(&kbc_ops, d);
 	d->rtc = rtc_create(&rtc_ops, d);
@@ -288,9 +341,6 @@ int devices_attach(struct vm *vm)
 	if (!d->com1 || !d->kbc || !d->rtc || !d->post || !d->debugcon)
 		return devices_nomem("legacy devices");
 	d->testexit = (struct testexit){.exit = testexit_stop, .opaque = d};
-	r = rtc_start_timer(d->rtc);
-	if (r < 0)
-		return ember_error(r, "rtc: cannot start the interrupt timer: %s", strerror(-r));
 	uint64_t low = memmap_low_ram_end(&vm->mem);
 	rtc_set_memory(d->rtc, low, memmap_ram_size(&vm->mem) - low, vm->ncpus);
 

@@ -21,10 +21,9 @@
  * Under KVM the in-kernel irqchip and PIT (KVM_CREATE_IRQCHIP,
  * KVM_CREATE_PIT2 with KVM_PIT_SPEAKER_DUMMY) own the ports marked "emu
  * engine only"; the emulator engine finds ember's models with
- * devices_pic() and devices_pit(), routes engine->set_irq() to
- * pic_set_irq(), asks pic_intr_pending()/pic_intr_ack() before each
- * instruction, and sleeps in HLT until pit_next_deadline_ns(), calling
- * pit_update() when it passes.
+ * devices_pic(), routes engine->set_irq() to pic_set_irq() and asks
+ * pic_intr_pending()/pic_intr_ack() before each instruction.  The PIT and the
+ * RTC run on vtimers of the VM clock (clock.h).
  */
 #ifndef EMBER_DEVICES_DEVICES_H
 #define EMBER_DEVICES_DEVICES_H

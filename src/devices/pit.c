@@ -339,17 +339,30 @@ void pit_destroy(struct pit *p)
 	free(p);
 }
 
-uint64_t pit_next_deadline_ns(struct pit *p)
+static uint64_t pit_next_deadline_locked(struct pit *p, uint64_t now)
 {
-	pthread_mutex_lock(&p->lock);
 	struct pit_channel *c = &p->ch[0];
-	uint64_t now = pit_now(p), when = UINT64_MAX;
+	uint64_t when = UINT64_MAX;
 	int64_t t = pit_ticks(c, now);
 	int64_t edge = pit_edges_at(c, t) > c->edges_done ? t : pit_next_edge(c, t);
 	if (edge >= 0)
 		when = c->epoch + pit_ns_for(edge - c->base);
+	return when;
+}
+
+uint64_t pit_next_deadline_ns(struct pit *p)
+{
+	pthread_mutex_lock(&p->lock);
+	uint64_t when = pit_next_deadline_locked(p, pit_now(p));
 	pthread_mutex_unlock(&p->lock);
 	return when;
+}
+
+/* Channel 0's schedule may have changed: tell the timer. */
+static void pit_rearm(struct pit *p, uint64_t now)
+{
+	if (p->ops.timer_arm)
+		p->ops.timer_arm(p->opaque, pit_next_deadline_locked(p, now));
 }
 
 static void pit_deliver(struct pit *p, uint64_t now)
@@ -369,6 +382,7 @@ void pit_update(struct pit *p, uint64_t now_ns)
 {
 	pthread_mutex_lock(&p->lock);
 	pit_deliver(p, now_ns);
+	pit_rearm(p, now_ns);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -451,6 +465,7 @@ static void pit_bus_write(void *opaque, uint64_t off, unsigned size, uint64_t va
 		else
 			pit_write_count(p, &p->ch[off + i], b, now);
 	}
+	pit_rearm(p, now);
 	pthread_mutex_unlock(&p->lock);
 }
 

@@ -1,9 +1,9 @@
 /*
  * pit.h - the Intel 8254 programmable interval timer (ports 0x40-0x43) and
  * port B of the PC's 8255 PPI (port 0x61: channel 2 gate and output,
- * speaker enable, refresh toggle).  Used by the emulator engine only: under
- * KVM the in-kernel PIT owns both.  Time comes from a clock callback (host
- * monotonic nanoseconds), so counting is exact against a fake clock in tests.
+ * speaker enable, refresh toggle).  Time comes from a clock callback (the
+ * VM's guest nanoseconds), so counting is exact against a fake clock in tests;
+ * the model asks for a timer at channel 0's next edge instead of being polled.
  * Follows the Intel 8254 datasheet (modes 0-5, counter latch, read-back).
  */
 #ifndef EMBER_DEVICES_PIT_H
@@ -20,6 +20,9 @@ struct pit_ops {
 	void (*irq)(void *opaque, int level);
 	/* Monotonic nanoseconds; NULL means now_ns() (util.h). */
 	uint64_t (*now)(void *opaque);
+	/* Channel 0's next rising edge moved to deadline_ns (same clock as
+	 * now; UINT64_MAX: none coming): call pit_update() then.  May be NULL. */
+	void (*timer_arm)(void *opaque, uint64_t deadline_ns);
 };
 
 struct pit;
@@ -35,7 +38,8 @@ void pit_destroy(struct pit *p);
 uint64_t pit_next_deadline_ns(struct pit *p);
 
 /* Deliver channel 0's edges due by now_ns (one pulse however many passed:
- * a late timer tick is coalesced, as when a real CPU has IF clear). */
+ * a late timer tick is coalesced, as when a real CPU has IF clear), and ask
+ * for the timer at the next one. */
 void pit_update(struct pit *p, uint64_t now_ns);
 
 /* Channel 2's gate (port 0x61 bit 0) and output (port 0x61 bit 5). */

@@ -5,12 +5,12 @@
  * clearing SET turns what it wrote into the new offset from host time.
  * Register C's flags are computed lazily from the time that passed since
  * the guest last read C (each second is an update, each alarm match an
- * alarm, each 1/f of the rate in register A a periodic event).  The
- * optional timer thread does the same at the next moment an enabled
- * interrupt is due, so IRQ 8 arrives without the guest polling.
+ * alarm, each 1/f of the rate in register A a periodic event).  After
+ * every access the model asks for a timer (ops->timer_arm) at the next
+ * moment an enabled interrupt is due, and rtc_poll() then raises it, so
+ * IRQ 8 arrives without the guest polling.
  */
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -74,10 +74,6 @@ struct rtc {
 	bool nmi_masked;
 	int64_t offset_s;  /* guest time = host time + offset */
 	int64_t last_c_ns; /* guest time when the C flags were last brought up to date */
-	/* The interrupt timer thread (rtc_start_timer). */
-	pthread_t timer;
-	pthread_cond_t changed; /* A, B or C was accessed, or stop */
-	bool timer_running, timer_stop;
 };
 
 static int64_t rtc_host_now(struct rtc *r)
@@ -239,7 +235,6 @@ static uint8_t rtc_read_data(struct rtc *r)
 		rtc_update_flags(r);
 		uint8_t v = r->cmos[RTC_REG_C];
 		r->cmos[RTC_REG_C] = 0;
-		pthread_cond_signal(&r->changed); /* IRQF clear: interrupts may follow */
 		return v;
 	}
 	default:
@@ -263,7 +258,6 @@ static void rtc_write_data(struct rtc *r, uint8_t val)
 	case RTC_REG_A: /* UIP is read-only */
 		rtc_update_flags(r);
 		r->cmos[i] = (r->cmos[i] & A_UIP) | (val & 0x7F);
-		pthread_cond_signal(&r->changed);
 		break;
 	case RTC_REG_B:
 		rtc_update_flags(r);
@@ -274,7 +268,6 @@ static void rtc_write_data(struct rtc *r, uint8_t val)
 		r->cmos[i] = val;
 		if (!(val & B_SET) && (b & B_SET))
 			rtc_adopt(r);
-		pthread_cond_signal(&r->changed);
 		break;
 	case RTC_REG_C:
 	case RTC_REG_D: /* read-only */
@@ -291,7 +284,6 @@ struct rtc *rtc_create(const struct rtc_ops *ops, void *opaque)
 	if (!r)
 		return NULL;
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->changed, NULL);
 	if (ops)
 		r->ops = *ops;
 	r->opaque = opaque;
@@ -331,59 +323,27 @@ int64_t rtc_next_irq_ns(struct rtc *r)
 	return next;
 }
 
+/* The next interrupt moved (an access, or one was raised): tell the timer. */
+static void rtc_rearm(struct rtc *r)
+{
+	if (!r->ops.timer_arm)
+		return;
+	int64_t next = rtc_next_event(r);
+	r->ops.timer_arm(r->opaque, next == INT64_MAX ? INT64_MAX : next - r->offset_s * NS);
+}
+
 void rtc_poll(struct rtc *r)
 {
 	pthread_mutex_lock(&r->lock);
 	rtc_update_flags(r);
+	rtc_rearm(r);
 	pthread_mutex_unlock(&r->lock);
-}
-
-static void *rtc_timer_thread(void *arg)
-{
-	struct rtc *r = arg;
-	sigset_t all;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	pthread_mutex_lock(&r->lock);
-	while (!r->timer_stop) {
-		int64_t next = rtc_next_event(r);
-		if (next == INT64_MAX) {
-			pthread_cond_wait(&r->changed, &r->lock);
-			continue;
-		}
-		int64_t host = next - r->offset_s * NS;
-		if (host > rtc_host_now(r)) {
-			struct timespec ts = {.tv_sec = host / NS, .tv_nsec = host % NS};
-			pthread_cond_timedwait(&r->changed, &r->lock, &ts);
-			continue; /* re-evaluate: woken early, or the time came */
-		}
-		rtc_update_flags(r);
-	}
-	pthread_mutex_unlock(&r->lock);
-	return NULL;
-}
-
-int rtc_start_timer(struct rtc *r)
-{
-	int e = pthread_create(&r->timer, NULL, rtc_timer_thread, r);
-	if (e)
-		return -e;
-	r->timer_running = true;
-	return 0;
 }
 
 void rtc_destroy(struct rtc *r)
 {
 	if (!r)
 		return;
-	if (r->timer_running) {
-		pthread_mutex_lock(&r->lock);
-		r->timer_stop = true;
-		pthread_cond_signal(&r->changed);
-		pthread_mutex_unlock(&r->lock);
-		pthread_join(r->timer, NULL);
-	}
-	pthread_cond_destroy(&r->changed);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
@@ -445,6 +405,7 @@ static uint64_t rtc_bus_read(void *opaque, uint64_t off, unsigned size)
 		uint8_t b = off + i == 1 ? rtc_read_data(r) : 0xFF;
 		v |= (uint64_t)b << (8 * i);
 	}
+	rtc_rearm(r);
 	pthread_mutex_unlock(&r->lock);
 	return v;
 }
@@ -462,6 +423,7 @@ static void rtc_bus_write(void *opaque, uint64_t off, unsigned size, uint64_t va
 			rtc_write_data(r, b);
 		}
 	}
+	rtc_rearm(r);
 	pthread_mutex_unlock(&r->lock);
 }
 

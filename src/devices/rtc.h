@@ -20,6 +20,10 @@ struct rtc_ops {
 	void (*irq)(void *opaque, int level);
 	/* Wall-clock time in ns since the Unix epoch; NULL = CLOCK_REALTIME. */
 	int64_t (*now)(void *opaque);
+	/* The next enabled interrupt is due at wall_ns (same clock as now;
+	 * INT64_MAX: none, or IRQF still set): call rtc_poll() then.  After
+	 * every register access and every rtc_poll().  May be NULL. */
+	void (*timer_arm)(void *opaque, int64_t wall_ns);
 };
 
 struct rtc;
@@ -33,15 +37,9 @@ void rtc_destroy(struct rtc *r);
  */
 void rtc_set_memory(struct rtc *r, uint64_t low_ram_end, uint64_t high_ram, int ncpus);
 
-/*
- * IRQ 8 without polling: a thread that wakes when the next enabled
- * periodic, update or alarm interrupt is due (only the wall clock, so
- * not with a fake ops->now).  rtc_destroy() stops it.  0 or -errno.
- */
-int rtc_start_timer(struct rtc *r);
-
-/* Host wall-clock ns of the next interrupt event, INT64_MAX if none is
- * enabled or IRQF is still set; rtc_poll() raises what is due by now. */
+/* Wall-clock ns (ops->now's clock) of the next interrupt event, INT64_MAX
+ * if none is enabled or IRQF is still set; rtc_poll() raises what is due
+ * by now. */
 int64_t rtc_next_irq_ns(struct rtc *r);
 void rtc_poll(struct rtc *r);
 

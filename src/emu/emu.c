@@ -3,7 +3,7 @@
  * the same machine as KVM.  This file is the adapter that backs struct
  * x86_ops with the memory map, the two buses and the PIC/PIT models, and
  * turns x86_run()'s returns into run-loop exits.  Not the emulator itself.
- * One vCPU; time is host monotonic time (the PIT and the TSC follow it).
+ * One vCPU; time (the TSC, every timer) is the VM's clock (clock.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,28 +12,28 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "devices/devices.h"
 #include "devices/pic.h"
-#include "devices/pit.h"
 #include "layout.h"
 #include "trace/trace.h"
 #include "util.h"
 #include "vm.h"
 #include "x86/x86.h"
 
-/* Instructions per x86_run() call: bounds the latency of timer ticks and
- * stop requests (about a millisecond at emulator speed). */
+/* Instructions per x86_run() call at most: bounds the latency of stop
+ * requests (about a millisecond at emulator speed).  Timers need no slice:
+ * the clock thread kicks, or (--clock virtual) the slice ends at the next
+ * deadline. */
 #define EMU_BUDGET 100000
 
 struct emu_vm {
 	struct vm *vm;
 	struct x86_cpu *cpu;
 	struct pic *pic;
-	struct pit *pit;
 	int intr_line; /* the PIC's INT output, read lock-free by the CPU */
 	pthread_mutex_t lock;
 	pthread_cond_t wake; /* an interrupt arrived or a stop was requested */
-	uint64_t t0;         /* TSC epoch */
 	pthread_t vcpu_thread; /* the thread in emu_run(), for emu_pic_output() */
 	struct x86_ops ops;  /* emu_ops, plus the trace hooks when observed */
 	int acked;           /* vector of the last interrupt acknowledge, or -1 */
@@ -104,7 +104,7 @@ static void emu_pio_out(void *opaque, uint16_t port, unsigned size, uint32_t val
 static uint64_t emu_rdtsc(void *opaque)
 {
 	struct emu_vm *e = opaque;
-	return now_ns() - e->t0; /* a 1 GHz invariant TSC */
+	return vclock_now(e->vm->clock); /* EMBER_TSC_HZ: guest ns */
 }
 
 static void emu_cpuid(void *opaque, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
@@ -237,7 +237,6 @@ static int emu_create(struct vm *vm)
 		return ember_error(-ENOMEM, "emu: out of memory");
 	vm->engine_data = e;
 	e->vm = vm;
-	e->t0 = now_ns();
 	e->acked = -1;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->wake, NULL);
@@ -254,7 +253,6 @@ static int emu_vcpu_create(struct vcpu *vcpu)
 	struct emu_vm *e = emu_of(vcpu->vm);
 	/* The devices exist now: wire the PIC's output to the CPU's INTR. */
 	e->pic = devices_pic(vcpu->vm);
-	e->pit = devices_pit(vcpu->vm);
 	if (e->pic)
 		pic_set_output(e->pic, emu_pic_output, e);
 	/* The observers are set only when the VM is observed, so an unobserved
@@ -294,28 +292,30 @@ static int emu_get_state(struct vcpu *vcpu, struct x86_state *s)
 	return 0;
 }
 
-/* The guest halted: sleep until an interrupt, the next timer tick or a stop. */
+/*
+ * The guest halted: sleep until an interrupt or a stop.  Timers wake it
+ * through their interrupt (the clock thread raises a line, which kicks);
+ * under --clock virtual, time first jumps to the next deadline, and only
+ * with no timer armed does the CPU wait for input.
+ */
 static void emu_halt_wait(struct emu_vm *e)
 {
-	uint64_t deadline = e->pit ? pit_next_deadline_ns(e->pit) : UINT64_MAX;
-	uint64_t now = now_ns();
-	uint64_t limit = now + 50000000ULL; /* re-check stop at least every 50 ms */
-	if (deadline > limit)
-		deadline = limit;
+	struct vclock *c = e->vm->clock;
+	if (vclock_mode(c) == VCLOCK_VIRTUAL && vclock_skip_to_next(c))
+		return;
 	pthread_mutex_lock(&e->lock);
-	while (!__atomic_load_n(&e->intr_line, __ATOMIC_ACQUIRE) && !vm_stopping(e->vm) &&
-	       now_ns() < deadline) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		uint64_t wait = deadline - now_ns();
-		if ((int64_t)wait <= 0)
-			break;
-		uint64_t nsec = ts.tv_nsec + wait;
-		ts.tv_sec += nsec / 1000000000ULL;
-		ts.tv_nsec = nsec % 1000000000ULL;
-		pthread_cond_timedwait(&e->wake, &e->lock, &ts);
-	}
+	while (!__atomic_load_n(&e->intr_line, __ATOMIC_ACQUIRE) && !vm_stopping(e->vm))
+		pthread_cond_wait(&e->wake, &e->lock);
 	pthread_mutex_unlock(&e->lock);
+}
+
+static uint64_t emu_retired(struct emu_vm *e)
+{
+	const struct x86_stats *st = x86_cpu_stats(e->cpu);
+	uint64_t total = 0;
+	for (int m = 0; m < X86_NR_MODES; m++)
+		total += st->insns[m];
+	return total;
 }
 
 /* The emulator's counters, for --stats; a HLT counts once however long it
@@ -342,9 +342,24 @@ static int emu_run(struct vcpu *vcpu, struct vm_exit *exit)
 	memset(exit, 0, sizeof(*exit));
 	exit->reason = VMEXIT_NONE;
 	e->vcpu_thread = pthread_self();
-	if (e->pit)
-		pit_update(e->pit, now_ns());
-	enum x86_exit why = x86_run(e->cpu, EMU_BUDGET);
+	struct vclock *c = vcpu->vm->clock;
+	bool virt = vclock_mode(c) == VCLOCK_VIRTUAL;
+	uint64_t budget = EMU_BUDGET, before = 0;
+	if (virt) {
+		/* The slice ends at the next deadline, so a timer fires at the
+		 * same instruction every run. */
+		uint64_t now = vclock_now(c), next = vclock_next_deadline(c);
+		if (next <= now)
+			budget = 1;
+		else if ((next - now) / EMBER_VIRT_NS_PER_INSN < budget)
+			budget = (next - now + EMBER_VIRT_NS_PER_INSN - 1) / EMBER_VIRT_NS_PER_INSN;
+		before = emu_retired(e);
+	}
+	enum x86_exit why = x86_run(e->cpu, budget);
+	if (virt) {
+		vclock_advance(c, (emu_retired(e) - before) * EMBER_VIRT_NS_PER_INSN);
+		vclock_run_due(c);
+	}
 	if (TRACE_COMPILED)
 		emu_copy_stats(vcpu, e, why == X86_EXIT_HLT);
 	switch (why) {
@@ -353,8 +368,6 @@ static int emu_run(struct vcpu *vcpu, struct vm_exit *exit)
 		break;
 	case X86_EXIT_HLT:
 		emu_halt_wait(e);
-		if (e->pit)
-			pit_update(e->pit, now_ns());
 		break;
 	case X86_EXIT_SHUTDOWN:
 		exit->reason = VMEXIT_SHUTDOWN;

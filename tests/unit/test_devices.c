@@ -66,7 +66,7 @@ static void vm_fake(struct vm *vm, struct vm_config *cfg, bool irqchip)
 	memmap_init(&vm->mem);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
-	if (memmap_add_ram(&vm->mem, cfg->mem_bytes))
+	if (memmap_add_ram(&vm->mem, cfg->mem_bytes) || vclock_create(&vm->clock, VCLOCK_HOST))
 		abort();
 }
 
@@ -74,6 +74,7 @@ static void vm_fake_destroy(struct vm *vm)
 {
 	for (int i = vm->ndevices - 1; i >= 0; i--)
 		vm->devices[i].destroy(vm->devices[i].dev);
+	vclock_destroy(vm->clock);
 	memmap_destroy(&vm->mem);
 }
 

@@ -241,29 +241,53 @@ static void test_next_irq(void)
 	rtc_destroy(r);
 }
 
-static int thread_pulses;
+struct armed {
+	struct fake f;
+	int64_t deadline; /* the last timer_arm() */
+	int arms;
+};
 
-static void count_irq(void *opaque, int level)
+static void armed_timer(void *opaque, int64_t wall_ns)
 {
-	if (level)
-		__atomic_fetch_add(&thread_pulses, 1, __ATOMIC_RELAXED);
+	struct armed *a = opaque;
+	a->deadline = wall_ns;
+	a->arms++;
 }
 
-/* With the real clock: the timer thread delivers 1024 Hz periodic
- * interrupts, one per register C read. */
-static void test_timer_thread(void)
+static int64_t armed_now(void *opaque)
 {
-	static const struct rtc_ops ops = {.irq = count_irq};
-	struct rtc *r = rtc_create(&ops, NULL);
-	T_EQ(rtc_start_timer(r), 0);
-	cmos_write(r, 0x0B, 0x42);
+	return ((struct armed *)opaque)->f.now;
+}
+
+static void armed_irq(void *opaque, int level)
+{
+	if (level)
+		((struct armed *)opaque)->f.pulses++;
+}
+
+/* The model asks for its timer at the next 1024 Hz periodic event (the
+ * divider's phase: multiples of the period) after every access; firing it
+ * (rtc_poll) raises IRQ 8 once and disarms until register C is read. */
+static void test_timer_arm(void)
+{
+	static const struct rtc_ops ops = {.irq = armed_irq, .now = armed_now,
+					   .timer_arm = armed_timer};
+	const int64_t per = NS / 1024, t0 = 1795281997LL * NS + 12345;
+	struct armed a = {.f.now = t0};
+	struct rtc *r = rtc_create(&ops, &a);
+	cmos_write(r, 0x0B, 0x42); /* PIE at the default 1024 Hz */
+	T_EQ(a.deadline, (t0 / per + 1) * per);
 	for (int round = 1; round <= 3; round++) {
-		for (int i = 0;
-		     i < 200 && __atomic_load_n(&thread_pulses, __ATOMIC_RELAXED) < round; i++)
-			usleep(1000);
-		T_EQ(thread_pulses, round);
+		int64_t due = a.deadline;
+		a.f.now = due;
+		rtc_poll(r);
+		T_EQ(a.f.pulses, round);
+		T_EQ(a.deadline, INT64_MAX); /* IRQF set: nothing until C is read */
 		T_EQ(cmos_read(r, 0x0C) & 0xC0, 0xC0);
+		T_EQ(a.deadline, due + per);
 	}
+	cmos_write(r, 0x0B, 0x02); /* PIE off */
+	T_EQ(a.deadline, INT64_MAX);
 	rtc_destroy(r);
 }
 
@@ -277,6 +301,6 @@ int main(void)
 	T_RUN(test_index_port);
 	T_RUN(test_memory_bytes);
 	T_RUN(test_next_irq);
-	T_RUN(test_timer_thread);
+	T_RUN(test_timer_arm);
 	T_EXIT();
 }
