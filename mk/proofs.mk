@@ -21,7 +21,7 @@ TEST_DEPS += $(BUILD)/difftest
 
 # Zydis is linked into this tool only (libzydis-dev).  The difftest's native
 # engine breaks ties on the CPU.
-LENCHECK_OBJS := $(BUILD)/obj/tools/difftest/native.o $(BUILD)/obj/tools/difftest/machine.o
+LENCHECK_OBJS := $(addprefix $(BUILD)/obj/tools/difftest/,native.o machine.o fpu.o)
 $(BUILD)/zydis-lencheck: tools/zydis-lencheck.c $(LENCHECK_OBJS) $(LIBX86)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LENCHECK_OBJS) $(LIBX86) -lZydis $(LDLIBS) -o $@

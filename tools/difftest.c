@@ -82,6 +82,54 @@ static void difftest_hex(const uint8_t *b, unsigned len, char *out)
 		out += sprintf(out, "%02x", b[i]);
 }
 
+static void difftest_hex(const uint8_t *b, unsigned len, char *out);
+
+/*
+ * The x87/SSE state after the case, field by field, less what the case
+ * declares undefined.  FOP, FIP and FDP: this CPU (AMD Zen 5, CPUID
+ * 8000_0008 EBX bit 2 "xsaveerptr") saves them always, as Intel does.
+ */
+static int difftest_compare_fx(const struct dt_case *c, const struct dt_fx *k,
+			       const struct dt_fx *e, bool k_has, bool e_has, char *what,
+			       size_t len)
+{
+	const struct dt_fp_undef *u = &c->fp_undef;
+	char kh[40], eh[40];
+
+	if (!k_has || !e_has) {
+		snprintf(what, len, "no x87/SSE state from %s", !k_has ? "the CPU" : "the emulator");
+		return 1;
+	}
+#define FXDIFF(cond, ...)                                                                          \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			snprintf(what, len, __VA_ARGS__);                                          \
+			return 1;                                                                  \
+		}                                                                                  \
+	} while (0)
+	FXDIFF(k->fcw != e->fcw, "fcw: cpu %#x, emu %#x", k->fcw, e->fcw);
+	FXDIFF((k->fsw ^ e->fsw) & ~u->fsw, "fsw: cpu %#x, emu %#x", k->fsw, e->fsw);
+	FXDIFF(k->ftw != e->ftw, "ftw (abridged): cpu %#x, emu %#x", k->ftw, e->ftw);
+	FXDIFF((k->mxcsr ^ e->mxcsr) & ~u->mxcsr, "mxcsr: cpu %#x, emu %#x", k->mxcsr, e->mxcsr);
+	for (unsigned i = 0; i < 8; i++) {
+		difftest_hex(k->st[i], 10, kh);
+		difftest_hex(e->st[i], 10, eh);
+		FXDIFF(!(u->st & 1u << i) && memcmp(k->st[i], e->st[i], 10),
+		       "st%u: cpu %s, emu %s (bytes, little-endian)", i, kh, eh);
+	}
+	for (unsigned i = 0; i < 16; i++) {
+		difftest_hex(k->xmm[i], 16, kh);
+		difftest_hex(e->xmm[i], 16, eh);
+		FXDIFF(!(u->xmm & 1u << i) && memcmp(k->xmm[i], e->xmm[i], 16),
+		       "xmm%u: cpu %s, emu %s (bytes, little-endian)", i, kh, eh);
+	}
+	FXDIFF(!u->ptrs && k->fop != e->fop, "fop: cpu %#x, emu %#x", k->fop, e->fop);
+	FXDIFF(!u->ptrs && k->fip != e->fip, "fip: cpu %#" PRIx64 ", emu %#" PRIx64, k->fip, e->fip);
+	FXDIFF(!u->ptrs && k->fdp != e->fdp, "fdp: cpu %#" PRIx64 ", emu %#" PRIx64, k->fdp, e->fdp);
+#undef FXDIFF
+	return 0;
+}
+
 /* Describe the first difference in `what`; returns the number of differences. */
 static int difftest_compare(const struct dt_case *c, const struct dt_outcome *k,
 			    const struct dt_outcome *e, const uint8_t *kmem, const uint8_t *emem,
@@ -143,6 +191,8 @@ static int difftest_compare(const struct dt_case *c, const struct dt_outcome *k,
 	DIFF(!native && (k->rflags & fmask) != (e->rflags & fmask),
 	     "rflags at halt: cpu %#" PRIx64 ", emu %#" PRIx64, k->rflags, e->rflags);
 	DIFF(k->cr2 != e->cr2, "cr2: cpu %#" PRIx64 ", emu %#" PRIx64, k->cr2, e->cr2);
+	if (c->fp && n == 0)
+		n += difftest_compare_fx(c, &k->fx, &e->fx, k->has_fx, e->has_fx, what, len);
 	for (unsigned r = 1; r < dt_nr_compared; r++) {
 		const struct dt_region *g = &dt_compared[r];
 		uint64_t a = g->gpa, end = g->gpa + g->len;
@@ -183,6 +233,28 @@ static void difftest_show(const char *who, const struct dt_outcome *o)
 	for (unsigned i = 0; i < 16; i++)
 		printf("    %-3s %016" PRIx64 "%s", reg_names[i], o->gpr[i],
 		       i % 4 == 3 ? "\n" : "");
+}
+
+static void difftest_show_fx(const struct dt_fx *f)
+{
+	char h[40];
+
+	printf("    fcw %04x fsw %04x ftw %02x fop %03x fip %" PRIx64 " fdp %" PRIx64
+	       " mxcsr %08x\n",
+	       f->fcw, f->fsw, f->ftw, f->fop, f->fip, f->fdp, f->mxcsr);
+	for (unsigned i = 0; i < 8; i++) {
+		/* Printed as the 80-bit number: sign+exponent, then the significand. */
+		uint16_t se;
+		uint64_t m;
+
+		memcpy(&m, f->st[i], 8);
+		memcpy(&se, f->st[i] + 8, 2);
+		printf("    st%u %04x.%016" PRIx64 "%s", i, se, m, i % 4 == 3 ? "\n" : "");
+	}
+	for (unsigned i = 0; i < 16; i++) {
+		difftest_hex(f->xmm[i], 16, h);
+		printf("    xmm%-2u %s%s", i, h, i % 2 ? "\n" : "");
+	}
 }
 
 static void difftest_show_case(const struct dt_case *c)
@@ -230,7 +302,8 @@ static bool difftest_one(struct run *r, unsigned cls, uint64_t index, enum judge
 	int n = 0;
 
 	gen_case(&c, r->opt->seed, cls, index);
-	native = r->opt->oracle == ORACLE_NATIVE || !r->kvm || (c.native_only && r->native);
+	/* The KVM engine does not load the x87/SSE state: FP cases run natively. */
+	native = r->opt->oracle == ORACLE_NATIVE || !r->kvm || ((c.native_only || c.fp) && r->native);
 	machine_state(&s, &c);
 	*judge = BY_KVM_CPU;
 	if (!native) {
@@ -269,9 +342,16 @@ static bool difftest_one(struct run *r, unsigned cls, uint64_t index, enum judge
 	}
 	if (r->opt->verbose) {
 		difftest_show_case(&c);
+		if (c.fp)
+			difftest_show_fx(&c.fx);
 		difftest_show(native ? "cpu (native)" : "cpu", &k);
-		if (r->emu && !k.fail[0])
+		if (c.fp && k.has_fx)
+			difftest_show_fx(&k.fx);
+		if (r->emu && !k.fail[0]) {
 			difftest_show("emu", &e);
+			if (c.fp)
+				difftest_show_fx(&e.fx);
+		}
 	}
 	return n == 0;
 }
@@ -415,8 +495,9 @@ int main(int argc, char **argv)
 		memcpy(native_engine_mem(r.native), r.image, DT_MEM_SIZE);
 	if (r.emu)
 		memcpy(emu_engine_mem(r.emu), r.image, DT_MEM_SIZE);
+	/* Only the classes this host can run share the cases. */
 	for (unsigned i = 0; i < gen_nr_classes; i++)
-		nsel += opt.classes[i];
+		nsel += opt.classes[i] && !(gen_class_compat(i) && r.no_compat[0]);
 	/* --cases N is the total, shared out evenly over the selected classes. */
 	for (unsigned i = 0; i < gen_nr_classes; i++) {
 		uint64_t n = opt.have_case ? 1 : (opt.cases + nsel - 1) / (nsel ? nsel : 1), ok = 0;

@@ -65,6 +65,33 @@ struct dt_region {
 extern const struct dt_region dt_compared[];
 extern const unsigned dt_nr_compared;
 
+/*
+ * The x87 and SSE state as FXSAVE stores it in 64-bit mode (SDM vol. 1,
+ * 10.5.1, table 10-2, REX.W form): ST(i) in stack order, the abridged tag
+ * word, 64-bit FIP and FDP.  What a case loads before its instruction and
+ * what both engines report after it.
+ */
+struct dt_fx {
+	uint16_t fcw, fsw;
+	uint8_t ftw, rsvd0;
+	uint16_t fop;
+	uint64_t fip, fdp;
+	uint32_t mxcsr, mxcsr_mask;
+	uint8_t st[8][16]; /* 80-bit values; bytes 10-15 reserved */
+	uint8_t xmm[16][16];
+	uint8_t rsvd[96];
+} __attribute__((aligned(16)));
+_Static_assert(sizeof(struct dt_fx) == 512, "the FXSAVE image is 512 bytes");
+
+/* What the SDM leaves undefined in the x87/SSE state after a case. */
+struct dt_fp_undef {
+	uint16_t fsw;  /* FSW bits (C0-C3 after many instructions) */
+	uint32_t mxcsr; /* MXCSR bits */
+	uint8_t st;    /* ST(i) after the instruction, bit i: value undefined */
+	uint16_t xmm;  /* XMM registers, bit i: value undefined */
+	bool ptrs;     /* FOP, FIP and FDP */
+};
+
 /* One generated test: initial user state, code bytes and memory seeds. */
 #define DT_MEM_SEEDS 3
 struct dt_case {
@@ -85,6 +112,9 @@ struct dt_case {
 		uint8_t init[16]; /* ...seeded with these bytes */
 		unsigned len;
 	} mem[DT_MEM_SEEDS];
+	bool fp; /* FXRSTOR fx before the instruction; compare the x87/SSE state after */
+	struct dt_fx fx;
+	struct dt_fp_undef fp_undef;
 	char text[96]; /* human-readable description of the form */
 };
 
@@ -98,6 +128,8 @@ struct dt_outcome {
 	uint64_t frame[5];    /* the pushed RIP, CS, RFLAGS, RSP, SS */
 	uint64_t cr2;
 	bool host_emulated; /* KVM: the host kernel emulated the instruction at the case's RIP */
+	bool has_fx;	    /* fx holds the x87/SSE state after the run */
+	struct dt_fx fx;
 	char fail[128];	    /* engine trouble (not a mismatch), empty if none */
 };
 
@@ -107,6 +139,9 @@ void machine_no_compat(uint8_t *mem);
 void machine_state(struct x86_state *s, const struct dt_case *c);
 void machine_load_case(uint8_t *mem, const uint8_t *image, const struct dt_case *c);
 void machine_read_outcome(const uint8_t *mem, struct dt_outcome *o);
+/* The case's x87/SSE state into an emulator state, and back (fpu.c). */
+void dt_fx_to_state(struct x86_state *s, const struct dt_fx *fx);
+void dt_fx_from_state(struct dt_fx *fx, const struct x86_state *s);
 
 /* Host-emulated instructions, from the kvm:kvm_emulate_insn tracepoint (hostemu.c). */
 struct hostemu;

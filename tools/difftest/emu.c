@@ -84,6 +84,8 @@ void emu_engine_run(struct emu_engine *e, const struct x86_state *s, struct dt_o
 	o->rip = st->rip;
 	o->rflags = st->rflags;
 	o->cr2 = st->cr2;
+	o->has_fx = true;
+	dt_fx_from_state(&o->fx, st);
 	machine_read_outcome(e->mem, o);
 	if (o->vector != 14)
 		o->cr2 = 0;

@@ -681,16 +681,17 @@ static void seed_far_pointer(struct gen *g, uint64_t addr, const uint64_t w[2], 
 }
 
 /* INT n through a DPL0 gate, #GP(n * 8 + 2): below 0x80, and not 3 (DPL3
- * here) or 4 (DPL3 in Linux's IDT, which the native runs meet), nor 0x17 or
- * 0x19, which a PVM guest's user process sees as #GP(0) after the INT (the
- * hypervisor's doing, measured; every other vector faults as the SDM says). */
+ * here) or 4 (DPL3 in Linux's IDT, which the native runs meet), nor 0x17,
+ * 0x19, 0x1A, 0x1B, which a PVM guest's user process sees otherwise (#GP(0)
+ * after the INT, a completed INT, #UD: the hypervisor's doing, measured on
+ * every vector below 0x80; the others fault as the SDM says). */
 static uint8_t pick_int_n(struct gen *g)
 {
 	uint8_t n;
 
 	do
 		n = (uint8_t)below(g, 0x80);
-	while (n == 3 || n == 4 || n == 0x17 || n == 0x19);
+	while (n == 3 || n == 4 || n == 0x17 || (n >= 0x19 && n <= 0x1B));
 	return n;
 }
 

@@ -189,6 +189,8 @@ void machine_state(struct x86_state *s, const struct dt_case *c)
 	s->cr4 = X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
 	s->efer = X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE;
 	s->fpu.fcw = 0x37F;
+	if (c->fp)
+		dt_fx_to_state(s, &c->fx);
 }
 
 void machine_load_case(uint8_t *mem, const uint8_t *image, const struct dt_case *c)

@@ -65,9 +65,11 @@ struct native_shared {
 	int bits;	 /* code segment: 64, 32 (compatibility mode) or 16 */
 	uint16_t fs, gs; /* selectors; 0: null, with these bases */
 	uint64_t fs_base, gs_base;
+	/* the x87/SSE state: FXRSTOR before the case, from the signal frame after */
+	struct dt_fx fx;
 	/* outcome */
 	greg_t gregs[NGREG];
-	bool done;
+	bool done, has_fx;
 };
 
 struct native_engine {
@@ -79,6 +81,7 @@ struct native_engine {
 	struct native_shared *sh;
 	bool ldt16;  /* 16-bit code can run */
 	bool compat; /* the host's GDT has a 32-bit user code segment at DT_SEL_UCODE32 */
+	uint32_t mxcsr_mask; /* MXCSR bits FXRSTOR accepts */
 };
 
 /* ---- the child ---- */
@@ -109,6 +112,10 @@ __attribute__((no_stack_protector)) static void native_signal(int sig, siginfo_t
 	native_arch_prctl(ARCH_SET_GS, native_gsbase);
 	for (int i = 0; i < NGREG; i++)
 		native_sh->gregs[i] = uc->uc_mcontext.gregs[i];
+	/* The legacy region of the kernel's XSAVE image: the FXSAVE64 layout. */
+	native_sh->has_fx = uc->uc_mcontext.fpregs != NULL;
+	if (native_sh->has_fx)
+		memcpy(&native_sh->fx, uc->uc_mcontext.fpregs, sizeof(native_sh->fx));
 	native_sh->done = true;
 	siglongjmp(native_env, 1);
 }
@@ -167,6 +174,8 @@ native_run_one(const struct native_shared *sh)
 		__asm__ volatile("mov %0, %%fs" : : "r"(sh->fs));
 	else
 		native_arch_prctl(ARCH_SET_FS, sh->fs_base);
+	/* The case's x87/SSE state, last: nothing after this uses the FPU. */
+	__asm__ volatile("fxrstor64 %0" : : "m"(sh->fx));
 	/* siglongjmp left the last case's NT, AC... in RFLAGS: IRETQ with NT
 	 * set would raise #GP (no task return in IA-32e mode). */
 	__asm__ volatile("pushq $0x202; popfq" : : : "memory", "cc");
@@ -305,6 +314,10 @@ int native_engine_open(struct native_engine **out, char *why, size_t why_len)
 	if (!n)
 		return -ENOMEM;
 	n->cmd[0] = n->cmd[1] = n->ack[0] = n->ack[1] = n->memfd = -1;
+	struct dt_fx fx;
+
+	__asm__ volatile("fxsave64 %0" : "=m"(fx));
+	n->mxcsr_mask = fx.mxcsr_mask ? fx.mxcsr_mask : 0xFFBF; /* SDM vol. 1, 11.6.6 */
 	n->memfd = memfd_create("difftest-native", MFD_CLOEXEC);
 	n->mem = calloc(1, DT_MEM_SIZE);
 	n->sh =
@@ -428,6 +441,13 @@ void native_engine_run(struct native_engine *n, const struct x86_state *s, struc
 		snprintf(o->fail, sizeof(o->fail), "FS/GS with both a selector and a base");
 		return;
 	}
+	dt_fx_from_state(&n->sh->fx, s);
+	if (n->sh->fx.mxcsr & ~n->mxcsr_mask) {
+		snprintf(o->fail, sizeof(o->fail), "MXCSR %#x has bits this CPU reserves (mask %#x)",
+			 n->sh->fx.mxcsr, n->mxcsr_mask);
+		return;
+	}
+	n->sh->has_fx = false;
 	n->sh->done = false;
 	if (write(n->cmd[1], &c, 1) != 1 || !native_wait(n) || read(n->ack[0], &c, 1) != 1 ||
 	    !n->sh->done) {
@@ -448,6 +468,8 @@ void native_engine_run(struct native_engine *n, const struct x86_state *s, struc
 	o->frame[3] = (uint64_t)g[REG_RSP];
 	o->frame[4] = (uint64_t)g[REG_CSGSFS] >> 48;
 	o->cr2 = o->vector == 14 ? (uint64_t)g[REG_CR2] : 0;
+	o->has_fx = n->sh->has_fx;
+	o->fx = n->sh->fx;
 }
 
 /*
