@@ -1032,6 +1032,8 @@ static bool lapic_state_valid(const struct lapic_state *s)
 	    (s->tdcr & ~TDCR_WRITABLE) || (s->icr_lo & ~ICR_WRITABLE) ||
 	    ((s->esr | s->esr_pending) & ~ESR_BITS) || s->sipi_vector < -1 || s->sipi_vector > 255)
 		return false;
+	if ((s->irr[0] | s->isr[0] | s->tmr[0]) & 0xFFFF)
+		return false; /* vectors 0-15 are never accepted */
 	return s->timer_running <= 1 && s->nmi_pending <= 1 && s->init_pending <= 1 &&
 	       s->wait_sipi <= 1;
 }
