@@ -85,11 +85,11 @@ _Static_assert(sizeof(struct dt_fx) == 512, "the FXSAVE image is 512 bytes");
 
 /* What the SDM leaves undefined in the x87/SSE state after a case. */
 struct dt_fp_undef {
-	uint16_t fsw;  /* FSW bits (C0-C3 after many instructions) */
+	uint16_t fsw;	/* FSW bits (C0-C3 after many instructions) */
 	uint32_t mxcsr; /* MXCSR bits */
-	uint8_t st;    /* ST(i) after the instruction, bit i: value undefined */
-	uint16_t xmm;  /* XMM registers, bit i: value undefined */
-	bool ptrs;     /* FOP, FIP and FDP */
+	uint8_t st;	/* ST(i) after the instruction, bit i: value undefined */
+	uint16_t xmm;	/* XMM registers, bit i: value undefined */
+	bool ptrs;	/* FOP, FIP and FDP */
 };
 
 /* One generated test: initial user state, code bytes and memory seeds. */
@@ -130,7 +130,7 @@ struct dt_outcome {
 	bool host_emulated; /* KVM: the host kernel emulated the instruction at the case's RIP */
 	bool has_fx;	    /* fx holds the x87/SSE state after the run */
 	struct dt_fx fx;
-	char fail[128];	    /* engine trouble (not a mismatch), empty if none */
+	char fail[128]; /* engine trouble (not a mismatch), empty if none */
 };
 
 /* The shared memory image and initial state (machine.c). */

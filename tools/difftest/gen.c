@@ -30,85 +30,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gen.h"
-
-enum { S8 = 1, S16 = 2, S32 = 4, S64 = 8, SV = S16 | S32 | S64, SQ = S16 | S64 };
-
-/* Operand patterns. */
-enum { O_NONE, O_RM, O_OPREG, O_REL };
-
-/* Immediates: imm8, imm16/32 by operand size, imm16, full operand size
- * (MOV r64, imm64), imm16 + imm8 (ENTER). */
-enum { I_NONE, I_8, I_Z, I_16, I_V, I_ENTER };
-
-enum {
-	F_LOCK = 1 << 0,  /* LOCK is legal with a memory destination */
-	F_MEM = 1 << 1,	  /* ModRM.rm must be memory */
-	F_REG = 1 << 2,	  /* ModRM.rm must be a register */
-	F_D64 = 1 << 3,	  /* operand size defaults to 64; 66h makes it 16 */
-	F_CC = 1 << 4,	  /* low nibble of the last opcode byte: random condition */
-	F_COUNT = 1 << 5, /* a shift count: imm8 if present, else CL if F_CL, else 1 */
-	F_CL = 1 << 6,
-	F_ANYADDR = 1 << 7, /* no memory access (LEA, hint NOPs): any address */
-	F_NO32 = 1 << 8,    /* not generated in compatibility mode */
-	F_KEEPSP = 1 << 9,  /* RSP is not an address register (see hook_stack) */
-	F_NOLOCK = 1 << 10, /* no LOCK: AMD ignores it here, the SDM says #UD */
-};
-
-/* Undefined-flag rules (SDM "Flags Affected"). */
-enum { U_NONE, U_LOGIC, U_MUL, U_DIV, U_BT, U_BSF, U_GRP2, U_SHXD, U_BSWAP, U_DAA, U_AAA, U_AAM };
-
-#define FL_ARITH                                                                                   \
-	(X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF | X86_FLAGS_OF)
-
-struct form {
-	const char *name;
-	uint8_t op[3];
-	uint8_t oplen;
-	uint8_t ops;
-	int8_t ext; /* ModRM.reg digit, or -1: a register operand */
-	uint8_t sizes;
-	uint8_t imm;
-	uint8_t undef;
-	uint16_t flags;
-	uint8_t msize;	/* memory operand size when not the operand size */
-	uint8_t prefix; /* mandatory prefix, 0 = none */
-};
-
-struct gen {
-	uint64_t rng;
-	struct dt_case *c;
-	const struct form *f;
-	unsigned opsize;
-	bool a32;    /* 32-bit addresses (67h, or always in compatibility mode) */
-	bool compat; /* 32-bit compatibility mode: no REX, no RIP-relative */
-	uint8_t pfx[16];
-	unsigned npfx;
-	uint8_t rex;
-	bool want_rex;
-	uint8_t op[3];
-	bool has_modrm, has_sib;
-	uint8_t modrm, sib;
-	unsigned disp_len;
-	uint32_t disp;
-	bool riprel;
-	uint64_t riprel_ea;
-	uint8_t imm[8];
-	unsigned imm_len;
-	int reg;    /* ModRM.reg or opcode register operand, -1 if none */
-	int rm_reg; /* ModRM.rm register, -1 if memory */
-	bool has_mem;
-	uint64_t mem;	    /* linear address of the ModRM memory operand */
-	uint64_t rm_value;  /* what the rm operand holds before the run */
-	uint16_t addr_regs; /* registers that the address computation fixed */
-	int seg;	    /* segment override prefix in use, 0 if none */
-	int rel_len;
-	bool rsp_noncanonical; /* the case is about a non-canonical RSP (host-emulated) */
-};
+#include "gen_int.h"
+#include "genfp.h"
 
 /* ---- random numbers (splitmix64) and interesting values ---- */
 
-static uint64_t rnd(struct gen *g)
+uint64_t gen_rnd(struct gen *g)
 {
 	uint64_t z = (g->rng += 0x9E3779B97F4A7C15ull);
 
@@ -117,14 +44,14 @@ static uint64_t rnd(struct gen *g)
 	return z ^ (z >> 31);
 }
 
-static unsigned below(struct gen *g, unsigned n)
+unsigned gen_below(struct gen *g, unsigned n)
 {
-	return (unsigned)(rnd(g) % n);
+	return (unsigned)(gen_rnd(g) % n);
 }
 
-static bool one_in(struct gen *g, unsigned n)
+bool gen_one_in(struct gen *g, unsigned n)
 {
-	return below(g, n) == 0;
+	return gen_below(g, n) == 0;
 }
 
 static const uint64_t gen_edges[] = {
@@ -159,31 +86,31 @@ static const uint8_t gen_counts[] = {0,	 1,  2,	 3,  7,	 8,  9,	  15,  16, 17,
 				     31, 32, 33, 63, 64, 65, 127, 128, 255};
 
 /* Edge values, their neighbours, sign-extended narrow values, or noise. */
-static uint64_t value(struct gen *g)
+uint64_t gen_value(struct gen *g)
 {
-	uint64_t e = gen_edges[below(g, ARRAY_SIZE(gen_edges))];
+	uint64_t e = gen_edges[gen_below(g, ARRAY_SIZE(gen_edges))];
 
-	switch (below(g, 8)) {
+	switch (gen_below(g, 8)) {
 	case 0:
 	case 1:
 	case 2:
 		return e;
 	case 3:
-		return e + below(g, 5) - 2;
+		return e + gen_below(g, 5) - 2;
 	case 4:
-		return (uint64_t)(int64_t)(int8_t)rnd(g);
+		return (uint64_t)(int64_t)(int8_t)gen_rnd(g);
 	case 5:
-		return (uint64_t)(int64_t)(int32_t)rnd(g);
+		return (uint64_t)(int64_t)(int32_t)gen_rnd(g);
 	default:
-		return rnd(g);
+		return gen_rnd(g);
 	}
 }
 
 static uint8_t count_value(struct gen *g)
 {
-	if (one_in(g, 4))
-		return (uint8_t)rnd(g);
-	return gen_counts[below(g, sizeof(gen_counts))];
+	if (gen_one_in(g, 4))
+		return (uint8_t)gen_rnd(g);
+	return gen_counts[gen_below(g, sizeof(gen_counts))];
 }
 
 static uint64_t opmask(unsigned bytes)
@@ -191,14 +118,14 @@ static uint64_t opmask(unsigned bytes)
 	return bytes >= 8 ? ~0ull : (1ull << (8 * bytes)) - 1;
 }
 
-static void set_reg(struct gen *g, int r, uint64_t v)
+void gen_set_reg(struct gen *g, int r, uint64_t v)
 {
 	if (!(g->addr_regs & (1u << r)))
 		g->c->gpr[r] = v;
 }
 
 /* Seed memory the instruction reads, where it is a compared (restored) region. */
-static void seed_mem(struct gen *g, uint64_t addr, const void *bytes, unsigned len)
+void gen_seed_mem(struct gen *g, uint64_t addr, const void *bytes, unsigned len)
 {
 	static const struct dt_region seedable[] = {
 	    {DT_DATA, DT_DATA_SIZE},
@@ -230,26 +157,27 @@ static void seed_mem(struct gen *g, uint64_t addr, const void *bytes, unsigned l
  */
 static uint64_t pick_target(struct gen *g, unsigned size, bool noncanonical_ok)
 {
-	unsigned r = below(g, 64);
+	unsigned r = gen_below(g, 64);
 
 	if (r == 0 || r == 1)
-		return DT_DATA_HOLE - (size > 1 ? 1 + below(g, size - 1) : 0);
+		return DT_DATA_HOLE - (size > 1 ? 1 + gen_below(g, size - 1) : 0);
 	if (r == 2)
-		return DT_RO_PAGE + below(g, 0x1000 - size);
+		return DT_RO_PAGE + gen_below(g, 0x1000 - size);
 	if (r == 3)
-		return DT_SUPER_PAGE + below(g, 0x1000 - size);
+		return DT_SUPER_PAGE + gen_below(g, 0x1000 - size);
 	if (r == 4 && noncanonical_ok)
-		return one_in(g, 2) ? 0x0000800000000000ull - below(g, 8) + below(g, 0x1000)
-				    : 0xFFFF800000000000ull - 1 - below(g, 0x1000);
+		return gen_one_in(g, 2)
+			   ? 0x0000800000000000ull - gen_below(g, 8) + gen_below(g, 0x1000)
+			   : 0xFFFF800000000000ull - 1 - gen_below(g, 0x1000);
 	if (r == 5)
-		return below(g, 0x20000);
+		return gen_below(g, 0x20000);
 	if (r >= 6 && r < 10)
-		return DT_STACK + below(g, DT_STACK_SIZE - size);
+		return DT_STACK + gen_below(g, DT_STACK_SIZE - size);
 	if (r == 10)
-		return DT_CODE + below(g, DT_CODE_SIZE - size);
+		return DT_CODE + gen_below(g, DT_CODE_SIZE - size);
 	if (r < 40)
-		return (DT_DATA + below(g, DT_DATA_SIZE - size)) & ~(uint64_t)(size - 1);
-	return DT_DATA + below(g, DT_DATA_SIZE - size);
+		return (DT_DATA + gen_below(g, DT_DATA_SIZE - size)) & ~(uint64_t)(size - 1);
+	return DT_DATA + gen_below(g, DT_DATA_SIZE - size);
 }
 
 /* The base behind a segment override prefix (dt.h: FS and GS are flat in
@@ -269,7 +197,7 @@ static bool gen_canonical(uint64_t v)
 /* Register value whose address-size-truncated value is v (garbage above for a32). */
 static uint64_t addr_reg_value(struct gen *g, uint64_t v)
 {
-	return g->a32 ? (v & 0xFFFFFFFF) | (rnd(g) << 32) : v;
+	return g->a32 ? (v & 0xFFFFFFFF) | (gen_rnd(g) << 32) : v;
 }
 
 /* 32-bit addressing: a 67h prefix in 64-bit mode, the default in compatibility
@@ -278,7 +206,7 @@ static void maybe_a32(struct gen *g, unsigned one_in_n)
 {
 	if (g->compat) {
 		g->a32 = true;
-	} else if (one_in(g, one_in_n)) {
+	} else if (gen_one_in(g, one_in_n)) {
 		g->a32 = true;
 		g->pfx[g->npfx++] = 0x67;
 	}
@@ -296,12 +224,12 @@ static void pick_segment(struct gen *g)
 	 * through CS is #GP(0) (the CPU, run natively; under PVM's emulator it
 	 * went through to paging). */
 	static const uint8_t legacy[] = {0x26, 0x2E, 0x36, 0x3E};
-	unsigned r = below(g, 16);
+	unsigned r = gen_below(g, 16);
 
 	if (r == 0 || r == 1)
 		g->seg = r == 0 ? 0x64 : 0x65;
 	else if (r == 2)
-		g->seg = legacy[below(g, 4)];
+		g->seg = legacy[gen_below(g, 4)];
 	else
 		g->seg = 0;
 	if (g->seg)
@@ -313,10 +241,10 @@ static void pick_disp(struct gen *g)
 {
 	static const unsigned lens[] = {0, 1, 4};
 
-	g->disp_len = lens[below(g, 3)];
-	g->disp = g->disp_len == 1 ? (uint32_t)(int32_t)(int8_t)rnd(g)
+	g->disp_len = lens[gen_below(g, 3)];
+	g->disp = g->disp_len == 1 ? (uint32_t)(int32_t)(int8_t)gen_rnd(g)
 		  : g->disp_len == 4
-		      ? (uint32_t)(int32_t)(int16_t)rnd(g) * (one_in(g, 4) ? 0x10001 : 1)
+		      ? (uint32_t)(int32_t)(int16_t)gen_rnd(g) * (gen_one_in(g, 4) ? 0x10001 : 1)
 		      : 0;
 }
 
@@ -328,15 +256,18 @@ static void pick_disp(struct gen *g)
 static void build_mem(struct gen *g, unsigned size)
 {
 	bool any = g->f->flags & F_ANYADDR;
-	unsigned mode = below(g, 8), scale = below(g, 4);
-	int base = below(g, g->compat ? 8 : 16), index;
+	unsigned mode = gen_below(g, 8), scale = gen_below(g, 4);
+	int base = gen_below(g, g->compat ? 8 : 16), index;
 	uint64_t lin, ea, iv = 0;
 
 	if (base == X86_RSP && g->f->flags & F_KEEPSP)
 		base = X86_RBX;
 	maybe_a32(g, 8);
 	pick_segment(g);
-	lin = any && one_in(g, 4) ? rnd(g) : pick_target(g, size, !g->a32 && mode >= 2);
+	lin = any && gen_one_in(g, 4) ? gen_rnd(g) : pick_target(g, size, !g->a32 && mode >= 2);
+	/* Aligned forms (MOVAPS...): mostly aligned, sometimes not (#GP). */
+	if (g->f->flags & F_ALIGN && !gen_one_in(g, 8))
+		lin &= ~(uint64_t)(size - 1);
 	/* A non-canonical RSP would hand the case to the host's emulator (see
 	 * gen_canonical_rsp): non-canonical addresses use another base. */
 	if (base == X86_RSP && !g->a32 && !gen_canonical(lin - seg_base(g, g->seg)))
@@ -380,15 +311,15 @@ static void build_mem(struct gen *g, unsigned size)
 		g->modrm |= base & 7;
 	} else {
 		do
-			index = below(g, g->compat ? 8 : 16);
+			index = gen_below(g, g->compat ? 8 : 16);
 		while (index == X86_RSP || index == base);
 		if (mode < 4) {
 			index = 4; /* "no index"; REX.X stays clear */
 			scale = 0;
 		} else {
-			iv = one_in(g, 2) || base == X86_RSP
-				 ? (uint64_t)(int64_t)(below(g, 129) - 64)
-				 : value(g);
+			iv = gen_one_in(g, 2) || base == X86_RSP
+				 ? (uint64_t)(int64_t)(gen_below(g, 129) - 64)
+				 : gen_value(g);
 			g->c->gpr[index] = addr_reg_value(g, iv);
 			g->addr_regs |= 1u << index;
 			g->rex |= (index >> 3) << 1;
@@ -407,17 +338,17 @@ static void build_mem(struct gen *g, unsigned size)
 static void build_modrm(struct gen *g)
 {
 	const struct form *f = g->f;
-	bool mem = f->flags & F_MEM ? true : f->flags & F_REG ? false : one_in(g, 2);
+	bool mem = f->flags & F_MEM ? true : f->flags & F_REG ? false : gen_one_in(g, 2);
 	unsigned regs = nregs(g);
 
-	g->reg = f->ext >= 0 ? -1 : (int)below(g, regs);
+	g->reg = f->ext >= 0 ? -1 : (int)gen_below(g, regs);
 	g->rex |= g->reg >= 8 ? 4 : 0;
 	if (mem) {
 		build_mem(g, f->msize ? f->msize : g->opsize);
 		g->rm_reg = -1;
 	} else {
 		g->has_modrm = true;
-		g->rm_reg = below(g, regs);
+		g->rm_reg = gen_below(g, regs);
 		g->modrm = 0xC0 | (g->rm_reg & 7);
 		g->rex |= g->rm_reg >> 3;
 	}
@@ -436,37 +367,37 @@ static void hook_muldiv(struct gen *g)
 	uint64_t m = opmask(g->opsize), d = g->rm_value & m;
 	int ext = g->f->ext;
 
-	set_reg(g, X86_RAX, value(g));
-	set_reg(g, X86_RDX, value(g));
-	if (ext < 6 || one_in(g, 3))
+	gen_set_reg(g, X86_RAX, gen_value(g));
+	gen_set_reg(g, X86_RDX, gen_value(g));
+	if (ext < 6 || gen_one_in(g, 3))
 		return;
 	/* Mostly divisions whose quotient fits, so that results get compared. */
 	if (d == 0)
-		g->rm_value = d = 1 + below(g, 1000);
+		g->rm_value = d = 1 + gen_below(g, 1000);
 	if (ext == 6) {
-		uint64_t hi = rnd(g) % d;
+		uint64_t hi = gen_rnd(g) % d;
 
 		if (g->opsize == 1)
-			set_reg(g, X86_RAX, (g->c->gpr[X86_RAX] & ~0xFF00ull) | hi << 8);
+			gen_set_reg(g, X86_RAX, (g->c->gpr[X86_RAX] & ~0xFF00ull) | hi << 8);
 		else
-			set_reg(g, X86_RDX, hi);
+			gen_set_reg(g, X86_RDX, hi);
 	} else {
 		uint64_t lo = g->c->gpr[X86_RAX], sign = lo >> (8 * g->opsize - 1) & 1;
 
 		if (g->opsize == 1)
-			set_reg(g, X86_RAX, (lo & ~0xFF00ull) | (sign ? 0xFF00 : 0));
+			gen_set_reg(g, X86_RAX, (lo & ~0xFF00ull) | (sign ? 0xFF00 : 0));
 		else
-			set_reg(g, X86_RDX, sign ? ~0ull : 0);
+			gen_set_reg(g, X86_RDX, sign ? ~0ull : 0);
 	}
 }
 
 static void hook_bitops(struct gen *g)
 {
 	/* Register bit offsets address memory relative to the operand. */
-	if (g->has_mem && g->reg >= 0 && !one_in(g, 8))
-		set_reg(g, g->reg, (uint64_t)(int64_t)(below(g, 1024) - 512));
-	if ((op_is(g, 0x0F, 0xBC) || op_is(g, 0x0F, 0xBD)) && one_in(g, 4))
-		g->rm_value = one_in(g, 2) ? 0 : 1ull << below(g, 8 * g->opsize);
+	if (g->has_mem && g->reg >= 0 && !gen_one_in(g, 8))
+		gen_set_reg(g, g->reg, (uint64_t)(int64_t)(gen_below(g, 1024) - 512));
+	if ((op_is(g, 0x0F, 0xBC) || op_is(g, 0x0F, 0xBD)) && gen_one_in(g, 4))
+		g->rm_value = gen_one_in(g, 2) ? 0 : 1ull << gen_below(g, 8 * g->opsize);
 }
 
 /* An implicit memory operand [reg] (string instructions, XLAT). */
@@ -489,31 +420,33 @@ static void hook_string(struct gen *g)
 	maybe_a32(g, 4);
 	if (op != 0xAA && op != 0xAB && op != 0xAE && op != 0xAF)
 		pick_segment(g); /* the source (DS:rSI) takes an override */
-	if (!one_in(g, 3))
-		rep = (cmp && one_in(g, 2)) ? 0xF2 : 0xF3;
+	if (!gen_one_in(g, 3))
+		rep = (cmp && gen_one_in(g, 2)) ? 0xF2 : 0xF3;
 	if (rep)
 		g->pfx[g->npfx++] = rep;
 	g->c->rep_cmp = rep && cmp;
 	implicit_ptr(g, X86_RSI, size, true, &src);
 	implicit_ptr(g, X86_RDI, size, false, &dst);
-	if (one_in(g, 4))
-		dst = src + (one_in(g, 2) ? size : -(uint64_t)size),
+	if (gen_one_in(g, 4))
+		dst = src + (gen_one_in(g, 2) ? size : -(uint64_t)size),
 		g->c->gpr[X86_RDI] = addr_reg_value(g, dst);
 	if (cmp && op == 0xA6 + (size > 1)) { /* CMPS: only the source may fault */
-		dst = DT_DATA + below(g, DT_DATA_SIZE / 2);
+		dst = DT_DATA + gen_below(g, DT_DATA_SIZE / 2);
 		g->c->gpr[X86_RDI] = addr_reg_value(g, dst);
 	}
-	rcx = one_in(g, 8) ? value(g) : one_in(g, 2) ? counts[below(g, 10)] : below(g, 64);
-	g->c->gpr[X86_RCX] = g->a32 ? (rcx & 0xFFFFFFFF) | rnd(g) << 32 : rcx;
+	rcx = gen_one_in(g, 8)	 ? gen_value(g)
+	      : gen_one_in(g, 2) ? counts[gen_below(g, 10)]
+				 : gen_below(g, 64);
+	g->c->gpr[X86_RCX] = g->a32 ? (rcx & 0xFFFFFFFF) | gen_rnd(g) << 32 : rcx;
 	g->addr_regs |= 1u << X86_RCX;
 	/* Equal runs so that REPE CMPS/SCAS goes on for a while. */
 	for (unsigned i = 0; i < sizeof(bytes); i++)
-		bytes[i] = (uint8_t)rnd(g);
-	seed_mem(g, src, bytes, sizeof(bytes));
-	if (cmp && one_in(g, 2))
-		bytes[below(g, 16)] ^= 1;
-	seed_mem(g, dst, bytes, sizeof(bytes));
-	if (cmp && one_in(g, 2))
+		bytes[i] = (uint8_t)gen_rnd(g);
+	gen_seed_mem(g, src, bytes, sizeof(bytes));
+	if (cmp && gen_one_in(g, 2))
+		bytes[gen_below(g, 16)] ^= 1;
+	gen_seed_mem(g, dst, bytes, sizeof(bytes));
+	if (cmp && gen_one_in(g, 2))
 		memcpy(&g->c->gpr[X86_RAX], bytes, 8);
 }
 
@@ -566,7 +499,7 @@ static void hook_atomic(struct gen *g)
 		 * the CPU and the SDM's pseudo-code part (see ex_cmpxchg).
 		 */
 		if (g->rm_reg >= 0) {
-			unsigned r = below(g, 4);
+			unsigned r = gen_below(g, 4);
 
 			if (r == 0)
 				set_rm_reg(g, X86_RAX);
@@ -575,65 +508,67 @@ static void hook_atomic(struct gen *g)
 			else if (r == 2)
 				set_reg_reg(g, X86_RAX);
 		}
-		if (one_in(g, 2))
-			set_reg(g, X86_RAX, g->rm_value);
+		if (gen_one_in(g, 2))
+			gen_set_reg(g, X86_RAX, g->rm_value);
 	} else if (op_is(g, 0x0F, 0xC7)) { /* CMPXCHG8B: EDX:EAX vs memory */
-		uint64_t m = rnd(g);
+		uint64_t m = gen_rnd(g);
 
-		seed_mem(g, g->mem, &m, 8);
-		if (one_in(g, 2)) {
-			set_reg(g, X86_RAX, m & 0xFFFFFFFF);
-			set_reg(g, X86_RDX, m >> 32);
+		gen_seed_mem(g, g->mem, &m, 8);
+		if (gen_one_in(g, 2)) {
+			gen_set_reg(g, X86_RAX, m & 0xFFFFFFFF);
+			gen_set_reg(g, X86_RDX, m >> 32);
 		}
 	}
 }
 
 static void hook_stack(struct gen *g)
 {
-	uint64_t rsp, top, ret = DT_CODE + below(g, DT_CODE_SIZE);
+	uint64_t rsp, top, ret = DT_CODE + gen_below(g, DT_CODE_SIZE);
 	/* CALL through a non-canonical pointer with a faulting push: Intel checks
 	 * the target first, AMD pushes first; keep such pushes valid. */
 	bool call_rm = g->f->op[0] == 0xFF && g->f->ext == 2;
-	unsigned r = call_rm ? 3 : below(g, 32);
+	unsigned r = call_rm ? 3 : gen_below(g, 32);
 
 	if (r == 0)
-		rsp = DT_STACK + below(g, 16); /* pushes run off the bottom */
+		rsp = DT_STACK + gen_below(g, 16); /* pushes run off the bottom */
 	else if (r == 1)
-		rsp = DT_STACK + DT_STACK_SIZE - below(g, 16); /* pops run off the top */
+		rsp = DT_STACK + DT_STACK_SIZE - gen_below(g, 16); /* pops run off the top */
 	else if (r == 2) {
-		rsp = 0x0000800000000000ull + below(g, 32); /* non-canonical: #SS */
+		rsp = 0x0000800000000000ull + gen_below(g, 32); /* non-canonical: #SS */
 		g->rsp_noncanonical = true;
 	} else
-		rsp = (DT_STACK + 0x400 + below(g, 0x1000)) & (one_in(g, 8) ? ~0ull : ~7ull);
-	set_reg(g, X86_RSP, rsp);
+		rsp =
+		    (DT_STACK + 0x400 + gen_below(g, 0x1000)) & (gen_one_in(g, 8) ? ~0ull : ~7ull);
+	gen_set_reg(g, X86_RSP, rsp);
 	rsp = g->c->gpr[X86_RSP];
 	/* RBP for LEAVE and ENTER's nesting levels. */
-	set_reg(g, X86_RBP, one_in(g, 8) ? value(g) : DT_STACK + 0x800 + 8 * below(g, 0x100));
+	gen_set_reg(g, X86_RBP,
+		    gen_one_in(g, 8) ? gen_value(g) : DT_STACK + 0x800 + 8 * gen_below(g, 0x100));
 	/* POPF: any flags but AC (the host runs with CR0.AM) and NT (the host
 	 * sometimes loses an NT set at CPL3: measured); TF now and then. */
 	if (op_is(g, 0x9D, 0))
-		top = rnd(g) & ~(uint64_t)(X86_FLAGS_AC | X86_FLAGS_NT) &
-		      ~(uint64_t)(one_in(g, 8) ? 0 : X86_FLAGS_TF);
+		top = gen_rnd(g) & ~(uint64_t)(X86_FLAGS_AC | X86_FLAGS_NT) &
+		      ~(uint64_t)(gen_one_in(g, 8) ? 0 : X86_FLAGS_TF);
 	else if (op_is(g, 0xC3, 0) || op_is(g, 0xC2, 0))
-		top = one_in(g, 8) ? value(g) : ret;
+		top = gen_one_in(g, 8) ? gen_value(g) : ret;
 	else
-		top = value(g);
-	seed_mem(g, rsp, &top, 8);
+		top = gen_value(g);
+	gen_seed_mem(g, rsp, &top, 8);
 	/* Indirect call/jmp into the code pages, or to a canonical hole: AMD and
 	 * Intel raise #GP for a non-canonical target at different points. */
 	if (g->f->op[0] == 0xFF && (g->f->ext == 2 || g->f->ext == 4))
-		g->rm_value = one_in(g, 8) ? value(g) & 0x00007FFFFFFFFFFFull : ret;
+		g->rm_value = gen_one_in(g, 8) ? gen_value(g) & 0x00007FFFFFFFFFFFull : ret;
 	/*
 	 * ENTER: small frames inside the stack pages.  Its faults differ between
 	 * AMD (which probes the final RSP) and the SDM, and faulting nesting
 	 * levels reach the guest as #UD under PVM: keep RSP and RBP valid.
 	 */
 	if (op_is(g, 0xC8, 0)) {
-		g->imm[2] = one_in(g, 2) ? below(g, 3) : (uint8_t)rnd(g);
-		g->imm[0] = (uint8_t)(one_in(g, 2) ? 8 * below(g, 4) : rnd(g));
+		g->imm[2] = gen_one_in(g, 2) ? gen_below(g, 3) : (uint8_t)gen_rnd(g);
+		g->imm[0] = (uint8_t)(gen_one_in(g, 2) ? 8 * gen_below(g, 4) : gen_rnd(g));
 		g->imm[1] = 0;
-		set_reg(g, X86_RBP, DT_STACK + 0x800 + 8 * below(g, 0x100));
-		set_reg(g, X86_RSP, DT_STACK + 0x1800 - 8 * below(g, 0x80));
+		gen_set_reg(g, X86_RBP, DT_STACK + 0x800 + 8 * gen_below(g, 0x100));
+		gen_set_reg(g, X86_RSP, DT_STACK + 0x1800 - 8 * gen_below(g, 0x80));
 	}
 }
 
@@ -641,7 +576,7 @@ static void hook_cond(struct gen *g)
 {
 	static const uint64_t rcx[] = {0, 1, 2, 0x100000000ull, 0xFFFFFFFFull, ~0ull};
 
-	set_reg(g, X86_RCX, one_in(g, 2) ? rcx[below(g, 6)] : value(g));
+	gen_set_reg(g, X86_RCX, gen_one_in(g, 2) ? rcx[gen_below(g, 6)] : gen_value(g));
 }
 
 /* Selectors whose descriptors the test machine's GDT and Linux's (which the
@@ -653,13 +588,13 @@ static uint16_t pick_selector(struct gen *g)
 	static const uint16_t sels[] = {0,    3,    0x10, 0x13, 0x18, 0x1B, 0x20, 0x23,
 					0x28, 0x2B, 0x2B, 0x2B, 0x30, 0x33, 0x40, 0x43};
 
-	return sels[below(g, ARRAY_SIZE(sels))];
+	return sels[gen_below(g, ARRAY_SIZE(sels))];
 }
 
 /* A user stack with room both ways. */
 static void valid_stack(struct gen *g)
 {
-	set_reg(g, X86_RSP, DT_STACK + 0x800 + 8 * below(g, 0x100));
+	gen_set_reg(g, X86_RSP, DT_STACK + 0x800 + 8 * gen_below(g, 0x100));
 }
 
 /* Seed `len` bytes at addr: a far pointer, a stack frame (16 bytes a slot). */
@@ -670,14 +605,14 @@ static void seed_words(struct gen *g, uint64_t addr, const uint64_t *w, unsigned
 	for (unsigned i = 0; i < n; i++)
 		memcpy(b + i * size, &w[i], size);
 	for (unsigned at = 0; at < n * size; at += 16)
-		seed_mem(g, addr + at, b + at, n * size - at < 16 ? n * size - at : 16);
+		gen_seed_mem(g, addr + at, b + at, n * size - at < 16 ? n * size - at : 16);
 }
 
 /* A far pointer m16:size at addr: the offset, then the selector. */
 static void seed_far_pointer(struct gen *g, uint64_t addr, const uint64_t w[2], unsigned size)
 {
-	seed_mem(g, addr, &w[0], size);
-	seed_mem(g, addr + size, &w[1], 2);
+	gen_seed_mem(g, addr, &w[0], size);
+	gen_seed_mem(g, addr + size, &w[1], 2);
 }
 
 /* INT n through a DPL0 gate, #GP(n * 8 + 2): below 0x80, and not 3 (DPL3
@@ -690,7 +625,7 @@ static uint8_t pick_int_n(struct gen *g)
 	uint8_t n;
 
 	do
-		n = (uint8_t)below(g, 0x80);
+		n = (uint8_t)gen_below(g, 0x80);
 	while (n == 3 || n == 4 || n == 0x17 || (n >= 0x19 && n <= 0x1B));
 	return n;
 }
@@ -709,12 +644,12 @@ static void hook_misc(struct gen *g)
 			    (op0 == 0x0F && ((op1 >= 0xA0 && op1 <= 0xB5) || op1 <= 0x03));
 	valid_stack(g);
 	if (op_is(g, 0x0F, 0xC7)) { /* CMPXCHG16B: RDX:RAX against memory */
-		uint64_t m[2] = {rnd(g), rnd(g)};
+		uint64_t m[2] = {gen_rnd(g), gen_rnd(g)};
 
 		seed_words(g, g->mem, m, 2, 8);
-		if (one_in(g, 2)) {
-			set_reg(g, X86_RAX, m[0]);
-			set_reg(g, X86_RDX, m[1]);
+		if (gen_one_in(g, 2)) {
+			gen_set_reg(g, X86_RAX, m[0]);
+			gen_set_reg(g, X86_RDX, m[1]);
 		}
 	} else if (op0 == 0x8E) { /* MOV Sreg, r/m16 */
 		g->rm_value = pick_selector(g);
@@ -733,11 +668,11 @@ static void hook_misc(struct gen *g)
 	} else if (op0 == 0xCD) {
 		g->imm[0] = pick_int_n(g);
 	} else if (op0 == 0x0F && (op1 == 0xA1 || op1 == 0xA9)) { /* POP FS/GS */
-		uint64_t sel = pick_selector(g) | (one_in(g, 4) ? rnd(g) << 16 : 0);
+		uint64_t sel = pick_selector(g) | (gen_one_in(g, 4) ? gen_rnd(g) << 16 : 0);
 
-		seed_mem(g, g->c->gpr[X86_RSP], &sel, 8);
+		gen_seed_mem(g, g->c->gpr[X86_RSP], &sel, 8);
 	} else if (op0 == 0x0F && (op1 == 0xB2 || op1 == 0xB4 || op1 == 0xB5)) {
-		uint64_t w[2] = {value(g), pick_selector(g)}; /* LSS/LFS/LGS m16:opsize */
+		uint64_t w[2] = {gen_value(g), pick_selector(g)}; /* LSS/LFS/LGS m16:opsize */
 
 		seed_far_pointer(g, g->mem, w, g->opsize);
 	}
@@ -753,29 +688,29 @@ static void hook_legacy32(struct gen *g)
 	valid_stack(g);
 	if (op == 0x62) { /* BOUND: the index inside, below or above [lo, hi] */
 		int64_t idx = size == 2 ? (int16_t)g->c->gpr[g->reg] : (int32_t)g->c->gpr[g->reg];
-		uint64_t w[2] = {(uint64_t)(idx - (int64_t)below(g, 4) + 1),
-				 (uint64_t)(idx + (int64_t)below(g, 4) - 1)};
+		uint64_t w[2] = {(uint64_t)(idx - (int64_t)gen_below(g, 4) + 1),
+				 (uint64_t)(idx + (int64_t)gen_below(g, 4) - 1)};
 
 		seed_words(g, g->mem, w, 2, size);
 	} else if (op == 0x07 || op == 0x17 || op == 0x1F) { /* POP ES/SS/DS */
-		uint64_t sel = pick_selector(g) | (one_in(g, 4) ? rnd(g) << 16 : 0);
+		uint64_t sel = pick_selector(g) | (gen_one_in(g, 4) ? gen_rnd(g) << 16 : 0);
 
-		seed_mem(g, g->c->gpr[X86_RSP], &sel, 4);
+		gen_seed_mem(g, g->c->gpr[X86_RSP], &sel, 4);
 	} else if (op == 0xC4 || op == 0xC5) { /* LES LDS m16:16/32 */
-		uint64_t w[2] = {value(g), pick_selector(g)};
+		uint64_t w[2] = {gen_value(g), pick_selector(g)};
 
 		seed_far_pointer(g, g->mem, w, size);
 	} else if (op == 0xEA || op == 0x9A) { /* JMP/CALL ptr16:16/32 */
-		uint64_t off = DT_CODE + below(g, DT_CODE_SIZE);
-		uint16_t sel = one_in(g, 2)   ? DT_SEL_UCODE32
-			       : one_in(g, 2) ? DT_SEL_UCODE
-					      : pick_selector(g) | 3;
+		uint64_t off = DT_CODE + gen_below(g, DT_CODE_SIZE);
+		uint16_t sel = gen_one_in(g, 2)	  ? DT_SEL_UCODE32
+			       : gen_one_in(g, 2) ? DT_SEL_UCODE
+						  : pick_selector(g) | 3;
 
 		g->imm_len = size + 2;
 		memcpy(g->imm, &off, size);
 		memcpy(g->imm + size, &sel, 2);
 	} else if (op == 0xD4 || op == 0xD5) { /* AAM AAD: base 10, 0 (#DE for AAM) or any */
-		g->imm[0] = one_in(g, 2) ? 10 : one_in(g, 4) ? 0 : (uint8_t)rnd(g);
+		g->imm[0] = gen_one_in(g, 2) ? 10 : gen_one_in(g, 4) ? 0 : (uint8_t)gen_rnd(g);
 	} else if (op == 0xCD) {
 		g->imm[0] = pick_int_n(g);
 	}
@@ -785,8 +720,8 @@ static void hook_legacy32(struct gen *g)
  * code (0x33), to compatibility mode (0x23), or to a selector that faults. */
 static void hook_far(struct gen *g)
 {
-	uint64_t target = DT_CODE + below(g, DT_CODE_SIZE), w[5];
-	unsigned r = below(g, 16);
+	uint64_t target = DT_CODE + gen_below(g, DT_CODE_SIZE), w[5];
+	unsigned r = gen_below(g, 16);
 	/* RPL 3 only: with RPL < CPL this AMD CPU reads the outer SS:RSP of a
 	 * far return before it checks the selector (a #PF may win over the
 	 * SDM's #GP(selector)), a detail ember does not model. */
@@ -795,16 +730,16 @@ static void hook_far(struct gen *g)
 
 	g->c->native_only = true; /* see hook_misc */
 	valid_stack(g);
-	if (cs == DT_SEL_UCODE && one_in(g, 16))
-		target = 0x0000800000000000ull + below(g, 64); /* non-canonical: #GP */
+	if (cs == DT_SEL_UCODE && gen_one_in(g, 16))
+		target = 0x0000800000000000ull + gen_below(g, 64); /* non-canonical: #GP */
 	w[0] = target;
 	w[1] = cs;
 	if (op_is(g, 0xCF, 0)) { /* IRET: RIP CS RFLAGS RSP SS */
 		w[2] = X86_FLAGS_FIXED |
-		       (rnd(g) & (FL_ARITH | X86_FLAGS_DF | X86_FLAGS_NT | X86_FLAGS_ID)) |
-		       (one_in(g, 8) ? X86_FLAGS_TF : 0);
-		w[3] = DT_STACK + 0x400 + 8 * below(g, 0x80);
-		w[4] = one_in(g, 8) ? pick_selector(g) | 3 : DT_SEL_UDATA;
+		       (gen_rnd(g) & (FL_ARITH | X86_FLAGS_DF | X86_FLAGS_NT | X86_FLAGS_ID)) |
+		       (gen_one_in(g, 8) ? X86_FLAGS_TF : 0);
+		w[3] = DT_STACK + 0x400 + 8 * gen_below(g, 0x80);
+		w[4] = gen_one_in(g, 8) ? pick_selector(g) | 3 : DT_SEL_UDATA;
 		seed_words(g, g->c->gpr[X86_RSP], w, 5, size);
 	} else if (g->f->op[0] == 0xCA || g->f->op[0] == 0xCB) { /* RETF: RIP CS */
 		seed_words(g, g->c->gpr[X86_RSP], w, 2, size);
@@ -1176,13 +1111,6 @@ static const struct form far_forms[] = {
     {"call far m", {0xFF}, 1, O_RM, 3, S32, I_NONE, U_NONE, F_MEM | F_KEEPSP, 6, 0},
 };
 
-struct class_def {
-	const struct form *forms;
-	const unsigned *nr;
-	void (*hook)(struct gen *g);
-	bool compat; /* run in 32-bit compatibility mode (CS.L=0, CS.D=1) */
-};
-
 static const unsigned nr_muldiv = ARRAY_SIZE(muldiv_forms), nr_bitops = ARRAY_SIZE(bitops_forms),
 		      nr_movx = ARRAY_SIZE(movx_forms), nr_cond = ARRAY_SIZE(cond_forms),
 		      nr_string = ARRAY_SIZE(string_forms), nr_atomic = ARRAY_SIZE(atomic_forms),
@@ -1190,59 +1118,156 @@ static const unsigned nr_muldiv = ARRAY_SIZE(muldiv_forms), nr_bitops = ARRAY_SI
 		      nr_priv = ARRAY_SIZE(priv_forms), nr_misc = ARRAY_SIZE(misc_forms),
 		      nr_far = ARRAY_SIZE(far_forms), nr_legacy32 = ARRAY_SIZE(legacy32_forms);
 
+/*
+ * Every class, in one table (gen.h).  A class in a file of its own declares
+ * its forms, count and hook in gen_int.h or genfp.h and gets a line here.
+ */
 const struct gen_class gen_classes[] = {
-    {"alu", "add or adc sbb and sub xor cmp test not neg inc dec, all forms"},
-    {"shift", "rol ror rcl rcr shl shr sal sar by 1/cl/imm8, shld shrd"},
-    {"muldiv", "mul imul div idiv, incl. #DE"},
-    {"bitops", "bt bts btr btc (reg and imm), bsf bsr"},
-    {"movx",
-     "mov forms, movzx movsx movsxd, cbw/cwd family, bswap, xlat, lahf sahf, flag ops, lea"},
-    {"cond", "cmovcc setcc jcc jmp jrcxz loop"},
-    {"string", "movs cmps stos lods scas, rep/repe/repne, 32/64-bit addressing"},
-    {"atomic", "xchg xadd cmpxchg cmpxchg8b, lock"},
-    {"stack", "push pop pushf popf enter leave call ret jmp indirect"},
-    {"nop", "nop forms, pause, hint nops, prefetch, endbr64"},
-    {"priv", "privileged and invalid-in-64-bit instructions at CPL3"},
-    {"alu32", "the alu forms in 32-bit compatibility mode"},
-    {"shift32", "the shift forms in 32-bit compatibility mode"},
-    {"muldiv32", "the muldiv forms in 32-bit compatibility mode"},
-    {"bitops32", "the bitops forms in 32-bit compatibility mode"},
-    {"movx32", "the movx forms in 32-bit compatibility mode (63 is ARPL there)"},
-    {"cond32", "the cond forms in 32-bit compatibility mode"},
-    {"string32", "the string forms in 32-bit compatibility mode"},
-    {"atomic32", "the atomic forms in 32-bit compatibility mode"},
-    {"misc", "popcnt cmpxchg16b fences clflush fwait int3 int n, segment loads and stores, lar lsl "
-	     "verr verw"},
-    {"far", "far ret, iret, far jmp/call through memory at CPL3 (to 64-bit and compat code)"},
-    {"legacy32",
-     "BCD, BOUND, ARPL, PUSHA/POPA, segment push/pop, LES/LDS, far ptr, INT n (compat)"},
+    {.name = "alu",
+     .what = "add or adc sbb and sub xor cmp test not neg inc dec, all forms",
+     .forms = alu_forms,
+     .nr = &alu_nr,
+     .claimed = true},
+    {.name = "shift",
+     .what = "rol ror rcl rcr shl shr sal sar by 1/cl/imm8, shld shrd",
+     .forms = shift_forms,
+     .nr = &shift_nr,
+     .claimed = true},
+    {.name = "muldiv",
+     .what = "mul imul div idiv, incl. #DE",
+     .forms = muldiv_forms,
+     .nr = &nr_muldiv,
+     .hook = hook_muldiv,
+     .claimed = true},
+    {.name = "bitops",
+     .what = "bt bts btr btc (reg and imm), bsf bsr",
+     .forms = bitops_forms,
+     .nr = &nr_bitops,
+     .hook = hook_bitops,
+     .claimed = true},
+    {.name = "movx",
+     .what = "mov forms, movzx movsx movsxd, cbw/cwd family, bswap, xlat, lahf sahf, flag ops, lea",
+     .forms = movx_forms,
+     .nr = &nr_movx,
+     .hook = hook_movx,
+     .claimed = true},
+    {.name = "cond",
+     .what = "cmovcc setcc jcc jmp jrcxz loop",
+     .forms = cond_forms,
+     .nr = &nr_cond,
+     .hook = hook_cond,
+     .claimed = true},
+    {.name = "string",
+     .what = "movs cmps stos lods scas, rep/repe/repne, 32/64-bit addressing",
+     .forms = string_forms,
+     .nr = &nr_string,
+     .hook = hook_string,
+     .claimed = true},
+    {.name = "atomic",
+     .what = "xchg xadd cmpxchg cmpxchg8b, lock",
+     .forms = atomic_forms,
+     .nr = &nr_atomic,
+     .hook = hook_atomic,
+     .claimed = true},
+    {.name = "stack",
+     .what = "push pop pushf popf enter leave call ret jmp indirect",
+     .forms = stack_forms,
+     .nr = &nr_stack,
+     .hook = hook_stack,
+     .claimed = true},
+    {.name = "nop",
+     .what = "nop forms, pause, hint nops, prefetch, endbr64",
+     .forms = nop_forms,
+     .nr = &nr_nop,
+     .claimed = true},
+    {.name = "priv",
+     .what = "privileged and invalid-in-64-bit instructions at CPL3",
+     .forms = priv_forms,
+     .nr = &nr_priv,
+     .claimed = true},
+    {.name = "alu32",
+     .what = "the alu forms in 32-bit compatibility mode",
+     .forms = alu_forms,
+     .nr = &alu_nr,
+     .compat = true,
+     .claimed = true},
+    {.name = "shift32",
+     .what = "the shift forms in 32-bit compatibility mode",
+     .forms = shift_forms,
+     .nr = &shift_nr,
+     .compat = true,
+     .claimed = true},
+    {.name = "muldiv32",
+     .what = "the muldiv forms in 32-bit compatibility mode",
+     .forms = muldiv_forms,
+     .nr = &nr_muldiv,
+     .hook = hook_muldiv,
+     .compat = true,
+     .claimed = true},
+    {.name = "bitops32",
+     .what = "the bitops forms in 32-bit compatibility mode",
+     .forms = bitops_forms,
+     .nr = &nr_bitops,
+     .hook = hook_bitops,
+     .compat = true,
+     .claimed = true},
+    {.name = "movx32",
+     .what = "the movx forms in 32-bit compatibility mode (63 is ARPL there)",
+     .forms = movx_forms,
+     .nr = &nr_movx,
+     .hook = hook_movx,
+     .compat = true,
+     .claimed = true},
+    {.name = "cond32",
+     .what = "the cond forms in 32-bit compatibility mode",
+     .forms = cond_forms,
+     .nr = &nr_cond,
+     .hook = hook_cond,
+     .compat = true,
+     .claimed = true},
+    {.name = "string32",
+     .what = "the string forms in 32-bit compatibility mode",
+     .forms = string_forms,
+     .nr = &nr_string,
+     .hook = hook_string,
+     .compat = true,
+     .claimed = true},
+    {.name = "atomic32",
+     .what = "the atomic forms in 32-bit compatibility mode",
+     .forms = atomic_forms,
+     .nr = &nr_atomic,
+     .hook = hook_atomic,
+     .compat = true,
+     .claimed = true},
+    {.name = "misc",
+     .what = "popcnt cmpxchg16b fences clflush fwait int3 int n, segment loads and stores, lar lsl "
+	     "verr verw",
+     .forms = misc_forms,
+     .nr = &nr_misc,
+     .hook = hook_misc,
+     .claimed = true},
+    {.name = "far",
+     .what = "far ret, iret, far jmp/call through memory at CPL3 (to 64-bit and compat code)",
+     .forms = far_forms,
+     .nr = &nr_far,
+     .hook = hook_far,
+     .claimed = true},
+    {.name = "legacy32",
+     .what = "BCD, BOUND, ARPL, PUSHA/POPA, segment push/pop, LES/LDS, far ptr, INT n (compat)",
+     .forms = legacy32_forms,
+     .nr = &nr_legacy32,
+     .hook = hook_legacy32,
+     .compat = true,
+     .claimed = true},
+    {.name = "ssemov",
+     .what = "SSE/SSE2 moves (movups movaps movdqa movdqu movss movsd movd movq), pxor xorps, "
+	     "ldmxcsr stmxcsr, random XMM and MXCSR",
+     .forms = ssemov_forms,
+     .nr = &ssemov_nr,
+     .hook = hook_ssemov,
+     .fp = true},
 };
 const unsigned gen_nr_classes = ARRAY_SIZE(gen_classes);
-
-static const struct class_def class_defs[] = {
-    {.forms = alu_forms, .nr = &alu_nr},
-    {.forms = shift_forms, .nr = &shift_nr},
-    {.forms = muldiv_forms, .nr = &nr_muldiv, .hook = hook_muldiv},
-    {.forms = bitops_forms, .nr = &nr_bitops, .hook = hook_bitops},
-    {.forms = movx_forms, .nr = &nr_movx, .hook = hook_movx},
-    {.forms = cond_forms, .nr = &nr_cond, .hook = hook_cond},
-    {.forms = string_forms, .nr = &nr_string, .hook = hook_string},
-    {.forms = atomic_forms, .nr = &nr_atomic, .hook = hook_atomic},
-    {.forms = stack_forms, .nr = &nr_stack, .hook = hook_stack},
-    {.forms = nop_forms, .nr = &nr_nop},
-    {.forms = priv_forms, .nr = &nr_priv},
-    {.forms = alu_forms, .nr = &alu_nr, .compat = true},
-    {.forms = shift_forms, .nr = &shift_nr, .compat = true},
-    {.forms = muldiv_forms, .nr = &nr_muldiv, .hook = hook_muldiv, .compat = true},
-    {.forms = bitops_forms, .nr = &nr_bitops, .hook = hook_bitops, .compat = true},
-    {.forms = movx_forms, .nr = &nr_movx, .hook = hook_movx, .compat = true},
-    {.forms = cond_forms, .nr = &nr_cond, .hook = hook_cond, .compat = true},
-    {.forms = string_forms, .nr = &nr_string, .hook = hook_string, .compat = true},
-    {.forms = atomic_forms, .nr = &nr_atomic, .hook = hook_atomic, .compat = true},
-    {.forms = misc_forms, .nr = &nr_misc, .hook = hook_misc},
-    {.forms = far_forms, .nr = &nr_far, .hook = hook_far},
-    {.forms = legacy32_forms, .nr = &nr_legacy32, .hook = hook_legacy32, .compat = true},
-};
 
 int gen_class_find(const char *name)
 {
@@ -1250,11 +1275,6 @@ int gen_class_find(const char *name)
 		if (!strcmp(gen_classes[i].name, name))
 			return (int)i;
 	return -1;
-}
-
-bool gen_class_compat(unsigned cls)
-{
-	return class_defs[cls].compat;
 }
 
 /* ---- encoding ---- */
@@ -1273,7 +1293,7 @@ static unsigned pick_size(struct gen *g, unsigned want)
 	for (unsigned b = 0; b < 4; b++)
 		if (sizes & (1u << b))
 			list[n++] = 1u << b;
-	return list[below(g, n)];
+	return list[gen_below(g, n)];
 }
 
 /* Prefixes that select the operand size. */
@@ -1286,13 +1306,13 @@ static void size_prefixes(struct gen *g)
 	if (g->opsize == 8 && !(f->flags & F_D64))
 		g->rex |= 8;
 	if (g->opsize == 1 && !g->compat)
-		g->want_rex = one_in(g, 2);
+		g->want_rex = gen_one_in(g, 2);
 }
 
 static void build_imm(struct gen *g)
 {
 	const struct form *f = g->f;
-	uint64_t v = f->flags & F_COUNT ? count_value(g) : value(g);
+	uint64_t v = f->flags & F_COUNT ? count_value(g) : gen_value(g);
 
 	switch (f->imm) {
 	case I_8:
@@ -1320,7 +1340,7 @@ static void build_imm(struct gen *g)
  * that the instruction exceeds 15 bytes (#GP). */
 static void extra_prefixes(struct gen *g, uint8_t *out, unsigned *n)
 {
-	unsigned r = below(g, 64);
+	unsigned r = gen_below(g, 64);
 
 	if (g->seg == 0x64 || g->seg == 0x65)
 		return;
@@ -1328,7 +1348,7 @@ static void extra_prefixes(struct gen *g, uint8_t *out, unsigned *n)
 		for (unsigned i = 0; i < 15; i++)
 			out[(*n)++] = 0x3E;
 	} else if (r < 3 && !g->compat) {
-		out[(*n)++] = 0x40 | below(g, 16); /* not last: ignored */
+		out[(*n)++] = 0x40 | gen_below(g, 16); /* not last: ignored */
 		out[(*n)++] = 0x2E;
 	} else if (r < 5) {
 		out[(*n)++] = 0x26;
@@ -1368,12 +1388,12 @@ static void encode(struct gen *g)
 	memcpy(c->code, b, c->len);
 
 	/* Place it: anywhere in the code pages, or across/at their end. */
-	if (one_in(g, 16) && c->len > 1)
-		c->rip = DT_CODE_HOLE - 1 - below(g, c->len - 1);
-	else if (one_in(g, 32))
+	if (gen_one_in(g, 16) && c->len > 1)
+		c->rip = DT_CODE_HOLE - 1 - gen_below(g, c->len - 1);
+	else if (gen_one_in(g, 32))
 		c->rip = DT_CODE_HOLE - c->len;
 	else
-		c->rip = DT_CODE + below(g, DT_CODE_SIZE - 16);
+		c->rip = DT_CODE + gen_below(g, DT_CODE_SIZE - 16);
 	/*
 	 * An indirect CALL/JMP into its own bytes: a JMP to itself spins
 	 * forever, and a target inside the instruction runs bytes nobody
@@ -1395,11 +1415,11 @@ static void encode(struct gen *g)
 		uint64_t next = c->rip + n, target;
 		int64_t rel;
 
-		target =
-		    one_in(g, 16) ? DT_CODE_HOLE + below(g, 64) : DT_CODE + below(g, DT_CODE_SIZE);
+		target = gen_one_in(g, 16) ? DT_CODE_HOLE + gen_below(g, 64)
+					   : DT_CODE + gen_below(g, DT_CODE_SIZE);
 		rel = (int64_t)(target - next);
 		if (g->rel_len == 1 && (rel < -128 || rel > 127))
-			rel = (int8_t)rnd(g);
+			rel = (int8_t)gen_rnd(g);
 		/* Never back into the instruction itself: LOOP would spin for 2^64. */
 		if (rel < 0 && rel >= -(int64_t)n)
 			rel = -(int64_t)n - 1;
@@ -1507,7 +1527,7 @@ static void gen_canonical_rsp(struct gen *g)
 
 void gen_case(struct dt_case *c, uint64_t seed, unsigned cls, uint64_t index)
 {
-	const struct class_def *d = &class_defs[cls];
+	const struct gen_class *d = &gen_classes[cls];
 	struct gen g = {.rng = seed * 0x2545F4914F6CDD1Dull ^ (uint64_t)cls << 56 ^ index,
 			.c = c,
 			.compat = d->compat};
@@ -1516,35 +1536,36 @@ void gen_case(struct dt_case *c, uint64_t seed, unsigned cls, uint64_t index)
 	shift_build();
 	memset(c, 0, sizeof(*c));
 	c->compat = d->compat;
-	rnd(&g);
+	c->fp = d->fp;
+	gen_rnd(&g);
 	for (unsigned r = 0; r < 16; r++)
-		c->gpr[r] = value(&g);
+		c->gpr[r] = gen_value(&g);
 	c->rflags = X86_FLAGS_FIXED | X86_FLAGS_IF |
-		    (rnd(&g) & (X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF |
-				X86_FLAGS_SF | X86_FLAGS_OF)) |
-		    (one_in(&g, 4) ? X86_FLAGS_DF : 0);
+		    (gen_rnd(&g) & (X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF |
+				    X86_FLAGS_SF | X86_FLAGS_OF)) |
+		    (gen_one_in(&g, 4) ? X86_FLAGS_DF : 0);
 	/* Systematic first: every form at every operand size, then random. */
 	if (index < 4 * *d->nr) {
 		g.f = &d->forms[index / 4];
 		g.opsize = pick_size(&g, 1u << (index % 4));
 	} else {
-		g.f = &d->forms[below(&g, *d->nr)];
+		g.f = &d->forms[gen_below(&g, *d->nr)];
 		g.opsize = pick_size(&g, 0);
 	}
 	/* ARPL (63 in compatibility mode) raises #UD on the host: not generated. */
 	while (g.compat && g.f->flags & F_NO32) {
-		g.f = &d->forms[below(&g, *d->nr)];
+		g.f = &d->forms[gen_below(&g, *d->nr)];
 		g.opsize = pick_size(&g, 0);
 	}
 	g.reg = g.rm_reg = -1;
 	memcpy(g.op, g.f->op, sizeof(g.op));
 	if (g.f->flags & F_CC)
-		g.op[g.f->oplen - 1] |= below(&g, 16);
+		g.op[g.f->oplen - 1] |= gen_below(&g, 16);
 	size_prefixes(&g);
 	if (g.f->ops == O_RM) {
 		build_modrm(&g);
 	} else if (g.f->ops == O_OPREG) {
-		g.reg = below(&g, nregs(&g));
+		g.reg = gen_below(&g, nregs(&g));
 		g.op[g.f->oplen - 1] |= g.reg & 7;
 		g.rex |= g.reg >> 3;
 	} else if (g.f->ops == O_REL) {
@@ -1552,7 +1573,9 @@ void gen_case(struct dt_case *c, uint64_t seed, unsigned cls, uint64_t index)
 	}
 	if (g.f->ops != O_REL)
 		build_imm(&g);
-	g.rm_value = value(&g);
+	g.rm_value = gen_value(&g);
+	if (d->fp)
+		genfp_state(&g);
 	if (d->hook)
 		d->hook(&g);
 	if (g.rm_reg >= 0) {
@@ -1563,13 +1586,13 @@ void gen_case(struct dt_case *c, uint64_t seed, unsigned cls, uint64_t index)
 		*r = (*r & ~m) | ((g.rm_value << shift) & m);
 		g.rm_value = (*r & m) >> shift;
 	} else if (g.has_mem && !(c->mem[0].len && c->mem[0].addr == g.mem)) {
-		seed_mem(&g, g.mem, &g.rm_value,
-			 g.f->msize ? (g.f->msize > 8 ? 8 : g.f->msize) : g.opsize);
+		gen_seed_mem(&g, g.mem, &g.rm_value,
+			     g.f->msize ? (g.f->msize > 8 ? 8 : g.f->msize) : g.opsize);
 	}
 	/* LOCK: often where legal, rarely elsewhere (#UD); never on hint NOPs,
 	 * which AMD executes with LOCK. */
 	if (g.has_mem && !(g.f->flags & (F_ANYADDR | F_NOLOCK)) &&
-	    (g.f->flags & F_LOCK ? one_in(&g, 3) : one_in(&g, 64)))
+	    (g.f->flags & F_LOCK ? gen_one_in(&g, 3) : gen_one_in(&g, 64)))
 		g.pfx[g.npfx++] = 0xF0;
 	gen_canonical_rsp(&g);
 	encode(&g);

@@ -79,8 +79,8 @@ struct native_engine {
 	uint8_t *span; /* the parent's view of the child's user pages */
 	uint8_t *mem;  /* full-size image handed to the comparison */
 	struct native_shared *sh;
-	bool ldt16;  /* 16-bit code can run */
-	bool compat; /* the host's GDT has a 32-bit user code segment at DT_SEL_UCODE32 */
+	bool ldt16;	     /* 16-bit code can run */
+	bool compat;	     /* the host's GDT has a 32-bit user code segment at DT_SEL_UCODE32 */
 	uint32_t mxcsr_mask; /* MXCSR bits FXRSTOR accepts */
 };
 
@@ -443,8 +443,9 @@ void native_engine_run(struct native_engine *n, const struct x86_state *s, struc
 	}
 	dt_fx_from_state(&n->sh->fx, s);
 	if (n->sh->fx.mxcsr & ~n->mxcsr_mask) {
-		snprintf(o->fail, sizeof(o->fail), "MXCSR %#x has bits this CPU reserves (mask %#x)",
-			 n->sh->fx.mxcsr, n->mxcsr_mask);
+		snprintf(o->fail, sizeof(o->fail),
+			 "MXCSR %#x has bits this CPU reserves (mask %#x)", n->sh->fx.mxcsr,
+			 n->mxcsr_mask);
 		return;
 	}
 	n->sh->has_fx = false;
