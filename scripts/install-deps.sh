@@ -18,6 +18,9 @@ pkgs+=(libjson-c-dev)
 # chromium: tests/integration/trace_timeline.sh loads a --timeline file in a
 # headless browser (the test SKIPs without it).
 pkgs+=(chromium)
+# acpica-tools: iasl and acpiexec, ACPICA's disassembler and interpreter, the
+# independent oracle tests/unit/test_acpi.c hands ember's ACPI tables to.
+pkgs+=(acpica-tools)
 pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do

@@ -66,6 +66,17 @@
 #define LAYOUT_MPTABLE        0x0009FC00ULL
 #define LAYOUT_MPTABLE_CONFIG 0x0009F000ULL /* up to LAYOUT_MPTABLE */
 #define LAYOUT_EBDA_START     0x0009F000ULL /* reserved in e820 from here to 1 MiB */
+/*
+ * ACPI tables (RSDP, RSDT/XSDT, FADT, FACS, DSDT, MADT) in the BIOS area,
+ * where a PC's firmware leaves them and where Linux scans for "RSD PTR "
+ * (16-byte aligned in 0xE0000-0xFFFFF) when nothing hands it the address.
+ * A direct kernel boot maps the whole BIOS area as ROM (a firmware's
+ * write-protected shadow) holding them, inside e820's reserved range;
+ * --bios maps its own ROM here instead and gets no tables.  The RSDP is
+ * first, the tables follow it.
+ */
+#define LAYOUT_ACPI_START LAYOUT_BIOS_LOW_START
+#define LAYOUT_ACPI_RSDP  LAYOUT_ACPI_START
 /* Kernel image default load address (bzImage's code32_start, PVH, mboot). */
 #define LAYOUT_KERNEL_LOAD 0x00100000ULL
 
@@ -86,6 +97,19 @@
 #define LAYOUT_PORT_COM1       0x3F8 /* 16550A, 8 ports */
 #define LAYOUT_PORT_SEABIOS_DEBUG 0x402 /* SeaBIOS's debug output port */
 #define LAYOUT_PORT_ELCR       0x4D0 /* edge/level control, 2 ports */
+/*
+ * ACPI fixed hardware (FADT): PM1a event block (status, enable), PM1a
+ * control block, the 32-bit PM timer, one block of 12 ports at the PIIX4/
+ * ICH base QEMU also uses; no PM1b, PM2 or GPE blocks.  The reset register
+ * is the chipset's reset control register at 0xCF9 (between the PCI
+ * configuration address and data ports, which are dword-wide).
+ */
+#define LAYOUT_PORT_ACPI_PM      0x600
+#define LAYOUT_PORT_ACPI_PM_SIZE 12
+#define LAYOUT_PORT_PM1A_EVT     (LAYOUT_PORT_ACPI_PM + 0) /* 4 bytes */
+#define LAYOUT_PORT_PM1A_CNT     (LAYOUT_PORT_ACPI_PM + 4) /* 2 bytes */
+#define LAYOUT_PORT_PM_TMR       (LAYOUT_PORT_ACPI_PM + 8) /* 4 bytes */
+#define LAYOUT_PORT_RESET        0xCF9
 
 /* ---- IRQ lines (ISA numbering, identical on the PIC and the IOAPIC) ----- */
 
@@ -93,5 +117,6 @@
 #define LAYOUT_IRQ_I8042 1
 #define LAYOUT_IRQ_COM1  4
 #define LAYOUT_IRQ_RTC   8
+#define LAYOUT_IRQ_SCI   9 /* ACPI system control interrupt: level, active high */
 
 #endif

@@ -40,6 +40,7 @@
 #define HDR_MIN_END	     0x264 /* end of init_size: the fields we read */
 
 /* struct boot_params fields outside the setup header (zero-page.rst). */
+#define ZP_ACPI_RSDP_ADDR    0x070 /* boot protocol 2.14+ (struct boot_params) */
 #define ZP_EXT_RAMDISK_IMAGE 0x0C0
 #define ZP_EXT_RAMDISK_SIZE  0x0C4
 #define ZP_EXT_CMD_LINE_PTR  0x0C8
@@ -179,6 +180,7 @@ int bzimage_load(struct memmap *m, const struct boot_input *in, struct x86_state
 	put32(zp + HDR_CODE32_START, (uint32_t)load);
 	put32(zp + HDR_CMD_LINE_PTR, (uint32_t)cmdline);
 	put32(zp + ZP_EXT_CMD_LINE_PTR, (uint32_t)(cmdline >> 32));
+	put64(zp + ZP_ACPI_RSDP_ADDR, LAYOUT_ACPI_RSDP);
 	uint64_t initrd_size = initrd ? in->initrd_len : 0;
 	put32(zp + HDR_RAMDISK_IMAGE, (uint32_t)initrd);
 	put32(zp + HDR_RAMDISK_SIZE, (uint32_t)initrd_size);
@@ -199,6 +201,7 @@ int bzimage_load(struct memmap *m, const struct boot_input *in, struct x86_state
 	ret = boot_write_gdt(m, true);
 	ret = ret ?: boot_write_page_tables(m);
 	ret = ret ?: mptable_write(m, in->cpus);
+	ret = ret ?: acpi_write(m, in->cpus);
 	if (ret)
 		return ret;
 	boot_state_entry(bsp, true, load + 0x200);

@@ -167,4 +167,7 @@ int multiboot_load(struct memmap *m, const struct boot_input *in, size_t hdr_off
 /* MP floating pointer + configuration table for cpus CPUs. */
 int mptable_write(struct memmap *m, int cpus);
 
+/* The ACPI tables for cpus CPUs, the RSDP at LAYOUT_ACPI_RSDP. */
+int acpi_write(struct memmap *m, int cpus);
+
 #endif

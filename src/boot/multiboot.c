@@ -210,6 +210,7 @@ int multiboot_load(struct memmap *m, const struct boot_input *in, size_t hdr_off
 		return ember_error(-EFAULT, "%s: no RAM at 0x%llx for the multiboot information",
 				   name, (unsigned long long)LAYOUT_MB_INFO);
 	ret = boot_write_gdt(m, false);
+	ret = ret ?: acpi_write(m, in->cpus); /* found by the BIOS-area scan */
 	if (ret)
 		return ret;
 	boot_state_entry(bsp, false, entry);

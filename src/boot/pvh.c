@@ -50,7 +50,7 @@ int pvh_load(struct memmap *m, const struct boot_input *in, const struct elf_fil
 	put32(si + SI_MAGIC, PVH_MAGIC);
 	put32(si + SI_VERSION, 1);
 	put64(si + SI_CMDLINE_PADDR, cmdline);
-	put64(si + SI_RSDP_PADDR, 0); /* no ACPI: the kernel finds the MP table */
+	put64(si + SI_RSDP_PADDR, LAYOUT_ACPI_RSDP);
 	if (initrd) {
 		put32(si + SI_NR_MODULES, 1);
 		put64(si + SI_MODLIST_PADDR, mod);
@@ -72,6 +72,7 @@ int pvh_load(struct memmap *m, const struct boot_input *in, const struct elf_fil
 				   (unsigned long long)LAYOUT_PVH_START_INFO);
 	ret = boot_write_gdt(m, false);
 	ret = ret ?: mptable_write(m, in->cpus);
+	ret = ret ?: acpi_write(m, in->cpus);
 	if (ret)
 		return ret;
 	boot_state_entry(bsp, false, entry);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "devices/acpipm.h"
 #include "devices/debugport.h"
 #include "devices/devices.h"
 #include "devices/i8042.h"
@@ -39,6 +40,8 @@ struct devices {
 	struct pic *pic;
 	struct pit *pit;
 	struct vtimer *pit_timer, *rtc_timer;
+	struct acpipm *acpipm;
+	struct vtimer *acpipm_timer;
 };
 
 static void devices_free(void *opaque)
@@ -54,8 +57,10 @@ static void devices_free(void *opaque)
 	debugcon_destroy(d->debugcon);
 	vtimer_free(d->rtc_timer); /* first: a firing timer calls its device */
 	vtimer_free(d->pit_timer);
+	vtimer_free(d->acpipm_timer);
 	pic_destroy(d->pic);
 	pit_destroy(d->pit);
+	acpipm_destroy(d->acpipm);
 	if (d->serial_fd_owned)
 		close(d->serial_fd);
 	if (d->debugcon_fd_owned)
@@ -215,6 +220,42 @@ static void pit_fire(void *opaque)
 	pit_update(d->pit, vclock_now(d->vm->clock));
 }
 
+static void acpipm_sci(void *opaque, int level)
+{
+	struct devices *d = opaque;
+	vm_set_irq(d->vm, LAYOUT_IRQ_SCI, level);
+}
+
+static void acpipm_poweroff(void *opaque)
+{
+	struct devices *d = opaque;
+	vm_request_stop(d->vm, VM_STOP_POWEROFF, EXIT_OK, "ACPI S5");
+}
+
+static void acpipm_reset_req(void *opaque)
+{
+	struct devices *d = opaque;
+	vm_request_stop(d->vm, VM_STOP_RESET, EXIT_OK, "ACPI reset register");
+}
+
+static uint64_t acpipm_now(void *opaque)
+{
+	struct devices *d = opaque;
+	return vclock_now(d->vm->clock);
+}
+
+static void acpipm_timer_arm(void *opaque, uint64_t deadline_ns)
+{
+	struct devices *d = opaque;
+	vtimer_arm(d->acpipm_timer, deadline_ns);
+}
+
+static void acpipm_fire(void *opaque)
+{
+	struct devices *d = opaque;
+	acpipm_timer_expired(d->acpipm);
+}
+
 static void testexit_stop(void *opaque, uint32_t status)
 {
 	struct devices *d = opaque;
@@ -331,14 +372,21 @@ int devices_attach(struct vm *vm)
 	    .irq = pit_irq, .now = pit_now, .timer_arm = pit_timer_arm};
 	d->rtc_timer = vtimer_new(vm->clock, rtc_fire, d);
 	d->pit_timer = vtimer_new(vm->clock, pit_fire, d);
-	if (!d->rtc_timer || !d->pit_timer)
+	d->acpipm_timer = vtimer_new(vm->clock, acpipm_fire, d);
+	if (!d->rtc_timer || !d->pit_timer || !d->acpipm_timer)
 		return devices_nomem("timers");
 	d->com1 = uart_create(&com1_ops, d);
 	d->kbc = i8042_create(&kbc_ops, d);
 	d->rtc = rtc_create(&rtc_ops, d);
 	d->post = post_create(NULL, NULL, vm->t_start ? vm->t_start : now_ns());
 	d->debugcon = debugcon_create();
-	if (!d->com1 || !d->kbc || !d->rtc || !d->post || !d->debugcon)
+	static const struct acpipm_ops acpipm_ops = {.sci = acpipm_sci,
+						     .poweroff = acpipm_poweroff,
+						     .reset = acpipm_reset_req,
+						     .now_ns = acpipm_now,
+						     .timer_arm = acpipm_timer_arm};
+	d->acpipm = acpipm_create(&acpipm_ops, d);
+	if (!d->com1 || !d->kbc || !d->rtc || !d->post || !d->debugcon || !d->acpipm)
 		return devices_nomem("legacy devices");
 	d->testexit = (struct testexit){.exit = testexit_stop, .opaque = d};
 	uint64_t low = memmap_low_ram_end(&vm->mem);
@@ -355,6 +403,8 @@ int devices_attach(struct vm *vm)
 	    {"test-exit", LAYOUT_PORT_TEST_EXIT, LAYOUT_PORT_TEST_EXIT_SIZE, &testexit_bus_ops,
 	     &d->testexit},
 	    {"com1", LAYOUT_PORT_COM1, UART_NPORTS, &uart_bus_ops, d->com1},
+	    {"acpi-pm", LAYOUT_PORT_ACPI_PM, LAYOUT_PORT_ACPI_PM_SIZE, &acpipm_bus_ops, d->acpipm},
+	    {"reset", LAYOUT_PORT_RESET, 1, &acpipm_reset_ops, d->acpipm},
 	};
 	r = devices_ports(vm, ports, ARRAY_SIZE(ports));
 	if (r < 0)

@@ -98,6 +98,9 @@ static void test_load_good(void)
 	T_CHECK(c && !strcmp(c, "console=ttyS0 quiet"),
 		"cmd_line_ptr must point at the command line");
 	T_EQ(get32(z + 0xC8), 0); /* ext_cmd_line_ptr */
+	/* acpi_rsdp_addr (boot_params 0x070): the RSDP's "RSD PTR ". */
+	T_EQ(get64(z + 0x70), LAYOUT_ACPI_RSDP);
+	T_EQ(tb_u64(&m, get64(z + 0x70)), 0x2052545020445352ULL);
 	uint32_t rd = get32(z + 0x218), rdsize = get32(z + 0x21C);
 	T_EQ(rdsize, sizeof(initrd));
 	T_EQ(rd & 0xFFF, 0);

@@ -108,7 +108,9 @@ static void check_pvh(bool is64, unsigned dlen)
 	uint64_t cmd = tb_u64(&m, si + 24);
 	char *c = memmap_ptr(&m, cmd, 13);
 	T_CHECK(c && !strcmp(c, "console=hvc0"), "cmdline_paddr");
-	T_EQ(tb_u64(&m, si + 32), 0); /* rsdp: none */
+	/* rsdp_paddr: the RSDP ("RSD PTR ") ember's ACPI tables start with. */
+	T_EQ(tb_u64(&m, si + 32), LAYOUT_ACPI_RSDP);
+	T_EQ(tb_u64(&m, tb_u64(&m, si + 32)), 0x2052545020445352ULL);
 	uint64_t mod = tb_u64(&m, si + 16);
 	uint64_t rdaddr = tb_u64(&m, mod);
 	T_EQ(tb_u64(&m, mod + 8), sizeof(rd));
