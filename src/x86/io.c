@@ -13,8 +13,9 @@ int io_check(struct x86_cpu *cpu, uint16_t port, unsigned size)
 	if (cpu->mode != X86_MODE_V86 && (unsigned)cpu->cpl <= ((cpu->s.rflags >> 12) & 3))
 		return X86_OK;
 	const struct x86_seg *tr = &cpu->s.seg[X86_TR];
-	/* Only a 32-bit (or 64-bit) TSS has a bitmap. */
-	if (tr->unusable || (tr->type & 7) != 1 || !(tr->type & 8) || tr->limit < 0x67)
+	/* Only a 32-bit (or 64-bit) TSS has a bitmap: type 9, or 11 once LTR or a
+	 * task switch has marked it busy, as a loaded TSS always is. */
+	if (tr->unusable || (tr->type & 0xD) != 9 || tr->limit < 0x67)
 		return x86_gp(cpu, 0);
 	uint8_t b[2];
 	int rc = mmu_read_lin(cpu, tr->base + 0x66, b, 2, ACC_READ, 0);
