@@ -51,6 +51,12 @@ enum x86_om {
 	OM_CL,
 	OM_DX, /* DX as a port number */
 	OM_1,  /* the constant 1 (shift count) */
+	OM_V,  /* ModRM reg: XMM register */
+	OM_W,  /* ModRM r/m: XMM register or memory */
+	OM_U,  /* ModRM r/m: XMM register only */
+	OM_P,  /* ModRM reg: MMX register */
+	OM_Q,  /* ModRM r/m: MMX register or memory */
+	OM_N,  /* ModRM r/m: MMX register only */
 };
 
 /* Operand sizes (SDM vol. 2, A.2.2). */
@@ -66,6 +72,8 @@ enum x86_os {
 	OS_bs, /* byte immediate sign-extended to the operand size */
 	OS_p,  /* far pointer: 32 or 48 bits */
 	OS_s,  /* pseudo-descriptor: 6 or 10 bytes */
+	OS_x,  /* 16 bytes; in memory 16-byte aligned (legacy SSE) */
+	OS_xu, /* 16 bytes, any alignment (MOVUPS, MOVDQU, LDDQU, PCMPxSTRx) */
 };
 
 struct x86_opspec {
@@ -85,7 +93,7 @@ struct x86_opspec {
 #define F_REPOK	  (1u << 9)  /* string instruction: REP prefixes meaningful */
 #define F_PRIV	  (1u << 10) /* CPL 0 only */
 #define F_BYTEOP  (1u << 11) /* operand 0 is a byte (for formatting string ops) */
-#define F_SSE	  (1u << 12) /* recognised for length only: SSE/MMX/x87, #UD */
+#define F_SSE	  (1u << 12) /* SSE/MMX: the prefix selects the row (sse_select); #UD if none */
 #define F_IMM8	  (1u << 13) /* an extra imm8 (ENTER's second, 3DNow! suffix) */
 #define F_RMW	  (1u << 14) /* operand 0 is read, then written (checked as a write) */
 #define F_F3REQ	  (1u << 15) /* only with an F3 prefix (POPCNT); #UD without */

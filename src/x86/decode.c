@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "x86/cpu.h"
+#include "x86/simd.h"
 
 /* Does an operand of this method take its value from ModRM? */
 static bool decode_uses_modrm(const struct x86_opcode *op)
@@ -52,6 +53,9 @@ static unsigned decode_size(const struct x86_insn *in, unsigned s)
 		return in->opsize + 2;
 	case OS_s:
 		return in->bits == 64 ? 10 : 6;
+	case OS_x:
+	case OS_xu:
+		return 16;
 	default:
 		return 0;
 	}
@@ -206,6 +210,11 @@ static bool decode_invalid_operands(const struct x86_opcode *row, const struct x
 			if (in->mod == 3)
 				return true;
 			break;
+		case OM_U:
+		case OM_N:
+			if (in->mod != 3)
+				return true;
+			break;
 		case OM_C:
 			if (in->reg != 0 && in->reg != 2 && in->reg != 3 && in->reg != 4 &&
 			    in->reg != 8)
@@ -347,6 +356,8 @@ opcode:
 			return X86_DECODE_TOO_LONG;
 		row = decode_group(row, in);
 	}
+	if (row->flags & F_SSE)
+		row = sse_select(row, in);
 	/*
 	 * An undefined row of a group still has the group's shape: the host
 	 * CPU takes the immediate of its defined rows into the length and
@@ -476,7 +487,7 @@ bool decode_known_ud(const uint8_t *b, size_t avail, int bits)
 	if (i + 1 >= avail || b[i] != 0x0F)
 		return false;
 	const struct x86_opcode *row = &x86_map0f[b[i + 1]];
-	return row->fn == ex_ud || (!row->fn && !(row->flags & F_GROUP));
+	return (row->fn == ex_ud && !(row->flags & F_SSE)) || (!row->fn && !(row->flags & F_GROUP));
 }
 
 int decode_insn(const uint8_t *b, size_t avail, int bits, struct x86_insn *in)

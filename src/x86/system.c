@@ -7,6 +7,7 @@
  * Follows Intel SDM vol. 2 pages, vol. 3A 2.5 (control registers), 5.8.7-8 (fast calls).
  */
 #include "x86/cpu.h"
+#include "x86/ssehost.h"
 
 int ex_hlt(struct x86_cpu *cpu, struct x86_insn *in)
 {
@@ -40,7 +41,10 @@ int ex_wbinvd(struct x86_cpu *cpu, struct x86_insn *in)
 	((1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) |      \
 	 (1u << 13) | (1u << 15) | (1u << 16) | (1u << 17))
 /* DE PSE TSC MSR PAE CX8 SEP PGE CMOV PAT PSE36 */
-#define CPUID1_ECX  ((1u << 13) | (1u << 23))				/* CMPXCHG16B POPCNT */
+/* SSE3 SSSE3 CMPXCHG16B SSE4.1 SSE4.2 MOVBE POPCNT (sse_*.c: MMX SSE SSE2 in EDX) */
+#define CPUID1_ECX                                                                                 \
+	((1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23))
+#define CPUID1_EDX_SIMD ((1u << 23) | (1u << 25) | (1u << 26)) /* MMX SSE SSE2 */
 #define CPUID81_EDX ((1u << 11) | (1u << 20) | (1u << 27) | (1u << 29)) /* SYSCALL NX RDTSCP LM */
 #define CPUID81_ECX (1u << 0)						/* LAHF/SAHF in 64-bit */
 
@@ -56,8 +60,8 @@ void x86_cpuid_supported(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 		break;
 	case 1:
 		out[0] = 0x000006F1; /* family 6 */
-		out[2] = CPUID1_ECX;
-		out[3] = CPUID1_EDX;
+		out[2] = CPUID1_ECX & ssehost_cpuid1_ecx();
+		out[3] = CPUID1_EDX | CPUID1_EDX_SIMD;
 		break;
 	case 0x80000000:
 		out[0] = 0x80000008;
