@@ -204,6 +204,10 @@ static bool decode_invalid_operands(const struct x86_opcode *row, const struct x
 	/* XGETBV is "NP" (SDM): with 66, F2 or F3 the host CPU raises #UD. */
 	if (in->map == MAP_0F && in->opcode == 0x01 && in->modrm == 0xD0 && (in->p66 || in->rep))
 		return true;
+	/* 0F AE with 66, F2 or F3 is FSGSBASE, CLWB, CLFLUSHOPT, PTWRITE or CET:
+	 * none is advertised (the fences and the state saves take no prefix). */
+	if (in->map == MAP_0F && in->opcode == 0xAE && (in->p66 || in->rep))
+		return true;
 	for (int k = 0; k < 3; k++) {
 		switch (row->o[k].m) {
 		case OM_M:
@@ -356,8 +360,16 @@ opcode:
 			return X86_DECODE_TOO_LONG;
 		row = decode_group(row, in);
 	}
-	if (row->flags & F_SSE)
-		row = sse_select(row, in);
+	/* An SSE opcode with a prefix that defines nothing: #UD, but with the
+	 * placeholder row's length (past 15 bytes the CPU raises #GP). */
+	bool sse_ud = false;
+	if (row->flags & F_SSE) {
+		const struct x86_opcode *sel = sse_select(row, in);
+		if (sel)
+			row = sel;
+		else
+			sse_ud = true;
+	}
 	/*
 	 * An undefined row of a group still has the group's shape: the host
 	 * CPU takes the immediate of its defined rows into the length and
@@ -380,7 +392,7 @@ opcode:
 	/* Rows invalid in this mode still have a length: the CPU fetches the
 	 * whole instruction (a #PF on its last byte wins over #UD). */
 	bool invalid_here = ((top->flags | row->flags) & F_NO64 && bits == 64) ||
-			    ((row->flags & F_ONLY64) && bits != 64) || undefined;
+			    ((row->flags & F_ONLY64) && bits != 64) || undefined || sse_ud;
 	in->op = row;
 
 	if (bits == 64) {

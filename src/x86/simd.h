@@ -180,8 +180,9 @@ void simd_mmx_set(struct x86_cpu *cpu, unsigned r, uint64_t v);
 SIMD_BODIES(SIMD_DECLARE_BODY)
 #undef SIMD_DECLARE_BODY
 
-/* The prefix-selected row for an F_SSE row of the 0F, 0F 38 and 0F 3A maps,
- * or row itself when that prefix defines nothing there (sse_tables.c). */
+/* The prefix-selected row for an F_SSE row of the 0F, 0F 38 and 0F 3A maps;
+ * NULL (#UD) when that prefix defines nothing there and row is only a
+ * placeholder (ex_ud) (sse_tables.c). */
 const struct x86_opcode *sse_select(const struct x86_opcode *row, const struct x86_insn *in);
 
 #endif

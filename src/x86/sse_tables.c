@@ -94,6 +94,11 @@ static const struct x86_opcode grp15_sse[8] = {
     [3] = ROW(stmxcsr, "stmxcsr", O(M, d)),
 };
 
+/* 66 0F 78 /0 (AMD SSE4a, not advertised: #UD with the CPU's length). */
+static const struct x86_opcode grp_extrq[8] = {
+    [0] = ROW(ud, "extrq", O(U, x), O(I, b), O(I, b)),
+};
+
 static const struct x86_opcode sse_0f[256][4] = {
     [0x10] = {[P_NONE] = ROW(sse_mov, "movups", O(V, x), O(W, xu)),
 	      [P_66] = ROW(sse_mov, "movupd", O(V, x), O(W, xu)),
@@ -194,6 +199,13 @@ static const struct x86_opcode sse_0f[256][4] = {
     [0x75] = MX(pcmpeqw, "pcmpeqw"),
     [0x76] = MX(pcmpeqd, "pcmpeqd"),
     [0x77] = {[P_NONE] = {.fn = ex_emms, .name = "emms"}},
+    /* AMD's SSE4a EXTRQ/INSERTQ with two imm8: not advertised, #UD, but
+     * their length is the CPU's (past 15 bytes: #GP). */
+    [0x78] = {[P_66] = GRP("extrq", grp_extrq),
+	      [P_F2] = {.fn = ex_ud,
+			.name = "insertq",
+			.o = {O(V, x), O(U, x), O(I, b)},
+			.flags = F_MODRM | F_IMM8}},
     [0x7C] = {[P_66] = ROW(haddpd, "haddpd", O(V, x), O(W, x)),
 	      [P_F2] = ROW(haddps, "haddps", O(V, x), O(W, x))},
     [0x7D] = {[P_66] = ROW(hsubpd, "hsubpd", O(V, x), O(W, x)),
@@ -386,5 +398,6 @@ const struct x86_opcode *sse_select(const struct x86_opcode *row, const struct x
 	}
 	if (r->flags & F_GROUP)
 		r = &r->group[(in->modrm >> 3) & 7];
-	return r->fn ? r : row;
+	/* Nothing for this prefix: #UD (unless row itself has a body). */
+	return r->fn ? r : row->fn == ex_ud ? NULL : row;
 }
