@@ -14,6 +14,7 @@
 
 #include "boot/boot.h"
 #include "devices/devices.h"
+#include "irq.h"
 #include "layout.h"
 #include "trace/hostkvm.h"
 #include "trace/timeline.h"
@@ -48,6 +49,51 @@ static double process_cpu_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* ---- the interrupt router's view of the machine ---- */
+
+static void vm_irq_kick(void *opaque, int cpu)
+{
+	struct vm *vm = opaque;
+	if (cpu >= 0 && cpu < vm->ncpus && vm->vcpus[cpu].engine_data)
+		vm->engine->kick(&vm->vcpus[cpu]);
+}
+
+static int vm_irq_kernel_line(void *opaque, unsigned input, int level)
+{
+	struct vm *vm = opaque;
+	return vm->engine->irq_line(vm, input, level);
+}
+
+static int vm_irq_kernel_msi(void *opaque, uint64_t addr, uint32_t data)
+{
+	struct vm *vm = opaque;
+	return vm->engine->irq_msi(vm, addr, data);
+}
+
+/* A lost interrupt would hang the guest silently: stop and say why. */
+static void vm_irq_error(void *opaque, const char *what, int err)
+{
+	struct vm *vm = opaque;
+	char msg[128];
+	snprintf(msg, sizeof(msg), "%s: the in-kernel irqchip refused it: %s", what, strerror(-err));
+	if (!vm_stopping(vm))
+		fprintf(stderr, "ember: %s\n", msg);
+	vm_request_stop(vm, VM_STOP_HOST_ERROR, EXIT_HOST_ERROR, msg);
+}
+
+static int vm_irq_create(struct vm *vm)
+{
+	struct irq_router_ops ops = {.opaque = vm, .kick = vm_irq_kick, .error = vm_irq_error};
+	if (vm->engine->has_irqchip(vm)) {
+		ops.kernel_line = vm_irq_kernel_line;
+		ops.kernel_msi = vm_irq_kernel_msi;
+	}
+	int r = irq_router_create(&vm->irq, vm->ncpus, vm->clock, &ops);
+	if (r < 0)
+		return ember_error(r, "interrupt router: %s", strerror(-r));
+	return 0;
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg, const struct engine *engine)
@@ -91,7 +137,11 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct engine *e
 	r = engine->create(vm);
 	if (r < 0)
 		return r;
-	/* 4. Devices (which ones depends on the engine's irqchip). */
+	/* 4. Interrupt routing (ember's controllers, or the kernel's), then
+	 * the devices that drive its lines. */
+	r = vm_irq_create(vm);
+	if (r < 0)
+		return r;
 	r = devices_attach(vm);
 	if (r < 0)
 		return r;
@@ -121,11 +171,6 @@ int vm_add_device(struct vm *vm, void *dev, void (*destroy)(void *dev))
 	vm->devices[vm->ndevices].destroy = destroy;
 	vm->ndevices++;
 	return 0;
-}
-
-void vm_set_irq(struct vm *vm, unsigned irq, int level)
-{
-	vm->engine->set_irq(vm, irq, level);
 }
 
 bool vm_stopping(const struct vm *vm)
@@ -483,6 +528,8 @@ void vm_destroy(struct vm *vm)
 	vm->ndevices = 0;
 	if (vm->engine && vm->engine->destroy)
 		vm->engine->destroy(vm);
+	irq_router_destroy(vm->irq);
+	vm->irq = NULL;
 	vclock_destroy(vm->clock); /* after everything that owned a timer */
 	vm->clock = NULL;
 	memmap_destroy(&vm->mem);

@@ -135,12 +135,15 @@ struct engine {
 	int (*run)(struct vcpu *vcpu, struct vm_exit *exit);
 	/* Make run() return soon (from another thread or a signal handler). */
 	void (*kick)(struct vcpu *vcpu);
-	/* Drive an ISA IRQ line (0-15) of the interrupt controllers. */
-	void (*set_irq)(struct vm *vm, unsigned irq, int level);
+	/* With an in-kernel irqchip (has_irqchip): the router's inputs (irq.h:
+	 * ISA IRQ 0-15, GSI 16-23) and MSI messages go to the kernel.  0 or
+	 * -errno.  NULL without one: the router drives ember's models. */
+	int (*irq_line)(struct vm *vm, unsigned input, int level);
+	int (*irq_msi)(struct vm *vm, uint64_t addr, uint32_t data);
 	/* Guest linear -> physical through the vCPU's current paging, for
 	 * crash reports and tracing.  0 or -EFAULT. */
 	int (*translate)(struct vcpu *vcpu, uint64_t linear, uint64_t *gpa);
-	/* Does the engine provide the PIC/PIT/IOAPIC itself (KVM irqchip)? */
+	/* Does the engine provide the PIC/PIT/IOAPIC/local APICs itself (KVM)? */
 	bool (*has_irqchip)(struct vm *vm);
 	void (*destroy)(struct vm *vm);
 };
@@ -152,6 +155,7 @@ extern const bool engine_emu_boots_linux;
 
 struct uart;
 struct trace;
+struct irq_router;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -163,6 +167,7 @@ struct vm {
 	int ncpus;
 	struct x86_state boot_state; /* the BSP's state at its first instruction */
 	struct vclock *clock;        /* guest time and every timer (clock.h) */
+	struct irq_router *irq;      /* interrupt routing (irq.h) */
 	struct uart *com1;
 	/* --stats/--trace/--timeline/--trace-first observer, or NULL. */
 	struct trace *trace;
@@ -202,7 +207,5 @@ int vm_status(const struct vm *vm);
 const char *vm_exit_name(enum vm_exit_reason r);
 /* Record a device for vm_destroy() to free (destroy may be NULL). */
 int vm_add_device(struct vm *vm, void *dev, void (*destroy)(void *dev));
-/* Drive an ISA IRQ line; edge-triggered devices pulse 1 then 0. */
-void vm_set_irq(struct vm *vm, unsigned irq, int level);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * devices.c - wires the device models to a vm (see devices.h): their IRQ
- * callbacks to vm_set_irq(), reset and exit requests to vm_request_stop(),
+ * callbacks to the router's lines (irq.h), their timers to the VM clock, reset and exit requests to vm_request_stop(),
  * the UART to stdout / a file and to the host terminal.  Not a device
  * model; no register semantics live here.
  */
@@ -19,6 +19,7 @@
 #include "devices/rtc.h"
 #include "devices/uart.h"
 #include "clock.h"
+#include "irq.h"
 #include "layout.h"
 #include "term.h"
 #include "util.h"
@@ -37,11 +38,11 @@ struct devices {
 	int debugcon_fd; /* -1: kept in memory only */
 	bool debugcon_fd_owned;
 	struct testexit testexit;
-	struct pic *pic;
 	struct pit *pit;
 	struct vtimer *pit_timer, *rtc_timer;
 	struct acpipm *acpipm;
 	struct vtimer *acpipm_timer;
+	struct irq_line com1_irq, kbc_irq, rtc_irq, pit_irq, sci_irq;
 };
 
 static void devices_free(void *opaque)
@@ -58,7 +59,6 @@ static void devices_free(void *opaque)
 	vtimer_free(d->rtc_timer); /* first: a firing timer calls its device */
 	vtimer_free(d->pit_timer);
 	vtimer_free(d->acpipm_timer);
-	pic_destroy(d->pic);
 	pit_destroy(d->pit);
 	acpipm_destroy(d->acpipm);
 	if (d->serial_fd_owned)
@@ -75,12 +75,6 @@ static struct devices *devices_of(struct vm *vm)
 		if (vm->devices[i].destroy == devices_free)
 			return vm->devices[i].dev;
 	return NULL;
-}
-
-struct pic *devices_pic(struct vm *vm)
-{
-	struct devices *d = devices_of(vm);
-	return d ? d->pic : NULL;
 }
 
 struct pit *devices_pit(struct vm *vm)
@@ -118,7 +112,7 @@ static void devices_write_fd(int fd, const uint8_t *buf, size_t n)
 static void com1_irq(void *opaque, int level)
 {
 	struct devices *d = opaque;
-	vm_set_irq(d->vm, LAYOUT_IRQ_COM1, level);
+	irq_line_set(&d->com1_irq, level);
 }
 
 static void com1_tx(void *opaque, const uint8_t *buf, size_t n)
@@ -156,7 +150,7 @@ static bool console_break(void *opaque)
 static void kbc_irq(void *opaque, int level)
 {
 	struct devices *d = opaque;
-	vm_set_irq(d->vm, LAYOUT_IRQ_I8042, level);
+	irq_line_set(&d->kbc_irq, level);
 }
 
 static void kbc_reset(void *opaque, const char *why)
@@ -168,7 +162,7 @@ static void kbc_reset(void *opaque, const char *why)
 static void rtc_irq(void *opaque, int level)
 {
 	struct devices *d = opaque;
-	vm_set_irq(d->vm, LAYOUT_IRQ_RTC, level);
+	irq_line_set(&d->rtc_irq, level);
 }
 
 /* The RTC keeps wall time: the guest's, from the VM clock. */
@@ -199,7 +193,7 @@ static void rtc_fire(void *opaque)
 static void pit_irq(void *opaque, int level)
 {
 	struct devices *d = opaque;
-	vm_set_irq(d->vm, LAYOUT_IRQ_PIT, level);
+	irq_line_set(&d->pit_irq, level);
 }
 
 static uint64_t pit_now(void *opaque)
@@ -223,7 +217,7 @@ static void pit_fire(void *opaque)
 static void acpipm_sci(void *opaque, int level)
 {
 	struct devices *d = opaque;
-	vm_set_irq(d->vm, LAYOUT_IRQ_SCI, level);
+	irq_line_set(&d->sci_irq, level);
 }
 
 static void acpipm_poweroff(void *opaque)
@@ -357,6 +351,11 @@ int devices_attach(struct vm *vm)
 		return devices_nomem("device list");
 	d->vm = vm;
 	d->serial_fd = d->debugcon_fd = -1;
+	d->com1_irq = (struct irq_line){vm->irq, LAYOUT_IRQ_COM1};
+	d->kbc_irq = (struct irq_line){vm->irq, LAYOUT_IRQ_I8042};
+	d->rtc_irq = (struct irq_line){vm->irq, LAYOUT_IRQ_RTC};
+	d->pit_irq = (struct irq_line){vm->irq, LAYOUT_IRQ_PIT};
+	d->sci_irq = (struct irq_line){vm->irq, LAYOUT_IRQ_SCI};
 	int r = vm_add_device(vm, d, devices_free);
 	if (r < 0) {
 		free(d);
@@ -410,15 +409,15 @@ int devices_attach(struct vm *vm)
 	if (r < 0)
 		return r;
 
-	if (!vm->engine->has_irqchip(vm)) {
-		d->pic = pic_create();
+	struct pic *pic = irq_pic(vm->irq);
+	if (pic) {
 		d->pit = pit_create(&pit_ops, d);
-		if (!d->pic || !d->pit)
-			return devices_nomem("PIC and PIT");
+		if (!d->pit)
+			return devices_nomem("PIT");
 		const struct devices_port emu_ports[] = {
-		    {"pic-master", LAYOUT_PORT_PIC_MASTER, 2, &pic_master_ops, d->pic},
-		    {"pic-slave", LAYOUT_PORT_PIC_SLAVE, 2, &pic_slave_ops, d->pic},
-		    {"elcr", LAYOUT_PORT_ELCR, 2, &pic_elcr_ops, d->pic},
+		    {"pic-master", LAYOUT_PORT_PIC_MASTER, 2, &pic_master_ops, pic},
+		    {"pic-slave", LAYOUT_PORT_PIC_SLAVE, 2, &pic_slave_ops, pic},
+		    {"elcr", LAYOUT_PORT_ELCR, 2, &pic_elcr_ops, pic},
 		    {"pit", LAYOUT_PORT_PIT, 4, &pit_bus_ops, d->pit},
 		    {"ppi", LAYOUT_PORT_PPI, 1, &pit_ppi_ops, d->pit},
 		};

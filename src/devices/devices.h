@@ -19,17 +19,15 @@
  *   0x4D0-0x4D1    ELCR                             -     emu engine only
  *
  * Under KVM the in-kernel irqchip and PIT (KVM_CREATE_IRQCHIP,
- * KVM_CREATE_PIT2 with KVM_PIT_SPEAKER_DUMMY) own the ports marked "emu
- * engine only"; the emulator engine finds ember's models with
- * devices_pic(), routes engine->set_irq() to pic_set_irq() and asks
- * pic_intr_pending()/pic_intr_ack() before each instruction.  The PIT and the
- * RTC run on vtimers of the VM clock (clock.h).
+ * KVM_CREATE_PIT2 with KVM_PIT_SPEAKER_DUMMY) are the devices marked "emu
+ * engine only".  Every device's IRQ is a line of the VM's interrupt router
+ * (irq.h), which owns the 8259A pair (irq_pic) and the local APICs; the PIT
+ * and the RTC run on vtimers of the VM clock (clock.h).
  */
 #ifndef EMBER_DEVICES_DEVICES_H
 #define EMBER_DEVICES_DEVICES_H
 
 struct vm;
-struct pic;
 struct pit;
 struct post;
 struct debugcon;
@@ -50,8 +48,7 @@ int devices_attach(struct vm *vm);
  */
 int devices_set_debugcon(struct vm *vm, const char *spec);
 
-/* The models, or NULL (no PIC/PIT under KVM; nothing before attach). */
-struct pic *devices_pic(struct vm *vm);
+/* The models, or NULL (no PIT under KVM; nothing before attach). */
 struct pit *devices_pit(struct vm *vm);
 struct post *devices_post(struct vm *vm);
 struct debugcon *devices_debugcon(struct vm *vm);

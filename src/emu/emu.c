@@ -1,20 +1,21 @@
 /*
  * emu/emu.c - the emulator engine: ember's own x86 emulator (src/x86) driving
- * the same machine as KVM.  This file is the adapter that backs struct
- * x86_ops with the memory map, the two buses and the PIC/PIT models, and
- * turns x86_run()'s returns into run-loop exits.  Not the emulator itself.
- * One vCPU; time (the TSC, every timer) is the VM's clock (clock.h).
+ * the same machine as KVM.  This file is the adapter that backs one struct
+ * x86_ops per vCPU with the memory map, the two buses, that vCPU's local
+ * APIC (its MMIO page and MSRs) and the interrupt router, and turns
+ * x86_run()'s returns into run-loop exits.  Not the emulator itself, not
+ * the interrupt controllers (irq.c, devices/).  Each vCPU runs on its own
+ * thread (vm.c); time (the TSC, every timer) is the VM clock (clock.h).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "clock.h"
-#include "devices/devices.h"
-#include "devices/pic.h"
+#include "devices/lapic.h"
+#include "irq.h"
 #include "layout.h"
 #include "trace/trace.h"
 #include "util.h"
@@ -27,18 +28,22 @@
  * deadline. */
 #define EMU_BUDGET 100000
 
-struct emu_vm {
+/* One vCPU: its emulator instance and what the adapter keeps beside it. */
+struct emu_cpu {
 	struct vm *vm;
+	int id;
 	struct x86_cpu *cpu;
-	struct pic *pic;
-	int intr_line; /* the PIC's INT output, read lock-free by the CPU */
+	struct lapic *lapic;
+	struct x86_ops ops; /* emu_ops, plus the trace hooks when observed */
 	pthread_mutex_t lock;
-	pthread_cond_t wake; /* an interrupt arrived or a stop was requested */
-	pthread_t vcpu_thread; /* the thread in emu_run(), for emu_pic_output() */
-	struct x86_ops ops;  /* emu_ops, plus the trace hooks when observed */
-	int acked;           /* vector of the last interrupt acknowledge, or -1 */
+	pthread_cond_t wake; /* kicked: an interrupt, INIT/SIPI or a stop */
+	bool kicked;	     /* under lock: a kick since the last wait */
+	pthread_t thread;    /* the thread in emu_run(), set at its first run */
+	bool wait_sipi;	     /* an AP before its SIPI, or any CPU after INIT */
+	uint8_t cr8_seen;    /* CR8 as last exchanged with the local APIC's TPR */
+	int acked;	     /* vector of the last interrupt acknowledge, or -1 */
 	uint64_t halt_insns; /* instructions executed when it did */
-	bool halted;         /* the last x86_run() ended in HLT (count HLTs once) */
+	bool halted;	     /* the last x86_run() ended in HLT (count HLTs once) */
 	/* The instruction being executed, kept while --trace mode is on so a
 	 * mode change can name the instruction that caused it. */
 	uint64_t insn_rip, insn_cs_base;
@@ -49,35 +54,61 @@ struct emu_vm {
 
 const bool engine_emu_boots_linux = false;
 
-static struct emu_vm *emu_of(struct vm *vm)
-{
-	return vm->engine_data;
-}
-
 static uint8_t *emu_ram_page(void *opaque, uint64_t gpa, bool write)
 {
-	struct emu_vm *e = opaque;
+	struct emu_cpu *e = opaque;
 	const struct memregion *r = memmap_find(&e->vm->mem, gpa);
 	if (!r || (write && r->kind == MEMREGION_ROM) || gpa - r->gpa + 4096 > r->size)
 		return NULL;
 	return r->hva + (gpa - r->gpa);
 }
 
+/* The local APIC page is per CPU: each CPU sees its own at its base. */
+static bool emu_is_lapic(struct emu_cpu *e, uint64_t gpa)
+{
+	uint64_t base = lapic_mmio_base(e->lapic);
+	return base != UINT64_MAX && gpa - base < LAYOUT_LAPIC_SIZE;
+}
+
+/* TPR and CR8 are one register (SDM 10.8.6.1): after the guest changed the
+ * APIC's, the CPU's CR8 follows. */
+static void emu_cr8_from_lapic(struct emu_cpu *e)
+{
+	e->cr8_seen = lapic_get_cr8(e->lapic);
+	x86_cpu_state(e->cpu)->cr8 = e->cr8_seen;
+}
+
+/* ...and after MOV CR8, the APIC's TPR follows (before any priority test). */
+static void emu_cr8_to_lapic(struct emu_cpu *e)
+{
+	uint8_t cr8 = x86_cpu_state(e->cpu)->cr8;
+	if (cr8 != e->cr8_seen) {
+		lapic_set_cr8(e->lapic, cr8);
+		e->cr8_seen = cr8;
+	}
+}
+
 static void emu_phys_read(void *opaque, uint64_t gpa, void *buf, unsigned len)
 {
-	struct emu_vm *e = opaque;
+	struct emu_cpu *e = opaque;
 	const struct memregion *r = memmap_find(&e->vm->mem, gpa);
 	if (r && gpa - r->gpa + len <= r->size) {
 		memcpy(buf, r->hva + (gpa - r->gpa), len);
 		return;
 	}
-	uint64_t v = bus_read(&e->vm->mmio, gpa, len);
+	uint64_t v;
+	if (emu_is_lapic(e, gpa)) {
+		emu_cr8_to_lapic(e);
+		v = lapic_mmio_read(e->lapic, gpa - lapic_mmio_base(e->lapic), len);
+	} else {
+		v = bus_read(&e->vm->mmio, gpa, len);
+	}
 	memcpy(buf, &v, len);
 }
 
 static void emu_phys_write(void *opaque, uint64_t gpa, const void *buf, unsigned len)
 {
-	struct emu_vm *e = opaque;
+	struct emu_cpu *e = opaque;
 	const struct memregion *r = memmap_find(&e->vm->mem, gpa);
 	if (r) {
 		if (r->kind == MEMREGION_RAM && gpa - r->gpa + len <= r->size)
@@ -86,58 +117,90 @@ static void emu_phys_write(void *opaque, uint64_t gpa, const void *buf, unsigned
 	}
 	uint64_t v = 0;
 	memcpy(&v, buf, len);
+	if (emu_is_lapic(e, gpa)) {
+		emu_cr8_to_lapic(e);
+		lapic_mmio_write(e->lapic, gpa - lapic_mmio_base(e->lapic), len, v);
+		emu_cr8_from_lapic(e);
+		return;
+	}
 	bus_write(&e->vm->mmio, gpa, len, v);
 }
 
 static uint32_t emu_pio_in(void *opaque, uint16_t port, unsigned size)
 {
-	struct emu_vm *e = opaque;
+	struct emu_cpu *e = opaque;
 	return bus_read(&e->vm->pio, port, size);
 }
 
 static void emu_pio_out(void *opaque, uint16_t port, unsigned size, uint32_t val)
 {
-	struct emu_vm *e = opaque;
+	struct emu_cpu *e = opaque;
 	bus_write(&e->vm->pio, port, size, val);
+}
+
+static bool emu_lapic_msr(uint32_t msr)
+{
+	return msr == MSR_IA32_APIC_BASE || msr == MSR_IA32_TSC_DEADLINE ||
+	       (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST);
+}
+
+static int emu_rdmsr(void *opaque, uint32_t msr, uint64_t *val)
+{
+	struct emu_cpu *e = opaque;
+	if (emu_lapic_msr(msr)) {
+		emu_cr8_to_lapic(e);
+		return lapic_rdmsr(e->lapic, msr, val);
+	}
+	return -1;
+}
+
+static int emu_wrmsr(void *opaque, uint32_t msr, uint64_t val)
+{
+	struct emu_cpu *e = opaque;
+	if (emu_lapic_msr(msr)) {
+		emu_cr8_to_lapic(e);
+		int r = lapic_wrmsr(e->lapic, msr, val);
+		emu_cr8_from_lapic(e);
+		return r;
+	}
+	return -1;
 }
 
 static uint64_t emu_rdtsc(void *opaque)
 {
-	struct emu_vm *e = opaque;
+	struct emu_cpu *e = opaque;
 	return vclock_now(e->vm->clock); /* EMBER_TSC_HZ: guest ns */
 }
 
+#define CPUID1_EDX_APIC	       (1u << 9)
+#define CPUID1_ECX_X2APIC      (1u << 21)
+#define CPUID1_ECX_TSCDEADLINE (1u << 24)
+
 static void emu_cpuid(void *opaque, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
+	struct emu_cpu *e = opaque;
 	x86_cpuid_supported(leaf, subleaf, out);
+	if (leaf == 1) {
+		/* The platform's part: this CPU's initial APIC ID, the local
+		 * APIC with x2APIC mode and the TSC-deadline timer. */
+		out[1] = (out[1] & 0x00FFFFFF) | (uint32_t)e->id << 24;
+		out[2] |= CPUID1_ECX_X2APIC | CPUID1_ECX_TSCDEADLINE;
+		out[3] |= CPUID1_EDX_APIC;
+	}
 }
 
 static bool emu_intr_pending(void *opaque)
 {
-	struct emu_vm *e = opaque;
-	return __atomic_load_n(&e->intr_line, __ATOMIC_ACQUIRE);
+	struct emu_cpu *e = opaque;
+	emu_cr8_to_lapic(e);
+	return irq_cpu_pending(e->vm->irq, e->id);
 }
 
 static int emu_intr_ack(void *opaque)
 {
-	struct emu_vm *e = opaque;
-	e->acked = e->pic ? pic_intr_ack(e->pic) : -1;
+	struct emu_cpu *e = opaque;
+	e->acked = irq_cpu_ack(e->vm->irq, e->id);
 	return e->acked;
-}
-
-static void emu_pic_output(void *opaque, int level)
-{
-	struct emu_vm *e = opaque;
-	__atomic_store_n(&e->intr_line, level, __ATOMIC_RELEASE);
-	if (level) {
-		/* The CPU polls the line only after its own I/O or a kick: a line
-		 * raised by another thread (stdin, RTC timer) must kick it. */
-		if (e->cpu && !pthread_equal(pthread_self(), e->vcpu_thread))
-			x86_cpu_kick(e->cpu);
-		pthread_mutex_lock(&e->lock);
-		pthread_cond_broadcast(&e->wake);
-		pthread_mutex_unlock(&e->lock);
-	}
 }
 
 /* ---- trace hooks (installed only when the VM is observed) ---- */
@@ -145,7 +208,7 @@ static void emu_pic_output(void *opaque, int level)
 static void emu_trace_insn(void *opaque, struct x86_cpu *cpu, uint64_t linear, uint64_t phys,
 			   const uint8_t *bytes, unsigned len)
 {
-	struct emu_vm *e = opaque;
+	struct emu_cpu *e = opaque;
 	struct trace *t = e->vm->trace;
 	const struct x86_state *s = x86_cpu_state(cpu);
 	enum x86_mode m = x86_state_mode(s);
@@ -161,7 +224,7 @@ static void emu_trace_insn(void *opaque, struct x86_cpu *cpu, uint64_t linear, u
 		    !trace_on(t, TRACE_MODE) && !trace_on(t, TRACE_CR))
 			x86_cpu_set_trace(cpu, 0);
 	}
-	trace_on_insn(t, 0, "emu", m, s->seg[X86_CS].base, s->rip, linear, phys, bytes, len);
+	trace_on_insn(t, e->id, "emu", m, s->seg[X86_CS].base, s->rip, linear, phys, bytes, len);
 	/* The emulator reports CR writes itself; a read (MOV r, CRn) leaves
 	 * the register as it is now, so its value is read here.  Only at CPL0
 	 * and for registers that exist: otherwise the read faults (#GP/#UD). */
@@ -171,49 +234,49 @@ static void emu_trace_insn(void *opaque, struct x86_cpu *cpu, uint64_t linear, u
 	const uint64_t crs[9] = { [0] = s->cr0, [2] = s->cr2, [3] = s->cr3, [4] = s->cr4,
 				  [8] = s->cr8 };
 	if (cpl0 && !write && (cr == 0 || cr == 2 || cr == 3 || cr == 4 || cr == 8))
-		trace_on_cr(t, 0, cr, crs[cr], false, s->rip, true);
+		trace_on_cr(t, e->id, cr, crs[cr], false, s->rip, true);
 }
 
 static void emu_trace_cr(void *opaque, int cr, uint64_t old_val, uint64_t new_val, bool write)
 {
-	struct emu_vm *e = opaque;
-	trace_on_cr(e->vm->trace, 0, cr, write ? new_val : old_val, write, e->insn_rip, true);
+	struct emu_cpu *e = opaque;
+	trace_on_cr(e->vm->trace, e->id, cr, write ? new_val : old_val, write, e->insn_rip, true);
 }
 
 static void emu_trace_mode(void *opaque, enum x86_mode from, enum x86_mode to, uint64_t rip)
 {
-	struct emu_vm *e = opaque;
+	struct emu_cpu *e = opaque;
 	bool have = e->insn_len && e->insn_rip == rip;
-	trace_on_mode(e->vm->trace, 0, from, to, have ? e->insn_cs_base : 0, rip, e->insn_bytes,
+	trace_on_mode(e->vm->trace, e->id, from, to, have ? e->insn_cs_base : 0, rip, e->insn_bytes,
 		      have ? e->insn_len : 0, e->insn_bits);
 }
 
 static void emu_trace_event(void *opaque, uint8_t vector, bool has_error, uint32_t error,
 			    bool is_exception, uint64_t rip)
 {
-	struct emu_vm *e = opaque;
-	/* An external interrupt is the vector the PIC just gave the CPU; any
-	 * other non-exception delivery is a software INT n. */
+	struct emu_cpu *e = opaque;
+	/* An external interrupt is the vector the last acknowledge gave the
+	 * CPU; any other non-exception delivery is a software INT n. */
 	enum trace_vector_kind kind = is_exception		? TRACE_VEC_EXCEPTION
 				      : e->acked == (int)vector ? TRACE_VEC_EXTERNAL
 								: TRACE_VEC_SOFTWARE;
 	e->acked = -1;
-	trace_on_event(e->vm->trace, 0, vector, has_error, error, kind, rip);
+	trace_on_event(e->vm->trace, e->id, vector, has_error, error, kind, rip);
 }
 
 static void emu_trace_msr(void *opaque, uint32_t msr, uint64_t val, bool write)
 {
-	struct emu_vm *e = opaque;
-	trace_on_msr(e->vm->trace, 0, msr, val, write);
+	struct emu_cpu *e = opaque;
+	trace_on_msr(e->vm->trace, e->id, msr, val, write);
 	/* The emulator reports EFER writes through trace_cr itself. */
 	if (msr == X86_MSR_EFER && !write)
-		trace_on_cr(e->vm->trace, 0, -1, val, false, e->insn_rip, true);
+		trace_on_cr(e->vm->trace, e->id, -1, val, false, e->insn_rip, true);
 }
 
 static void emu_trace_cpuid(void *opaque, uint32_t leaf, uint32_t subleaf, const uint32_t out[4])
 {
-	struct emu_vm *e = opaque;
-	trace_on_cpuid(e->vm->trace, 0, leaf, subleaf, out);
+	struct emu_cpu *e = opaque;
+	trace_on_cpuid(e->vm->trace, e->id, leaf, subleaf, out);
 }
 
 static const struct x86_ops emu_ops = {
@@ -222,6 +285,8 @@ static const struct x86_ops emu_ops = {
 	.phys_write = emu_phys_write,
 	.pio_in = emu_pio_in,
 	.pio_out = emu_pio_out,
+	.rdmsr = emu_rdmsr,
+	.wrmsr = emu_wrmsr,
 	.cpuid = emu_cpuid,
 	.rdtsc = emu_rdtsc,
 	.intr_pending = emu_intr_pending,
@@ -230,16 +295,9 @@ static const struct x86_ops emu_ops = {
 
 static int emu_create(struct vm *vm)
 {
-	if (vm->ncpus != 1)
-		return ember_error(-EINVAL, "--cpus %d: the emu engine runs one vCPU", vm->ncpus);
-	struct emu_vm *e = calloc(1, sizeof(*e));
-	if (!e)
-		return ember_error(-ENOMEM, "emu: out of memory");
-	vm->engine_data = e;
-	e->vm = vm;
-	e->acked = -1;
-	pthread_mutex_init(&e->lock, NULL);
-	pthread_cond_init(&e->wake, NULL);
+	if (vm->ncpus > 1 && vclock_mode(vm->clock) == VCLOCK_VIRTUAL)
+		return ember_error(-EINVAL, "--clock virtual: one vCPU only (parallel vCPU threads "
+					    "are not deterministic); use --cpus 1 or --clock host");
 	return 0;
 }
 
@@ -250,14 +308,20 @@ static bool emu_has_irqchip(struct vm *vm)
 
 static int emu_vcpu_create(struct vcpu *vcpu)
 {
-	struct emu_vm *e = emu_of(vcpu->vm);
-	/* The devices exist now: wire the PIC's output to the CPU's INTR. */
-	e->pic = devices_pic(vcpu->vm);
-	if (e->pic)
-		pic_set_output(e->pic, emu_pic_output, e);
+	struct vm *vm = vcpu->vm;
+	struct emu_cpu *e = calloc(1, sizeof(*e));
+	if (!e)
+		return ember_error(-ENOMEM, "emu: out of memory for vCPU %d", vcpu->id);
+	e->vm = vm;
+	e->id = vcpu->id;
+	e->acked = -1;
+	e->lapic = irq_lapic(vm->irq, vcpu->id);
+	e->wait_sipi = vcpu->id != 0; /* APs wait for the BSP's INIT/SIPI */
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->wake, NULL);
 	/* The observers are set only when the VM is observed, so an unobserved
 	 * VM runs with every trace hook NULL. */
-	struct trace *t = vcpu->vm->trace;
+	struct trace *t = vm->trace;
 	e->ops = emu_ops;
 	if (t) {
 		e->ops.trace_insn = emu_trace_insn;
@@ -268,8 +332,14 @@ static int emu_vcpu_create(struct vcpu *vcpu)
 		e->ops.trace_cpuid = emu_trace_cpuid;
 	}
 	e->cpu = x86_cpu_new(&e->ops, e);
-	if (!e->cpu)
-		return ember_error(-ENOMEM, "emu: out of memory for the vCPU");
+	if (!e->cpu) {
+		free(e);
+		return ember_error(-ENOMEM, "emu: out of memory for vCPU %d", vcpu->id);
+	}
+	struct x86_state *s = x86_cpu_state(e->cpu);
+	x86_state_reset(s);
+	s->apic_base &= e->id ? ~(1ULL << 8) : ~0ULL; /* the BSP flag */
+	x86_cpu_state_changed(e->cpu);
 	if (t && (trace_on(t, TRACE_INSN) || trace_on(t, TRACE_MODE) || trace_on(t, TRACE_CR) ||
 		  t->first_n))
 		x86_cpu_set_trace(e->cpu, X86_TRACE_INSN);
@@ -279,37 +349,52 @@ static int emu_vcpu_create(struct vcpu *vcpu)
 
 static int emu_set_state(struct vcpu *vcpu, const struct x86_state *s)
 {
-	struct emu_vm *e = vcpu->engine_data;
+	struct emu_cpu *e = vcpu->engine_data;
 	*x86_cpu_state(e->cpu) = *s;
 	x86_cpu_state_changed(e->cpu);
+	emu_cr8_to_lapic(e);
 	return 0;
 }
 
 static int emu_get_state(struct vcpu *vcpu, struct x86_state *s)
 {
-	struct emu_vm *e = vcpu->engine_data;
+	struct emu_cpu *e = vcpu->engine_data;
 	*s = *x86_cpu_state(e->cpu);
 	return 0;
 }
 
+/* Anything for this CPU to act on: an interrupt it can take, an NMI, an
+ * INIT or a SIPI (the local APIC kicks for each), or a stop. */
+static bool emu_has_work(struct emu_cpu *e)
+{
+	if (vm_stopping(e->vm))
+		return true;
+	if (e->wait_sipi)
+		return false; /* only a kick (INIT/SIPI) or a stop wakes it */
+	const struct x86_state *s = x86_cpu_state(e->cpu);
+	return lapic_nmi_pending(e->lapic) ||
+	       ((s->rflags & X86_FLAGS_IF) && irq_cpu_pending(e->vm->irq, e->id));
+}
+
 /*
- * The guest halted: sleep until an interrupt or a stop.  Timers wake it
- * through their interrupt (the clock thread raises a line, which kicks);
- * under --clock virtual, time first jumps to the next deadline, and only
- * with no timer armed does the CPU wait for input.
+ * Sleep until kicked (an interrupt, INIT, SIPI or a stop made it) with
+ * nothing to do meanwhile: no host CPU is used.  Under --clock virtual time
+ * first jumps to the next deadline, and only with no timer armed does the
+ * CPU wait for input.
  */
-static void emu_halt_wait(struct emu_vm *e)
+static void emu_wait(struct emu_cpu *e)
 {
 	struct vclock *c = e->vm->clock;
-	if (vclock_mode(c) == VCLOCK_VIRTUAL && vclock_skip_to_next(c))
+	if (vclock_mode(c) == VCLOCK_VIRTUAL && !e->wait_sipi && vclock_skip_to_next(c))
 		return;
 	pthread_mutex_lock(&e->lock);
-	while (!__atomic_load_n(&e->intr_line, __ATOMIC_ACQUIRE) && !vm_stopping(e->vm))
+	while (!e->kicked && !emu_has_work(e))
 		pthread_cond_wait(&e->wake, &e->lock);
+	e->kicked = false;
 	pthread_mutex_unlock(&e->lock);
 }
 
-static uint64_t emu_retired(struct emu_vm *e)
+static uint64_t emu_retired(struct emu_cpu *e)
 {
 	const struct x86_stats *st = x86_cpu_stats(e->cpu);
 	uint64_t total = 0;
@@ -320,15 +405,13 @@ static uint64_t emu_retired(struct emu_vm *e)
 
 /* The emulator's counters, for --stats; a HLT counts once however long it
  * sleeps. */
-static void emu_copy_stats(struct vcpu *vcpu, struct emu_vm *e, bool halted)
+static void emu_copy_stats(struct vcpu *vcpu, struct emu_cpu *e, bool halted)
 {
 	const struct x86_stats *st = x86_cpu_stats(e->cpu);
 	memcpy(vcpu->insns, st->insns, sizeof(vcpu->insns));
 	memcpy(vcpu->faults, st->exceptions, sizeof(vcpu->faults));
 	vcpu->irqs = st->interrupts;
-	uint64_t total = 0;
-	for (int m = 0; m < X86_NR_MODES; m++)
-		total += st->insns[m];
+	uint64_t total = emu_retired(e);
 	/* A new HLT unless the CPU stayed halted (no instruction since). */
 	if (halted && (!e->halted || total != e->halt_insns))
 		vcpu->hlts++;
@@ -336,12 +419,49 @@ static void emu_copy_stats(struct vcpu *vcpu, struct emu_vm *e, bool halted)
 	e->halt_insns = total;
 }
 
+/*
+ * INIT and SIPI (SDM 8.4.4, 10.4.7.3): INIT puts the CPU in its INIT state
+ * waiting for a SIPI; a SIPI with vector v starts it in real mode at
+ * v * 4096.  Returns true while the CPU must not run.
+ */
+static bool emu_init_sipi(struct emu_cpu *e)
+{
+	struct x86_state *s = x86_cpu_state(e->cpu);
+	if (lapic_take_init(e->lapic)) {
+		uint64_t apic_base = s->apic_base;
+		x86_state_reset(s);
+		s->apic_base = apic_base;
+		x86_cpu_state_changed(e->cpu);
+		e->wait_sipi = true;
+	}
+	if (!e->wait_sipi)
+		return false;
+	int v = lapic_take_sipi(e->lapic);
+	if (v < 0)
+		return true;
+	s->seg[X86_CS].sel = (uint16_t)(v << 8);
+	s->seg[X86_CS].base = (uint64_t)v << 12;
+	s->rip = 0;
+	s->halted = false;
+	x86_cpu_state_changed(e->cpu);
+	e->wait_sipi = false;
+	return false;
+}
+
 static int emu_run(struct vcpu *vcpu, struct vm_exit *exit)
 {
-	struct emu_vm *e = vcpu->engine_data;
+	struct emu_cpu *e = vcpu->engine_data;
 	memset(exit, 0, sizeof(*exit));
 	exit->reason = VMEXIT_NONE;
-	e->vcpu_thread = pthread_self();
+	e->thread = pthread_self();
+	if (emu_init_sipi(e)) {
+		emu_wait(e);
+		return 0;
+	}
+	if (lapic_nmi_pending(e->lapic)) {
+		lapic_nmi_ack(e->lapic);
+		x86_cpu_state(e->cpu)->nmi_pending = true;
+	}
 	struct vclock *c = vcpu->vm->clock;
 	bool virt = vclock_mode(c) == VCLOCK_VIRTUAL;
 	uint64_t budget = EMU_BUDGET, before = 0;
@@ -367,7 +487,7 @@ static int emu_run(struct vcpu *vcpu, struct vm_exit *exit)
 	case X86_EXIT_KICK:
 		break;
 	case X86_EXIT_HLT:
-		emu_halt_wait(e);
+		emu_wait(e);
 		break;
 	case X86_EXIT_SHUTDOWN:
 		exit->reason = VMEXIT_SHUTDOWN;
@@ -378,39 +498,40 @@ static int emu_run(struct vcpu *vcpu, struct vm_exit *exit)
 	return 0;
 }
 
+/* From any thread.  The CPU tests interrupts only after its own I/O or a
+ * kick, so another thread's interrupt must stop x86_run(); the CPU's own
+ * thread needs no kick (the run loop looks after every access). */
 static void emu_kick(struct vcpu *vcpu)
 {
-	struct emu_vm *e = vcpu->engine_data;
+	struct emu_cpu *e = vcpu->engine_data;
 	if (!e || !e->cpu)
 		return;
-	x86_cpu_kick(e->cpu);
+	if (!pthread_equal(pthread_self(), e->thread))
+		x86_cpu_kick(e->cpu);
 	pthread_mutex_lock(&e->lock);
+	e->kicked = true;
 	pthread_cond_broadcast(&e->wake);
 	pthread_mutex_unlock(&e->lock);
 }
 
-static void emu_set_irq(struct vm *vm, unsigned irq, int level)
-{
-	struct emu_vm *e = emu_of(vm);
-	if (e && e->pic)
-		pic_set_irq(e->pic, irq, level);
-}
-
 static int emu_translate(struct vcpu *vcpu, uint64_t linear, uint64_t *gpa)
 {
-	struct emu_vm *e = vcpu->engine_data;
+	struct emu_cpu *e = vcpu->engine_data;
 	return x86_cpu_translate(e->cpu, linear, gpa);
 }
 
 static void emu_destroy(struct vm *vm)
 {
-	struct emu_vm *e = emu_of(vm);
-	if (!e)
-		return;
-	if (e->cpu)
+	for (int i = 0; i < vm->ncpus; i++) {
+		struct emu_cpu *e = vm->vcpus[i].engine_data;
+		if (!e)
+			continue;
 		x86_cpu_free(e->cpu);
-	free(e);
-	vm->engine_data = NULL;
+		pthread_cond_destroy(&e->wake);
+		pthread_mutex_destroy(&e->lock);
+		free(e);
+		vm->vcpus[i].engine_data = NULL;
+	}
 }
 
 const struct engine engine_emu = {
@@ -421,7 +542,6 @@ const struct engine engine_emu = {
 	.get_state = emu_get_state,
 	.run = emu_run,
 	.kick = emu_kick,
-	.set_irq = emu_set_irq,
 	.translate = emu_translate,
 	.has_irqchip = emu_has_irqchip,
 	.destroy = emu_destroy,

@@ -607,11 +607,20 @@ static void kvm_kick(struct vcpu *vcpu)
 		pthread_kill(vcpu->thread, SIGUSR1);
 }
 
-static void kvm_set_irq(struct vm *vm, unsigned irq, int level)
+/* The router's inputs are the in-kernel irqchip's default GSIs. */
+static int kvm_irq_line(struct vm *vm, unsigned input, int level)
 {
 	struct kvm_vm *k = vm->engine_data;
-	struct kvm_irq_level l = { .irq = irq, .level = level };
-	ioctl(k->vm_fd, KVM_IRQ_LINE, &l);
+	struct kvm_irq_level l = { .irq = input, .level = level };
+	return ioctl(k->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
+}
+
+static int kvm_irq_msi(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	struct kvm_vm *k = vm->engine_data;
+	struct kvm_msi m = { .address_lo = (uint32_t)addr, .address_hi = addr >> 32, .data = data };
+	/* 0: the guest blocked it (masked): not an error. */
+	return ioctl(k->vm_fd, KVM_SIGNAL_MSI, &m) < 0 ? -errno : 0;
 }
 
 int kvm_translate(struct vcpu *vcpu, uint64_t linear, uint64_t *gpa)
@@ -663,7 +672,8 @@ const struct engine engine_kvm = {
 	.get_state = kvm_get_state,
 	.run = kvm_run_vcpu,
 	.kick = kvm_kick,
-	.set_irq = kvm_set_irq,
+	.irq_line = kvm_irq_line,
+	.irq_msi = kvm_irq_msi,
 	.translate = kvm_translate,
 	.has_irqchip = kvm_has_irqchip,
 	.destroy = kvm_destroy,

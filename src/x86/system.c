@@ -88,8 +88,10 @@ int ex_cpuid(struct x86_cpu *cpu, struct x86_insn *in)
 		cpu->ops->cpuid(cpu->opaque, leaf, sub, out);
 		/* Never advertise a feature the emulator lacks. */
 		if (leaf == 1) {
-			out[2] &= sup[2] | (1u << 31); /* keep the hypervisor bit */
-			out[3] &= sup[3] | (1u << 9);  /* and APIC: the platform's */
+			/* Keep the platform's: x2APIC, TSC-deadline, hypervisor;
+			 * APIC. */
+			out[2] &= sup[2] | (1u << 21) | (1u << 24) | (1u << 31);
+			out[3] &= sup[3] | (1u << 9);
 		} else if (leaf == 7 || leaf == 0xD) {
 			out[1] = out[2] = out[3] = 0;
 			if (leaf == 0xD)
@@ -366,6 +368,7 @@ int sys_write_cr(struct x86_cpu *cpu, int cr, uint64_t val)
 		if (val >> 4)
 			return x86_gp(cpu, 0);
 		s->cr8 = val;
+		cpu->events = true; /* a lower priority threshold may let an interrupt in */
 		break;
 	default:
 		return x86_ud(cpu);

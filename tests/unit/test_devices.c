@@ -1,16 +1,18 @@
 /*
  * test_devices.c - devices_attach() wiring, on a vm with a fake engine:
  * every port at its layout.h address, the PIC/PIT/ELCR/PPI only without an
- * in-kernel irqchip, COM1 output to --serial file:PATH and its IRQ 4,
+ * in-kernel irqchip, COM1 output to --serial file:PATH and its IRQ 4 (to the
+ * router's 8259A, or to the in-kernel irqchip's line),
  * isa-debug-exit and i8042 reset turned into stop requests, the CMOS
  * memory bytes taken from the memory map, and the debug console sink.
- * vm.c's three entry points are replaced by recorders here.
+ * vm.c's entry points are replaced by recorders here.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include "devices/devices.h"
+#include "irq.h"
 #include "layout.h"
 #include "t.h"
 #include "util.h"
@@ -32,11 +34,18 @@ int vm_add_device(struct vm *vm, void *dev, void (*destroy)(void *dev))
 	return 0;
 }
 
-void vm_set_irq(struct vm *vm, unsigned irq, int level)
+/* The in-kernel irqchip's input, as the router drives it. */
+static int fake_kernel_line(void *opaque, unsigned input, int level)
 {
-	rec.irq = irq;
+	rec.irq = input;
 	rec.level = level;
 	rec.irq_calls++;
+	return 0;
+}
+
+static int fake_kernel_msi(void *opaque, uint64_t addr, uint32_t data)
+{
+	return 0;
 }
 
 void vm_request_stop(struct vm *vm, enum vm_stop why, int status, const char *detail)
@@ -66,7 +75,13 @@ static void vm_fake(struct vm *vm, struct vm_config *cfg, bool irqchip)
 	memmap_init(&vm->mem);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
-	if (memmap_add_ram(&vm->mem, cfg->mem_bytes) || vclock_create(&vm->clock, VCLOCK_HOST))
+	struct irq_router_ops ops = {0};
+	if (irqchip) {
+		ops.kernel_line = fake_kernel_line;
+		ops.kernel_msi = fake_kernel_msi;
+	}
+	if (memmap_add_ram(&vm->mem, cfg->mem_bytes) || vclock_create(&vm->clock, VCLOCK_HOST) ||
+	    irq_router_create(&vm->irq, cfg->cpus, vm->clock, &ops))
 		abort();
 }
 
@@ -74,6 +89,7 @@ static void vm_fake_destroy(struct vm *vm)
 {
 	for (int i = vm->ndevices - 1; i >= 0; i--)
 		vm->devices[i].destroy(vm->devices[i].dev);
+	irq_router_destroy(vm->irq);
 	vclock_destroy(vm->clock);
 	memmap_destroy(&vm->mem);
 }
@@ -118,7 +134,7 @@ static void test_emu_machine(void)
 	T_STREQ(port_name(&vm, 0x3FF), "com1");
 	T_STREQ(port_name(&vm, 0x402), "seabios-debug");
 	T_STREQ(port_name(&vm, 0x4D1), "elcr");
-	T_CHECK(devices_pic(&vm) && devices_pit(&vm), "emu engine gets ember's PIC and PIT");
+	T_CHECK(irq_pic(vm.irq) && devices_pit(&vm), "emu engine gets ember's PIC and PIT");
 	T_CHECK(vm.com1 != NULL, "vm->com1 set");
 
 	/* COM1: output to the file, THRE interrupt on IRQ 4 with OUT2. */
@@ -126,8 +142,8 @@ static void test_emu_machine(void)
 	bus_write(&vm.pio, 0x3F8, 1, 'k');
 	bus_write(&vm.pio, 0x3FC, 1, 0x08);
 	bus_write(&vm.pio, 0x3F9, 1, 0x02);
-	T_EQ(rec.irq, LAYOUT_IRQ_COM1);
-	T_EQ(rec.level, 1);
+	bus_write(&vm.pio, 0x20, 1, 0x0A); /* OCW3: read IRR */
+	T_EQ(bus_read(&vm.pio, 0x20, 1), 1u << LAYOUT_IRQ_COM1);
 	char buf[16];
 	T_EQ(slurp(path, buf, sizeof(buf)), 2);
 	T_CHECK(!memcmp(buf, "ok", 2), "serial file holds what the guest sent");
@@ -159,8 +175,12 @@ static void test_kvm_machine(void)
 	T_STREQ(port_name(&vm, 0x61), "(none)"); /* KVM_PIT_SPEAKER_DUMMY owns it */
 	T_STREQ(port_name(&vm, 0x4D0), "(none)");
 	T_STREQ(port_name(&vm, 0x3F8), "com1");
-	T_CHECK(!devices_pic(&vm) && !devices_pit(&vm), "no PIC/PIT models under an irqchip");
+	T_CHECK(!irq_pic(vm.irq) && !devices_pit(&vm), "no PIC/PIT models under an irqchip");
 	bus_write(&vm.pio, 0x3F8, 1, 'x'); /* --serial none: dropped quietly */
+	bus_write(&vm.pio, 0x3FC, 1, 0x08);
+	bus_write(&vm.pio, 0x3F9, 1, 0x02); /* THRE interrupt: IRQ 4 to the kernel */
+	T_EQ(rec.irq, LAYOUT_IRQ_COM1);
+	T_EQ(rec.level, 1);
 	vm_fake_destroy(&vm);
 }
 
