@@ -500,13 +500,16 @@ static int emu_run(struct vcpu *vcpu, struct vm_exit *exit)
 
 /* From any thread.  The CPU tests interrupts only after its own I/O or a
  * kick, so another thread's interrupt must stop x86_run(); the CPU's own
- * thread needs no kick (the run loop looks after every access). */
+ * thread needs no kick (the run loop looks after every access), except to
+ * stop at once when it asked for the stop itself (a test-exit write): then
+ * the instructions counted do not depend on when the main thread's kick
+ * arrives. */
 static void emu_kick(struct vcpu *vcpu)
 {
 	struct emu_cpu *e = vcpu->engine_data;
 	if (!e || !e->cpu)
 		return;
-	if (!pthread_equal(pthread_self(), e->thread))
+	if (!pthread_equal(pthread_self(), e->thread) || vm_stopping(e->vm))
 		x86_cpu_kick(e->cpu);
 	pthread_mutex_lock(&e->lock);
 	e->kicked = true;
