@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "clock.h"
+#include "devices/ioapic.h"
 #include "devices/lapic.h"
 #include "devices/pic.h"
 #include "irq.h"
@@ -26,6 +27,7 @@ struct irq_router {
 	int ncpus;
 	bool kernel; /* in-kernel irqchip: no models here */
 	struct pic *pic;
+	struct ioapic *ioapic;
 	struct irq_cpu *cpu;
 };
 
@@ -97,6 +99,19 @@ static void irq_lapic_send_ipi(void *opaque, uint32_t icr_lo, uint32_t dest)
 		  LAPIC_ICR_MODE(icr_lo), LAPIC_ICR_VECTOR(icr_lo), LAPIC_ICR_LEVEL_TRIG(icr_lo));
 }
 
+/* EOI of a level-triggered vector: the IOAPIC clears remote IRR. */
+static void irq_lapic_eoi(void *opaque, uint8_t vector)
+{
+	struct irq_cpu *c = opaque;
+	ioapic_eoi(c->router->ioapic, vector);
+}
+
+static void irq_from_ioapic(void *opaque, uint32_t dest, bool logical, unsigned mode,
+			    uint8_t vector, bool level_trig)
+{
+	irq_route(opaque, dest, logical, LAPIC_SH_NONE, -1, mode, vector, level_trig);
+}
+
 static void irq_pic_output(void *opaque, int level)
 {
 	struct irq_router *r = opaque;
@@ -120,7 +135,11 @@ int irq_router_create(struct irq_router **out, int ncpus, struct vclock *clock,
 		return 0;
 	r->pic = pic_create();
 	r->cpu = calloc(ncpus, sizeof(*r->cpu));
-	if (!r->pic || !r->cpu)
+	/* The IOAPIC's ID follows the CPUs' APIC IDs, as the MADT and the MP
+	 * table say. */
+	const struct ioapic_ops iops = {.opaque = r, .deliver = irq_from_ioapic};
+	r->ioapic = ioapic_create((uint8_t)ncpus, &iops);
+	if (!r->pic || !r->cpu || !r->ioapic)
 		return -ENOMEM;
 	pic_set_output(r->pic, irq_pic_output, r);
 	for (int i = 0; i < ncpus; i++) {
@@ -136,6 +155,7 @@ int irq_router_create(struct irq_router **out, int ncpus, struct vclock *clock,
 		    .timer_arm = irq_lapic_timer_arm,
 		    .kick = irq_lapic_kick,
 		    .send_ipi = irq_lapic_send_ipi,
+		    .eoi = irq_lapic_eoi,
 		    .tsc = irq_lapic_now, /* the TSC counts guest ns (EMBER_TSC_HZ) */
 		};
 		c->lapic = lapic_create(i, i == 0, &lops);
@@ -156,6 +176,7 @@ void irq_router_destroy(struct irq_router *r)
 	for (int i = 0; i < r->ncpus; i++)
 		lapic_destroy(r->cpu[i].lapic);
 	free(r->cpu);
+	ioapic_destroy(r->ioapic);
 	pic_destroy(r->pic);
 	free(r);
 }
@@ -163,6 +184,11 @@ void irq_router_destroy(struct irq_router *r)
 struct pic *irq_pic(struct irq_router *r)
 {
 	return r->pic;
+}
+
+struct ioapic *irq_ioapic(struct irq_router *r)
+{
+	return r->ioapic;
 }
 
 struct lapic *irq_lapic(struct irq_router *r, int cpu)
@@ -184,6 +210,8 @@ void irq_set(struct irq_router *r, unsigned input, int level)
 	}
 	if (input < 16)
 		pic_set_irq(r->pic, input, level);
+	if (input != 2) /* the cascade: no IOAPIC pin */
+		ioapic_set_irq(r->ioapic, input == 0 ? 2 : input, level);
 }
 
 void irq_msi(struct irq_router *r, uint64_t addr, uint32_t data)

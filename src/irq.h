@@ -7,9 +7,9 @@
  * device model (pic.c, ioapic.c, lapic.c are); see ARCHITECTURE.md,
  * "Interrupt routing".
  *
- * Two back ends.  ember's models (the emulator): the router creates a PIC
- * and one local APIC per vCPU (with its timer on the VM clock) and routes
- * between them and the IOAPIC.  An in-kernel irqchip (KVM): the kernel's
+ * Two back ends.  ember's models (the emulator): the router creates the
+ * 8259A pair, the IOAPIC (ID = number of vCPUs) and one local APIC per vCPU
+ * (with its timer on the VM clock) and routes between them.  An in-kernel irqchip (KVM): the kernel's
  * PIC, IOAPIC and local APICs are those devices; lines go to
  * ops->kernel_line (KVM_IRQ_LINE) and MSIs to ops->kernel_msi
  * (KVM_SIGNAL_MSI), and the router holds no models.
@@ -22,6 +22,7 @@
 
 struct vclock;
 struct pic;
+struct ioapic;
 struct lapic;
 
 /* Router inputs: 0-15 are ISA IRQs (8259A input n; IOAPIC pin n, except
@@ -50,8 +51,9 @@ int irq_router_create(struct irq_router **out, int ncpus, struct vclock *clock,
 		      const struct irq_router_ops *ops);
 void irq_router_destroy(struct irq_router *r);
 
-/* The models (NULL under an in-kernel irqchip). */
+/* The models (NULL under an in-kernel irqchip); the router wires them. */
 struct pic *irq_pic(struct irq_router *r);
+struct ioapic *irq_ioapic(struct irq_router *r);
 struct lapic *irq_lapic(struct irq_router *r, int cpu);
 
 /* A device's interrupt output. */

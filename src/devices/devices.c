@@ -14,6 +14,7 @@
 #include "devices/debugport.h"
 #include "devices/devices.h"
 #include "devices/i8042.h"
+#include "devices/ioapic.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
 #include "devices/rtc.h"
@@ -298,6 +299,19 @@ int devices_set_debugcon(struct vm *vm, const char *spec)
 	return 0;
 }
 
+static uint64_t devices_ioapic_read(void *opaque, uint64_t off, unsigned size)
+{
+	return ioapic_mmio_read(opaque, off, size);
+}
+
+static void devices_ioapic_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
+{
+	ioapic_mmio_write(opaque, off, size, val);
+}
+
+static const struct bus_ops devices_ioapic_ops = {.read = devices_ioapic_read,
+						  .write = devices_ioapic_write};
+
 struct devices_port {
 	const char *name;
 	uint16_t base, len;
@@ -424,6 +438,10 @@ int devices_attach(struct vm *vm)
 		r = devices_ports(vm, emu_ports, ARRAY_SIZE(emu_ports));
 		if (r < 0)
 			return r;
+		r = bus_add(&vm->mmio, "ioapic", LAYOUT_IOAPIC_BASE, LAYOUT_IOAPIC_SIZE,
+			    &devices_ioapic_ops, irq_ioapic(vm->irq));
+		if (r < 0)
+			return ember_error(r, "internal: the IOAPIC's MMIO cannot be registered");
 	}
 
 	vm->com1 = d->com1;

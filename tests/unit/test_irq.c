@@ -1,7 +1,9 @@
 /*
  * test_irq.c - the interrupt router (src/irq.c) with ember's models for two
  * vCPUs: the 8259A's INTR reaching only the BSP through LINT0 in ExtINT mode,
- * fixed IPIs by physical destination and by shorthand, INIT and SIPI, MSI
+ * ISA IRQs through IOAPIC redirection entries (IRQ0 on pin 2, level-triggered
+ * re-delivery after the EOI while the line stays up), fixed IPIs by physical
+ * destination and by shorthand, INIT and SIPI, MSI
  * messages (SDM vol. 3A 10.11), the local APIC timer on the VM clock, and
  * the in-kernel back end receiving lines and MSIs and reporting refusals.
  * Expected values are the SDM's and the 8259A datasheet's.
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "devices/ioapic.h"
 #include "devices/lapic.h"
 #include "devices/pic.h"
 #include "irq.h"
@@ -69,6 +72,45 @@ static void test_extint(void)
 	apic_write(r, 0, 0x350, 0x700);
 	T_CHECK(irq_cpu_pending(r, 0), "LINT0 unmasked again");
 	T_EQ(irq_cpu_ack(r, 0), 0x23);
+	irq_router_destroy(r);
+	vclock_destroy(c);
+}
+
+static void ioapic_route(struct irq_router *r, unsigned pin, uint32_t lo, uint8_t dest)
+{
+	struct ioapic *io = irq_ioapic(r);
+	ioapic_mmio_write(io, 0x00, 4, 0x11 + 2 * pin);
+	ioapic_mmio_write(io, 0x10, 4, (uint32_t)dest << 24);
+	ioapic_mmio_write(io, 0x00, 4, 0x10 + 2 * pin);
+	ioapic_mmio_write(io, 0x10, 4, lo);
+}
+
+static void test_ioapic(void)
+{
+	struct vclock *c;
+	struct irq_router *r = router(&c);
+	apic_write(r, 0, 0x350, 0x10700); /* the 8259A out of the way */
+	apic_write(r, 1, 0xF0, 0x1FF);
+	/* IRQ4 edge to CPU 1, vector 0x34; IRQ0 (the PIT) arrives on pin 2. */
+	ioapic_route(r, 4, 0x34, 1);
+	ioapic_route(r, 2, 0x32, 0);
+	irq_set(r, 4, 1);
+	T_EQ(irq_cpu_ack(r, 1), 0x34);
+	T_CHECK(!irq_cpu_pending(r, 0), "only CPU 1 was named");
+	irq_set(r, 0, 1);
+	T_EQ(irq_cpu_ack(r, 0), 0x32);
+	apic_write(r, 0, 0xB0, 0);
+	/* IRQ9 level-triggered (the SCI) to CPU 0: while the line stays up,
+	 * the EOI clears remote IRR and the IOAPIC sends it again. */
+	ioapic_route(r, 9, 0x8000 | 0x39, 0);
+	irq_set(r, 9, 1);
+	T_EQ(irq_cpu_ack(r, 0), 0x39);
+	T_CHECK(!irq_cpu_pending(r, 0), "in service, remote IRR set");
+	apic_write(r, 0, 0xB0, 0);
+	T_EQ(irq_cpu_ack(r, 0), 0x39);
+	irq_set(r, 9, 0);
+	apic_write(r, 0, 0xB0, 0);
+	T_CHECK(!irq_cpu_pending(r, 0), "the line dropped: nothing more");
 	irq_router_destroy(r);
 	vclock_destroy(c);
 }
@@ -201,6 +243,7 @@ static void test_kernel_backend(void)
 int main(void)
 {
 	T_RUN(test_extint);
+	T_RUN(test_ioapic);
 	T_RUN(test_ipi);
 	T_RUN(test_init_sipi);
 	T_RUN(test_msi);
