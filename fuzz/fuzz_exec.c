@@ -1,8 +1,9 @@
 /*
  * fuzz/fuzz_exec.c - libFuzzer target for ember's emulator: decode and
  * execute.  The input picks an operating mode (real, 16/32-bit protected,
- * 64-bit at CPL0 or CPL3), the registers, the descriptor-table registers and
- * the bytes at RIP; the emulator then runs a bounded number of instructions on
+ * 64-bit at CPL0 or CPL3), the registers, the descriptor-table registers, the
+ * FPU/SSE controls (CR0.MP/EM/TS, CR4.OSFXSR/OSXMMEXCPT/OSXSAVE, MXCSR, FCW,
+ * FSW, tags) and the bytes at RIP; the emulator then runs a bounded number of instructions on
  * 1 MiB of flat RAM.  Not an oracle of results (tools/difftest is): it checks
  * that nothing crashes, hangs or trips a sanitizer, and that x86_run returns a
  * documented exit.  Machine setup follows the Intel SDM vol. 3A ch. 3-4, 9.
@@ -106,6 +107,36 @@ static void fuzz_mode(struct x86_state *s, unsigned mode)
 	}
 }
 
+/*
+ * The x87/SSE side: one control byte (its zero value, the seeds', is the
+ * usual OS setting: CR0.MP, CR4.OSFXSR and OSXMMEXCPT, so SSE executes), then
+ * MXCSR, FCW, FSW, the abridged tag word.  Register contents come from the
+ * GPRs, so that they are neither all zero nor more input to find.
+ */
+static void fuzz_fpu(struct x86_state *s, const uint8_t **data, size_t *size)
+{
+	unsigned ctl = (unsigned)fuzz_take(data, size, 1);
+
+	s->cr0 |=
+	    (ctl & 1 ? 0 : X86_CR0_MP) | (ctl & 2 ? X86_CR0_EM : 0) | (ctl & 4 ? X86_CR0_TS : 0);
+	s->cr4 |= (ctl & 8 ? 0 : X86_CR4_OSFXSR) | (ctl & 16 ? 0 : X86_CR4_OSXMMEXCPT) |
+		  (ctl & 32 ? X86_CR4_OSXSAVE : 0);
+	if (ctl & 32)
+		s->xcr0 = ctl & 64 ? 1 : 3;
+	s->fpu.mxcsr = (uint32_t)fuzz_take(data, size, 2);
+	s->fpu.fcw = (uint16_t)fuzz_take(data, size, 2);
+	s->fpu.fsw = (uint16_t)fuzz_take(data, size, 2);
+	s->fpu.ftw = (uint8_t)fuzz_take(data, size, 1);
+	for (int i = 0; i < 16; i++) {
+		memcpy(s->fpu.xmm[i], &s->gpr[i], 8);
+		memcpy(s->fpu.xmm[i] + 8, &s->gpr[15 - i], 8);
+	}
+	for (int i = 0; i < 8; i++) {
+		memcpy(s->fpu.st[i], &s->gpr[i], 8);
+		memcpy(s->fpu.st[i] + 8, &s->gpr[i + 8], 2);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -133,6 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s->gdt.limit = (uint16_t)fuzz_take(&data, &size, 2);
 	s->idt.base = fuzz_take(&data, &size, 3);
 	s->idt.limit = (uint16_t)fuzz_take(&data, &size, 2);
+	fuzz_fpu(s, &data, &size);
 	/* The rest is code at FUZZ_CODE and, repeated, the memory around it. */
 	for (size_t off = 0; size && off + size <= FUZZ_MEM - FUZZ_CODE && off < 0x10000;
 	     off += size)
