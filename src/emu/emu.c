@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "devices/lapic.h"
+#include "emu/cpuid.h"
 #include "irq.h"
 #include "layout.h"
 #include "trace/trace.h"
@@ -50,6 +51,8 @@ struct emu_cpu {
 	uint8_t insn_bytes[16];
 	unsigned insn_len;
 	int insn_bits;
+	struct cpuid_model model; /* the CPU the platform presents (emu/cpuid.h) */
+	struct cpu_msrs msrs;	  /* the vCPU's platform MSRs */
 };
 
 const bool engine_emu_boots_linux = false;
@@ -151,7 +154,7 @@ static int emu_rdmsr(void *opaque, uint32_t msr, uint64_t *val)
 		emu_cr8_to_lapic(e);
 		return lapic_rdmsr(e->lapic, msr, val);
 	}
-	return -1;
+	return cpu_msrs_read(&e->msrs, msr, val);
 }
 
 static int emu_wrmsr(void *opaque, uint32_t msr, uint64_t val)
@@ -163,7 +166,7 @@ static int emu_wrmsr(void *opaque, uint32_t msr, uint64_t val)
 		emu_cr8_from_lapic(e);
 		return r;
 	}
-	return -1;
+	return cpu_msrs_write(&e->msrs, msr, val);
 }
 
 static uint64_t emu_rdtsc(void *opaque)
@@ -172,21 +175,10 @@ static uint64_t emu_rdtsc(void *opaque)
 	return vclock_now(e->vm->clock); /* EMBER_TSC_HZ: guest ns */
 }
 
-#define CPUID1_EDX_APIC	       (1u << 9)
-#define CPUID1_ECX_X2APIC      (1u << 21)
-#define CPUID1_ECX_TSCDEADLINE (1u << 24)
-
 static void emu_cpuid(void *opaque, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
 	struct emu_cpu *e = opaque;
-	x86_cpuid_supported(leaf, subleaf, out);
-	if (leaf == 1) {
-		/* The platform's part: this CPU's initial APIC ID, the local
-		 * APIC with x2APIC mode and the TSC-deadline timer. */
-		out[1] = (out[1] & 0x00FFFFFF) | (uint32_t)e->id << 24;
-		out[2] |= CPUID1_ECX_X2APIC | CPUID1_ECX_TSCDEADLINE;
-		out[3] |= CPUID1_EDX_APIC;
-	}
+	cpuid_model_leaf(&e->model, (uint32_t)e->id, leaf, subleaf, out);
 }
 
 static bool emu_intr_pending(void *opaque)
@@ -316,6 +308,12 @@ static int emu_vcpu_create(struct vcpu *vcpu)
 	e->id = vcpu->id;
 	e->acked = -1;
 	e->lapic = irq_lapic(vm->irq, vcpu->id);
+	e->model = (struct cpuid_model){.ncpus = (unsigned)vm->ncpus, .lapic = true};
+	/* A kernel booted directly finds the MTRRs as a firmware leaves them. */
+	if (vm->cfg->kernel)
+		cpu_msrs_firmware(&e->msrs);
+	else
+		cpu_msrs_reset(&e->msrs);
 	e->wait_sipi = vcpu->id != 0; /* APs wait for the BSP's INIT/SIPI */
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->wake, NULL);

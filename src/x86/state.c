@@ -45,5 +45,8 @@ void x86_state_reset(struct x86_state *s)
 	s->fpu.fcw = 0x40; /* after RESET; FINIT sets 0x37F */
 	s->fpu.mxcsr = 0x1F80;
 	s->pat = 0x0007040600070406ULL;
+	/* MISC_ENABLE (SDM vol. 4 table 2-2): fast strings on by default;
+	 * BTS (11) and PEBS (12) unavailable, as on this CPU. */
+	s->misc_enable = 1u | 1u << 11 | 1u << 12;
 	s->apic_base = 0xFEE00000ULL | (1u << 11) | (1u << 8); /* enabled, BSP */
 }

@@ -88,10 +88,8 @@ int ex_cpuid(struct x86_cpu *cpu, struct x86_insn *in)
 		cpu->ops->cpuid(cpu->opaque, leaf, sub, out);
 		/* Never advertise a feature the emulator lacks. */
 		if (leaf == 1) {
-			/* Keep the platform's: x2APIC, TSC-deadline, hypervisor;
-			 * APIC. */
-			out[2] &= sup[2] | (1u << 21) | (1u << 24) | (1u << 31);
-			out[3] &= sup[3] | (1u << 9);
+			out[2] &= sup[2] | X86_CPUID1_ECX_PLATFORM;
+			out[3] &= sup[3] | X86_CPUID1_EDX_PLATFORM;
 		} else if (leaf == 7 || leaf == 0xD) {
 			out[1] = out[2] = out[3] = 0;
 			if (leaf == 0xD)
