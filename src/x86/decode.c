@@ -496,7 +496,7 @@ bool decode_known_ud(const uint8_t *b, size_t avail, int bits)
 			break;
 		i++;
 	}
-	if (i + 1 >= avail || b[i] != 0x0F)
+	if (i + 1 >= avail || b[i] != 0x0F || b[i + 1] == 0x38 || b[i + 1] == 0x3A)
 		return false;
 	const struct x86_opcode *row = &x86_map0f[b[i + 1]];
 	return (row->fn == ex_ud && !(row->flags & F_SSE)) || (!row->fn && !(row->flags & F_GROUP));

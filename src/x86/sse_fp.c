@@ -45,51 +45,254 @@ static uint32_t sse_host_mxcsr(uint32_t mx)
  * (SDM 11.5.2.5): a denormal among the elements an arithmetic operation
  * writes (k; MIN/MAX, compares and integer results never underflow).
  */
-static bool sse_flags(struct x86_cpu *cpu, uint32_t fl, const union xmm *r, enum sse_kind k)
+static bool sse_flags(struct x86_cpu *cpu, uint32_t fl, const union xmm *r, enum sse_kind k,
+		      bool filter)
 {
 	uint32_t mx = cpu->s.fpu.mxcsr, unmasked = ~(mx >> 7) & MXCSR_FLAGS;
-	if ((unmasked & MXCSR_UE) && sse_denormal_out(r, k))
+	bool pre = fl & unmasked & (MXCSR_IE | MXCSR_DE | MXCSR_ZE);
+	if ((unmasked & MXCSR_UE) && !pre && sse_denormal_out(r, k))
 		fl |= MXCSR_UE;
-	if (fl & unmasked & (MXCSR_IE | MXCSR_DE | MXCSR_ZE))
+	if (filter && pre)
 		fl &= MXCSR_IE | MXCSR_DE | MXCSR_ZE;
 	cpu->s.fpu.mxcsr = mx | fl;
 	return !(fl & unmasked);
 }
 
 /*
- * An element whose result underflows with UE unmasked delivers no rounded
- * result, so it reports no PE (the host CPU; an unmasked overflow keeps
- * PE); the other elements report theirs.  Per-element flags come from
- * running the operation again for each element alone, every other input
- * element 1.0 (1 op 1 is exact for every operation here).  Horizontal
- * forms combine adjacent input pairs: result element r of HADD/HSUB reads
- * pair r of d, then of s.  DPPS/DPPD compute one sum: their flags stay whole.
+ * Unmasked overflow and underflow.  An element that overflows or underflows
+ * with OE/UE unmasked delivers no result; its PE says whether rounding to
+ * the format's precision with an unbounded exponent is inexact (the host
+ * CPU: 2^-149 * 1.0 reports none, 1 / 3 * 2^-130 does).  Each element is run
+ * again alone as a scalar operation; for such an element the same operation
+ * on its operands scaled into the normal range (which changes no rounding)
+ * gives that PE.
  */
-static uint32_t sse_underflow_flags(enum ssehost_op op, const union xmm *d, const union xmm *s,
-				    unsigned imm, uint32_t hmx, enum sse_kind k, uint32_t fl)
+enum lane_op { L_ADD, L_SUB, L_MUL, L_DIV, L_CVT };
+struct lane {
+	enum lane_op op;
+	uint64_t a, b; /* float or double bits (L_CVT: a is a double) */
+	bool dbl;
+};
+
+/* The element operations of op's result; 0 for those that can neither
+ * overflow nor underflow. */
+static unsigned sse_lanes(enum ssehost_op op, const union xmm *d, const union xmm *s,
+			  struct lane *l)
 {
+	enum lane_op o;
+	unsigned n;
+	bool dbl;
+	switch (op) {
+#define L4(name, lo, cnt, isd)                                                                     \
+	case SH_##name:                                                                            \
+		o = lo, n = cnt, dbl = isd;                                                        \
+		break;
+		L4(addps, L_ADD, 4, false)
+		L4(addss, L_ADD, 1, false) L4(addpd, L_ADD, 2, true) L4(addsd, L_ADD, 1, true)
+		    L4(subps, L_SUB, 4, false) L4(subss, L_SUB, 1, false) L4(subpd, L_SUB, 2, true)
+			L4(subsd, L_SUB, 1, true) L4(mulps, L_MUL, 4, false)
+			    L4(mulss, L_MUL, 1, false) L4(mulpd, L_MUL, 2, true)
+				L4(mulsd, L_MUL, 1, true) L4(divps, L_DIV, 4, false)
+				    L4(divss, L_DIV, 1, false) L4(divpd, L_DIV, 2, true)
+					L4(divsd, L_DIV, 1, true) L4(addsubps, L_ADD, 4, false)
+					    L4(addsubpd, L_ADD, 2, true) L4(haddps, L_ADD, 4, false)
+						L4(haddpd, L_ADD, 2, true)
+						    L4(hsubps, L_SUB, 4, false)
+							L4(hsubpd, L_SUB, 2, true)
+							    L4(cvtpd2ps, L_CVT, 2, true)
+								L4(cvtsd2ss, L_CVT, 1, true)
+#undef L4
+								    default : return 0;
+	}
 	bool horiz = op == SH_haddps || op == SH_haddpd || op == SH_hsubps || op == SH_hsubpd;
-	unsigned n = k == FK_PS ? 4 : k == FK_PD ? 2 : 1;
-	if (n == 1 || op == SH_dpps || op == SH_dppd)
-		return fl & MXCSR_UE ? fl & ~MXCSR_PE : fl;
-	uint32_t all = 0;
-	for (unsigned r = 0; r < n; r++) {
-		union xmm dd, ss;
-		for (unsigned i = 0; i < n; i++) {
-			bool keep_d = horiz ? (r < n / 2 && i / 2 == r) : i == r;
-			bool keep_s = horiz ? (r >= n / 2 && i / 2 == r - n / 2) : i == r;
-			if (n == 4) {
-				dd.d[i] = keep_d ? d->d[i] : 0x3F800000u;
-				ss.d[i] = keep_s ? s->d[i] : 0x3F800000u;
-			} else {
-				dd.q[i] = keep_d ? d->q[i] : 0x3FF0000000000000ull;
-				ss.q[i] = keep_s ? s->q[i] : 0x3FF0000000000000ull;
-			}
+	for (unsigned i = 0; i < n; i++) {
+		const union xmm *x = d, *y = s;
+		unsigned ia = i, ib = i;
+		if (horiz) { /* pair i of d, then of s */
+			if (i >= n / 2)
+				x = y = s;
+			else
+				y = d;
+			ia = 2 * (i % (n / 2));
+			ib = ia + 1;
 		}
-		uint32_t f = ssehost_op(op, &dd, &ss, imm, hmx);
-		all |= f & MXCSR_UE ? f & ~MXCSR_PE : f;
+		l[i].op = o;
+		if ((op == SH_addsubps || op == SH_addsubpd) && !(i & 1))
+			l[i].op = L_SUB;
+		l[i].dbl = dbl;
+		if (o == L_CVT) {
+			l[i].a = s->q[i];
+			l[i].b = 0;
+		} else if (dbl) {
+			l[i].a = x->q[ia];
+			l[i].b = y->q[ib];
+		} else {
+			l[i].a = x->d[ia];
+			l[i].b = y->d[ib];
+		}
+	}
+	return n;
+}
+
+/* The scalar host operation of a lane on (a, b); its flags. */
+static uint32_t sse_lane_run(enum lane_op o, bool dbl, uint64_t a, uint64_t b, uint32_t hmx)
+{
+	static const enum ssehost_op sop[2][5] = {
+	    {SH_addss, SH_subss, SH_mulss, SH_divss, SH_cvtsd2ss},
+	    {SH_addsd, SH_subsd, SH_mulsd, SH_divsd, SH_cvtsd2ss},
+	};
+	union xmm x = {0}, y = {0};
+	if (o == L_CVT) {
+		y.q[0] = a;
+	} else if (dbl) {
+		x.q[0] = a;
+		y.q[0] = b;
+	} else {
+		x.d[0] = (uint32_t)a;
+		y.d[0] = (uint32_t)b;
+	}
+	return ssehost_op(sop[dbl][o], &x, &y, 0, hmx);
+}
+
+/* A nonzero finite value as sign, unbiased exponent, significand with its
+ * leading bit at bit p-1 (denormals normalised). */
+struct fp_parts {
+	uint64_t sign, m;
+	int e;
+};
+static struct fp_parts fp_split(uint64_t v, bool dbl)
+{
+	unsigned mb = dbl ? 52 : 23, bias = dbl ? 1023 : 127;
+	struct fp_parts f;
+	f.sign = v >> (dbl ? 63 : 31) & 1;
+	int be = (int)(v >> mb & (dbl ? 0x7FF : 0xFF));
+	f.m = v & ((1ull << mb) - 1);
+	if (be) {
+		f.m |= 1ull << mb;
+		f.e = be - (int)bias;
+	} else {
+		f.e = 1 - (int)bias;
+		while (f.m && !(f.m >> mb)) {
+			f.m <<= 1;
+			f.e--;
+		}
+	}
+	return f;
+}
+static uint64_t fp_join(struct fp_parts f, bool dbl)
+{
+	unsigned mb = dbl ? 52 : 23, bias = dbl ? 1023 : 127;
+	return f.sign << (dbl ? 63 : 31) | (uint64_t)(f.e + (int)bias) << mb |
+	       (f.m & ((1ull << mb) - 1));
+}
+
+/* Is the lane's result inexact at its precision with an unbounded exponent? */
+static bool sse_lane_inexact(const struct lane *l, uint32_t hmx)
+{
+	struct fp_parts a = fp_split(l->a, l->dbl || l->op == L_CVT), b = fp_split(l->b, l->dbl);
+	uint64_t x = l->a, y = l->b;
+	if (l->op == L_CVT) {
+		a.e = 0;
+		x = fp_join(a, true);
+	} else if (l->op == L_MUL || l->op == L_DIV) {
+		a.e = b.e = 0;
+		x = fp_join(a, l->dbl);
+		y = fp_join(b, l->dbl);
+	} else {
+		if (!a.m || !b.m)
+			return false;
+		int k = a.e > b.e ? a.e : b.e, emin = l->dbl ? -1022 : -126;
+		a.e -= k;
+		b.e -= k;
+		/* The smaller one lies wholly below the result's last place. */
+		if (a.e < emin + 2 || b.e < emin + 2)
+			return true;
+		x = fp_join(a, l->dbl);
+		y = fp_join(b, l->dbl);
+	}
+	return sse_lane_run(l->op, l->dbl, x, y, hmx & ~MXCSR_DAZ) & MXCSR_PE;
+}
+
+/* The flags of op element by element, with the rule above. */
+static uint32_t sse_lane_flags(enum ssehost_op op, const union xmm *d, const union xmm *s,
+			       uint32_t hmx, uint32_t unmasked, uint32_t fl)
+{
+	struct lane l[4];
+	unsigned n = sse_lanes(op, d, s, l);
+	if (!n)
+		return fl;
+	uint32_t all = 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t f = sse_lane_run(l[i].op, l[i].dbl, l[i].a, l[i].b, hmx);
+		if (f & unmasked & (MXCSR_OE | MXCSR_UE))
+			f = (f & ~MXCSR_PE) | (sse_lane_inexact(&l[i], hmx) ? MXCSR_PE : 0);
+		all |= f;
 	}
 	return all;
+}
+
+/*
+ * DPPS/DPPD are steps (SDM DPPS: the products, two sums, their sum): with an
+ * exception unmasked, the flags are those of the steps up to the one that
+ * raised it, that step's as for any single operation.
+ */
+static uint32_t sse_step(uint32_t acc, uint32_t f, uint32_t unmasked, bool *stop)
+{
+	if (*stop)
+		return acc;
+	if (f & unmasked & (MXCSR_IE | MXCSR_DE | MXCSR_ZE)) {
+		*stop = true;
+		return acc | (f & (MXCSR_IE | MXCSR_DE | MXCSR_ZE));
+	}
+	*stop = (f & unmasked) != 0;
+	return acc | f;
+}
+
+static uint32_t sse_dp_flags(enum ssehost_op op, const union xmm *d, const union xmm *s,
+			     unsigned imm, uint32_t hmx, uint32_t unmasked)
+{
+	bool ps = op == SH_dpps, stop = false;
+	unsigned n = ps ? 4 : 2;
+	union xmm a = {0}, b = {0}, t, x = {0}, y = {0};
+	for (unsigned i = 0; i < n; i++)
+		if (imm & (0x10u << i)) {
+			if (ps) {
+				a.d[i] = d->d[i];
+				b.d[i] = s->d[i];
+			} else {
+				a.q[i] = d->q[i];
+				b.q[i] = s->q[i];
+			}
+		}
+	enum ssehost_op mul = ps ? SH_mulps : SH_mulpd, add = ps ? SH_addps : SH_addsd;
+	t = a;
+	uint32_t f = ssehost_op(mul, &t, &b, 0, hmx);
+	if (f & unmasked & (MXCSR_OE | MXCSR_UE))
+		f = sse_lane_flags(mul, &a, &b, hmx, unmasked, f);
+	uint32_t acc = sse_step(0, f, unmasked, &stop);
+	if (ps) {
+		x.d[0] = t.d[0], x.d[1] = t.d[2];
+		y.d[0] = t.d[1], y.d[1] = t.d[3];
+	} else {
+		x.q[0] = t.q[0];
+		y.q[0] = t.q[1];
+	}
+	union xmm x0 = x;
+	f = ssehost_op(add, &x, &y, 0, hmx);
+	if (f & unmasked & (MXCSR_OE | MXCSR_UE))
+		f = sse_lane_flags(add, &x0, &y, hmx, unmasked, f);
+	acc = sse_step(acc, f, unmasked, &stop);
+	if (ps) {
+		union xmm u = {0}, v = {0};
+		u.d[0] = x.d[0];
+		v.d[0] = x.d[1];
+		union xmm u0 = u;
+		f = ssehost_op(SH_addss, &u, &v, 0, hmx);
+		if (f & unmasked & (MXCSR_OE | MXCSR_UE))
+			f = sse_lane_flags(SH_addss, &u0, &v, hmx, unmasked, f);
+		acc = sse_step(acc, f, unmasked, &stop);
+	}
+	return acc;
 }
 
 /* An unmasked SIMD floating-point exception: #XM, or #UD without
@@ -115,9 +318,13 @@ static int sse_fp(struct x86_cpu *cpu, struct x86_insn *in, enum ssehost_op op, 
 	union xmm r = d;
 	uint32_t mx = cpu->s.fpu.mxcsr, hmx = sse_host_mxcsr(mx);
 	uint32_t fl = ssehost_op(op, &r, &s, (unsigned)in->imm, hmx);
-	if ((fl & MXCSR_UE) && !(mx & (MXCSR_UE << 7)))
-		fl = sse_underflow_flags(op, &d, &s, (unsigned)in->imm, hmx, k, fl);
-	if (!sse_flags(cpu, fl, &r, k))
+	uint32_t unmasked = ~(mx >> 7) & MXCSR_FLAGS;
+	bool steps = (op == SH_dpps || op == SH_dppd) && (fl & unmasked);
+	if (steps)
+		fl = sse_dp_flags(op, &d, &s, (unsigned)in->imm, hmx, unmasked);
+	else if (fl & unmasked & (MXCSR_OE | MXCSR_UE))
+		fl = sse_lane_flags(op, &d, &s, hmx, unmasked, fl);
+	if (!sse_flags(cpu, fl, &r, k, !steps))
 		return sse_xm(cpu);
 	return simd_put(cpu, in, 0, &r);
 }
@@ -197,7 +404,12 @@ static int sse_cvt_mmx(struct x86_cpu *cpu, struct x86_insn *in, enum ssehost_op
 		       enum sse_kind k, bool keep_high)
 {
 	union xmm d, s, r = {0};
-	int rc = simd_check(cpu, in);
+	/* SSE's checks; with an MMX register also a pending x87 exception
+	 * (#MF): CVTPI2PS/PD from memory is no MMX instruction (the host CPU). */
+	bool mmx = in->op->o[0].m == OM_P || in->mod == 3;
+	int rc = simd_check_sse(cpu);
+	if (!rc && mmx && (cpu->s.fpu.fsw & 0x80))
+		rc = x86_raise(cpu, 16, false, 0);
 	if (!rc)
 		rc = simd_get(cpu, in, 0, &d);
 	if (!rc)
@@ -207,10 +419,10 @@ static int sse_cvt_mmx(struct x86_cpu *cpu, struct x86_insn *in, enum ssehost_op
 	/* An MMX register, as source or destination, makes it an MMX
 	 * instruction (TOP = 0, tags valid), even when it then raises #XM;
 	 * CVTPI2PS/PD from memory is not (the host CPU). */
-	if (in->op->o[0].m == OM_P || in->mod == 3)
+	if (mmx)
 		simd_mmx_enter(cpu);
 	uint32_t fl = ssehost_op(op, &r, &s, 0, sse_host_mxcsr(cpu->s.fpu.mxcsr));
-	if (!sse_flags(cpu, fl, &r, k))
+	if (!sse_flags(cpu, fl, &r, k, true))
 		return sse_xm(cpu);
 	if (keep_high)
 		r.q[1] = d.q[1];
@@ -263,7 +475,7 @@ static int sse_cvtsi(struct x86_cpu *cpu, struct x86_insn *in, bool dbl)
 	if (rc)
 		return rc;
 	uint32_t fl = ssehost_cvtsi(dbl, &d, s.q[0], in->size[1], sse_host_mxcsr(cpu->s.fpu.mxcsr));
-	if (!sse_flags(cpu, fl, &d, FK_NONE))
+	if (!sse_flags(cpu, fl, &d, FK_NONE, true))
 		return sse_xm(cpu);
 	return simd_put(cpu, in, 0, &d);
 }
@@ -290,7 +502,7 @@ static int sse_cvt2si(struct x86_cpu *cpu, struct x86_insn *in, bool dbl, bool t
 		return rc;
 	uint32_t fl =
 	    ssehost_cvt2si(dbl, trunc, &s, in->size[0], &r.q[0], sse_host_mxcsr(cpu->s.fpu.mxcsr));
-	if (!sse_flags(cpu, fl, &r, FK_NONE))
+	if (!sse_flags(cpu, fl, &r, FK_NONE, true))
 		return sse_xm(cpu);
 	return simd_put(cpu, in, 0, &r);
 }
@@ -328,7 +540,7 @@ static int sse_comi(struct x86_cpu *cpu, struct x86_insn *in, bool dbl, bool uno
 	if (rc)
 		return rc;
 	uint32_t fl = ssehost_comi(dbl, unordered, &d, &s, &zpc, sse_host_mxcsr(cpu->s.fpu.mxcsr));
-	if (!sse_flags(cpu, fl, &d, FK_NONE))
+	if (!sse_flags(cpu, fl, &d, FK_NONE, true))
 		return sse_xm(cpu);
 	cpu_set_flags(cpu, zpc,
 		      X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF |

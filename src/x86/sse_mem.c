@@ -29,18 +29,15 @@ static int simd_lin(struct x86_cpu *cpu, struct x86_insn *in, unsigned len, bool
 {
 	uint64_t off;
 	opnd_ea(cpu, in, &off);
-	*host = simd_fast(cpu, in->seg, off, len, acc);
-	if (*host) {
-		if (aligned && (off & 15))
-			return x86_gp(cpu, 0);
-		return X86_OK;
-	}
-	int rc = seg_linear(cpu, in->seg, off, len, acc, lin);
-	if (rc)
-		return rc;
-	if (aligned && (*lin & 15))
+	/* Alignment comes before the segment's limit and canonical checks
+	 * (the host CPU: a misaligned non-canonical SS access is #GP). */
+	bool flat = cpu->mode == X86_MODE_LONG64 && in->seg < X86_FS;
+	if (aligned && ((off + (flat ? 0 : cpu->s.seg[in->seg].base)) & 15))
 		return x86_gp(cpu, 0);
-	return X86_OK;
+	*host = simd_fast(cpu, in->seg, off, len, acc);
+	if (*host)
+		return X86_OK;
+	return seg_linear(cpu, in->seg, off, len, acc, lin);
 }
 
 int simd_mem_read(struct x86_cpu *cpu, struct x86_insn *in, void *buf, unsigned len, bool aligned)

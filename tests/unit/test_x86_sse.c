@@ -440,11 +440,11 @@ static size_t encode(uint8_t *b, int map, unsigned op, unsigned pfx, bool mem, b
 	return n;
 }
 
-/* Every rounding mode, DAZ, FTZ; then IE, DE, ZE, PE unmasked alone.
- * OE and UE unmasked are not yet exact: the PE flag of an element that
- * overflows or underflows unmasked (ARCHITECTURE.md). */
-static const uint32_t mxcsr_modes[] = {0x1F80, 0x3F80, 0x5F80, 0x7F80, 0x1FC0, 0x9F80,
-				       0xFFC0, 0x1F00, 0x1E80, 0x1D80, 0x0F80};
+/* Every rounding mode, DAZ, FTZ; then each exception unmasked alone
+ * (IE DE ZE OE UE PE), all of them, and UE unmasked with FTZ. */
+static const uint32_t mxcsr_modes[] = {0x1F80, 0x3F80, 0x5F80, 0x7F80, 0x1FC0,
+				       0x9F80, 0xFFC0, 0x1F00, 0x1E80, 0x1D80,
+				       0x1B80, 0x1780, 0x0F80, 0x0000, 0x9780};
 #define NMODES (sizeof(mxcsr_modes) / sizeof(mxcsr_modes[0]))
 
 static void test_sweep(void)
@@ -482,6 +482,61 @@ static void test_sweep(void)
 	emu_free(e);
 }
 
+/*
+ * What the host cannot show (Linux runs user code with CR0.TS/EM clear and
+ * CR4.OSFXSR/OSXMMEXCPT set), from the SDM's exception tables (vol. 2
+ * tables 2-18/2-19 and 2-23, vol. 1 11.5.1): CR0.EM -> #UD; no OSFXSR -> #UD
+ * for SSE but not for MMX; CR0.TS -> #NM for both; an unmasked exception
+ * without OSXMMEXCPT -> #UD, with the flag set as for #XM.
+ */
+static void test_control_bits(void)
+{
+	static const uint8_t addps[] = {0x0F, 0x58, 0xC1};	 /* addps %xmm1, %xmm0 */
+	static const uint8_t paddb[] = {0x0F, 0xFC, 0xC1};	 /* paddb %mm1, %mm0 */
+	static const uint8_t ldmxcsr[] = {0x0F, 0xAE, 0x16};	 /* ldmxcsr (%rsi) */
+	static const uint8_t divss[] = {0xF3, 0x0F, 0x5E, 0xC1}; /* divss %xmm1, %xmm0 */
+	static const struct {
+		const uint8_t *insn;
+		size_t len;
+		uint64_t cr0_set, cr4_clear;
+		int vector;
+	} cases[] = {
+	    {addps, 3, X86_CR0_TS, 0, 7},	  {addps, 3, X86_CR0_EM, 0, 6},
+	    {addps, 3, 0, X86_CR4_OSFXSR, 6},	  {ldmxcsr, 3, X86_CR0_TS, 0, 7},
+	    {ldmxcsr, 3, 0, X86_CR4_OSFXSR, 6},	  {paddb, 3, X86_CR0_TS, 0, 7},
+	    {paddb, 3, X86_CR0_EM, 0, 6},	  {paddb, 3, 0, X86_CR4_OSFXSR, -1},
+	    {divss, 4, 0, X86_CR4_OSXMMEXCPT, 6}, {divss, 4, 0, 0, 19},
+	};
+	struct emu *e = emu_new();
+	uint64_t cr0 = emu_cr0, cr4 = emu_cr4;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run in, out;
+		random_state(&in, 0x1F80);
+		if (cases[i].insn == divss) { /* 1 / 0 with ZE unmasked */
+			uint32_t one = 0x3F800000, zero = 0, m = 0x1D80;
+			memcpy(in.fx + 160, &one, 4);
+			memcpy(in.fx + 176, &zero, 4);
+			memcpy(in.fx + 24, &m, 4);
+		}
+		if (cases[i].insn == ldmxcsr)
+			memcpy(in.mem, &(uint32_t){0x1F80}, 4);
+		emu_cr0 = cr0 | cases[i].cr0_set;
+		emu_cr4 = cr4 & ~cases[i].cr4_clear;
+		emulate(e, cases[i].insn, cases[i].len, &in, &out);
+		T_CHECK(out.vector == cases[i].vector, "case %zu: vector %d, want %d", i,
+			out.vector, cases[i].vector);
+		T_CHECK(!memcmp(in.fx + 160, out.fx + 160, 256), "case %zu: XMM changed", i);
+		if (cases[i].insn == divss) {
+			uint32_t m;
+			memcpy(&m, out.fx + 24, 4);
+			T_EQ(m, 0x1D84); /* ZE set, the destination unchanged */
+		}
+	}
+	emu_cr0 = cr0;
+	emu_cr4 = cr4;
+	emu_free(e);
+}
+
 static void setup_native(void)
 {
 	native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
@@ -499,5 +554,6 @@ int main(void)
 {
 	setup_native();
 	T_RUN(test_sweep);
+	T_RUN(test_control_bits);
 	T_EXIT();
 }

@@ -1265,7 +1265,20 @@ const struct gen_class gen_classes[] = {
      .forms = ssemov_forms,
      .nr = &ssemov_nr,
      .hook = hook_ssemov,
-     .fp = true},
+     .fp = true,
+     .claimed = true},
+#define SIMD_CLASS(n, w)                                                                           \
+	{.name = #n, .what = w, .forms = n##_forms, .nr = &n##_nr, .hook = hook_simd, .fp = true,  \
+	 .claimed = true}
+    SIMD_CLASS(mmx, "MMX integer arithmetic, compares, packs, unpacks, shifts, moves"),
+    SIMD_CLASS(sse, "SSE single precision: arithmetic, sqrt, rcp, cmp, comis, conversions, "
+		    "shuffles, MMX additions"),
+    SIMD_CLASS(sse2, "SSE2 double precision, conversions, 128-bit integer operations"),
+    SIMD_CLASS(sse3, "SSE3 addsub, horizontal add/sub, lddqu, movddup/movs?dup"),
+    SIMD_CLASS(ssse3, "SSSE3 pshufb, horizontal integer ops, psign, pabs, pmulhrsw, palignr"),
+    SIMD_CLASS(sse41, "SSE4.1 blends, ptest, pmovsx/zx, round, dpps/dppd, inserts, extracts"),
+    SIMD_CLASS(sse42, "SSE4.2 pcmpestr/pcmpistr, pcmpgtq, crc32; movbe"),
+#undef SIMD_CLASS
 };
 const unsigned gen_nr_classes = ARRAY_SIZE(gen_classes);
 

@@ -94,4 +94,10 @@ extern const struct form ssemov_forms[];
 extern const unsigned ssemov_nr;
 void hook_ssemov(struct gen *g);
 
+/* gen_sse.c: one class per SSE generation, one hook for all of them. */
+extern const struct form mmx_forms[], sse_forms[], sse2_forms[], sse3_forms[], ssse3_forms[],
+    sse41_forms[], sse42_forms[];
+extern const unsigned mmx_nr, sse_nr, sse2_nr, sse3_nr, ssse3_nr, sse41_nr, sse42_nr;
+void hook_simd(struct gen *g);
+
 #endif
