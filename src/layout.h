@@ -49,7 +49,10 @@
 #define LAYOUT_BOOT_IDT    0x00000520ULL /* empty IDT (limit 0) */
 #define LAYOUT_PVH_START_INFO 0x00006000ULL /* hvm_start_info + memmap */
 #define LAYOUT_ZERO_PAGE   0x00007000ULL /* struct boot_params (4 KiB) */
-#define LAYOUT_MB_INFO     0x00008000ULL /* multiboot v1 info + mmap + mods */
+#define LAYOUT_MB_INFO     0x00008000ULL /* multiboot v1 info + mmap + mods + strings */
+/* A multiboot image may load below 1 MiB from here up to the EBDA (page 0:
+ * IVT, BDA, the boot GDT); the info then moves out of its way. */
+#define LAYOUT_MB_LOW_START 0x00001000ULL
 #define LAYOUT_PML4        0x00009000ULL /* identity page tables for 64-bit */
 #define LAYOUT_PDPT        0x0000A000ULL /* entry: PML4, PDPT, 4 PDs of 2 MiB */
 #define LAYOUT_PD          0x0000B000ULL /* pages mapping 0..4 GiB */

@@ -98,7 +98,7 @@ static bool elf_in_file(const struct elf_file *e, uint64_t off, uint64_t size)
 	return off <= e->len && size <= e->len - off;
 }
 
-int elf_load(struct memmap *m, const struct elf_file *e, uint64_t *end)
+int elf_load(struct memmap *m, const struct elf_file *e, uint64_t floor, uint64_t *end)
 {
 	struct elf_phdr ph;
 	struct {
@@ -124,12 +124,13 @@ int elf_load(struct memmap *m, const struct elf_file *e, uint64_t *end)
 			    "its memory size 0x%llx",
 			    e->name, i, (unsigned long long)ph.filesz,
 			    (unsigned long long)ph.memsz);
-		if (ph.paddr < LAYOUT_HIMEM_START)
-			return ember_error(
-			    -ENOEXEC,
-			    "%s: program header %u loads at 0x%llx, below 1 MiB where "
-			    "ember keeps the boot tables",
-			    e->name, i, (unsigned long long)ph.paddr);
+		if (ph.paddr < floor)
+			return ember_error(-ENOEXEC,
+					   "%s: program header %u loads at 0x%llx, below %s0x%llx "
+					   "where ember keeps the boot tables",
+					   e->name, i, (unsigned long long)ph.paddr,
+					   floor == LAYOUT_HIMEM_START ? "1 MiB = " : "",
+					   (unsigned long long)floor);
 		if (!boot_is_ram(m, ph.paddr, ph.memsz))
 			return ember_error(-ENOEXEC,
 					   "%s: program header %u (0x%llx bytes at 0x%llx) lies "

@@ -134,10 +134,10 @@ int elf_parse(const char *name, const uint8_t *buf, size_t len, struct elf_file 
 void elf_phdr(const struct elf_file *e, unsigned i, struct elf_phdr *ph);
 /*
  * Check every PT_LOAD (inside the file, filesz <= memsz, inside RAM at or
- * above 1 MiB, no two overlapping) and copy it to p_paddr, zeroing the rest
+ * above floor, no two overlapping) and copy it to p_paddr, zeroing the rest
  * of p_memsz.  *end = the highest byte loaded + 1.
  */
-int elf_load(struct memmap *m, const struct elf_file *e, uint64_t *end);
+int elf_load(struct memmap *m, const struct elf_file *e, uint64_t floor, uint64_t *end);
 /*
  * Find a note by owner name and type in the PT_NOTE segments: 1 and
  * *desc and *desc_len when found, 0 when not, -errno on a malformed note.

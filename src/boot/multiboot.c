@@ -61,9 +61,37 @@ long multiboot_find(const char *name, const uint8_t *buf, size_t len)
 	return -ENOENT;
 }
 
+/* A range of guest-physical memory, [start, end). */
+struct mb_range {
+	uint64_t start, end;
+};
+
+#define MB_MAX_RANGES 16
+
+/*
+ * Where an image may lie: RAM above 1 MiB, or conventional memory from
+ * LAYOUT_MB_LOW_START up to the EBDA (page 0 holds the IVT, the BDA and the
+ * boot GDT; the EBDA and the BIOS area are reserved).
+ */
+static bool multiboot_range_ok(const struct memmap *m, const struct mb_range *r)
+{
+	if (r->end <= r->start || !boot_is_ram(m, r->start, r->end - r->start))
+		return false;
+	return r->start >= LAYOUT_HIMEM_START ||
+	       (r->start >= LAYOUT_MB_LOW_START && r->end <= LAYOUT_EBDA_START);
+}
+
+static bool multiboot_overlaps(const struct mb_range *a, const struct mb_range *img, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (a->start < img[i].end && img[i].start < a->end)
+			return true;
+	return false;
+}
+
 /* The a.out kludge (3.1.3): the header says which file bytes go where. */
 static int multiboot_load_kludge(struct memmap *m, const struct boot_input *in, size_t off,
-				 uint64_t *entry, uint64_t *end)
+				 uint64_t *entry, struct mb_range *img)
 {
 	const char *name = in->kernel_name;
 	const uint8_t *h = in->kernel + off;
@@ -102,12 +130,14 @@ static int multiboot_load_kludge(struct memmap *m, const struct boot_input *in, 
 			    name, (unsigned long long)bss_end, (unsigned long long)top);
 		top = bss_end;
 	}
-	if (load_addr < LAYOUT_HIMEM_START || !boot_is_ram(m, load_addr, top - load_addr))
+	*img = (struct mb_range){load_addr, top};
+	if (!multiboot_range_ok(m, img))
 		return ember_error(
 		    -ENOEXEC,
-		    "%s: multiboot image 0x%llx-0x%llx is not inside RAM above 1 MiB "
-		    "(RAM below 4 GiB ends at 0x%llx)",
+		    "%s: multiboot image 0x%llx-0x%llx is not inside RAM from 0x%llx to "
+		    "0x%llx or above 1 MiB (RAM below 4 GiB ends at 0x%llx)",
 		    name, (unsigned long long)load_addr, (unsigned long long)top,
+		    (unsigned long long)LAYOUT_MB_LOW_START, (unsigned long long)LAYOUT_EBDA_START,
 		    (unsigned long long)memmap_low_ram_end(m));
 	if (memmap_write(m, load_addr, in->kernel + file_off, size))
 		return ember_error(-EFAULT, "%s: cannot write the image", name);
@@ -117,7 +147,6 @@ static int multiboot_load_kludge(struct memmap *m, const struct boot_input *in, 
 		memmap_write(m, a, zero, n);
 		a += n;
 	}
-	*end = top;
 	return 0;
 }
 
@@ -132,9 +161,12 @@ int multiboot_load(struct memmap *m, const struct boot_input *in, size_t hdr_off
 				   "0x%x; supported: page align, memory info, video ignored)",
 				   name, flags);
 	uint64_t entry = 0, end = 0;
+	struct mb_range img[MB_MAX_RANGES];
+	int nimg = 0;
 	int ret;
 	if (flags & MBH_AOUT_KLUDGE) {
-		ret = multiboot_load_kludge(m, in, hdr_off, &entry, &end);
+		ret = multiboot_load_kludge(m, in, hdr_off, &entry, &img[0]);
+		nimg = 1;
 	} else {
 		if (!elf_is_elf(in->kernel, in->kernel_len))
 			return ember_error(-ENOEXEC,
@@ -143,39 +175,84 @@ int multiboot_load(struct memmap *m, const struct boot_input *in, size_t hdr_off
 					   name);
 		struct elf_file e;
 		ret = elf_parse(name, in->kernel, in->kernel_len, &e);
-		ret = ret ?: elf_load(m, &e, &end);
+		ret = ret ?: elf_load(m, &e, LAYOUT_MB_LOW_START, &end);
 		entry = ret ? 0 : elf_entry_paddr(&e);
+		for (unsigned i = 0; !ret && i < e.phnum; i++) {
+			struct elf_phdr ph;
+			elf_phdr(&e, i, &ph);
+			if (ph.type != ELF_PT_LOAD || ph.memsz == 0)
+				continue;
+			if (nimg == MB_MAX_RANGES)
+				return ember_error(-ENOEXEC, "%s: more than %d loadable segments",
+						   name, MB_MAX_RANGES);
+			img[nimg] = (struct mb_range){ph.paddr, ph.paddr + ph.memsz};
+			if (!multiboot_range_ok(m, &img[nimg]))
+				return ember_error(
+				    -ENOEXEC,
+				    "%s: program header %u (0x%llx-0x%llx) crosses into the "
+				    "EBDA and BIOS area at 0x%llx: below 1 MiB ember leaves "
+				    "0x%llx-0x%llx to the kernel",
+				    name, i, (unsigned long long)img[nimg].start,
+				    (unsigned long long)img[nimg].end,
+				    (unsigned long long)LAYOUT_EBDA_START,
+				    (unsigned long long)LAYOUT_MB_LOW_START,
+				    (unsigned long long)LAYOUT_EBDA_START);
+			nimg++;
+		}
 	}
 	if (ret)
 		return ret;
+	for (int i = 0; i < nimg; i++)
+		if (img[i].end > end)
+			end = img[i].end;
 	if (!boot_is_ram(m, entry, 1))
 		return ember_error(-ENOEXEC, "%s: multiboot entry 0x%llx is outside RAM", name,
 				   (unsigned long long)entry);
 
-	/* Strings in the command-line area: the command line, then the
-	 * module's string (its file name), then the loader name. */
-	uint64_t cmdline, initrd;
-	ret = boot_write_cmdline(m, in, LAYOUT_CMDLINE_MAX, &cmdline);
-	ret = ret ?: boot_place_initrd(m, in, end, LAYOUT_4G, &initrd);
-	if (ret)
-		return ret;
-	uint64_t str = cmdline + strlen(in->cmdline) + 1;
+	/*
+	 * The information block, then its strings (command line, loader name,
+	 * the module's file name), in one window that must miss the image:
+	 * at LAYOUT_MB_INFO unless the kernel loads there (kernels built for
+	 * low memory do), else the first candidate that is free.
+	 */
 	static const char loader[] = "ember";
-	uint64_t loader_addr = str;
-	uint64_t mod_string = str + sizeof(loader);
+	size_t cmd_len = strlen(in->cmdline) + 1;
 	size_t mod_len = in->initrd_name ? strlen(in->initrd_name) + 1 : 0;
-	if (mod_string + mod_len - LAYOUT_CMDLINE > LAYOUT_CMDLINE_MAX)
+	if (cmd_len + sizeof(loader) + mod_len > LAYOUT_CMDLINE_MAX)
 		return ember_error(-E2BIG,
 				   "--append: command line and module name exceed %llu bytes",
 				   (unsigned long long)LAYOUT_CMDLINE_MAX);
-	ret = memmap_write(m, loader_addr, loader, sizeof(loader));
+	const uint64_t info_len = MBI_SIZE + MB_MOD_SIZE + E820_MAX * MB_MMAP_SIZE;
+	const uint64_t need = info_len + cmd_len + sizeof(loader) + mod_len;
+	const uint64_t candidates[] = {LAYOUT_MB_INFO, LAYOUT_MB_LOW_START, LAYOUT_HIMEM_START,
+				       (end + 0xFFF) & ~0xFFFULL};
+	uint64_t info = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(candidates) && !info; i++) {
+		struct mb_range w = {candidates[i], candidates[i] + need};
+		if (multiboot_range_ok(m, &w) && !multiboot_overlaps(&w, img, nimg))
+			info = w.start;
+	}
+	if (!info)
+		return ember_error(-ENOMEM,
+				   "%s: no room below 4 GiB for the multiboot information next "
+				   "to the image (0x%llx bytes): give more --mem",
+				   name, (unsigned long long)need);
+	uint64_t cmdline = info + info_len;
+	uint64_t loader_addr = cmdline + cmd_len;
+	uint64_t mod_string = loader_addr + sizeof(loader);
+	uint64_t initrd;
+	ret = boot_place_initrd(m, in, end > info + need ? end : info + need, LAYOUT_4G, &initrd);
+	if (ret)
+		return ret;
+	ret = memmap_write(m, cmdline, in->cmdline, cmd_len);
+	ret = ret ?: memmap_write(m, loader_addr, loader, sizeof(loader));
 	if (in->initrd_name)
 		ret = ret ?: memmap_write(m, mod_string, in->initrd_name, mod_len);
 
 	struct e820_entry e820[E820_MAX];
 	int n = e820_build(m, e820);
 	uint8_t mbi[MBI_SIZE + MB_MOD_SIZE + E820_MAX * MB_MMAP_SIZE] = {0};
-	uint64_t mods = LAYOUT_MB_INFO + MBI_SIZE, mmap = mods + MB_MOD_SIZE;
+	uint64_t mods = info + MBI_SIZE, mmap = mods + MB_MOD_SIZE;
 	uint32_t mem_lower = 0, mem_upper = 0;
 	for (int i = 0; i < n; i++) {
 		uint8_t *p = mbi + MBI_SIZE + MB_MOD_SIZE + MB_MMAP_SIZE * i;
@@ -204,17 +281,16 @@ int multiboot_load(struct memmap *m, const struct boot_input *in, size_t hdr_off
 	put32(mbi + MBI_MMAP_LENGTH, (uint32_t)(MB_MMAP_SIZE * n));
 	put32(mbi + MBI_MMAP_ADDR, (uint32_t)mmap);
 	put32(mbi + MBI_LOADER_NAME, (uint32_t)loader_addr);
-	ret =
-	    ret ?: memmap_write(m, LAYOUT_MB_INFO, mbi, MBI_SIZE + MB_MOD_SIZE + MB_MMAP_SIZE * n);
+	ret = ret ?: memmap_write(m, info, mbi, MBI_SIZE + MB_MOD_SIZE + MB_MMAP_SIZE * n);
 	if (ret)
 		return ember_error(-EFAULT, "%s: no RAM at 0x%llx for the multiboot information",
-				   name, (unsigned long long)LAYOUT_MB_INFO);
+				   name, (unsigned long long)info);
 	ret = boot_write_gdt(m, false);
 	ret = ret ?: acpi_write(m, in->cpus); /* found by the BIOS-area scan */
 	if (ret)
 		return ret;
 	boot_state_entry(bsp, false, entry);
 	bsp->gpr[X86_RAX] = MULTIBOOT_BOOTLOADER_MAGIC;
-	bsp->gpr[X86_RBX] = LAYOUT_MB_INFO;
+	bsp->gpr[X86_RBX] = info;
 	return 0;
 }

@@ -32,7 +32,7 @@ int pvh_load(struct memmap *m, const struct boot_input *in, const struct elf_fil
 	     uint32_t entry, struct x86_state *bsp)
 {
 	uint64_t end;
-	int ret = elf_load(m, e, &end);
+	int ret = elf_load(m, e, LAYOUT_HIMEM_START, &end);
 	if (ret)
 		return ret;
 	if (!boot_is_ram(m, entry, 1))

@@ -42,18 +42,18 @@ static struct boot_input input(const uint8_t *k, size_t len)
 				   .cpus = 1};
 }
 
-static void check_info(const struct memmap *m, const struct x86_state *s, uint64_t rd_len)
+static void check_info_at(const struct memmap *m, const struct x86_state *s, uint64_t rd_len,
+			  uint64_t mbi)
 {
 	/* Machine state (3.2). */
 	T_EQ(s->gpr[X86_RAX], 0x2BADB002);
-	T_EQ(s->gpr[X86_RBX], LAYOUT_MB_INFO);
+	T_EQ(s->gpr[X86_RBX], mbi);
 	T_CHECK(!(s->cr0 & X86_CR0_PG), "paging off");
 	tb_check_flat_segments(m, s, false);
 	for (int i = X86_FS; i <= X86_GS; i++)
 		tb_check_seg(m, s, i, i == X86_FS ? "FS" : "GS");
 
 	/* Information structure (3.3). */
-	uint64_t mbi = LAYOUT_MB_INFO;
 	uint32_t flags = tb_u32(m, mbi);
 	T_CHECK((flags & 0x24D) == 0x24D, "flags %#x: mem, cmdline, mods, mmap, loader name",
 		flags);
@@ -90,6 +90,11 @@ static void check_info(const struct memmap *m, const struct x86_state *s, uint64
 		off += size + 4;
 	}
 	T_EQ(ram, TB_MEM - (LAYOUT_HIMEM_START - LAYOUT_EBDA_START));
+}
+
+static void check_info(const struct memmap *m, const struct x86_state *s, uint64_t rd_len)
+{
+	check_info_at(m, s, rd_len, LAYOUT_MB_INFO);
 }
 
 static void test_elf32(void)
@@ -161,6 +166,88 @@ static void test_aout_kludge(void)
 	memmap_destroy(&m);
 }
 
+/* The bytes the loader wrote for the guest (info, mmap, strings, module
+ * list): every pointer reachable from the info block, as ranges. */
+static bool info_overlaps(const struct memmap *m, uint64_t mbi, uint64_t lo, uint64_t hi)
+{
+	uint64_t r[4][2] = {
+	    {mbi, mbi + 88},
+	    {tb_u32(m, mbi + 48), tb_u32(m, mbi + 48) + tb_u32(m, mbi + 44)},
+	    {tb_u32(m, mbi + 16), tb_u32(m, mbi + 16) + 10},
+	    {tb_u32(m, mbi + 64), tb_u32(m, mbi + 64) + 6},
+	};
+	for (int i = 0; i < 4; i++)
+		if (r[i][0] < hi && lo < r[i][1])
+			return true;
+	return false;
+}
+
+/* Kernels linked for low memory (QEMU's test kernels load at 0x8000, where
+ * the info block normally goes): the image stays intact and the info moves. */
+static void test_low_memory(void)
+{
+	struct memmap m;
+	struct x86_state s;
+	static uint8_t low[0x3000];
+	memset(low, 0x5A, sizeof(low));
+	put_header(low, 0x3);
+	struct tb_seg seg = {.type = ELF_PT_LOAD,
+			     .paddr = 0x8000,
+			     .vaddr = 0x8000,
+			     .data = low,
+			     .filesz = sizeof(low),
+			     .memsz = 0x18000, /* bss up to 0x20000 */
+			     .align = 0x1000};
+	size_t len;
+	uint8_t *k = tb_elf(false, 0x8010, &seg, 1, &len);
+	tb_mem(&m, TB_MEM);
+	struct boot_input in = input(k, len);
+	T_EQ(boot_load_kernel(&m, &in, &s), 0);
+	T_EQ(s.rip, 0x8010);
+	uint64_t mbi = s.gpr[X86_RBX];
+	T_CHECK(!info_overlaps(&m, mbi, 0x8000, 0x20000),
+		"multiboot info at %#llx must miss the image 0x8000-0x20000",
+		(unsigned long long)mbi);
+	T_EQ(tb_u32(&m, 0x8000), MB_MAGIC);
+	T_EQ(tb_u8(&m, 0x8000 + sizeof(low) - 1), 0x5A);
+	T_EQ(tb_u8(&m, 0x1FFFF), 0); /* bss */
+	check_info_at(&m, &s, 0, mbi);
+	/* The boot GDT (page 0) is still what the entry state loaded. */
+	tb_check_flat_segments(&m, &s, false);
+	memmap_destroy(&m);
+	free(k);
+
+	/* Page 0 (IVT, BDA, GDT) and the EBDA are not the kernel's. */
+	seg.paddr = 0x800;
+	k = tb_elf(false, 0x8010, &seg, 1, &len);
+	struct boot_input bad = input(k, len);
+	tb_expect_fail(&bad, "kernel.elf", "below 0x1000", NULL);
+	free(k);
+	seg.paddr = 0x88000; /* memsz 0x18000: up to 0xA0000, over the EBDA */
+	k = tb_elf(false, 0x88010, &seg, 1, &len);
+	bad = input(k, len);
+	tb_expect_fail(&bad, "kernel.elf", "EBDA", NULL);
+	free(k);
+
+	/* The a.out kludge at 0x10000, over where the info would go next. */
+	uint8_t img[0x400];
+	memset(img, 0xCC, sizeof(img));
+	put_header(img + 0x40, 0x10002);
+	put32(img + 0x40 + 12, 0x1040); /* header_addr */
+	put32(img + 0x40 + 16, 0x1000); /* load_addr */
+	put32(img + 0x40 + 20, 0x1400); /* load_end_addr */
+	put32(img + 0x40 + 24, 0x9000); /* bss_end_addr: over 0x8000 too */
+	put32(img + 0x40 + 28, 0x1080); /* entry_addr */
+	tb_mem(&m, TB_MEM);
+	struct boot_input kl = input(img, sizeof(img));
+	T_EQ(boot_load_kernel(&m, &kl, &s), 0);
+	mbi = s.gpr[X86_RBX];
+	T_CHECK(!info_overlaps(&m, mbi, 0x1000, 0x9000), "info at %#llx inside the image",
+		(unsigned long long)mbi);
+	check_info_at(&m, &s, 0, mbi);
+	memmap_destroy(&m);
+}
+
 static void expect_fail(uint8_t *k, size_t len, const char *what, const char *what2)
 {
 	struct boot_input in = input(k, len);
@@ -197,5 +284,6 @@ int main(void)
 	T_RUN(test_elf32);
 	T_RUN(test_aout_kludge);
 	T_RUN(test_malformed);
+	T_RUN(test_low_memory);
 	T_EXIT();
 }
