@@ -6,9 +6,11 @@
  * 10.6.2 (destination modes), 10.11 (MSI format), 10.6.2.4 (lowest priority).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "clock.h"
+#include "devices/device.h"
 #include "devices/ioapic.h"
 #include "devices/lapic.h"
 #include "devices/pic.h"
@@ -19,6 +21,8 @@ struct irq_cpu {
 	int id;
 	struct lapic *lapic;
 	struct vtimer *timer; /* the local APIC timer */
+	char name[16];	      /* "lapic0"...: its registry name */
+	bool registered;      /* the registry destroys it */
 };
 
 struct irq_router {
@@ -28,8 +32,12 @@ struct irq_router {
 	bool kernel; /* in-kernel irqchip: no models here */
 	struct pic *pic;
 	struct ioapic *ioapic;
+	bool pic_registered, ioapic_registered;
 	struct irq_cpu *cpu;
 };
+
+DEVICE_OPS(ioapic);
+DEVICE_OPS(lapic);
 
 static void irq_kick(struct irq_router *r, int cpu)
 {
@@ -174,11 +182,34 @@ void irq_router_destroy(struct irq_router *r)
 	for (int i = 0; i < r->ncpus; i++)
 		vtimer_free(r->cpu[i].timer);
 	for (int i = 0; i < r->ncpus; i++)
-		lapic_destroy(r->cpu[i].lapic);
+		if (!r->cpu[i].registered)
+			lapic_destroy(r->cpu[i].lapic);
 	free(r->cpu);
-	ioapic_destroy(r->ioapic);
-	pic_destroy(r->pic);
+	if (!r->ioapic_registered)
+		ioapic_destroy(r->ioapic);
+	if (!r->pic_registered)
+		pic_destroy(r->pic);
 	free(r);
+}
+
+int irq_router_register(struct irq_router *r, struct device_registry *reg)
+{
+	if (r->kernel)
+		return 0;
+	if (device_add(reg, "pic", r->pic, &pic_device_ops) < 0)
+		return -ENOSPC;
+	r->pic_registered = true;
+	if (device_add(reg, "ioapic", r->ioapic, &ioapic_device_ops) < 0)
+		return -ENOSPC;
+	r->ioapic_registered = true;
+	for (int i = 0; i < r->ncpus; i++) {
+		struct irq_cpu *c = &r->cpu[i];
+		snprintf(c->name, sizeof(c->name), "lapic%d", i);
+		if (device_add(reg, c->name, c->lapic, &lapic_device_ops) < 0)
+			return -ENOSPC;
+		c->registered = true;
+	}
+	return 0;
 }
 
 struct pic *irq_pic(struct irq_router *r)

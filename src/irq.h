@@ -9,10 +9,9 @@
  *
  * Two back ends.  ember's models (the emulator): the router creates the
  * 8259A pair, the IOAPIC (ID = number of vCPUs) and one local APIC per vCPU
- * (with its timer on the VM clock) and routes between them.  An in-kernel irqchip (KVM): the kernel's
- * PIC, IOAPIC and local APICs are those devices; lines go to
- * ops->kernel_line (KVM_IRQ_LINE) and MSIs to ops->kernel_msi
- * (KVM_SIGNAL_MSI), and the router holds no models.
+ * (with its timer on the VM clock) and routes between them.  An in-kernel irqchip (KVM): the
+ * kernel's PIC, IOAPIC and local APICs are those devices; lines go to ops->kernel_line
+ * (KVM_IRQ_LINE) and MSIs to ops->kernel_msi (KVM_SIGNAL_MSI), and the router holds no models.
  */
 #ifndef EMBER_IRQ_H
 #define EMBER_IRQ_H
@@ -24,6 +23,7 @@ struct vclock;
 struct pic;
 struct ioapic;
 struct lapic;
+struct device_registry;
 
 /* Router inputs: 0-15 are ISA IRQs (8259A input n; IOAPIC pin n, except
  * IRQ0, the PIT, on pin 2: the MP table's and MADT's interrupt source
@@ -49,7 +49,11 @@ struct irq_router;
  * none when ops has kernel_line/kernel_msi.  0 or -errno. */
 int irq_router_create(struct irq_router **out, int ncpus, struct vclock *clock,
 		      const struct irq_router_ops *ops);
+/* Frees the router, its timers and the models not handed to a registry. */
 void irq_router_destroy(struct irq_router *r);
+/* Hand the models to the VM's device registry ("pic", "ioapic", "lapicN"),
+ * which resets, saves, loads and destroys them from then on.  0, -ENOSPC. */
+int irq_router_register(struct irq_router *r, struct device_registry *reg);
 
 /* The models (NULL under an in-kernel irqchip); the router wires them. */
 struct pic *irq_pic(struct irq_router *r);

@@ -93,6 +93,8 @@ static int vm_irq_create(struct vm *vm)
 	int r = irq_router_create(&vm->irq, vm->ncpus, vm->clock, &ops);
 	if (r < 0)
 		return ember_error(r, "interrupt router: %s", strerror(-r));
+	if (irq_router_register(vm->irq, &vm->devices) < 0)
+		return ember_error(-ENOSPC, "internal: too many devices (interrupt controllers)");
 	return 0;
 }
 
@@ -163,13 +165,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct engine *e
 	return engine->set_state(&vm->vcpus[0], &vm->boot_state);
 }
 
-int vm_add_device(struct vm *vm, void *dev, void (*destroy)(void *dev))
+int vm_add_device(struct vm *vm, const char *name, void *dev, const struct device_ops *ops)
 {
-	if (vm->ndevices == (int)ARRAY_SIZE(vm->devices))
-		return ember_error(-ENOSPC, "internal: too many devices");
-	vm->devices[vm->ndevices].dev = dev;
-	vm->devices[vm->ndevices].destroy = destroy;
-	vm->ndevices++;
+	if (device_add(&vm->devices, name, dev, ops) < 0)
+		return ember_error(-ENOSPC, "internal: too many devices (%s)", name);
 	return 0;
 }
 
@@ -522,14 +521,12 @@ void vm_destroy(struct vm *vm)
 		free(vm->trace);
 		vm->trace = NULL;
 	}
-	for (int i = vm->ndevices - 1; i >= 0; i--)
-		if (vm->devices[i].destroy)
-			vm->devices[i].destroy(vm->devices[i].dev);
-	vm->ndevices = 0;
+	devices_detach(vm); /* first: nothing may feed a model any more */
 	if (vm->engine && vm->engine->destroy)
 		vm->engine->destroy(vm);
-	irq_router_destroy(vm->irq);
+	irq_router_destroy(vm->irq); /* its timers; its models are the registry's */
 	vm->irq = NULL;
+	device_destroy_all(&vm->devices);
 	vclock_destroy(vm->clock); /* after everything that owned a timer */
 	vm->clock = NULL;
 	memmap_destroy(&vm->mem);

@@ -13,6 +13,7 @@
 
 #include "bus.h"
 #include "clock.h"
+#include "devices/device.h"
 #include "memmap.h"
 #include "x86/state.h"
 #include "x86/x86.h"
@@ -171,12 +172,10 @@ struct vm {
 	struct uart *com1;
 	/* --stats/--trace/--timeline/--trace-first observer, or NULL. */
 	struct trace *trace;
-	/* Device instances, destroyed in reverse order by vm_destroy(). */
-	struct {
-		void *dev;
-		void (*destroy)(void *dev);
-	} devices[32];
-	int ndevices;
+	/* Every device model, in creation order (devices/device.h): reset,
+	 * saved and loaded in order, destroyed in reverse by vm_destroy(). */
+	struct device_registry devices;
+	void *board; /* devices.c's glue (struct devices) */
 
 	/* Timestamps (now_ns) for --stats and benchmarks. */
 	uint64_t t_start, t_first_run, t_stop;
@@ -205,7 +204,7 @@ void vm_dump_vcpu(struct vcpu *v, FILE *f);
 /* The process exit status for how the machine stopped. */
 int vm_status(const struct vm *vm);
 const char *vm_exit_name(enum vm_exit_reason r);
-/* Record a device for vm_destroy() to free (destroy may be NULL). */
-int vm_add_device(struct vm *vm, void *dev, void (*destroy)(void *dev));
+/* Add a model to the VM's device registry.  0 or -ENOSPC (ember_error). */
+int vm_add_device(struct vm *vm, const char *name, void *dev, const struct device_ops *ops);
 
 #endif

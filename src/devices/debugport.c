@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "devices/debugport.h"
+#include "devices/device.h"
 #include "util.h"
 
 struct post {
@@ -39,6 +40,38 @@ void post_destroy(struct post *p)
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
+
+/* The guest sees only the last code (port 0x80 reads back); the log of
+ * codes is the host's record and survives a reset. */
+void post_reset(struct post *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->last = 0xFF;
+	pthread_mutex_unlock(&p->lock);
+}
+
+#define POST_SAVE_MAGIC 0x504F5331u /* "POS1" */
+
+static void post_visit(void *dev, struct device_io *io)
+{
+	struct post *p = dev;
+	DEVICE_IO(io, p->last);
+}
+
+size_t post_save(const struct post *p, void *buf, size_t len)
+{
+	return device_save_fields(p, POST_SAVE_MAGIC, post_visit, buf, len);
+}
+
+int post_load(struct post *p, const void *buf, size_t len)
+{
+	pthread_mutex_lock(&p->lock);
+	int r = device_load_fields(p, POST_SAVE_MAGIC, post_visit, NULL, buf, len);
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
+DEVICE_OPS(post);
 
 size_t post_codes(struct post *p, struct post_code *out, size_t max)
 {
@@ -109,6 +142,30 @@ struct debugcon *debugcon_create(void)
 	pthread_mutex_init(&d->lock, NULL);
 	return d;
 }
+
+/* Nothing the guest can see: port 0xE9 always reads 0xE9 and the bytes
+ * kept are the host's record.  The buffer is the magic alone. */
+void debugcon_reset(struct debugcon *d)
+{
+}
+
+#define DEBUGCON_SAVE_MAGIC 0x44424331u /* "DBC1" */
+
+static void debugcon_visit(void *dev, struct device_io *io)
+{
+}
+
+size_t debugcon_save(const struct debugcon *d, void *buf, size_t len)
+{
+	return device_save_fields(d, DEBUGCON_SAVE_MAGIC, debugcon_visit, buf, len);
+}
+
+int debugcon_load(struct debugcon *d, const void *buf, size_t len)
+{
+	return device_load_fields(d, DEBUGCON_SAVE_MAGIC, debugcon_visit, NULL, buf, len);
+}
+
+DEVICE_OPS(debugcon);
 
 void debugcon_destroy(struct debugcon *d)
 {

@@ -30,8 +30,15 @@ struct post_code {
 struct post;
 
 /* start_ns: the VM's start on the now() clock (NULL now = now_ns()). */
+struct device_ops;
+
 struct post *post_create(uint64_t (*now)(void *opaque), void *opaque, uint64_t start_ns);
 void post_destroy(struct post *p);
+/* The device life cycle (devices/device.h). */
+void post_reset(struct post *p);
+size_t post_save(const struct post *p, void *buf, size_t len);
+int post_load(struct post *p, const void *buf, size_t len);
+extern const struct device_ops post_device_ops;
 /* Copy the kept runs, oldest first; returns how many were copied. */
 size_t post_codes(struct post *p, struct post_code *out, size_t max);
 /* Every write since creation, including runs no longer kept. */
@@ -48,6 +55,10 @@ struct debugcon;
 
 struct debugcon *debugcon_create(void);
 void debugcon_destroy(struct debugcon *d);
+void debugcon_reset(struct debugcon *d);
+size_t debugcon_save(const struct debugcon *d, void *buf, size_t len);
+int debugcon_load(struct debugcon *d, const void *buf, size_t len);
+extern const struct device_ops debugcon_device_ops;
 /* Where bytes go besides the in-memory tail; fn NULL = only kept. */
 void debugcon_set_sink(struct debugcon *d, void (*fn)(void *opaque, const uint8_t *buf, size_t n),
 		       void *opaque);

@@ -12,6 +12,7 @@
 
 #include "devices/acpipm.h"
 #include "devices/debugport.h"
+#include "devices/device.h"
 #include "devices/devices.h"
 #include "devices/i8042.h"
 #include "devices/ioapic.h"
@@ -46,36 +47,32 @@ struct devices {
 	struct irq_line com1_irq, kbc_irq, rtc_irq, pit_irq, sci_irq;
 };
 
-static void devices_free(void *opaque)
+DEVICE_OPS(acpipm);
+
+/* What feeds the models from outside (the terminal's input thread, the
+ * timers) stops here; the models themselves are the registry's. */
+void devices_detach(struct vm *vm)
 {
-	struct devices *d = opaque;
+	struct devices *d = vm->board;
+	if (!d)
+		return;
 	term_stop(d->term); /* first: the input thread feeds the UART */
-	if (d->vm->com1 == d->com1)
-		d->vm->com1 = NULL;
-	uart_destroy(d->com1);
-	i8042_destroy(d->kbc);
-	rtc_destroy(d->rtc);
-	post_destroy(d->post);
-	debugcon_destroy(d->debugcon);
-	vtimer_free(d->rtc_timer); /* first: a firing timer calls its device */
+	if (vm->com1 == d->com1)
+		vm->com1 = NULL;
+	vtimer_free(d->rtc_timer); /* a firing timer calls its device */
 	vtimer_free(d->pit_timer);
 	vtimer_free(d->acpipm_timer);
-	pit_destroy(d->pit);
-	acpipm_destroy(d->acpipm);
 	if (d->serial_fd_owned)
 		close(d->serial_fd);
 	if (d->debugcon_fd_owned)
 		close(d->debugcon_fd);
 	free(d);
+	vm->board = NULL;
 }
 
-/* The registry entry devices_attach() made. */
 static struct devices *devices_of(struct vm *vm)
 {
-	for (int i = 0; i < vm->ndevices; i++)
-		if (vm->devices[i].destroy == devices_free)
-			return vm->devices[i].dev;
-	return NULL;
+	return vm->board;
 }
 
 struct pit *devices_pit(struct vm *vm)
@@ -358,6 +355,16 @@ static int devices_nomem(const char *what)
 	return ember_error(-ENOMEM, "devices: out of memory creating the %s", what);
 }
 
+static int devices_add(struct vm *vm, const char *name, void *dev, const struct device_ops *ops)
+{
+	if (!dev)
+		return devices_nomem(name);
+	int r = vm_add_device(vm, name, dev, ops);
+	if (r < 0)
+		ops->destroy(dev);
+	return r;
+}
+
 int devices_attach(struct vm *vm)
 {
 	struct devices *d = calloc(1, sizeof(*d));
@@ -370,11 +377,8 @@ int devices_attach(struct vm *vm)
 	d->rtc_irq = (struct irq_line){vm->irq, LAYOUT_IRQ_RTC};
 	d->pit_irq = (struct irq_line){vm->irq, LAYOUT_IRQ_PIT};
 	d->sci_irq = (struct irq_line){vm->irq, LAYOUT_IRQ_SCI};
-	int r = vm_add_device(vm, d, devices_free);
-	if (r < 0) {
-		free(d);
-		return r;
-	}
+	vm->board = d;
+	int r;
 
 	static const struct uart_ops com1_ops = {
 	    .irq = com1_irq, .tx = com1_tx, .rx_room = com1_rx_room};
@@ -388,19 +392,23 @@ int devices_attach(struct vm *vm)
 	d->acpipm_timer = vtimer_new(vm->clock, acpipm_fire, d);
 	if (!d->rtc_timer || !d->pit_timer || !d->acpipm_timer)
 		return devices_nomem("timers");
-	d->com1 = uart_create(&com1_ops, d);
-	d->kbc = i8042_create(&kbc_ops, d);
-	d->rtc = rtc_create(&rtc_ops, d);
-	d->post = post_create(NULL, NULL, vm->t_start ? vm->t_start : now_ns());
-	d->debugcon = debugcon_create();
 	static const struct acpipm_ops acpipm_ops = {.sci = acpipm_sci,
 						     .poweroff = acpipm_poweroff,
 						     .reset = acpipm_reset_req,
 						     .now_ns = acpipm_now,
 						     .timer_arm = acpipm_timer_arm};
-	d->acpipm = acpipm_create(&acpipm_ops, d);
-	if (!d->com1 || !d->kbc || !d->rtc || !d->post || !d->debugcon || !d->acpipm)
-		return devices_nomem("legacy devices");
+	/* Each model joins the VM's registry as soon as it exists. */
+	if ((r = devices_add(vm, "com1", d->com1 = uart_create(&com1_ops, d), &uart_device_ops)) ||
+	    (r = devices_add(vm, "i8042", d->kbc = i8042_create(&kbc_ops, d), &i8042_device_ops)) ||
+	    (r = devices_add(vm, "rtc", d->rtc = rtc_create(&rtc_ops, d), &rtc_device_ops)) ||
+	    (r = devices_add(vm, "post",
+			     d->post = post_create(NULL, NULL, vm->t_start ? vm->t_start : now_ns()),
+			     &post_device_ops)) ||
+	    (r = devices_add(vm, "debugcon", d->debugcon = debugcon_create(),
+			     &debugcon_device_ops)) ||
+	    (r = devices_add(vm, "acpi-pm", d->acpipm = acpipm_create(&acpipm_ops, d),
+			     &acpipm_device_ops)))
+		return r;
 	d->testexit = (struct testexit){.exit = testexit_stop, .opaque = d};
 	uint64_t low = memmap_low_ram_end(&vm->mem);
 	rtc_set_memory(d->rtc, low, memmap_ram_size(&vm->mem) - low, vm->ncpus);
@@ -425,9 +433,9 @@ int devices_attach(struct vm *vm)
 
 	struct pic *pic = irq_pic(vm->irq);
 	if (pic) {
-		d->pit = pit_create(&pit_ops, d);
-		if (!d->pit)
-			return devices_nomem("PIT");
+		r = devices_add(vm, "pit", d->pit = pit_create(&pit_ops, d), &pit_device_ops);
+		if (r < 0)
+			return r;
 		const struct devices_port emu_ports[] = {
 		    {"pic-master", LAYOUT_PORT_PIC_MASTER, 2, &pic_master_ops, pic},
 		    {"pic-slave", LAYOUT_PORT_PIC_SLAVE, 2, &pic_slave_ops, pic},

@@ -33,13 +33,17 @@ struct post;
 struct debugcon;
 
 /*
- * Create every device, register its ports on vm->pio and itself with
- * vm_add_device(), set vm->com1 and, for --serial stdio, start the host
+ * Create every device, register its ports on vm->pio and the model in the
+ * VM's device registry (vm_add_device), set vm->com1 and, for --serial stdio, start the host
  * terminal (raw mode if stdin is a tty; restored by vm_destroy(), at exit
  * and on fatal signals).  Needs vm->engine created (has_irqchip) and the
  * memory map built (the CMOS memory sizes).  0 or -errno with ember_error().
  */
 int devices_attach(struct vm *vm);
+
+/* Stop what feeds the models from outside (terminal input, timers) and
+ * free the glue; first in vm_destroy(), before the registry's models go. */
+void devices_detach(struct vm *vm);
 
 /*
  * Where the debug console's bytes go: "none" (the default: only the last

@@ -8,7 +8,9 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "devices/device.h"
 #include "devices/i8042.h"
 
 #define STAT_OBF  0x01 /* output buffer full */
@@ -200,12 +202,62 @@ struct i8042 *i8042_create(const struct i8042_ops *ops, void *opaque)
 	if (ops)
 		k->ops = *ops;
 	k->opaque = opaque;
-	/* What a PC BIOS leaves: keyboard interrupt, POST passed, translation. */
-	k->ram[0] = CTR_KBDINT | CTR_SYS | CTR_XLATE;
-	k->out_port = 0xC0 | OUT_A20 | OUT_RESET;
-	k->port92 = P92_A20;
+	i8042_reset(k);
 	return k;
 }
+
+void i8042_reset(struct i8042 *k)
+{
+	pthread_mutex_lock(&k->lock);
+	memset(k->ram, 0, sizeof(k->ram));
+	/* What a PC BIOS leaves: keyboard interrupt, POST passed, translation. */
+	k->ram[0] = CTR_KBDINT | CTR_SYS | CTR_XLATE;
+	k->status_a2 = 0;
+	k->out_port = 0xC0 | OUT_A20 | OUT_RESET;
+	k->port92 = P92_A20;
+	k->pending = k->kbd_pending = 0;
+	k->head = k->count = 0;
+	i8042_update_irq(k);
+	pthread_mutex_unlock(&k->lock);
+}
+
+#define I8042_SAVE_MAGIC 0x4B424331u /* "KBC1" */
+
+static void i8042_visit(void *dev, struct device_io *io)
+{
+	struct i8042 *k = dev;
+	DEVICE_IO(io, k->ram);
+	DEVICE_IO(io, k->status_a2);
+	DEVICE_IO(io, k->out_port);
+	DEVICE_IO(io, k->port92);
+	DEVICE_IO(io, k->pending);
+	DEVICE_IO(io, k->kbd_pending);
+	DEVICE_IO(io, k->queue);
+	DEVICE_IO(io, k->head);
+	DEVICE_IO(io, k->count);
+}
+
+static bool i8042_valid(const void *dev)
+{
+	const struct i8042 *k = dev;
+	return k->head < QUEUE_SIZE && k->count <= QUEUE_SIZE;
+}
+
+size_t i8042_save(const struct i8042 *k, void *buf, size_t len)
+{
+	return device_save_fields(k, I8042_SAVE_MAGIC, i8042_visit, buf, len);
+}
+
+int i8042_load(struct i8042 *k, const void *buf, size_t len)
+{
+	pthread_mutex_lock(&k->lock);
+	int r = device_load_fields(k, I8042_SAVE_MAGIC, i8042_visit, i8042_valid, buf, len);
+	i8042_update_irq(k);
+	pthread_mutex_unlock(&k->lock);
+	return r;
+}
+
+DEVICE_OPS(i8042);
 
 void i8042_destroy(struct i8042 *k)
 {

@@ -13,6 +13,7 @@
 #define EMBER_DEVICES_I8042_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bus.h"
@@ -25,9 +26,15 @@ struct i8042_ops {
 };
 
 struct i8042;
+struct device_ops;
 
 struct i8042 *i8042_create(const struct i8042_ops *ops, void *opaque);
 void i8042_destroy(struct i8042 *k);
+/* The device life cycle (devices/device.h). */
+void i8042_reset(struct i8042 *k);
+size_t i8042_save(const struct i8042 *k, void *buf, size_t len);
+int i8042_load(struct i8042 *k, const void *buf, size_t len);
+extern const struct device_ops i8042_device_ops;
 
 /* The A20 gate as the guest last set it (output port bit 1 / 0x92 bit 1). */
 bool i8042_a20(struct i8042 *k);

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "devices/device.h"
 #include "devices/pic.h"
 
 #define PIC_CASCADE_IRQ 2
@@ -127,6 +128,73 @@ struct pic *pic_create(void)
 	pic_chip_reset(&p->chip[1]);
 	return p;
 }
+
+/* Power-on: both chips uninitialised (as after ICW1), edge triggered; the
+ * input wires keep their levels. */
+void pic_reset(struct pic *p)
+{
+	pthread_mutex_lock(&p->lock);
+	for (int i = 0; i < 2; i++) {
+		p->chip[i].elcr = 0;
+		pic_chip_reset(&p->chip[i]);
+	}
+	pic_update(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
+#define PIC_SAVE_MAGIC 0x50494331u /* "PIC1" */
+
+static void pic_visit(void *dev, struct device_io *io)
+{
+	struct pic *p = dev;
+	for (int i = 0; i < 2; i++) {
+		struct pic_chip *c = &p->chip[i];
+		DEVICE_IO(io, c->irr);
+		DEVICE_IO(io, c->isr);
+		DEVICE_IO(io, c->imr);
+		DEVICE_IO(io, c->lines);
+		DEVICE_IO(io, c->elcr);
+		DEVICE_IO(io, c->base);
+		DEVICE_IO(io, c->lowest);
+		DEVICE_IO(io, c->init_step);
+		device_io_bool(io, &c->icw4);
+		device_io_bool(io, &c->single);
+		device_io_bool(io, &c->auto_eoi);
+		device_io_bool(io, &c->rotate_auto_eoi);
+		device_io_bool(io, &c->sfnm);
+		device_io_bool(io, &c->special_mask);
+		device_io_bool(io, &c->read_isr);
+		device_io_bool(io, &c->poll);
+	}
+}
+
+static bool pic_valid(const void *dev)
+{
+	const struct pic *p = dev;
+	for (int i = 0; i < 2; i++) {
+		const struct pic_chip *c = &p->chip[i];
+		if (c->lowest > 7 || (c->init_step && (c->init_step < 2 || c->init_step > 4)) ||
+		    (c->elcr & ~c->elcr_mask) || (c->base & 7))
+			return false;
+	}
+	return true;
+}
+
+size_t pic_save(const struct pic *p, void *buf, size_t len)
+{
+	return device_save_fields(p, PIC_SAVE_MAGIC, pic_visit, buf, len);
+}
+
+int pic_load(struct pic *p, const void *buf, size_t len)
+{
+	pthread_mutex_lock(&p->lock);
+	int r = device_load_fields(p, PIC_SAVE_MAGIC, pic_visit, pic_valid, buf, len);
+	pic_update(p); /* INTR follows the loaded registers */
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
+DEVICE_OPS(pic);
 
 void pic_destroy(struct pic *p)
 {

@@ -10,14 +10,21 @@
 #define EMBER_DEVICES_PIC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bus.h"
 
 struct pic;
+struct device_ops;
 
 struct pic *pic_create(void);
 void pic_destroy(struct pic *p);
+/* The device life cycle (devices/device.h). */
+void pic_reset(struct pic *p);
+size_t pic_save(const struct pic *p, void *buf, size_t len);
+int pic_load(struct pic *p, const void *buf, size_t len);
+extern const struct device_ops pic_device_ops;
 
 /*
  * Called with the master's INT output whenever it changes (the emulator

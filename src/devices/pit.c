@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "devices/device.h"
 #include "devices/pit.h"
 #include "util.h"
 
@@ -197,7 +198,7 @@ static void pit_start(struct pit_channel *c, uint64_t now)
 	c->pending = false;
 }
 
-static void pit_load(struct pit *p, struct pit_channel *c, uint32_t val, uint64_t now)
+static void pit_load_count(struct pit *p, struct pit_channel *c, uint32_t val, uint64_t now)
 {
 	uint32_t n = val ? val : (c->bcd ? 10000 : 65536);
 	if (c->bcd && val)
@@ -264,10 +265,10 @@ static void pit_write_count(struct pit *p, struct pit_channel *c, uint8_t val, u
 {
 	switch (c->rw) {
 	case RW_LSB:
-		pit_load(p, c, val, now);
+		pit_load_count(p, c, val, now);
 		break;
 	case RW_MSB:
-		pit_load(p, c, (uint32_t)val << 8, now);
+		pit_load_count(p, c, (uint32_t)val << 8, now);
 		break;
 	default:
 		if (!c->write_msb) {
@@ -279,7 +280,7 @@ static void pit_write_count(struct pit *p, struct pit_channel *c, uint8_t val, u
 			break;
 		}
 		c->write_msb = false;
-		pit_load(p, c, c->write_lsb | (uint32_t)val << 8, now);
+		pit_load_count(p, c, c->write_lsb | (uint32_t)val << 8, now);
 		break;
 	}
 }
@@ -314,6 +315,19 @@ static uint8_t pit_read_count(struct pit_channel *c, uint64_t now)
 	}
 }
 
+/* Power-on: no channel programmed, so no timer is asked for. */
+static void pit_reset_locked(struct pit *p)
+{
+	for (unsigned i = 0; i < PIT_CHANNELS; i++) {
+		p->ch[i] = (struct pit_channel){0};
+		p->ch[i].gate = i != 2; /* channel 2's gate is PPI bit 0, low at reset */
+		p->ch[i].rw = RW_WORD;
+		p->ch[i].reload = 65536;
+	}
+	p->ppi = 0;
+	p->refresh = false;
+}
+
 struct pit *pit_create(const struct pit_ops *ops, void *opaque)
 {
 	struct pit *p = calloc(1, sizeof(*p));
@@ -323,11 +337,7 @@ struct pit *pit_create(const struct pit_ops *ops, void *opaque)
 	if (ops)
 		p->ops = *ops;
 	p->opaque = opaque;
-	for (unsigned i = 0; i < PIT_CHANNELS; i++) {
-		p->ch[i].gate = i != 2; /* channel 2's gate is PPI bit 0, low at reset */
-		p->ch[i].rw = RW_WORD;
-		p->ch[i].reload = 65536;
-	}
+	pit_reset_locked(p);
 	return p;
 }
 
@@ -377,6 +387,78 @@ static void pit_deliver(struct pit *p, uint64_t now)
 		}
 	}
 }
+
+void pit_reset(struct pit *p)
+{
+	pthread_mutex_lock(&p->lock);
+	pit_reset_locked(p);
+	pit_rearm(p, pit_now(p));
+	pthread_mutex_unlock(&p->lock);
+}
+
+#define PIT_SAVE_MAGIC 0x50495431u /* "PIT1" */
+
+static void pit_visit(void *dev, struct device_io *io)
+{
+	struct pit *p = dev;
+	for (unsigned i = 0; i < PIT_CHANNELS; i++) {
+		struct pit_channel *c = &p->ch[i];
+		DEVICE_IO(io, c->mode);
+		DEVICE_IO(io, c->rw);
+		device_io_bool(io, &c->bcd);
+		DEVICE_IO(io, c->reload);
+		device_io_bool(io, &c->armed);
+		device_io_bool(io, &c->counting);
+		device_io_bool(io, &c->triggered);
+		device_io_bool(io, &c->gate);
+		device_io_bool(io, &c->null_count);
+		DEVICE_IO(io, c->base);
+		DEVICE_IO(io, c->epoch);
+		DEVICE_IO(io, c->edges_done);
+		device_io_bool(io, &c->pending);
+		DEVICE_IO(io, c->pending_reload);
+		DEVICE_IO(io, c->pending_tick);
+		device_io_bool(io, &c->write_msb);
+		device_io_bool(io, &c->read_msb);
+		DEVICE_IO(io, c->write_lsb);
+		device_io_bool(io, &c->count_latched);
+		device_io_bool(io, &c->status_latched);
+		device_io_bool(io, &c->latch_msb);
+		DEVICE_IO(io, c->latch);
+		DEVICE_IO(io, c->status);
+	}
+	DEVICE_IO(io, p->ppi);
+	device_io_bool(io, &p->refresh);
+}
+
+static bool pit_valid(const void *dev)
+{
+	const struct pit *p = dev;
+	for (unsigned i = 0; i < PIT_CHANNELS; i++) {
+		const struct pit_channel *c = &p->ch[i];
+		if (c->mode > 5 || c->rw < 1 || c->rw > 3 || c->reload < 1 || c->reload > 65536 ||
+		    c->pending_reload > 65536 || c->base < 0)
+			return false;
+	}
+	return !(p->ppi & ~PPI_RW_MASK);
+}
+
+/* Saved times are on the VM clock; a load continues on the same clock. */
+size_t pit_save(const struct pit *p, void *buf, size_t len)
+{
+	return device_save_fields(p, PIT_SAVE_MAGIC, pit_visit, buf, len);
+}
+
+int pit_load(struct pit *p, const void *buf, size_t len)
+{
+	pthread_mutex_lock(&p->lock);
+	int r = device_load_fields(p, PIT_SAVE_MAGIC, pit_visit, pit_valid, buf, len);
+	pit_rearm(p, pit_now(p));
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
+DEVICE_OPS(pit);
 
 void pit_update(struct pit *p, uint64_t now_ns)
 {

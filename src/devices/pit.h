@@ -9,6 +9,7 @@
 #ifndef EMBER_DEVICES_PIT_H
 #define EMBER_DEVICES_PIT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bus.h"
@@ -26,9 +27,15 @@ struct pit_ops {
 };
 
 struct pit;
+struct device_ops;
 
 struct pit *pit_create(const struct pit_ops *ops, void *opaque);
 void pit_destroy(struct pit *p);
+/* The device life cycle (devices/device.h). */
+void pit_reset(struct pit *p);
+size_t pit_save(const struct pit *p, void *buf, size_t len);
+int pit_load(struct pit *p, const void *buf, size_t len);
+extern const struct device_ops pit_device_ops;
 
 /*
  * The time (same clock as ops->now) of channel 0's next rising edge, or

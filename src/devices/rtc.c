@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "devices/device.h"
 #include "devices/rtc.h"
 
 #define RTC_SECONDS	  0x00
@@ -339,6 +340,53 @@ void rtc_poll(struct rtc *r)
 	rtc_rearm(r);
 	pthread_mutex_unlock(&r->lock);
 }
+
+/* A system reset (MC146818A "RESET pin"): the interrupt enables and flags
+ * in B and C clear; the clock and the CMOS RAM are battery backed. */
+void rtc_reset(struct rtc *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->cmos[RTC_REG_B] &= ~(B_PIE | B_AIE | B_UIE);
+	r->cmos[RTC_REG_C] = 0;
+	r->index = 0;
+	r->nmi_masked = false;
+	rtc_rearm(r);
+	pthread_mutex_unlock(&r->lock);
+}
+
+#define RTC_SAVE_MAGIC 0x52544331u /* "RTC1" */
+
+static void rtc_visit(void *dev, struct device_io *io)
+{
+	struct rtc *r = dev;
+	DEVICE_IO(io, r->cmos);
+	DEVICE_IO(io, r->index);
+	device_io_bool(io, &r->nmi_masked);
+	DEVICE_IO(io, r->offset_s);
+	DEVICE_IO(io, r->last_c_ns);
+}
+
+static bool rtc_valid(const void *dev)
+{
+	const struct rtc *r = dev;
+	return r->index < 128;
+}
+
+size_t rtc_save(const struct rtc *r, void *buf, size_t len)
+{
+	return device_save_fields(r, RTC_SAVE_MAGIC, rtc_visit, buf, len);
+}
+
+int rtc_load(struct rtc *r, const void *buf, size_t len)
+{
+	pthread_mutex_lock(&r->lock);
+	int res = device_load_fields(r, RTC_SAVE_MAGIC, rtc_visit, rtc_valid, buf, len);
+	rtc_rearm(r);
+	pthread_mutex_unlock(&r->lock);
+	return res;
+}
+
+DEVICE_OPS(rtc);
 
 void rtc_destroy(struct rtc *r)
 {

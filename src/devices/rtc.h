@@ -11,6 +11,7 @@
 #define EMBER_DEVICES_RTC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bus.h"
@@ -27,9 +28,15 @@ struct rtc_ops {
 };
 
 struct rtc;
+struct device_ops;
 
 struct rtc *rtc_create(const struct rtc_ops *ops, void *opaque);
 void rtc_destroy(struct rtc *r);
+/* The device life cycle (devices/device.h). */
+void rtc_reset(struct rtc *r);
+size_t rtc_save(const struct rtc *r, void *buf, size_t len);
+int rtc_load(struct rtc *r, const void *buf, size_t len);
+extern const struct device_ops rtc_device_ops;
 
 /*
  * Fill the CMOS memory-size bytes: low_ram_end = end of RAM below 4 GiB,

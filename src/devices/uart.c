@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "devices/device.h"
 #include "devices/uart.h"
 
 #define IER_ERBFI 0x01 /* received data available */
@@ -177,6 +178,19 @@ static bool uart_rx_push(struct uart *u, uint8_t c, bool brk)
 	return true;
 }
 
+/* Power-on: registers as the 16550A datasheet's reset column, except the
+ * divisor, which PC firmware leaves at 9600 baud. */
+static void uart_reset_locked(struct uart *u)
+{
+	u->ier = u->lcr = u->mcr = u->scr = u->dlm = u->lsr_errors = 0;
+	u->dll = 12;
+	u->msr = MSR_LINE_INPUTS;
+	u->fifo_on = u->thre_pending = false;
+	u->trigger = 1;
+	uart_rx_clear(u);
+	uart_update_irq(u);
+}
+
 struct uart *uart_create(const struct uart_ops *ops, void *opaque)
 {
 	struct uart *u = calloc(1, sizeof(*u));
@@ -186,11 +200,65 @@ struct uart *uart_create(const struct uart_ops *ops, void *opaque)
 	if (ops)
 		u->ops = *ops;
 	u->opaque = opaque;
-	u->msr = MSR_LINE_INPUTS;
-	u->trigger = 1;
-	u->dll = 12; /* 9600 baud, what PC firmware leaves behind */
+	uart_reset_locked(u);
 	return u;
 }
+
+void uart_reset(struct uart *u)
+{
+	pthread_mutex_lock(&u->lock);
+	uart_reset_locked(u);
+	pthread_mutex_unlock(&u->lock);
+}
+
+#define UART_SAVE_MAGIC 0x55415231u /* "UAR1" */
+
+static void uart_visit(void *dev, struct device_io *io)
+{
+	struct uart *u = dev;
+	DEVICE_IO(io, u->ier);
+	DEVICE_IO(io, u->lcr);
+	DEVICE_IO(io, u->mcr);
+	DEVICE_IO(io, u->scr);
+	DEVICE_IO(io, u->dll);
+	DEVICE_IO(io, u->dlm);
+	DEVICE_IO(io, u->lsr_errors);
+	DEVICE_IO(io, u->msr);
+	device_io_bool(io, &u->fifo_on);
+	DEVICE_IO(io, u->trigger);
+	device_io_bool(io, &u->thre_pending);
+	device_io_bool(io, &u->rx_wanted);
+	DEVICE_IO(io, u->rx);
+	for (unsigned i = 0; i < UART_FIFO_SIZE; i++)
+		device_io_bool(io, &u->rx_break[i]);
+	DEVICE_IO(io, u->rx_head);
+	DEVICE_IO(io, u->rx_count);
+}
+
+static bool uart_valid(const void *dev)
+{
+	const struct uart *u = dev;
+	bool trig = false;
+	for (unsigned i = 0; i < 4; i++)
+		trig |= u->trigger == uart_trigger[i];
+	return trig && u->rx_head < UART_FIFO_SIZE && u->rx_count <= UART_FIFO_SIZE;
+}
+
+size_t uart_save(const struct uart *u, void *buf, size_t len)
+{
+	return device_save_fields(u, UART_SAVE_MAGIC, uart_visit, buf, len);
+}
+
+int uart_load(struct uart *u, const void *buf, size_t len)
+{
+	pthread_mutex_lock(&u->lock);
+	int r = device_load_fields(u, UART_SAVE_MAGIC, uart_visit, uart_valid, buf, len);
+	uart_update_irq(u); /* the IRQ line follows the loaded registers */
+	pthread_mutex_unlock(&u->lock);
+	return r;
+}
+
+DEVICE_OPS(uart);
 
 void uart_destroy(struct uart *u)
 {

@@ -40,10 +40,16 @@ struct uart_ops {
 };
 
 struct uart;
+struct device_ops;
 
 /* Returns NULL on allocation failure.  ops is copied. */
 struct uart *uart_create(const struct uart_ops *ops, void *opaque);
 void uart_destroy(struct uart *u);
+/* The device life cycle (devices/device.h). */
+void uart_reset(struct uart *u);
+size_t uart_save(const struct uart *u, void *buf, size_t len);
+int uart_load(struct uart *u, const void *buf, size_t len);
+extern const struct device_ops uart_device_ops;
 
 /* One register access, as the guest sees it (reg 0-7). */
 uint8_t uart_read(struct uart *u, unsigned reg);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "devices/devices.h"
@@ -26,12 +27,9 @@ static struct {
 	char detail[64];
 } rec;
 
-int vm_add_device(struct vm *vm, void *dev, void (*destroy)(void *dev))
+int vm_add_device(struct vm *vm, const char *name, void *dev, const struct device_ops *ops)
 {
-	vm->devices[vm->ndevices].dev = dev;
-	vm->devices[vm->ndevices].destroy = destroy;
-	vm->ndevices++;
-	return 0;
+	return device_add(&vm->devices, name, dev, ops);
 }
 
 /* The in-kernel irqchip's input, as the router drives it. */
@@ -81,15 +79,16 @@ static void vm_fake(struct vm *vm, struct vm_config *cfg, bool irqchip)
 		ops.kernel_msi = fake_kernel_msi;
 	}
 	if (memmap_add_ram(&vm->mem, cfg->mem_bytes) || vclock_create(&vm->clock, VCLOCK_HOST) ||
-	    irq_router_create(&vm->irq, cfg->cpus, vm->clock, &ops))
+	    irq_router_create(&vm->irq, cfg->cpus, vm->clock, &ops) ||
+	    irq_router_register(vm->irq, &vm->devices))
 		abort();
 }
 
 static void vm_fake_destroy(struct vm *vm)
 {
-	for (int i = vm->ndevices - 1; i >= 0; i--)
-		vm->devices[i].destroy(vm->devices[i].dev);
+	devices_detach(vm);
 	irq_router_destroy(vm->irq);
+	device_destroy_all(&vm->devices);
 	vclock_destroy(vm->clock);
 	memmap_destroy(&vm->mem);
 }
@@ -164,6 +163,71 @@ static void test_emu_machine(void)
 	unlink(path);
 }
 
+static const char *registry_names(struct vm *vm, char *buf, size_t n)
+{
+	size_t pos = 0;
+	buf[0] = 0;
+	for (int i = 0; i < vm->devices.n && pos < n; i++)
+		pos += snprintf(buf + pos, n - pos, "%s%s", i ? " " : "", vm->devices.dev[i].name);
+	return buf;
+}
+
+/* The whole machine's devices through the registry: the state one machine
+ * saves loads into another and saves back byte for byte; a buffer cut
+ * short or for another machine is refused. */
+static void test_machine_save_load(void)
+{
+	struct vm_config cfg = {.mem_bytes = 64 << 20, .cpus = 2, .serial = SERIAL_NONE};
+	struct vm a, b;
+	vm_fake(&a, &cfg, false);
+	T_EQ(devices_attach(&a), 0);
+	char names[256];
+	T_STREQ(registry_names(&a, names, sizeof(names)),
+		"pic ioapic lapic0 lapic1 com1 i8042 rtc post debugcon acpi-pm pit");
+	/* Guest-visible state in several devices. */
+	bus_write(&a.pio, 0x3FB, 1, 0x03);    /* COM1 LCR: 8N1 */
+	bus_write(&a.pio, 0x3FF, 1, 0x5A);    /* COM1 scratch */
+	bus_write(&a.pio, 0x20, 1, 0x11);     /* PIC ICW1... */
+	bus_write(&a.pio, 0x21, 1, 0x30);     /* ...vector base 0x30 */
+	bus_write(&a.pio, 0x43, 1, 0x34);     /* PIT channel 0, mode 2 */
+	bus_write(&a.pio, 0x40, 1, 0x00);
+	bus_write(&a.pio, 0x40, 1, 0x10);
+	bus_write(&a.pio, 0x70, 1, 0x40);     /* CMOS byte 0x40 */
+	bus_write(&a.pio, 0x71, 1, 0x77);
+	bus_write(&a.pio, 0x80, 1, 0x42);     /* POST code */
+	size_t n = device_save_all(&a.devices, NULL, 0);
+	uint8_t *sa = malloc(n), *sb = malloc(n);
+	T_EQ(device_save_all(&a.devices, sa, n), n);
+
+	vm_fake(&b, &cfg, false);
+	T_EQ(devices_attach(&b), 0);
+	T_EQ(device_load_all(&b.devices, sa, n - 1), -EINVAL);
+	T_EQ(device_load_all(&b.devices, sa, n), 0);
+	T_EQ(device_save_all(&b.devices, sb, n), n);
+	T_CHECK(!memcmp(sa, sb, n), "the loaded machine saves what was loaded");
+	T_EQ(bus_read(&b.pio, 0x3FF, 1), 0x5A);
+	T_EQ(bus_read(&b.pio, 0x3FB, 1), 0x03);
+	T_EQ(bus_read(&b.pio, 0x80, 1), 0x42);
+	bus_write(&b.pio, 0x70, 1, 0x40);
+	T_EQ(bus_read(&b.pio, 0x71, 1), 0x77);
+	/* Reset: the guest-visible registers go back to power-on values. */
+	device_reset_all(&b.devices);
+	T_EQ(bus_read(&b.pio, 0x3FF, 1), 0);
+	T_EQ(bus_read(&b.pio, 0x80, 1), 0xFF);
+	vm_fake_destroy(&b);
+
+	/* Another machine (one CPU: no lapic1) refuses the buffer. */
+	struct vm_config one = cfg;
+	one.cpus = 1;
+	vm_fake(&b, &one, false);
+	T_EQ(devices_attach(&b), 0);
+	T_EQ(device_load_all(&b.devices, sa, n), -EINVAL);
+	vm_fake_destroy(&b);
+	vm_fake_destroy(&a);
+	free(sa);
+	free(sb);
+}
+
 static void test_kvm_machine(void)
 {
 	struct vm_config cfg = {.mem_bytes = 64 << 20, .cpus = 1, .serial = SERIAL_NONE};
@@ -229,6 +293,7 @@ static void test_serial_file_error(void)
 int main(void)
 {
 	T_RUN(test_emu_machine);
+	T_RUN(test_machine_save_load);
 	T_RUN(test_kvm_machine);
 	T_RUN(test_debugcon_sink);
 	T_RUN(test_serial_file_error);
