@@ -414,14 +414,10 @@ void lapic_reset(struct lapic *l)
 	l->s.apic_base = LAPIC_DEFAULT_BASE | APIC_BASE_EN | (l->bsp ? APIC_BASE_BSP : 0);
 	l->s.id = l->initial_id;
 	lapic_clear_regs(l);
-	if (l->bsp) {
-		/* MP spec 3.6.2.2 virtual-wire mode, as firmware leaves it. */
-		l->s.svr = SVR_ENABLE | 0xFF;
+	if (l->bsp) /* LINT0 as ExtINT: see lapic.h */
 		l->s.lvt[LVT_LINT0] = LAPIC_DM_EXTINT << 8;
-		l->s.lvt[LVT_LINT1] = LAPIC_DM_NMI << 8;
-	} else {
+	else
 		l->s.wait_sipi = true; /* APs wait for the BSP's SIPI */
-	}
 	timer_program(l);
 	pthread_mutex_unlock(&l->lock);
 }

@@ -18,9 +18,10 @@
  *   any size/alignment return those bytes (0 elsewhere), writes take effect
  *   only as aligned 4- or 8-byte stores at a slot start.  In x2APIC mode or
  *   globally disabled, the page is not decoded: reads all-ones, writes dropped.
- * - The BSP leaves reset in the MP specification's virtual-wire mode that
- *   firmware sets up (LINT0 ExtINT, LINT1 NMI, APIC software-enabled), so the
- *   8259's INTR reaches it before the OS programs the APIC.
+ * - Reset is the SDM's power-on state (10.4.7.1: software-disabled, LVT
+ *   masked) except the BSP's LINT0, unmasked as ExtINT as KVM and QEMU leave
+ *   it: the MP spec's virtual wire (3.6.2.2) a BIOS would set up, so the
+ *   8259's INTR reaches the BSP before anything programs its APIC.
  * - SMI and ExtINT deliveries are dropped (no SMM; the 8259 reaches a CPU
  *   through LINT0 only); INIT level de-assert IPIs are not sent (they only
  *   resynchronise arbitration IDs, which this model does not have).

@@ -226,7 +226,8 @@ static void test_with_lapic(void)
 	struct ioapic *io = setup();
 	struct lapic_ops lops = {.eoi = lapic_eoi_cb};
 	w.apic = lapic_create(0, true, &lops);
-	rte_wr(io, 11, LEVEL | 0x6B); /* physical dest 0 */
+	lapic_mmio_write(w.apic, 0xF0, 4, 0x1FF); /* software-enable it */
+	rte_wr(io, 11, LEVEL | 0x6B);		  /* physical dest 0 */
 	ioapic_set_irq(io, 11, 1);
 	T_EQ(lapic_intr_ack(w.apic), 0x6B);
 	T_EQ(lapic_mmio_read(w.apic, 0x180 + 0x30, 4) >> 11 & 1, 1); /* TMR: level */

@@ -33,6 +33,10 @@ static struct irq_router *router(struct vclock **c)
 	if (vclock_create(c, VCLOCK_VIRTUAL) || irq_router_create(&r, 2, *c, &ops))
 		abort();
 	memset(kicks, 0, sizeof(kicks));
+	/* Software-enabled (SVR 1FFh) as an OS leaves them: at reset they
+	 * take no fixed interrupts and keep their LVT entries masked. */
+	for (int i = 0; i < 2; i++)
+		lapic_mmio_write(irq_lapic(r, i), 0xF0, 4, 0x1FF);
 	return r;
 }
 
