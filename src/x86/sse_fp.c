@@ -88,21 +88,21 @@ static unsigned sse_lanes(enum ssehost_op op, const union xmm *d, const union xm
 		o = lo, n = cnt, dbl = isd;                                                        \
 		break;
 		L4(addps, L_ADD, 4, false)
-		L4(addss, L_ADD, 1, false) L4(addpd, L_ADD, 2, true) L4(addsd, L_ADD, 1, true)
-		    L4(subps, L_SUB, 4, false) L4(subss, L_SUB, 1, false) L4(subpd, L_SUB, 2, true)
-			L4(subsd, L_SUB, 1, true) L4(mulps, L_MUL, 4, false)
-			    L4(mulss, L_MUL, 1, false) L4(mulpd, L_MUL, 2, true)
-				L4(mulsd, L_MUL, 1, true) L4(divps, L_DIV, 4, false)
-				    L4(divss, L_DIV, 1, false) L4(divpd, L_DIV, 2, true)
-					L4(divsd, L_DIV, 1, true) L4(addsubps, L_ADD, 4, false)
-					    L4(addsubpd, L_ADD, 2, true) L4(haddps, L_ADD, 4, false)
-						L4(haddpd, L_ADD, 2, true)
-						    L4(hsubps, L_SUB, 4, false)
-							L4(hsubpd, L_SUB, 2, true)
-							    L4(cvtpd2ps, L_CVT, 2, true)
-								L4(cvtsd2ss, L_CVT, 1, true)
+		L4(addss, L_ADD, 1, false)
+		L4(addpd, L_ADD, 2, true) L4(addsd, L_ADD, 1, true) L4(subps, L_SUB, 4, false)
+		    L4(subss, L_SUB, 1, false) L4(subpd, L_SUB, 2, true) L4(subsd, L_SUB, 1, true)
+			L4(mulps, L_MUL, 4, false) L4(mulss, L_MUL, 1, false)
+			    L4(mulpd, L_MUL, 2, true) L4(mulsd, L_MUL, 1, true)
+				L4(divps, L_DIV, 4, false) L4(divss, L_DIV, 1, false)
+				    L4(divpd, L_DIV, 2, true) L4(divsd, L_DIV, 1, true)
+					L4(addsubps, L_ADD, 4, false) L4(addsubpd, L_ADD, 2, true)
+					    L4(haddps, L_ADD, 4, false) L4(haddpd, L_ADD, 2, true)
+						L4(hsubps, L_SUB, 4, false)
+						    L4(hsubpd, L_SUB, 2, true)
+							L4(cvtpd2ps, L_CVT, 2, true)
+							    L4(cvtsd2ss, L_CVT, 1, true)
 #undef L4
-								    default : return 0;
+								default : return 0;
 	}
 	bool horiz = op == SH_haddps || op == SH_haddpd || op == SH_hsubps || op == SH_hsubpd;
 	for (unsigned i = 0; i < n; i++) {
@@ -265,8 +265,11 @@ static uint32_t sse_dp_flags(enum ssehost_op op, const union xmm *d, const union
 			}
 		}
 	enum ssehost_op mul = ps ? SH_mulps : SH_mulpd, add = ps ? SH_addps : SH_addsd;
+	bool um = unmasked & MXCSR_UE; /* an exact tiny step result underflows too */
 	t = a;
 	uint32_t f = ssehost_op(mul, &t, &b, 0, hmx);
+	if (um && sse_denormal_out(&t, ps ? FK_PS : FK_PD))
+		f |= MXCSR_UE;
 	if (f & unmasked & (MXCSR_OE | MXCSR_UE))
 		f = sse_lane_flags(mul, &a, &b, hmx, unmasked, f);
 	uint32_t acc = sse_step(0, f, unmasked, &stop);
@@ -279,6 +282,8 @@ static uint32_t sse_dp_flags(enum ssehost_op op, const union xmm *d, const union
 	}
 	union xmm x0 = x;
 	f = ssehost_op(add, &x, &y, 0, hmx);
+	if (um && sse_denormal_out(&x, ps ? FK_PS : FK_SD))
+		f |= MXCSR_UE;
 	if (f & unmasked & (MXCSR_OE | MXCSR_UE))
 		f = sse_lane_flags(add, &x0, &y, hmx, unmasked, f);
 	acc = sse_step(acc, f, unmasked, &stop);
@@ -288,6 +293,8 @@ static uint32_t sse_dp_flags(enum ssehost_op op, const union xmm *d, const union
 		v.d[0] = x.d[1];
 		union xmm u0 = u;
 		f = ssehost_op(SH_addss, &u, &v, 0, hmx);
+		if (um && sse_denormal_out(&u, FK_SS))
+			f |= MXCSR_UE;
 		if (f & unmasked & (MXCSR_OE | MXCSR_UE))
 			f = sse_lane_flags(SH_addss, &u0, &v, hmx, unmasked, f);
 		acc = sse_step(acc, f, unmasked, &stop);
@@ -319,12 +326,12 @@ static int sse_fp(struct x86_cpu *cpu, struct x86_insn *in, enum ssehost_op op, 
 	uint32_t mx = cpu->s.fpu.mxcsr, hmx = sse_host_mxcsr(mx);
 	uint32_t fl = ssehost_op(op, &r, &s, (unsigned)in->imm, hmx);
 	uint32_t unmasked = ~(mx >> 7) & MXCSR_FLAGS;
-	bool steps = (op == SH_dpps || op == SH_dppd) && (fl & unmasked);
+	bool steps = (op == SH_dpps || op == SH_dppd) && ((fl | MXCSR_UE) & unmasked);
 	if (steps)
 		fl = sse_dp_flags(op, &d, &s, (unsigned)in->imm, hmx, unmasked);
 	else if (fl & unmasked & (MXCSR_OE | MXCSR_UE))
 		fl = sse_lane_flags(op, &d, &s, hmx, unmasked, fl);
-	if (!sse_flags(cpu, fl, &r, k, !steps))
+	if (!sse_flags(cpu, fl, &r, steps ? FK_NONE : k, !steps))
 		return sse_xm(cpu);
 	return simd_put(cpu, in, 0, &r);
 }
