@@ -571,8 +571,13 @@ int sys_wrmsr(struct x86_cpu *cpu, uint32_t msr, uint64_t val);
 								    X(sysret) X(sysenter)          \
 									X(sysexit) X(x87) X(clflush)
 
+/* The x87 and FP-state bodies (x87.c, fpustate.c). */
+#define X86_FPU_BODIES(X)                                                                          \
+	X(fwait) X(fxsave) X(fxrstor) X(xsave) X(xsaveopt) X(xsavec) X(xrstor) X(xgetbv) X(xsetbv)
+
 #define X86_DECLARE_BODY(n) int ex_##n(struct x86_cpu *cpu, struct x86_insn *in);
 X86_BODIES(X86_DECLARE_BODY)
+X86_FPU_BODIES(X86_DECLARE_BODY)
 #undef X86_DECLARE_BODY
 
 #endif

@@ -9,6 +9,7 @@
 #define EMBER_X86_STATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum x86_reg {
@@ -118,13 +119,19 @@ struct x86_dtable {
 #define X86_MSR_KERNEL_GS_BASE 0xC0000102
 #define X86_MSR_TSC_AUX        0xC0000103
 
-/* Legacy FPU / SSE state, in FXSAVE terms (SDM vol. 1, 10.5.1). */
+/*
+ * Legacy FPU / SSE state, in FXSAVE terms (SDM vol. 1, 10.5.1), except that
+ * st[] is indexed by physical register: st[i] is R(i), and ST(j) is
+ * R((TOP + j) & 7) with TOP = fsw bits 13:11.  FXSAVE, XSAVE and KVM store
+ * ST order; x86_fpu_save_image()/x86_fpu_load_image() convert.
+ */
 struct x86_fpu {
 	uint16_t fcw, fsw;
-	uint8_t ftw; /* abridged tag word, as FXSAVE stores it */
+	uint8_t ftw; /* abridged tag word, as FXSAVE stores it: bit i = R(i) not empty */
 	uint16_t fop;
 	uint64_t fip, fdp;
-	uint8_t st[8][16]; /* 80-bit registers in 16-byte slots */
+	uint16_t fcs, fds; /* selectors of the last x87 instruction and operand */
+	uint8_t st[8][16]; /* 80-bit registers in 16-byte slots, physical order */
 	uint32_t mxcsr;
 	uint8_t xmm[16][16];
 };
@@ -169,5 +176,16 @@ struct x86_state {
 
 /* Architectural state after RESET (SDM vol. 3A, 10.1.1, table 10-1). */
 void x86_state_reset(struct x86_state *s);
+
+/*
+ * The x87 and SSE state as the standard-format XSAVE area holds it (SDM vol. 1,
+ * 13.4: the 512-byte legacy region in the 64-bit FXSAVE64 layout, then the
+ * 64-byte header with XSTATE_BV = xcr0 & 3), for the KVM engine's
+ * KVM_GET/SET_XSAVE and for snapshots.  size >= 576.  Loading returns 0, or
+ * -EINVAL for an image XRSTOR would refuse (reserved MXCSR bits, components
+ * other than x87/SSE, a compacted header).
+ */
+void x86_fpu_save_image(const struct x86_state *s, uint8_t *buf, size_t size);
+int x86_fpu_load_image(struct x86_state *s, const uint8_t *buf, size_t size);
 
 #endif

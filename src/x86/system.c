@@ -2,12 +2,13 @@
  * x86/system.c - system instructions: HLT, CPUID, RDTSC(P), RDMSR/WRMSR and the
  * MSRs kept in x86_state, MOV to/from CR0/CR2/CR3/CR4/CR8 and DR0-DR7, CLTS,
  * LMSW/SMSW, INVLPG, LGDT/LIDT/SGDT/SIDT, LLDT/LTR/SLDT/STR, LAR/LSL/VERR/VERW,
- * ARPL, SWAPGS, SYSCALL/SYSRET, SYSENTER/SYSEXIT, UD, x87 escapes.
+ * ARPL, SWAPGS, SYSCALL/SYSRET, SYSENTER/SYSEXIT, UD.
  * Not paging itself (mmu.c) nor delivery (interrupt.c).
  * Follows Intel SDM vol. 2 pages, vol. 3A 2.5 (control registers), 5.8.7-8 (fast calls).
  */
 #include "x86/cpu.h"
 #include "x86/ssehost.h"
+#include "x86/fpu.h"
 
 int ex_hlt(struct x86_cpu *cpu, struct x86_insn *in)
 {
@@ -19,14 +20,6 @@ int ex_hlt(struct x86_cpu *cpu, struct x86_insn *in)
 
 int ex_ud(struct x86_cpu *cpu, struct x86_insn *in)
 {
-	return x86_ud(cpu);
-}
-
-/* x87 escapes: no FPU is advertised.  #NM when CR0.EM or TS asks for it. */
-int ex_x87(struct x86_cpu *cpu, struct x86_insn *in)
-{
-	if (cpu->s.cr0 & (X86_CR0_EM | X86_CR0_TS))
-		return x86_raise(cpu, 7, false, 0);
 	return x86_ud(cpu);
 }
 
@@ -45,6 +38,8 @@ int ex_wbinvd(struct x86_cpu *cpu, struct x86_insn *in)
 #define CPUID1_ECX                                                                                 \
 	((1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23))
 #define CPUID1_EDX_SIMD ((1u << 23) | (1u << 25) | (1u << 26)) /* MMX SSE SSE2 */
+#define CPUID1_EDX_FPU ((1u << 0) | (1u << 24)) /* FPU FXSR (x87.c, fpustate.c) */
+#define CPUID1_ECX_FPU (1u << 26) /* XSAVE (fpustate.c); OSXSAVE follows CR4 */
 #define CPUID81_EDX ((1u << 11) | (1u << 20) | (1u << 27) | (1u << 29)) /* SYSCALL NX RDTSCP LM */
 #define CPUID81_ECX (1u << 0)						/* LAHF/SAHF in 64-bit */
 
@@ -53,15 +48,18 @@ void x86_cpuid_supported(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 	out[0] = out[1] = out[2] = out[3] = 0;
 	switch (leaf) {
 	case 0:
-		out[0] = 1;
+		out[0] = 0xD; /* XSAVE's leaf */
 		out[1] = 0x756E6547; /* "GenuineIntel" */
 		out[3] = 0x49656E69;
 		out[2] = 0x6C65746E;
 		break;
 	case 1:
 		out[0] = 0x000006F1; /* family 6 */
-		out[2] = CPUID1_ECX & ssehost_cpuid1_ecx();
-		out[3] = CPUID1_EDX | CPUID1_EDX_SIMD;
+		out[2] = (CPUID1_ECX & ssehost_cpuid1_ecx()) | CPUID1_ECX_FPU;
+		out[3] = CPUID1_EDX | CPUID1_EDX_SIMD | CPUID1_EDX_FPU;
+		break;
+	case 0xD: /* with every component enabled; ex_cpuid uses XCR0 */
+		fpu_cpuid_xsave(~0ull, subleaf, out);
 		break;
 	case 0x80000000:
 		out[0] = 0x80000008;
@@ -90,10 +88,8 @@ int ex_cpuid(struct x86_cpu *cpu, struct x86_insn *in)
 		if (leaf == 1) {
 			out[2] &= sup[2] | X86_CPUID1_ECX_PLATFORM;
 			out[3] &= sup[3] | X86_CPUID1_EDX_PLATFORM;
-		} else if (leaf == 7 || leaf == 0xD) {
+		} else if (leaf == 7) {
 			out[1] = out[2] = out[3] = 0;
-			if (leaf == 0xD)
-				out[0] = 0;
 		} else if (leaf == 0x80000001) {
 			out[2] &= sup[2];
 			out[3] &= sup[3];
@@ -102,6 +98,10 @@ int ex_cpuid(struct x86_cpu *cpu, struct x86_insn *in)
 		for (int i = 0; i < 4; i++)
 			out[i] = sup[i];
 	}
+	if (leaf == 1) /* OSXSAVE mirrors CR4 */
+		out[2] = (out[2] & ~(1u << 27)) | (s->cr4 & X86_CR4_OSXSAVE ? 1u << 27 : 0);
+	if (leaf == 0xD) /* what the emulator saves, whatever the platform says */
+		fpu_cpuid_xsave(s->xcr0, sub, out);
 	if (cpu->ops->trace_cpuid)
 		cpu->ops->trace_cpuid(cpu->opaque, leaf, sub, out);
 	s->gpr[X86_RAX] = out[0];
@@ -306,7 +306,7 @@ int ex_wrmsr(struct x86_cpu *cpu, struct x86_insn *in)
 
 #define CR4_SUPPORTED                                                                              \
 	(X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE |        \
-	 X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT)
+	 X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | X86_CR4_OSXSAVE)
 
 int sys_write_cr(struct x86_cpu *cpu, int cr, uint64_t val)
 {

@@ -157,7 +157,7 @@ const struct x86_opcode x86_map1[256] = {
     [0x98] = ROW(cbw, "cbw", 0),
     [0x99] = ROW(cwd, "cwd", 0),
     [0x9A] = ROW(call_far, "call far", F_NO64, O(A, p)),
-    [0x9B] = ROW(nop, "fwait", 0),
+    [0x9B] = ROW(fwait, "fwait", 0),
     [0x9C] = ROW(pushf, "pushf", F_DEF64),
     [0x9D] = ROW(popf, "popf", F_DEF64),
     [0x9E] = ROW(sahf, "sahf", 0),
@@ -254,7 +254,8 @@ static const struct x86_opcode grp7[8] = {
     [7] = ROW(invlpg, "invlpg", F_PRIV, O(M, b)),
 };
 const struct x86_opcode x86_map0f01_reg[256] = {
-    [0xD0] = ROW(ud, "xgetbv", 0),
+    [0xD0] = ROW(xgetbv, "xgetbv", 0),
+    [0xD1] = ROW(xsetbv, "xsetbv", 0),
     [0xE0 ... 0xE7] = ROW(smsw, "smsw", 0, O(E, v)),
     [0xF0 ... 0xF7] = ROW(lmsw, "lmsw", F_PRIV, O(E, w)),
     [0xF8] = ROW(swapgs, "swapgs", F_ONLY64 | F_PRIV),
@@ -272,13 +273,19 @@ static const struct x86_opcode grp8[8] = {
 /* Group 9 (0F C7): CMPXCHG8B/16B; RDRAND, RDSEED, RDPID are not implemented. */
 static const struct x86_opcode grp9[16] = {
     [1] = ROW(cmpxchg8b, "cmpxchg8b", F_LOCK, O(M, q)),
+    [4] = ROW(xsavec, "xsavec", 0, O(M, NONE)),
     [8 + 6] = ROW(ud, "rdrand", 0, O(R, v)),
     [8 + 7] = ROW(ud, "rdseed", 0, O(R, v)),
 };
 
-/* Group 15 (0F AE): fences and cache control; the state-save forms are x87/SSE. */
+/* Group 15 (0F AE): state save/restore, MXCSR, fences and cache control. */
 static const struct x86_opcode grp15[16] = {
-    [0 ... 6] = SSE(0),
+    [0] = ROW(fxsave, "fxsave", 0, O(M, NONE)),
+    [1] = ROW(fxrstor, "fxrstor", 0, O(M, NONE)),
+    [2 ... 3] = SSE(0),
+    [4] = ROW(xsave, "xsave", 0, O(M, NONE)),
+    [5] = ROW(xrstor, "xrstor", 0, O(M, NONE)),
+    [6] = ROW(xsaveopt, "xsaveopt", 0, O(M, NONE)),
     [7] = ROW(clflush, "clflush", 0, O(M, b)),
     [8 + 5] = ROW(nop, "lfence", 0),
     [8 + 6] = ROW(nop, "mfence", 0),
