@@ -88,8 +88,8 @@ struct x86_opspec {
 #define F_DEF64	  (1u << 4)  /* 64-bit default operand size in 64-bit mode */
 #define F_FORCE64 (1u << 5)  /* operand size is 64 in 64-bit mode, 66 ignored (Intel) */
 #define F_ONLY64  (1u << 6)  /* valid only in 64-bit mode */
-#define F_GROUPR  (1u << 7)  /* mod=3 selects .group[8 + reg] (or by full ModRM) */
-#define F_GRPMRM  (1u << 8)  /* mod=3 forms indexed by the whole ModRM byte */
+#define F_GROUPR  (1u << 7)  /* mod=3 selects .group[8 + reg] */
+#define F_GRPMRM  (1u << 8)  /* mod=3 selects .group[8 + ModRM - C0] (72 rows) */
 #define F_REPOK	  (1u << 9)  /* string instruction: REP prefixes meaningful */
 #define F_PRIV	  (1u << 10) /* CPL 0 only */
 #define F_BYTEOP  (1u << 11) /* operand 0 is a byte (for formatting string ops) */
@@ -97,12 +97,13 @@ struct x86_opspec {
 #define F_IMM8	  (1u << 13) /* an extra imm8 (ENTER's second, 3DNow! suffix) */
 #define F_RMW	  (1u << 14) /* operand 0 is read, then written (checked as a write) */
 #define F_F3REQ	  (1u << 15) /* only with an F3 prefix (POPCNT); #UD without */
+#define F_NOPFX	  (1u << 16) /* "NP": #UD with a 66, F2 or F3 prefix (XSAVE, XGETBV...) */
 
 struct x86_opcode {
 	x86_exec_fn fn;
 	const char *name;
 	struct x86_opspec o[3];
-	uint16_t flags;
+	uint32_t flags;
 	const struct x86_opcode *group; /* F_GROUP: 8 rows (16 with F_GROUPR) */
 };
 
@@ -111,7 +112,7 @@ enum { MAP_1B, MAP_0F, MAP_0F38, MAP_0F3A, MAP_3DNOW };
 
 extern const struct x86_opcode x86_map1[256];
 extern const struct x86_opcode x86_map0f[256];
-extern const struct x86_opcode x86_map0f01_reg[256];
+extern const struct x86_opcode x86_x87[8][72]; /* D8-DF (x87.c) */
 extern const struct x86_opcode x86_map_sse38;
 extern const struct x86_opcode x86_map_sse3a;
 extern const struct x86_opcode x86_op_vex;
@@ -569,11 +570,13 @@ int sys_wrmsr(struct x86_cpu *cpu, uint32_t msr, uint64_t val);
 							    X(smsw) X(lar) X(lsl) X(verr) X(verw)  \
 								X(arpl) X(swapgs) X(syscall)       \
 								    X(sysret) X(sysenter)          \
-									X(sysexit) X(x87) X(clflush)
+									X(sysexit) X(clflush)
 
 /* The x87 and FP-state bodies (x87.c, fpustate.c). */
 #define X86_FPU_BODIES(X)                                                                          \
-	X(fwait) X(fxsave) X(fxrstor) X(xsave) X(xsaveopt) X(xsavec) X(xrstor) X(xgetbv) X(xsetbv)
+	X(fwait) X(fmem_ld) X(fmem_st) X(freg) X(fcomi) X(fninit) X(fnop287) X(fnclex) X(fnstsw_ax) X(fnstsw)  \
+	X(fnstcw) X(fldcw) X(fldenv) X(frstor) X(fnstenv) X(fnsave) X(fxsave) X(fxrstor) X(xsave)  \
+	X(xsaveopt) X(xsavec) X(xrstor) X(xgetbv) X(xsetbv)
 
 #define X86_DECLARE_BODY(n) int ex_##n(struct x86_cpu *cpu, struct x86_insn *in);
 X86_BODIES(X86_DECLARE_BODY)

@@ -196,13 +196,12 @@ static int decode_vex(const uint8_t *b, size_t avail, size_t i, struct x86_insn 
 
 /* Operand encodings the manual makes #UD: a register where memory is
  * required, control/debug/segment registers that do not exist, MOV to CS,
- * POPCNT without F3. */
+ * POPCNT without F3, an "NP" row (XGETBV, XSAVE...) with 66, F2 or F3 (the host CPU). */
 static bool decode_invalid_operands(const struct x86_opcode *row, const struct x86_insn *in)
 {
-	if ((row->flags & F_F3REQ) && in->rep != 0xF3)
+	if ((row->flags & F_NOPFX) && (in->p66 || in->rep))
 		return true;
-	/* XGETBV is "NP" (SDM): with 66, F2 or F3 the host CPU raises #UD. */
-	if (in->map == MAP_0F && in->opcode == 0x01 && in->modrm == 0xD0 && (in->p66 || in->rep))
+	if ((row->flags & F_F3REQ) && in->rep != 0xF3)
 		return true;
 	/* 0F AE with 66, F2 or F3 is FSGSBASE, CLWB, CLFLUSHOPT, PTWRITE or CET:
 	 * none is advertised (the fences and the state saves take no prefix). */
@@ -246,7 +245,7 @@ static const struct x86_opcode *decode_group(const struct x86_opcode *row,
 		return row;
 	unsigned reg = (in->modrm >> 3) & 7;
 	if (in->mod == 3 && (row->flags & F_GRPMRM))
-		return &x86_map0f01_reg[in->modrm];
+		return &row->group[8 + (in->modrm & 0x3F)];
 	if (in->mod == 3 && (row->flags & F_GROUPR))
 		return &row->group[8 + reg];
 	return &row->group[reg];

@@ -47,13 +47,25 @@ static uint64_t get64(const uint8_t *p)
 	return v;
 }
 
-/* The 512-byte FXSAVE image of f; w64: the REX.W format with 64-bit FIP/FDP. */
-static void fpu_legacy_image(const struct x86_fpu *f, uint8_t *img, bool w64)
+/*
+ * The 512-byte FXSAVE image of f; w64: the REX.W format with 64-bit FIP/FDP.
+ * guest: as the instructions store it, which on the host CPU (AMD) leaves
+ * FOP, FIP, FCS, FDP and FDS zero unless an exception is pending (FSW.ES);
+ * FNSTENV stores them always (measured: tests/unit/test_x86_fpu.c).
+ */
+static void fpu_legacy_image(const struct x86_fpu *f, uint8_t *img, bool w64, bool guest)
 {
 	memset(img, 0, FPU_LEGACY);
 	put16(img + 0, f->fcw);
 	put16(img + 2, f->fsw);
 	img[4] = f->ftw;
+	put32(img + 24, f->mxcsr);
+	put32(img + 28, FPU_MXCSR_MASK);
+	for (int j = 0; j < 8; j++)
+		memcpy(img + 32 + 16 * j, f->st[fpu_phys(f, j)], 10);
+	memcpy(img + 160, f->xmm, sizeof(f->xmm));
+	if (guest && !(f->fsw & FSW_ES))
+		return;
 	put16(img + 6, f->fop & 0x7FF);
 	if (w64) {
 		put64(img + 8, f->fip);
@@ -64,11 +76,6 @@ static void fpu_legacy_image(const struct x86_fpu *f, uint8_t *img, bool w64)
 		put32(img + 16, (uint32_t)f->fdp);
 		put16(img + 20, f->fds);
 	}
-	put32(img + 24, f->mxcsr);
-	put32(img + 28, FPU_MXCSR_MASK);
-	for (int j = 0; j < 8; j++)
-		memcpy(img + 32 + 16 * j, f->st[fpu_phys(f, j)], 10);
-	memcpy(img + 160, f->xmm, sizeof(f->xmm));
 }
 
 /* Load the x87 part (not MXCSR, not XMM) of an FXSAVE image. */
@@ -125,7 +132,7 @@ static uint64_t fpu_xinuse(const struct x86_cpu *cpu)
 
 /* ---- guest memory in blocks ---- */
 
-static int fpu_read(struct x86_cpu *cpu, int seg, uint64_t off, void *buf, unsigned len)
+int fpu_read(struct x86_cpu *cpu, int seg, uint64_t off, void *buf, unsigned len)
 {
 	uint64_t lin;
 	int rc = seg_linear(cpu, seg, off, len, ACC_READ, &lin);
@@ -134,7 +141,7 @@ static int fpu_read(struct x86_cpu *cpu, int seg, uint64_t off, void *buf, unsig
 	return mmu_read_lin(cpu, lin, buf, len, ACC_READ, cpu->cpl);
 }
 
-static int fpu_write(struct x86_cpu *cpu, int seg, uint64_t off, const void *buf, unsigned len)
+int fpu_write(struct x86_cpu *cpu, int seg, uint64_t off, const void *buf, unsigned len)
 {
 	uint64_t lin;
 	int rc = seg_linear(cpu, seg, off, len, ACC_WRITE, &lin);
@@ -148,8 +155,8 @@ static int fpu_write(struct x86_cpu *cpu, int seg, uint64_t off, const void *buf
 static int fpu_area(struct x86_cpu *cpu, struct x86_insn *in, unsigned align, uint64_t *off)
 {
 	opnd_ea(cpu, in, off);
-	uint64_t base = cpu->mode == X86_MODE_LONG64 && in->seg < X86_FS ? 0
-									  : cpu->s.seg[in->seg].base;
+	uint64_t base =
+	    cpu->mode == X86_MODE_LONG64 && in->seg < X86_FS ? 0 : cpu->s.seg[in->seg].base;
 	if ((base + *off) & (align - 1))
 		return x86_gp(cpu, 0);
 	return X86_OK;
@@ -175,7 +182,7 @@ int ex_fxsave(struct x86_cpu *cpu, struct x86_insn *in)
 		rc = fpu_area(cpu, in, 16, &off);
 	if (rc)
 		return rc;
-	fpu_legacy_image(&cpu->s.fpu, img, in->rex & 8);
+	fpu_legacy_image(&cpu->s.fpu, img, in->rex & 8, true);
 	return fpu_write(cpu, in->seg, off, img, 160 + 16 * fpu_nxmm(cpu));
 }
 
@@ -242,7 +249,7 @@ static int fpu_xsave_common(struct x86_cpu *cpu, struct x86_insn *in, int kind)
 		rc = fpu_read(cpu, in->seg, off + FPU_LEGACY, img + FPU_LEGACY, 8);
 	if (rc)
 		return rc;
-	fpu_legacy_image(&cpu->s.fpu, img, in->rex & 8);
+	fpu_legacy_image(&cpu->s.fpu, img, in->rex & 8, true);
 	if (save & 1) {
 		fpu_write(cpu, in->seg, off, img, 24);
 		fpu_write(cpu, in->seg, off + 32, img + 32, 128);
@@ -380,7 +387,7 @@ void fpu_cpuid_xsave(uint64_t xcr0, uint32_t subleaf, uint32_t out[4])
 void x86_fpu_save_image(const struct x86_state *s, uint8_t *buf, size_t size)
 {
 	memset(buf, 0, size);
-	fpu_legacy_image(&s->fpu, buf, true);
+	fpu_legacy_image(&s->fpu, buf, true, false);
 	put64(buf + FPU_LEGACY, s->xcr0 & FPU_XCR0_SUPPORTED);
 }
 

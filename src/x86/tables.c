@@ -204,7 +204,14 @@ const struct x86_opcode x86_map1[256] = {
     [0xD5] = ROW(aad, "aad", F_NO64, O(I, b)),
     [0xD6] = ROW(salc, "salc", F_NO64),
     [0xD7] = ROW(xlat, "xlat", 0),
-    [0xD8 ... 0xDF] = {.fn = ex_x87, .name = "(x87)", .flags = F_MODRM},
+    [0xD8] = GRP("x87", F_GRPMRM, x86_x87[0]),
+    [0xD9] = GRP("x87", F_GRPMRM, x86_x87[1]),
+    [0xDA] = GRP("x87", F_GRPMRM, x86_x87[2]),
+    [0xDB] = GRP("x87", F_GRPMRM, x86_x87[3]),
+    [0xDC] = GRP("x87", F_GRPMRM, x86_x87[4]),
+    [0xDD] = GRP("x87", F_GRPMRM, x86_x87[5]),
+    [0xDE] = GRP("x87", F_GRPMRM, x86_x87[6]),
+    [0xDF] = GRP("x87", F_GRPMRM, x86_x87[7]),
     [0xE0] = ROW(loop, "loopne", F_FORCE64, O(J, b)),
     [0xE1] = ROW(loop, "loope", F_FORCE64, O(J, b)),
     [0xE2] = ROW(loop, "loop", F_FORCE64, O(J, b)),
@@ -246,20 +253,23 @@ static const struct x86_opcode grp6[8] = {
     [4] = ROW(verr, "verr", 0, O(E, w)),      [5] = ROW(verw, "verw", 0, O(E, w)),
 };
 
-/* Group 7 (0F 01): memory forms by reg; register forms by the whole ModRM. */
-static const struct x86_opcode grp7[8] = {
-    [0] = ROW(sgdt, "sgdt", 0, O(M, s)),	  [1] = ROW(sidt, "sidt", 0, O(M, s)),
-    [2] = ROW(lgdt, "lgdt", F_PRIV, O(M, s)),	  [3] = ROW(lidt, "lidt", F_PRIV, O(M, s)),
-    [4] = ROW(smsw, "smsw", 0, O(E, w)),	  [6] = ROW(lmsw, "lmsw", F_PRIV, O(E, w)),
+/* Group 7 (0F 01): memory forms by reg; register forms by the whole ModRM,
+ * from [8] on (8 + ModRM - C0). */
+#define MRM(m) (8 + (m) - 0xC0)
+static const struct x86_opcode grp7[8 + 64] = {
+    [0] = ROW(sgdt, "sgdt", 0, O(M, s)),
+    [1] = ROW(sidt, "sidt", 0, O(M, s)),
+    [2] = ROW(lgdt, "lgdt", F_PRIV, O(M, s)),
+    [3] = ROW(lidt, "lidt", F_PRIV, O(M, s)),
+    [4] = ROW(smsw, "smsw", 0, O(E, w)),
+    [6] = ROW(lmsw, "lmsw", F_PRIV, O(E, w)),
     [7] = ROW(invlpg, "invlpg", F_PRIV, O(M, b)),
-};
-const struct x86_opcode x86_map0f01_reg[256] = {
-    [0xD0] = ROW(xgetbv, "xgetbv", 0),
-    [0xD1] = ROW(xsetbv, "xsetbv", 0),
-    [0xE0 ... 0xE7] = ROW(smsw, "smsw", 0, O(E, v)),
-    [0xF0 ... 0xF7] = ROW(lmsw, "lmsw", F_PRIV, O(E, w)),
-    [0xF8] = ROW(swapgs, "swapgs", F_ONLY64 | F_PRIV),
-    [0xF9] = ROW(rdtscp, "rdtscp", 0),
+    [MRM(0xD0)] = ROW(xgetbv, "xgetbv", F_NOPFX),
+    [MRM(0xD1)] = ROW(xsetbv, "xsetbv", F_NOPFX),
+    [MRM(0xE0)... MRM(0xE7)] = ROW(smsw, "smsw", 0, O(E, v)),
+    [MRM(0xF0)... MRM(0xF7)] = ROW(lmsw, "lmsw", F_PRIV, O(E, w)),
+    [MRM(0xF8)] = ROW(swapgs, "swapgs", F_ONLY64 | F_PRIV),
+    [MRM(0xF9)] = ROW(rdtscp, "rdtscp", 0),
 };
 
 /* Group 8 (0F BA): bit tests with an immediate bit offset. */
@@ -273,19 +283,19 @@ static const struct x86_opcode grp8[8] = {
 /* Group 9 (0F C7): CMPXCHG8B/16B; RDRAND, RDSEED, RDPID are not implemented. */
 static const struct x86_opcode grp9[16] = {
     [1] = ROW(cmpxchg8b, "cmpxchg8b", F_LOCK, O(M, q)),
-    [4] = ROW(xsavec, "xsavec", 0, O(M, NONE)),
+    [4] = ROW(xsavec, "xsavec", F_NOPFX, O(M, NONE)),
     [8 + 6] = ROW(ud, "rdrand", 0, O(R, v)),
     [8 + 7] = ROW(ud, "rdseed", 0, O(R, v)),
 };
 
 /* Group 15 (0F AE): state save/restore, MXCSR, fences and cache control. */
 static const struct x86_opcode grp15[16] = {
-    [0] = ROW(fxsave, "fxsave", 0, O(M, NONE)),
-    [1] = ROW(fxrstor, "fxrstor", 0, O(M, NONE)),
+    [0] = ROW(fxsave, "fxsave", F_NOPFX, O(M, NONE)),
+    [1] = ROW(fxrstor, "fxrstor", F_NOPFX, O(M, NONE)),
     [2 ... 3] = SSE(0),
-    [4] = ROW(xsave, "xsave", 0, O(M, NONE)),
-    [5] = ROW(xrstor, "xrstor", 0, O(M, NONE)),
-    [6] = ROW(xsaveopt, "xsaveopt", 0, O(M, NONE)),
+    [4] = ROW(xsave, "xsave", F_NOPFX, O(M, NONE)),
+    [5] = ROW(xrstor, "xrstor", F_NOPFX, O(M, NONE)),
+    [6] = ROW(xsaveopt, "xsaveopt", F_NOPFX, O(M, NONE)),
     [7] = ROW(clflush, "clflush", 0, O(M, b)),
     [8 + 5] = ROW(nop, "lfence", 0),
     [8 + 6] = ROW(nop, "mfence", 0),

@@ -71,6 +71,11 @@ struct x86_ops {
 	bool (*intr_pending)(void *opaque);
 	int (*intr_ack)(void *opaque);
 
+	/* An unmasked x87 exception became pending while CR0.NE is clear: the
+	 * FERR# output, which a PC routes to IRQ 13 (SDM vol. 1, D.2.1).
+	 * Optional; waiting x87 instructions then go on as with IGNNE#. */
+	void (*ferr)(void *opaque);
+
 	/* ---- trace hooks, all optional; they never change behaviour ---- */
 	/* Before executing each instruction (only when X86_TRACE_INSN is on). */
 	void (*trace_insn)(void *opaque, struct x86_cpu *cpu, uint64_t linear,
