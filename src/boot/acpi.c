@@ -29,7 +29,6 @@
 #define FADT_WBINVD	   (1u << 0)
 #define FADT_PROC_C1	   (1u << 2)
 #define FADT_SLP_BUTTON	   (1u << 5) /* no fixed-feature sleep button */
-#define FADT_FIX_RTC	   (1u << 6) /* no RTC wake status in PM1 */
 #define FADT_TMR_VAL_EXT   (1u << 8) /* 32-bit PM timer */
 #define FADT_RESET_REG_SUP (1u << 10)
 /* IA-PC boot architecture flags (table 5.11). */
@@ -110,7 +109,7 @@ static void acpi_fadt(uint8_t *t, uint32_t facs, uint32_t dsdt)
 	put16(t + 98, FADT_NO_C3);
 	t[108] = RTC_CENTURY_INDEX;
 	put16(t + 109, FADT_LEGACY_DEVICES | FADT_8042 | FADT_VGA_ABSENT);
-	put32(t + 112, FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON | FADT_FIX_RTC |
+	put32(t + 112, FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON |
 			   FADT_TMR_VAL_EXT | FADT_RESET_REG_SUP);
 	acpi_gas(t + 116, 8, GAS_BYTE, LAYOUT_PORT_RESET);
 	t[128] = ACPIPM_RESET_VALUE;

@@ -21,10 +21,12 @@
 #define PM1_CNT 4
 #define PM_TMR	8
 
-/* What the guest may enable: the events this machine can raise. */
-#define EN_MASK (ACPIPM_TMR | ACPIPM_GBL | ACPIPM_PWRBTN)
+/* What the guest may enable.  RTC_EN is storage: the RTC alarm would only
+ * wake the machine from a sleep state, and the only one is soft off, so
+ * RTC_STS never sets (it still interrupts on IRQ 8). */
+#define EN_MASK (ACPIPM_TMR | ACPIPM_GBL | ACPIPM_PWRBTN | ACPIPM_RTC)
 /* The status bits it can set (WAK_STS: a resume, which never comes). */
-#define STS_MASK (EN_MASK | ACPIPM_WAK)
+#define STS_MASK (ACPIPM_TMR | ACPIPM_GBL | ACPIPM_PWRBTN | ACPIPM_WAK)
 /* SLP_TYPx (bits 12:10) and BM_RLD (bit 1) are read/write storage. */
 #define SLP_TYP_SHIFT 10
 #define SLP_TYP_MASK  (7u << SLP_TYP_SHIFT)

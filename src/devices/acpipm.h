@@ -31,6 +31,7 @@
 #define ACPIPM_TMR    (1u << 0)
 #define ACPIPM_GBL    (1u << 5)
 #define ACPIPM_PWRBTN (1u << 8)
+#define ACPIPM_RTC    (1u << 10)
 #define ACPIPM_WAK    (1u << 15)
 #define ACPIPM_SCI_EN (1u << 0)
 #define ACPIPM_SLP_EN (1u << 13)

@@ -19,8 +19,10 @@
 #define ECX_X2APIC	 (1u << 21)
 #define ECX_TSC_DEADLINE (1u << 24)
 #define ECX_HYPERVISOR	 (1u << 31)
+#define EDX_MCE		 (1u << 7)
 #define EDX_APIC	 (1u << 9)
 #define EDX_MTRR	 (1u << 12)
+#define EDX_MCA		 (1u << 14)
 #define EDX_HTT		 (1u << 28)
 #define LEAF6_ARAT	 (1u << 2)
 
@@ -65,7 +67,7 @@ void cpuid_model_leaf(const struct cpuid_model *m, uint32_t apic_id, uint32_t le
 		 * size in 8-byte units (64 bytes). */
 		out[1] = apic_id << 24 | (1u << id_bits(ncpus)) << 16 | 8u << 8;
 		out[2] |= ECX_HYPERVISOR;
-		out[3] |= EDX_MTRR;
+		out[3] |= EDX_MTRR | EDX_MCE | EDX_MCA;
 		if (ncpus > 1)
 			out[3] |= EDX_HTT;
 		if (m->lapic) {
@@ -142,6 +144,11 @@ void cpuid_model_leaf(const struct cpuid_model *m, uint32_t apic_id, uint32_t le
 #define PHYSMASK_MASK (PHYS_MASK & ~0x7FFULL) /* 10:0 reserved; 11 valid */
 #define MTRR_VALID    (1ULL << 11)
 
+/* MCG_CAP: one error-reporting bank; no MCG_CTL, CMCI, SER or LMCE. */
+#define MCG_CAP_VALUE 1ULL
+/* MCG_STATUS: RIPV, EIPV, MCIP (SDM 15.3.1.2). */
+#define MCG_STATUS_MASK 7ULL
+
 /* The microcode revision BIOS_SIGN_ID reports: this model has no updates. */
 #define UCODE_REV 1
 /* PLATFORM_INFO: maximum non-turbo ratio (15:8) and maximum efficiency
@@ -213,6 +220,14 @@ int cpu_msrs_read(const struct cpu_msrs *r, uint32_t msr, uint64_t *val)
 		*val = MTRRCAP_VALUE;
 	else if (msr == CPU_MSR_BIOS_SIGN_ID)
 		*val = (uint64_t)UCODE_REV << 32;
+	else if (msr == CPU_MSR_MCG_CAP)
+		*val = MCG_CAP_VALUE;
+	else if (msr == CPU_MSR_MCG_STATUS)
+		*val = r->mcg_status;
+	else if (msr == CPU_MSR_MC0_CTL)
+		*val = r->mc0_ctl;
+	else if (msr > CPU_MSR_MC0_CTL && msr < CPU_MSR_MC0_CTL + 4)
+		*val = 0; /* STATUS, ADDR, MISC: no error was ever logged */
 	else if (msr == CPU_MSR_PLATFORM_INFO)
 		*val = PLATFORM_INFO_VALUE;
 	else if (msr == CPU_MSR_FEATURE_CONTROL)
@@ -241,12 +256,22 @@ int cpu_msrs_write(struct cpu_msrs *r, uint32_t msr, uint64_t val)
 		if ((val & ~MTRR_DEF_MASK) || !mt_valid(val & 0xFF))
 			return -1;
 		r->mtrr_def = val;
+	} else if (msr == CPU_MSR_MCG_STATUS) {
+		if (val & ~MCG_STATUS_MASK)
+			return -1;
+		r->mcg_status = val;
+	} else if (msr == CPU_MSR_MC0_CTL) {
+		r->mc0_ctl = val; /* which errors the bank would report */
+	} else if (msr > CPU_MSR_MC0_CTL && msr < CPU_MSR_MC0_CTL + 4) {
+		/* Software may only clear STATUS, ADDR and MISC (SDM 15.3.2). */
+		if (val)
+			return -1;
 	} else if (msr == CPU_MSR_BIOS_SIGN_ID) {
 		/* Writing 0 before CPUID is how software asks for the revision
 		 * (SDM 9.11.7.1); a write of anything else starts no update. */
 	} else {
-		/* MTRRcap and PLATFORM_INFO are read-only; FEATURE_CONTROL is
-		 * locked; anything else does not exist. */
+		/* MTRRcap, MCG_CAP and PLATFORM_INFO are read-only;
+		 * FEATURE_CONTROL is locked; anything else does not exist. */
 		return -1;
 	}
 	return 0;

@@ -3,7 +3,8 @@
  * the CPUID leaves that describe the machine rather than the instruction
  * set (topology, the local APIC, the TSC and crystal frequency, the
  * hypervisor leaves) and the MSRs a kernel reads at boot that belong to
- * the platform (microcode revision, MTRRs, platform info, feature control).
+ * the platform (microcode revision, MTRRs, machine-check architecture with
+ * one bank that never reports an error, platform info, feature control).
  * The emulator's own features come from x86_cpuid_supported(); nothing here
  * may advertise an instruction the emulator lacks (it masks them anyway).
  * Follows the Intel SDM vol. 2A (CPUID), vol. 3A 11.11 (MTRRs), vol. 4
@@ -31,6 +32,7 @@ void cpuid_model_leaf(const struct cpuid_model *m, uint32_t apic_id, uint32_t le
 
 /* The platform's MSRs of one vCPU (each logical processor has its own). */
 struct cpu_msrs {
+	uint64_t mcg_status, mc0_ctl;
 	uint64_t mtrr_def;
 	uint64_t mtrr_var[2 * CPU_MTRR_VCNT]; /* PHYSBASE0, PHYSMASK0, ... */
 	uint64_t mtrr_fix[CPU_MTRR_NFIX];     /* 0x250, 0x258, 0x259, 0x268-0x26F */
@@ -59,5 +61,8 @@ int cpu_msrs_write(struct cpu_msrs *r, uint32_t msr, uint64_t val);
 #define CPU_MSR_MTRR_FIX16K_A0	0x259
 #define CPU_MSR_MTRR_FIX4K_C0	0x268 /* ..0x26F */
 #define CPU_MSR_MTRR_DEF_TYPE	0x2FF
+#define CPU_MSR_MCG_CAP		0x179
+#define CPU_MSR_MCG_STATUS	0x17A
+#define CPU_MSR_MC0_CTL		0x400 /* CTL, STATUS, ADDR, MISC of bank 0 */
 
 #endif

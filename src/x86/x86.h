@@ -143,11 +143,12 @@ void x86_cpuid_supported(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 /*
  * CPUID.1 bits that describe the platform, not the instruction set, so the
  * platform's cpuid hook may set them: ECX x2APIC (21), TSC-deadline (24),
- * hypervisor (31); EDX APIC (9), MTRR (12), HTT (28).  Every other leaf-1
- * bit is limited to x86_cpuid_supported().
+ * hypervisor (31); EDX MCE (7: #MC and CR4.MCE, which nothing raises here),
+ * APIC (9), MTRR (12), MCA (14), HTT (28).  Every other leaf-1 bit is
+ * limited to x86_cpuid_supported().
  */
 #define X86_CPUID1_ECX_PLATFORM ((1u << 21) | (1u << 24) | (1u << 31))
-#define X86_CPUID1_EDX_PLATFORM ((1u << 9) | (1u << 12) | (1u << 28))
+#define X86_CPUID1_EDX_PLATFORM ((1u << 7) | (1u << 9) | (1u << 12) | (1u << 14) | (1u << 28))
 
 /*
  * Decoder, usable alone (e.g. to disassemble the bytes at RIP of a KVM exit).

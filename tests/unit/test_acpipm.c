@@ -130,7 +130,7 @@ static void test_sci_and_enables(void)
 	T_EQ(in(pm, 0, 2) & ACPIPM_PWRBTN, ACPIPM_PWRBTN);
 	T_EQ(f.sci, 0);
 	out(pm, 2, 2, 0xFFFF); /* only the implemented enables stick */
-	T_EQ(in(pm, 2, 2), ACPIPM_TMR | (1u << 5) | ACPIPM_PWRBTN);
+	T_EQ(in(pm, 2, 2), ACPIPM_TMR | (1u << 5) | ACPIPM_PWRBTN | ACPIPM_RTC);
 	T_EQ(f.sci, 1);
 	out(pm, 3, 1, 0); /* byte write to PM1_EN's high half */
 	T_EQ(in(pm, 2, 2), ACPIPM_TMR | (1u << 5));

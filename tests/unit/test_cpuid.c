@@ -203,6 +203,23 @@ static void test_msr_checks(void)
 	T_EQ(cpu_msrs_read(&r, CPU_MSR_BIOS_SIGN_ID, &v), 0);
 	T_CHECK(v >> 32, "a nonzero microcode revision in 63:32");
 	T_EQ((uint32_t)v, 0);
+	/* Machine-check architecture: one bank, nothing logged; software may
+	 * only clear the status (SDM 15.3). */
+	T_EQ(cpu_msrs_read(&r, CPU_MSR_MCG_CAP, &v), 0);
+	T_EQ(v & 0xFF, 1);
+	T_EQ(v & (1u << 8), 0); /* no MCG_CTL */
+	T_EQ(cpu_msrs_read(&r, 0x17B, &v), -1);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MCG_CAP, 1), -1);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MCG_STATUS, 8), -1);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MCG_STATUS, 0), 0);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MC0_CTL, ~0ULL), 0);
+	T_EQ(cpu_msrs_read(&r, CPU_MSR_MC0_CTL, &v), 0);
+	T_EQ(v, ~0ULL);
+	T_EQ(cpu_msrs_read(&r, CPU_MSR_MC0_CTL + 1, &v), 0);
+	T_EQ(v, 0);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MC0_CTL + 1, 0), 0);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MC0_CTL + 1, 1ULL << 63), -1);
+	T_EQ(cpu_msrs_read(&r, CPU_MSR_MC0_CTL + 4, &v), -1); /* bank 1: none */
 	/* Unknown MSRs are not the platform's. */
 	T_EQ(cpu_msrs_read(&r, 0x12345, &v), -1);
 }
