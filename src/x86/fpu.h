@@ -41,10 +41,10 @@ static inline unsigned fpu_top(const struct x86_fpu *f)
 	return (f->fsw >> 11) & 7;
 }
 
-/* The physical register holding ST(j). */
-static inline unsigned fpu_phys(const struct x86_fpu *f, unsigned j)
+/* Which ST(j) physical register i is (the tags go by physical register). */
+static inline unsigned fpu_st_of(const struct x86_fpu *f, unsigned i)
 {
-	return (fpu_top(f) + j) & 7;
+	return (i - fpu_top(f)) & 7;
 }
 
 /* XMM registers the mode has: 16 in 64-bit mode, else 8. */

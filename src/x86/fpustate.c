@@ -62,7 +62,7 @@ static void fpu_legacy_image(const struct x86_fpu *f, uint8_t *img, bool w64, bo
 	put32(img + 24, f->mxcsr);
 	put32(img + 28, FPU_MXCSR_MASK);
 	for (int j = 0; j < 8; j++)
-		memcpy(img + 32 + 16 * j, f->st[fpu_phys(f, j)], 10);
+		memcpy(img + 32 + 16 * j, f->st[j], 10);
 	memcpy(img + 160, f->xmm, sizeof(f->xmm));
 	if (guest && !(f->fsw & FSW_ES))
 		return;
@@ -95,7 +95,7 @@ static void fpu_legacy_load_x87(struct x86_fpu *f, const uint8_t *img, bool w64)
 		f->fds = get16(img + 20);
 	}
 	for (int j = 0; j < 8; j++) {
-		uint8_t *r = f->st[fpu_phys(f, j)];
+		uint8_t *r = f->st[j];
 		memcpy(r, img + 32 + 16 * j, 10);
 		memset(r + 10, 0, 6);
 	}

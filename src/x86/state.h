@@ -120,18 +120,17 @@ struct x86_dtable {
 #define X86_MSR_TSC_AUX        0xC0000103
 
 /*
- * Legacy FPU / SSE state, in FXSAVE terms (SDM vol. 1, 10.5.1), except that
- * st[] is indexed by physical register: st[i] is R(i), and ST(j) is
- * R((TOP + j) & 7) with TOP = fsw bits 13:11.  FXSAVE, XSAVE and KVM store
- * ST order; x86_fpu_save_image()/x86_fpu_load_image() convert.
+ * Legacy FPU / SSE state, in FXSAVE terms (SDM vol. 1, 10.5.1): st[j] is
+ * ST(j), stack order, while the abridged tag word goes by physical register
+ * (bit i: R(i) = ST((i - TOP) mod 8), TOP = fsw bits 13:11, is not empty).
  */
 struct x86_fpu {
 	uint16_t fcw, fsw;
-	uint8_t ftw; /* abridged tag word, as FXSAVE stores it: bit i = R(i) not empty */
+	uint8_t ftw; /* abridged tag word, as FXSAVE stores it */
 	uint16_t fop;
 	uint64_t fip, fdp;
 	uint16_t fcs, fds; /* selectors of the last x87 instruction and operand */
-	uint8_t st[8][16]; /* 80-bit registers in 16-byte slots, physical order */
+	uint8_t st[8][16]; /* 80-bit registers in 16-byte slots, ST(0) first */
 	uint32_t mxcsr;
 	uint8_t xmm[16][16];
 };

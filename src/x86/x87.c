@@ -55,6 +55,19 @@ static bool x87_real(const struct x86_cpu *cpu)
 	return cpu->mode == X86_MODE_REAL || cpu->mode == X86_MODE_V86;
 }
 
+/* TOP changed from old_top without a push or pop (FNINIT, FLDENV): st[] is
+ * in stack order, so it turns to keep each physical register's contents. */
+static void x87_renamed(struct x86_fpu *f, unsigned old_top)
+{
+	unsigned d = (fpu_top(f) - old_top) & 7;
+	uint8_t old[8][16];
+	if (!d)
+		return;
+	memcpy(old, f->st, sizeof(old));
+	for (unsigned j = 0; j < 8; j++)
+		memcpy(f->st[j], old[(j + d) & 7], 16);
+}
+
 /* ---- the host FPU round trip ---- */
 
 static void x87_to_host(const struct x86_fpu *f, struct fpuhost_image *h)
@@ -68,7 +81,7 @@ static void x87_to_host(const struct x86_fpu *f, struct fpuhost_image *h)
 		if (!(f->ftw & (1u << i)))
 			h->ftw |= 3u << (2 * i);
 	for (unsigned j = 0; j < 8; j++)
-		memcpy(h->st[j], f->st[fpu_phys(f, j)], 10);
+		memcpy(h->st[j], f->st[j], 10);
 }
 
 /* The state after the instruction; the exception flags are sticky. */
@@ -83,7 +96,7 @@ static void x87_from_host(struct x86_cpu *cpu, const struct fpuhost_image *h)
 		if (((h->ftw >> (2 * i)) & 3) != 3)
 			f->ftw |= 1u << i;
 	for (unsigned j = 0; j < 8; j++)
-		memcpy(f->st[fpu_phys(f, j)], h->st[j], 10);
+		memcpy(f->st[j], h->st[j], 10);
 	x87_update_es(f);
 	if (!was_es && (f->fsw & FSW_ES) && !(cpu->s.cr0 & X86_CR0_NE) && cpu->ops->ferr)
 		cpu->ops->ferr(cpu->opaque);
@@ -221,12 +234,14 @@ int ex_fninit(struct x86_cpu *cpu, struct x86_insn *in)
 	int rc = x87_nm(cpu);
 	if (rc)
 		return rc;
+	unsigned old_top = fpu_top(f);
 	f->fcw = 0x37F;
 	f->fsw = 0;
 	f->ftw = 0;
 	f->fop = 0;
 	f->fip = f->fdp = 0;
 	f->fcs = f->fds = 0;
+	x87_renamed(f, old_top);
 	return X86_OK;
 }
 
@@ -314,7 +329,7 @@ static uint16_t x87_full_tags(const struct x86_fpu *f)
 {
 	uint16_t t = 0;
 	for (int i = 0; i < 8; i++)
-		t |= (f->ftw & (1u << i) ? x87_tag(f->st[i]) : 3u) << (2 * i);
+		t |= (f->ftw & (1u << i) ? x87_tag(f->st[fpu_st_of(f, i)]) : 3u) << (2 * i);
 	return t;
 }
 
@@ -391,6 +406,7 @@ static void x87_env_store(const struct x86_cpu *cpu, const struct x86_insn *in, 
 static void x87_env_load(struct x86_cpu *cpu, const struct x86_insn *in, const uint8_t *e)
 {
 	struct x86_fpu *f = &cpu->s.fpu;
+	unsigned old_top = fpu_top(f);
 	uint16_t tags;
 	if (in->opsize == 2) {
 		f->fcw = fpu_fcw(get16(e + 0));
@@ -429,6 +445,7 @@ static void x87_env_load(struct x86_cpu *cpu, const struct x86_insn *in, const u
 		if (((tags >> (2 * i)) & 3) != 3)
 			f->ftw |= 1u << i;
 	x87_update_es(f);
+	x87_renamed(f, old_top);
 }
 
 /* FLDENV and FRSTOR (regs: the 80 register bytes follow). */
@@ -450,8 +467,8 @@ static int x87_restore(struct x86_cpu *cpu, struct x86_insn *in, bool regs)
 	if (regs) {
 		struct x86_fpu *f = &cpu->s.fpu;
 		for (unsigned j = 0; j < 8; j++) {
-			memcpy(f->st[fpu_phys(f, j)], img + n + 10 * j, 10);
-			memset(f->st[fpu_phys(f, j)] + 10, 0, 6);
+			memcpy(f->st[j], img + n + 10 * j, 10);
+			memset(f->st[j] + 10, 0, 6);
 		}
 	}
 	return X86_OK;
@@ -480,7 +497,7 @@ static int x87_save(struct x86_cpu *cpu, struct x86_insn *in, bool regs)
 	opnd_ea(cpu, in, &off);
 	x87_env_store(cpu, in, img);
 	for (unsigned j = 0; regs && j < 8; j++)
-		memcpy(img + n + 10 * j, f->st[fpu_phys(f, j)], 10);
+		memcpy(img + n + 10 * j, f->st[j], 10);
 	rc = fpu_write(cpu, in->seg, off, img, n + (regs ? 80 : 0));
 	if (rc)
 		return rc;
