@@ -333,12 +333,6 @@ static int choose_engine(const struct vm_config *cfg, const struct hostinfo *hos
 		*out = &engine_emu;
 		return 0;
 	case ACCEL_EMU:
-		if (cfg->cpus > 1) {
-			fprintf(stderr, "ember: --cpus %d: the emu engine runs one vCPU; use --cpus 1 "
-					"or --accel kvm\n",
-				cfg->cpus);
-			return EXIT_HOST_ERROR;
-		}
 		*out = &engine_emu;
 		return 0;
 	}

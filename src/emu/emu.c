@@ -5,7 +5,8 @@
  * APIC (its MMIO page and MSRs) and the interrupt router, and turns
  * x86_run()'s returns into run-loop exits.  Not the emulator itself, not
  * the interrupt controllers (irq.c, devices/).  Each vCPU runs on its own
- * thread (vm.c); time (the TSC, every timer) is the VM clock (clock.h).
+ * thread (vm.c), all of them CPUs of one emulated machine
+ * (x86_cpu_new_sibling); time (the TSC, every timer) is the VM clock.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -329,7 +330,10 @@ static int emu_vcpu_create(struct vcpu *vcpu)
 		e->ops.trace_msr = emu_trace_msr;
 		e->ops.trace_cpuid = emu_trace_cpuid;
 	}
-	e->cpu = x86_cpu_new(&e->ops, e);
+	/* One machine: the APs join the BSP's (shared decoded-code map,
+	 * LOCK'd instructions atomic across the vCPU threads). */
+	struct emu_cpu *bsp = vm->vcpus[0].engine_data;
+	e->cpu = bsp ? x86_cpu_new_sibling(bsp->cpu, &e->ops, e) : x86_cpu_new(&e->ops, e);
 	if (!e->cpu) {
 		free(e);
 		return ember_error(-ENOMEM, "emu: out of memory for vCPU %d", vcpu->id);

@@ -58,7 +58,34 @@ void cpu_set_flags(struct x86_cpu *cpu, uint64_t val, uint64_t mask)
 	cpu->s.rflags = (cpu->s.rflags & ~mask) | (val & mask) | X86_FLAGS_FIXED;
 }
 
-struct x86_cpu *x86_cpu_new(const struct x86_ops *ops, void *opaque)
+/* Join machine m (a new one when NULL).  false when it is full. */
+static bool cpu_join(struct x86_cpu *cpu, struct x86_machine *m)
+{
+	if (!m) {
+		m = calloc(1, sizeof(*m));
+		if (!m)
+			return false;
+		pthread_mutex_init(&m->lock, NULL);
+		pthread_mutex_init(&m->split_lock, NULL);
+	}
+	pthread_mutex_lock(&m->lock);
+	bool ok = m->ncpus < X86_MACHINE_CPUS;
+	if (ok) {
+		/* Published before the CPU runs: the others read the list
+		 * without the lock (cpu_each). */
+		__atomic_store_n(&m->cpus[m->ncpus], cpu, __ATOMIC_RELEASE);
+		__atomic_store_n(&m->ncpus, m->ncpus + 1, __ATOMIC_RELEASE);
+		m->live++;
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (ok)
+		cpu->machine = m;
+	else if (!m->live)
+		free(m);
+	return ok;
+}
+
+static struct x86_cpu *cpu_new(struct x86_machine *m, const struct x86_ops *ops, void *opaque)
 {
 	struct x86_cpu *cpu = calloc(1, sizeof(*cpu));
 	if (!cpu)
@@ -67,8 +94,8 @@ struct x86_cpu *x86_cpu_new(const struct x86_ops *ops, void *opaque)
 	cpu->icache = aligned_alloc(64, ICACHE_SIZE * sizeof(*cpu->icache));
 	if (cpu->icache)
 		memset(cpu->icache, 0, ICACHE_SIZE * sizeof(*cpu->icache));
-	cpu->codemap = calloc(1, (1u << 20) / 8);
-	if (!cpu->icache || !cpu->codemap) {
+	cpu->lock_shadow = aligned_alloc(4096, 4096);
+	if (!cpu->icache || !cpu->lock_shadow || !cpu_join(cpu, m)) {
 		x86_cpu_free(cpu);
 		return NULL;
 	}
@@ -79,12 +106,39 @@ struct x86_cpu *x86_cpu_new(const struct x86_ops *ops, void *opaque)
 	return cpu;
 }
 
+struct x86_cpu *x86_cpu_new(const struct x86_ops *ops, void *opaque)
+{
+	return cpu_new(NULL, ops, opaque);
+}
+
+struct x86_cpu *x86_cpu_new_sibling(struct x86_cpu *sibling, const struct x86_ops *ops,
+				    void *opaque)
+{
+	return cpu_new(sibling->machine, ops, opaque);
+}
+
 void x86_cpu_free(struct x86_cpu *cpu)
 {
 	if (!cpu)
 		return;
+	struct x86_machine *m = cpu->machine;
+	if (m) {
+		pthread_mutex_lock(&m->lock);
+		for (int i = 0; i < m->ncpus; i++)
+			if (m->cpus[i] == cpu)
+				__atomic_store_n(&m->cpus[i], NULL, __ATOMIC_RELEASE);
+		bool last = --m->live == 0;
+		pthread_mutex_unlock(&m->lock);
+		if (last) {
+			for (unsigned i = 0; i < X86_CODEMAP_CHUNKS; i++)
+				free(m->chunks[i]);
+			pthread_mutex_destroy(&m->split_lock);
+			pthread_mutex_destroy(&m->lock);
+			free(m);
+		}
+	}
 	free(cpu->icache);
-	free(cpu->codemap);
+	free(cpu->lock_shadow);
 	free(cpu);
 }
 
@@ -128,24 +182,79 @@ static uint64_t cpu_icache_key(uint64_t gpa, int code_bits)
 	return ((gpa << 2) | (unsigned)(code_bits >> 5)) + 1;
 }
 
-/* Physical bytes [gpa, gpa+len) changed: drop decodes that may overlap them. */
+/* The CPUs of cpu's machine run fn(cpu_i, arg) (the others from this
+ * thread: only relaxed atomic stores into their caches, see below). */
+static void cpu_each(struct x86_cpu *cpu, void (*fn)(struct x86_cpu *c, bool self, void *arg),
+		     void *arg)
+{
+	struct x86_machine *m = cpu->machine;
+	int n = __atomic_load_n(&m->ncpus, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < n; i++) {
+		struct x86_cpu *c = __atomic_load_n(&m->cpus[i], __ATOMIC_ACQUIRE);
+		if (c)
+			fn(c, c == cpu, arg);
+	}
+}
+
+struct cpu_range {
+	uint64_t gpa;
+	unsigned len;
+};
+
+/*
+ * Drop c's decodes that may overlap [gpa, gpa+len).  For another CPU this
+ * runs on the writer's thread while c may be executing: clearing a key is
+ * one aligned 8-byte store, and c sees it at its next lookup or link check
+ * (a decode in flight completes, as cross-modifying code does on hardware
+ * until the executing CPU serialises).
+ */
+static void cpu_icache_drop(struct x86_cpu *c, bool self, void *arg)
+{
+	const struct cpu_range *r = arg;
+	uint64_t start = r->gpa >= 14 ? r->gpa - 14 : 0;
+	for (uint64_t a = start; a < r->gpa + r->len; a++) {
+		struct x86_icache_entry *e = &c->icache[cpu_icache_index(a)];
+		uint64_t k = __atomic_load_n(&e->key, __ATOMIC_RELAXED);
+		if (k && (k - 1) >> 2 == a)
+			__atomic_store_n(&e->key, 0, __ATOMIC_RELAXED);
+	}
+}
+
+/* Physical bytes [gpa, gpa+len) changed: drop the decodes that may overlap
+ * them on every CPU of the machine. */
 void mmu_code_written(struct x86_cpu *cpu, uint64_t gpa, unsigned len)
 {
-	uint64_t start = gpa >= 14 ? gpa - 14 : 0;
-	for (uint64_t a = start; a < gpa + len; a++) {
-		struct x86_icache_entry *e = &cpu->icache[cpu_icache_index(a)];
-		if (e->key && (e->key - 1) >> 2 == a)
-			e->key = 0;
-	}
+	struct cpu_range r = {gpa, len};
+	cpu_each(cpu, cpu_icache_drop, &r);
+}
+
+static void cpu_icache_clear(struct x86_cpu *c, bool self, void *arg)
+{
+	for (unsigned i = 0; i < ICACHE_SIZE; i++)
+		__atomic_store_n(&c->icache[i].key, 0, __ATOMIC_RELAXED);
 }
 
 void x86_cpu_invalidate_phys(struct x86_cpu *cpu, uint64_t gpa, uint64_t len)
 {
 	if (len > 4096) { /* cheaper to start over than to probe every byte */
-		memset(cpu->icache, 0, ICACHE_SIZE * sizeof(*cpu->icache));
+		cpu_each(cpu, cpu_icache_clear, NULL);
 		return;
 	}
 	mmu_code_written(cpu, gpa, (unsigned)len);
+}
+
+static uint8_t *cpu_codemap_chunk(struct x86_machine *m, uint64_t pfn)
+{
+	uint64_t i = pfn / X86_CODEMAP_CHUNK_PAGES;
+	return i < X86_CODEMAP_CHUNKS ? __atomic_load_n(&m->chunks[i], __ATOMIC_ACQUIRE) : NULL;
+}
+
+bool cpu_is_code(struct x86_cpu *cpu, uint64_t gpa)
+{
+	uint64_t pfn = gpa >> 12;
+	uint8_t *c = cpu_codemap_chunk(cpu->machine, pfn);
+	unsigned bit = pfn % X86_CODEMAP_CHUNK_PAGES;
+	return c && (__atomic_load_n(&c[bit >> 3], __ATOMIC_ACQUIRE) & (1u << (bit & 7)));
 }
 
 void x86_cpu_flush_mappings(struct x86_cpu *cpu)
@@ -153,7 +262,11 @@ void x86_cpu_flush_mappings(struct x86_cpu *cpu)
 	memset(cpu->pcache, 0, sizeof(cpu->pcache));
 	mmu_flush_tlb(cpu, true);
 	memset(cpu->icache, 0, ICACHE_SIZE * sizeof(*cpu->icache));
-	memset(cpu->codemap, 0, (1u << 20) / 8);
+	/* The map is the machine's: its other CPUs flush their own too. */
+	struct x86_machine *m = cpu->machine;
+	for (unsigned i = 0; i < X86_CODEMAP_CHUNKS; i++)
+		if (m->chunks[i])
+			memset(m->chunks[i], 0, X86_CODEMAP_CHUNK_PAGES / 8);
 }
 
 void x86_cpu_kick(struct x86_cpu *cpu)
@@ -172,18 +285,58 @@ const struct x86_stats *x86_cpu_stats(const struct x86_cpu *cpu)
 	return &cpu->stats;
 }
 
-static void cpu_mark_code(struct x86_cpu *cpu, uint64_t gpa)
+/*
+ * Page ppage's cached write pointers must take the slow path now, which
+ * drops decodes on every CPU.  Another CPU's entries are cleared from this
+ * thread with relaxed stores; a refill racing with it re-checks the map
+ * after its own store (mmu_tlb_fast), so one of the two always wins.
+ */
+static void cpu_revoke_writes(struct x86_cpu *c, bool self, void *arg)
 {
-	uint64_t pfn = gpa >> 12;
-	if (pfn >= (1ull << 20) || (cpu->codemap[pfn >> 3] & (1u << (pfn & 7))))
-		return;
-	cpu->codemap[pfn >> 3] |= 1u << (pfn & 7);
-	/* Write pointers cached for this page must now take the slow path. */
-	for (int i = 0; i < TLB_SIZE; i++)
-		if (cpu->tlb[i].ppage == (gpa & ~0xFFFull)) {
-			cpu->tlb[i].whost_known = 0;
-			mmu_tlb_fast(cpu, &cpu->tlb[i]);
+	uint64_t ppage = *(const uint64_t *)arg;
+	for (int i = 0; i < TLB_SIZE; i++) {
+		struct x86_tlb_entry *e = &c->tlb[i];
+		if (__atomic_load_n(&e->ppage, __ATOMIC_RELAXED) != ppage)
+			continue;
+		if (self) {
+			e->whost_known = 0;
+			mmu_tlb_fast(c, e);
+		} else {
+			__atomic_store_n(&e->fast[1][0], NULL, __ATOMIC_RELAXED);
+			__atomic_store_n(&e->fast[1][1], NULL, __ATOMIC_RELAXED);
+			__atomic_store_n(&e->whost_known, 0, __ATOMIC_RELAXED);
 		}
+	}
+}
+
+/* Record that the page at gpa holds decoded code; false if it cannot be
+ * tracked (beyond the map, or out of memory): then the decode is not kept. */
+static bool cpu_mark_code(struct x86_cpu *cpu, uint64_t gpa)
+{
+	struct x86_machine *m = cpu->machine;
+	uint64_t pfn = gpa >> 12;
+	if (pfn / X86_CODEMAP_CHUNK_PAGES >= X86_CODEMAP_CHUNKS)
+		return false;
+	if (cpu_is_code(cpu, gpa))
+		return true;
+	uint8_t *c = cpu_codemap_chunk(m, pfn);
+	if (!c) {
+		pthread_mutex_lock(&m->lock);
+		c = m->chunks[pfn / X86_CODEMAP_CHUNK_PAGES];
+		if (!c) {
+			c = calloc(1, X86_CODEMAP_CHUNK_PAGES / 8);
+			__atomic_store_n(&m->chunks[pfn / X86_CODEMAP_CHUNK_PAGES], c,
+					 __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&m->lock);
+		if (!c)
+			return false;
+	}
+	unsigned bit = pfn % X86_CODEMAP_CHUNK_PAGES;
+	__atomic_fetch_or(&c[bit >> 3], (uint8_t)(1u << (bit & 7)), __ATOMIC_SEQ_CST);
+	uint64_t ppage = gpa & ~0xFFFull;
+	cpu_each(cpu, cpu_revoke_writes, &ppage);
+	return true;
 }
 
 /*
@@ -295,11 +448,12 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 		x86_ud(cpu);
 		return NULL;
 	}
-	if (ce) {
-		ce->key = cpu_icache_key(phys, cpu->code_bits);
+	/* The page is marked (and every CPU's write pointers to it revoked)
+	 * before the decode is published. */
+	if (ce && cpu_mark_code(cpu, phys)) {
 		ce->in = *tmp;
 		ce->next = ce->taken = &cpu_icache_none;
-		cpu_mark_code(cpu, phys);
+		ce->key = cpu_icache_key(phys, cpu->code_bits);
 		return &ce->in;
 	}
 	return tmp;
@@ -426,6 +580,8 @@ static void cpu_step(struct x86_cpu *cpu)
 		rc = x86_ud(cpu);
 	else if ((op->flags & F_PRIV) && cpu->cpl != 0)
 		rc = x86_gp(cpu, 0);
+	else if (in->atomic)
+		rc = cpu_locked(cpu, in);
 	else
 		rc = op->fn(cpu, in);
 	if (rc == X86_SLOW)

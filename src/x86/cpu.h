@@ -7,6 +7,7 @@
 #ifndef EMBER_X86_CPU_H
 #define EMBER_X86_CPU_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
@@ -134,6 +135,7 @@ struct x86_insn {
 	uint8_t segovr; /* 1 if a segment prefix was present */
 	uint8_t rep;	/* 0, 0xF2 or 0xF3 (the last of them) */
 	uint8_t lock;
+	uint8_t atomic; /* LOCK, or XCHG with memory: atomic across CPUs (lock.c) */
 	uint8_t p66;
 	uint8_t rex; /* 0x40-0x4F or 0 */
 	uint8_t vex; /* VEX/EVEX prefix seen */
@@ -217,6 +219,27 @@ struct x86_lazy_flags {
 	uint64_t idres;
 };
 
+/*
+ * The decoded-code map of one machine: 1 bit per 4 KiB physical page that
+ * holds decoded instructions on some CPU, over X86_CODEMAP_PHYS_BITS of
+ * physical address (all of RAM above the 4 GiB hole included), in chunks
+ * allocated on first use.  Shared by the machine's CPUs.
+ */
+#define X86_CODEMAP_PHYS_BITS 41
+#define X86_CODEMAP_CHUNK_PAGES (1u << 15) /* a 4 KiB bitmap */
+#define X86_CODEMAP_CHUNKS (1u << (X86_CODEMAP_PHYS_BITS - 12 - 15))
+#define X86_MACHINE_CPUS 256
+
+/* The CPUs of one machine (x86_cpu_new_sibling): their code map, and the
+ * lock that LOCK'd accesses the host cannot make atomic take. */
+struct x86_machine {
+	pthread_mutex_t lock; /* membership, chunk allocation */
+	pthread_mutex_t split_lock;
+	struct x86_cpu *cpus[X86_MACHINE_CPUS]; /* NULL once freed */
+	int ncpus, live;
+	uint8_t *chunks[X86_CODEMAP_CHUNKS]; /* atomic pointers */
+};
+
 struct x86_cpu {
 	struct x86_state s;
 	struct x86_lazy_flags lf;
@@ -269,8 +292,10 @@ struct x86_cpu {
 	uint64_t fetch_fast_lpage; /* fetch_lpage when fast, else 0 */
 	uint64_t fetch_key;
 	unsigned fetch_ixor;
-	/* 1 bit per 4 KiB physical page below 4 GiB holding decoded code. */
-	uint8_t *codemap;
+	/* The machine this CPU belongs to (its code map, its other CPUs). */
+	struct x86_machine *machine;
+	/* A LOCK'd instruction's memory operand runs on this page (lock.c). */
+	uint8_t *lock_shadow;
 };
 
 /* Write the lazy flags into s.rflags (fast.c). */
@@ -337,6 +362,11 @@ void mmu_phys_read(struct x86_cpu *cpu, uint64_t gpa, void *buf, unsigned len);
 void mmu_phys_write(struct x86_cpu *cpu, uint64_t gpa, const void *buf, unsigned len);
 uint8_t *mmu_ram(struct x86_cpu *cpu, uint64_t gpa, bool write);
 void mmu_code_written(struct x86_cpu *cpu, uint64_t gpa, unsigned len);
+/* Does the page at gpa hold decoded code on some CPU of the machine? */
+bool cpu_is_code(struct x86_cpu *cpu, uint64_t gpa);
+/* A LOCK'd instruction (or XCHG with memory), atomic across the machine's
+ * threads (lock.c). */
+int cpu_locked(struct x86_cpu *cpu, struct x86_insn *in);
 
 /* Direct-mapped TLB; the hash keeps pages 4 MiB apart (code and data, a
  * stack) in different slots. */

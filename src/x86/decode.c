@@ -472,7 +472,9 @@ opcode:
 	if (invalid_here)
 		return X86_DECODE_UD;
 	in->len = i;
-	in->checks = in->lock || (row->flags & F_PRIV);
+	/* XCHG with a memory operand is locked without the prefix (SDM XCHG). */
+	in->atomic = in->lock || (row->fn == ex_xchg && in->has_modrm && in->mod != 3);
+	in->checks = in->atomic || (row->flags & F_PRIV);
 	decode_operand_kinds(in);
 	fast_pick(in);
 	return (int)i;

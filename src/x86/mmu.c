@@ -44,12 +44,6 @@ uint8_t *mmu_ram(struct x86_cpu *cpu, uint64_t gpa, bool write)
 	return p ? p + (gpa & 0xFFF) : NULL;
 }
 
-static bool mmu_is_code(struct x86_cpu *cpu, uint64_t gpa)
-{
-	uint64_t pfn = gpa >> 12;
-	return pfn < (1ull << 20) && (cpu->codemap[pfn >> 3] & (1u << (pfn & 7)));
-}
-
 void mmu_phys_read(struct x86_cpu *cpu, uint64_t gpa, void *buf, unsigned len)
 {
 	uint8_t *out = buf;
@@ -87,7 +81,7 @@ void mmu_phys_write(struct x86_cpu *cpu, uint64_t gpa, const void *buf, unsigned
 		uint8_t *p = mmu_ram(cpu, gpa, true);
 		if (p) {
 			memcpy(p, in, n);
-			if (mmu_is_code(cpu, gpa))
+			if (cpu_is_code(cpu, gpa))
 				mmu_code_written(cpu, gpa, n);
 		} else if (!mmu_ram(cpu, gpa, false)) {
 			unsigned k = 8 - (gpa & 7);
@@ -284,6 +278,15 @@ void mmu_tlb_fast(struct x86_cpu *cpu, struct x86_tlb_entry *e)
 	e->fast[0][1] = e->user ? e->host : NULL;
 	e->fast[1][0] = e->writable || !(cpu->s.cr0 & X86_CR0_WP) ? w : NULL;
 	e->fast[1][1] = e->writable && e->user ? w : NULL;
+	/* Another CPU may have marked the page as code meanwhile (it revoked
+	 * our write pointers, maybe before we stored them): look again. */
+	if (w && cpu->machine->ncpus > 1) {
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (cpu_is_code(cpu, e->ppage)) {
+			e->whost = NULL;
+			e->fast[1][0] = e->fast[1][1] = NULL;
+		}
+	}
 }
 
 /* The host pointer for writing through e, or NULL for the slow path. */
@@ -291,7 +294,7 @@ static uint8_t *mmu_whost(struct x86_cpu *cpu, struct x86_tlb_entry *e)
 {
 	if (!e->whost_known) {
 		e->whost =
-		    (e->host && !mmu_is_code(cpu, e->ppage)) ? mmu_ram(cpu, e->ppage, true) : NULL;
+		    (e->host && !cpu_is_code(cpu, e->ppage)) ? mmu_ram(cpu, e->ppage, true) : NULL;
 		e->whost_known = 1;
 		mmu_tlb_fast(cpu, e);
 	}

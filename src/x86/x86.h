@@ -110,6 +110,17 @@ struct x86_stats {
 #define X86_TRACE_INSN (1u << 0)
 
 struct x86_cpu *x86_cpu_new(const struct x86_ops *ops, void *opaque);
+/*
+ * Another CPU of sibling's machine, for multiprocessor guests with one host
+ * thread per CPU: the machine's CPUs share the map of pages holding decoded
+ * code, so a write by any of them (or x86_cpu_invalidate_phys() on any)
+ * drops stale decodes on all, and their LOCK'd instructions (and XCHG with
+ * memory) are atomic across their threads: host compare-and-swap on RAM, a
+ * machine-wide lock only where the host cannot (MMIO, a page or cache-line
+ * split).  NULL when out of memory or the machine is full (256 CPUs).
+ */
+struct x86_cpu *x86_cpu_new_sibling(struct x86_cpu *sibling, const struct x86_ops *ops,
+				    void *opaque);
 void x86_cpu_free(struct x86_cpu *cpu);
 
 /*
@@ -121,7 +132,8 @@ struct x86_state *x86_cpu_state(struct x86_cpu *cpu);
 void x86_cpu_state_changed(struct x86_cpu *cpu);
 
 /* Guest-physical memory [gpa, gpa+len) was written by someone other than
- * this CPU (loader, DMA): drop decoded instructions from it. */
+ * the machine's CPUs (loader, DMA): drop decoded instructions from it on
+ * every CPU of the machine. */
 void x86_cpu_invalidate_phys(struct x86_cpu *cpu, uint64_t gpa, uint64_t len);
 /* The platform's memory map changed: forget every cached ram_page pointer. */
 void x86_cpu_flush_mappings(struct x86_cpu *cpu);

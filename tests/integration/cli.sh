@@ -53,11 +53,15 @@ expect serial-unwritable 2 "/nonexistent/dir/x" \
 	$ember run --accel emu --bios $rom --serial file:/nonexistent/dir/x
 expect bad-debugcon 2 '^ember: --debugcon foo: must be stdio, stderr, none or file:PATH' \
 	$ember run --bios $rom --debugcon foo
-expect emu-cpus 2 '^ember: --cpus 2: the emu engine runs one vCPU' \
-	$ember run --accel emu --cpus 2 --bios $rom
+expect bad-clock 2 '^ember: --clock wall: must be host or virtual' $ember run --bios $rom --clock wall
+expect emu-cpus-virtual 2 '^ember: --clock virtual: one vCPU only' \
+	$ember run --accel emu --clock virtual --cpus 2 --bios $rom
+expect kvm-clock-virtual 2 '^ember: --clock virtual: only with --accel emu' \
+	$ember run --accel kvm --clock virtual --bios $rom
 
 # Exit statuses defined by the guest.
 expect test-exit 85 '' $ember run --accel emu --bios $rom --serial none
+expect test-exit-cpus2 85 '' $ember run --accel emu --cpus 2 --bios $rom --serial none
 expect triple-fault 4 'triple-faulted' $ember run --accel emu --bios build/guests/triple.rom --serial none
 if [ -c /dev/kvm ]; then
 	if [ -e /sys/module/kvm_pvm ]; then
