@@ -31,7 +31,7 @@
 #define DST       0x600000 /* memcpy's destination */
 #define STACK     0x80000
 #define FILL_QWORDS 0x80000 /* 4 MiB */
-#define WORK_N    4 /* programs in work_table */
+#define WORK_N    7 /* programs in work_table */
 #define SEL_KDATA   0x20 /* work_gdt */
 #define SEL_UDATA   0x28
 #define SEL_UCODE64 0x30
@@ -61,7 +61,7 @@ start16:
 	incl %ecx
 	cmpl $512, %ecx
 	jb 1b
-	movl $0x00000020, %eax /* CR4.PAE */
+	movl $0x00000220, %eax /* CR4.PAE|OSFXSR (the SSE workloads) */
 	movl %eax, %cr4
 	movl $PML4, %eax
 	movl %eax, %cr3
@@ -212,5 +212,8 @@ work_table:
 	WORK_ENTRY bench_checksum, 4, 4 /* 3 setup, ret; movzbl add dec jne */
 	WORK_ENTRY bench_memcpy, 4, 6 /* 3 setup, ret; mov mov add add dec jne */
 	WORK_ENTRY bench_callret, 2, 5 /* 1 setup, ret; call add ret dec jne */
+	WORK_ENTRY bench_ssememcpy, 4, 8 /* 3 setup, ret; movdqu x2 movaps x2 add add dec jne */
+	WORK_ENTRY bench_ssememset, 5, 5 /* 4 setup, ret; movaps x2 add dec jne */
+	WORK_ENTRY bench_fpdouble, 7, 8 /* 5 setup, movq, ret; movapd mulsd addsd divsd addsd addsd dec jne */
 
 #include "loops.inc"

@@ -29,7 +29,8 @@
 #define WORK64_FILL	0x80000ul   /* qwords at WORK64_SRC */
 #define WORK64_GOLDEN	0x9e3779b97f4a7c15ull
 
-static const char *const work64_names[] = {"compute", "checksum", "memcpy", "callret"};
+static const char *const work64_names[] = {"compute",	  "checksum",  "memcpy",  "callret",
+					   "ssememcpy", "ssememset", "fpdouble"};
 
 /* The parameter block after the magic, then the table (work64.S). */
 struct work64_params {

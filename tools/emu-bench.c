@@ -1,6 +1,7 @@
 /*
- * tools/emu-bench.c - speed of ember's x86 emulator on four 64-bit loops
- * (ALU/load/store/branch, a byte checksum, a memcpy loop, call/ret), run
+ * tools/emu-bench.c - speed of ember's x86 emulator on seven 64-bit loops
+ * (ALU/load/store/branch, a byte checksum, a memcpy loop, call/ret, an SSE2
+ * memcpy and memset, a scalar double loop), run
  * from flat memory with 4-level paging; prints M instructions per second of
  * CPU time for each.
  * Not a correctness test (tests/unit/test_x86_exec.c is).
@@ -75,6 +76,51 @@ static const uint8_t bench_callret[] = {
     0x48, 0x83, 0xc0, 0x01,		      /*   100012: add    $0x1,%rax */
     0xc3,				      /*   100016: ret */
 };
+/* SSE2: a 32-byte-per-iteration memcpy (unaligned loads, aligned stores, as
+ * glibc's) and memset, and a scalar double loop (mul, add, div). */
+static const uint8_t bench_ssememcpy[] = {
+    0x48, 0xc7, 0xc6, 0x00, 0x00, 0x20, 0x00, /*   100000: mov    $0x200000,%rsi */
+    0x48, 0xc7, 0xc7, 0x00, 0x00, 0x60, 0x00, /*   100007: mov    $0x600000,%rdi */
+    0x48, 0xc7, 0xc1, 0x48, 0xe8, 0x01, 0x00, /*   10000e: mov    $0x1e848,%rcx */
+    0xf3, 0x0f, 0x6f, 0x06,                  /*   100015: movdqu (%rsi),%xmm0 */
+    0xf3, 0x0f, 0x6f, 0x4e, 0x10,            /*   100019: movdqu 0x10(%rsi),%xmm1 */
+    0x0f, 0x29, 0x07,                        /*   10001e: movaps %xmm0,(%rdi) */
+    0x0f, 0x29, 0x4f, 0x10,                  /*   100021: movaps %xmm1,0x10(%rdi) */
+    0x48, 0x83, 0xc6, 0x20,                  /*   100025: add    $0x20,%rsi */
+    0x48, 0x83, 0xc7, 0x20,                  /*   100029: add    $0x20,%rdi */
+    0x48, 0xff, 0xc9,                        /*   10002d: dec    %rcx */
+    0x75, 0xe3,                              /*   100030: jne    0x100015 */
+    0xf4,                                    /*   100032: hlt */
+};
+static const uint8_t bench_ssememset[] = {
+    0x48, 0xc7, 0xc7, 0x00, 0x00, 0x60, 0x00, /*   100000: mov    $0x600000,%rdi */
+    0x48, 0xc7, 0xc1, 0x48, 0xe8, 0x01, 0x00, /*   100007: mov    $0x1e848,%rcx */
+    0x66, 0x48, 0x0f, 0x6e, 0xc1,            /*   10000e: movq   %rcx,%xmm0 */
+    0x66, 0x0f, 0x6c, 0xc0,                  /*   100013: punpcklqdq %xmm0,%xmm0 */
+    0x0f, 0x29, 0x07,                        /*   100017: movaps %xmm0,(%rdi) */
+    0x0f, 0x29, 0x47, 0x10,                  /*   10001a: movaps %xmm0,0x10(%rdi) */
+    0x48, 0x83, 0xc7, 0x20,                  /*   10001e: add    $0x20,%rdi */
+    0x48, 0xff, 0xc9,                        /*   100022: dec    %rcx */
+    0x75, 0xf0,                              /*   100025: jne    0x100017 */
+    0xf4,                                    /*   100027: hlt */
+};
+static const uint8_t bench_fpdouble[] = {
+    0x48, 0xc7, 0xc1, 0x40, 0x4b, 0x4c, 0x00, /*   100000: mov    $0x4c4b40,%rcx */
+    0x66, 0x0f, 0xef, 0xc0,                  /*   100007: pxor   %xmm0,%xmm0 */
+    0x48, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf0, 0x3f, /*   10000b: movabs $0x3ff0000000000000,%rax */
+    0x66, 0x48, 0x0f, 0x6e, 0xc8,            /*   100015: movq   %rax,%xmm1 */
+    0x66, 0x48, 0x0f, 0x6e, 0xd0,            /*   10001a: movq   %rax,%xmm2 */
+    0x66, 0x0f, 0x28, 0xd9,                  /*   10001f: movapd %xmm1,%xmm3 */
+    0xf2, 0x0f, 0x59, 0xd9,                  /*   100023: mulsd  %xmm1,%xmm3 */
+    0xf2, 0x0f, 0x58, 0xc3,                  /*   100027: addsd  %xmm3,%xmm0 */
+    0xf2, 0x0f, 0x5e, 0xd9,                  /*   10002b: divsd  %xmm1,%xmm3 */
+    0xf2, 0x0f, 0x58, 0xc3,                  /*   10002f: addsd  %xmm3,%xmm0 */
+    0xf2, 0x0f, 0x58, 0xca,                  /*   100033: addsd  %xmm2,%xmm1 */
+    0x48, 0xff, 0xc9,                        /*   100037: dec    %rcx */
+    0x75, 0xe3,                              /*   10003a: jne    0x10001f */
+    0x66, 0x48, 0x0f, 0x7e, 0xc0,            /*   10003c: movq   %xmm0,%rax */
+    0xf4,                                    /*   100041: hlt */
+};
 
 struct bench {
 	const char *name;
@@ -88,6 +134,9 @@ static const struct bench benches[] = {
     {"byte checksum", bench_checksum, sizeof(bench_checksum), 10},
     {"memcpy loop (8-byte moves)", bench_memcpy, sizeof(bench_memcpy), 17},
     {"call/ret", bench_callret, sizeof(bench_callret), 3},
+    {"SSE2 memcpy (16-byte moves)", bench_ssememcpy, sizeof(bench_ssememcpy), 17},
+    {"SSE2 memset (16-byte stores)", bench_ssememset, sizeof(bench_ssememset), 10},
+    {"scalar double (mulsd addsd divsd)", bench_fpdouble, sizeof(bench_fpdouble), 3},
 };
 
 static void put64(uint64_t a, uint64_t v)
@@ -103,7 +152,7 @@ static void bench_long_mode(struct x86_state *s)
 	for (int i = 0; i < 8; i++)
 		put64(0x12000 + i * 8, ((uint64_t)i << 21) | 0x83);
 	s->cr3 = 0x10000;
-	s->cr4 = X86_CR4_PAE;
+	s->cr4 = X86_CR4_PAE | X86_CR4_OSFXSR;
 	s->efer = X86_EFER_LME | X86_EFER_LMA;
 	s->cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_ET;
 	struct x86_seg *cs = &s->seg[X86_CS];

@@ -134,8 +134,10 @@ static unsigned sse_lanes(enum ssehost_op op, const union xmm *d, const union xm
 	return n;
 }
 
-/* The scalar host operation of a lane on (a, b); its flags. */
-static uint32_t sse_lane_run(enum lane_op o, bool dbl, uint64_t a, uint64_t b, uint32_t hmx)
+/* The scalar host operation of a lane on (a, b); its flags.  *tiny: the
+ * result is a denormal. */
+static uint32_t sse_lane_run(enum lane_op o, bool dbl, uint64_t a, uint64_t b, uint32_t hmx,
+			     bool *tiny)
 {
 	static const enum ssehost_op sop[2][5] = {
 	    {SH_addss, SH_subss, SH_mulss, SH_divss, SH_cvtsd2ss},
@@ -151,7 +153,9 @@ static uint32_t sse_lane_run(enum lane_op o, bool dbl, uint64_t a, uint64_t b, u
 		x.d[0] = (uint32_t)a;
 		y.d[0] = (uint32_t)b;
 	}
-	return ssehost_op(sop[dbl][o], &x, &y, 0, hmx);
+	uint32_t f = ssehost_op(sop[dbl][o], &x, &y, 0, hmx);
+	*tiny = sse_denormal_out(&x, dbl && o != L_CVT ? FK_SD : FK_SS);
+	return f;
 }
 
 /* A nonzero finite value as sign, unbiased exponent, significand with its
@@ -210,7 +214,8 @@ static bool sse_lane_inexact(const struct lane *l, uint32_t hmx)
 		x = fp_join(a, l->dbl);
 		y = fp_join(b, l->dbl);
 	}
-	return sse_lane_run(l->op, l->dbl, x, y, hmx & ~MXCSR_DAZ) & MXCSR_PE;
+	bool tiny;
+	return sse_lane_run(l->op, l->dbl, x, y, hmx & ~MXCSR_DAZ, &tiny) & MXCSR_PE;
 }
 
 /* The flags of op element by element, with the rule above. */
@@ -223,7 +228,10 @@ static uint32_t sse_lane_flags(enum ssehost_op op, const union xmm *d, const uni
 		return fl;
 	uint32_t all = 0;
 	for (unsigned i = 0; i < n; i++) {
-		uint32_t f = sse_lane_run(l[i].op, l[i].dbl, l[i].a, l[i].b, hmx);
+		bool tiny;
+		uint32_t f = sse_lane_run(l[i].op, l[i].dbl, l[i].a, l[i].b, hmx, &tiny);
+		if (tiny && (unmasked & MXCSR_UE)) /* an exact tiny result underflows too */
+			f |= MXCSR_UE;
 		if (f & unmasked & (MXCSR_OE | MXCSR_UE))
 			f = (f & ~MXCSR_PE) | (sse_lane_inexact(&l[i], hmx) ? MXCSR_PE : 0);
 		all |= f;
