@@ -121,5 +121,6 @@
 #define LAYOUT_IRQ_COM1  4
 #define LAYOUT_IRQ_RTC   8
 #define LAYOUT_IRQ_SCI   9 /* ACPI system control interrupt: level, active high */
+#define LAYOUT_IRQ_FERR  13 /* the x87's FERR# (CR0.NE clear), the emulator engine only */
 
 #endif

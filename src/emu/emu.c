@@ -196,6 +196,15 @@ static int emu_intr_ack(void *opaque)
 	return e->acked;
 }
 
+/* An unmasked x87 exception with CR0.NE clear: FERR#, which a PC turns into
+ * an edge on IRQ 13 (SDM vol. 1, D.2.1). */
+static void emu_ferr(void *opaque)
+{
+	struct emu_cpu *e = opaque;
+	irq_set(e->vm->irq, LAYOUT_IRQ_FERR, 1);
+	irq_set(e->vm->irq, LAYOUT_IRQ_FERR, 0);
+}
+
 /* ---- trace hooks (installed only when the VM is observed) ---- */
 
 static void emu_trace_insn(void *opaque, struct x86_cpu *cpu, uint64_t linear, uint64_t phys,
@@ -284,6 +293,7 @@ static const struct x86_ops emu_ops = {
 	.rdtsc = emu_rdtsc,
 	.intr_pending = emu_intr_pending,
 	.intr_ack = emu_intr_ack,
+	.ferr = emu_ferr,
 };
 
 static int emu_create(struct vm *vm)

@@ -328,19 +328,20 @@ static int kvm_set_state(struct vcpu *vcpu, const struct x86_state *s)
 		return ember_error(-EINVAL, "kvm: KVM_SET_MSRS: set %d of %d (MSR %#x refused)", done,
 				   n, done >= 0 && done < n ? mb.hdr.entries[done].index : 0);
 
-	struct kvm_fpu fpu;
-	memset(&fpu, 0, sizeof(fpu));
-	memcpy(fpu.fpr, s->fpu.st, sizeof(fpu.fpr));
-	fpu.fcw = s->fpu.fcw;
-	fpu.fsw = s->fpu.fsw;
-	fpu.ftwx = s->fpu.ftw;
-	fpu.last_opcode = s->fpu.fop;
-	fpu.last_ip = s->fpu.fip;
-	fpu.last_dp = s->fpu.fdp;
-	memcpy(fpu.xmm, s->fpu.xmm, sizeof(fpu.xmm));
-	fpu.mxcsr = s->fpu.mxcsr;
-	if (ioctl(kv->fd, KVM_SET_FPU, &fpu) < 0)
-		return ember_error(-errno, "kvm: KVM_SET_FPU: %s", strerror(errno));
+	/* The x87/SSE state in the one layout both engines share (state.h),
+	 * and XCR0.  Untested on this project's machines (no /dev/kvm). */
+	struct kvm_xcrs xcrs;
+	memset(&xcrs, 0, sizeof(xcrs));
+	xcrs.nr_xcrs = 1;
+	xcrs.xcrs[0].xcr = 0;
+	xcrs.xcrs[0].value = s->xcr0;
+	if (ioctl(kv->fd, KVM_SET_XCRS, &xcrs) < 0)
+		return ember_error(-errno, "kvm: KVM_SET_XCRS (XCR0 %#llx): %s",
+				   (unsigned long long)s->xcr0, strerror(errno));
+	struct kvm_xsave xs;
+	x86_fpu_save_image(s, (uint8_t *)xs.region, sizeof(xs.region));
+	if (ioctl(kv->fd, KVM_SET_XSAVE, &xs) < 0)
+		return ember_error(-errno, "kvm: KVM_SET_XSAVE: %s", strerror(errno));
 	return 0;
 }
 
@@ -387,18 +388,16 @@ static int kvm_get_state(struct vcpu *vcpu, struct x86_state *s)
 		KVM_STATE_MSRS(KVM_GET_MSR)
 #undef KVM_GET_MSR
 	}
-	struct kvm_fpu fpu;
-	if (ioctl(kv->fd, KVM_GET_FPU, &fpu) == 0) {
-		memcpy(s->fpu.st, fpu.fpr, sizeof(s->fpu.st));
-		s->fpu.fcw = fpu.fcw;
-		s->fpu.fsw = fpu.fsw;
-		s->fpu.ftw = fpu.ftwx;
-		s->fpu.fop = fpu.last_opcode;
-		s->fpu.fip = fpu.last_ip;
-		s->fpu.fdp = fpu.last_dp;
-		memcpy(s->fpu.xmm, fpu.xmm, sizeof(s->fpu.xmm));
-		s->fpu.mxcsr = fpu.mxcsr;
-	}
+	struct kvm_xcrs xcrs;
+	if (ioctl(kv->fd, KVM_GET_XCRS, &xcrs) == 0)
+		for (unsigned i = 0; i < xcrs.nr_xcrs; i++)
+			if (xcrs.xcrs[i].xcr == 0)
+				s->xcr0 = xcrs.xcrs[i].value;
+	struct kvm_xsave xs;
+	if (ioctl(kv->fd, KVM_GET_XSAVE, &xs) == 0 &&
+	    x86_fpu_load_image(s, (const uint8_t *)xs.region, sizeof(xs.region)) < 0)
+		return ember_error(-EINVAL, "kvm: the guest's XSAVE state has components beyond "
+					    "x87 and SSE, which ember's CPU state cannot hold");
 	struct kvm_vcpu_events ev;
 	if (ioctl(kv->fd, KVM_GET_VCPU_EVENTS, &ev) == 0) {
 		s->exception.pending = ev.exception.injected || ev.exception.pending;

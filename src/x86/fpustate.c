@@ -125,7 +125,9 @@ static uint64_t fpu_xinuse(const struct x86_cpu *cpu)
 		x87_init = !memcmp(f->st[i], zero, 10);
 	if (!x87_init)
 		use |= 1;
-	if (memcmp(f->xmm, zero, fpu_nxmm(cpu) * 16))
+	/* SSE's includes MXCSR: the compacted XRSTOR of an init SSE component
+	 * sets it to 1F80h (SDM 13.8.2). */
+	if (memcmp(f->xmm, zero, fpu_nxmm(cpu) * 16) || f->mxcsr != 0x1F80)
 		use |= 2;
 	return use;
 }
@@ -229,8 +231,9 @@ enum { XS_SAVE, XS_OPT, XS_COMPACT };
 /*
  * XSAVE writes every requested component; XSAVEOPT and XSAVEC skip those in
  * their initial configuration (the init optimization, SDM 13.9, 13.10), and
- * XSAVEC writes the compacted header.  MXCSR goes with SSE, or with AVX's
- * RFBM bit for the standard forms (never set here: XCR0 has no AVX).
+ * XSAVEC writes the compacted header.  MXCSR goes with SSE's RFBM bit (or
+ * AVX's, never set here) for the standard forms, with SSE's XINUSE too for
+ * XSAVEC (the host CPU).
  */
 static int fpu_xsave_common(struct x86_cpu *cpu, struct x86_insn *in, int kind)
 {
@@ -254,15 +257,14 @@ static int fpu_xsave_common(struct x86_cpu *cpu, struct x86_insn *in, int kind)
 		fpu_write(cpu, in->seg, off, img, 24);
 		fpu_write(cpu, in->seg, off + 32, img + 32, 128);
 	}
-	if (rfbm & 2)
+	if (kind == XS_COMPACT ? (save & 2) : (rfbm & 2))
 		fpu_write(cpu, in->seg, off + 24, img + 24, 8);
 	if (save & 2)
 		fpu_write(cpu, in->seg, off + 160, img + 160, 16 * fpu_nxmm(cpu));
-	if (kind == XS_COMPACT) {
-		memset(img + FPU_LEGACY, 0, 64);
+	if (kind == XS_COMPACT) { /* XSTATE_BV and XCOMP_BV; the rest of the header stays */
 		put64(img + FPU_LEGACY, rfbm & use);
 		put64(img + FPU_LEGACY + 8, rfbm | FPU_XCOMP);
-		return fpu_write(cpu, in->seg, off + FPU_LEGACY, img + FPU_LEGACY, 64);
+		return fpu_write(cpu, in->seg, off + FPU_LEGACY, img + FPU_LEGACY, 16);
 	}
 	uint64_t bv = (get64(img + FPU_LEGACY) & ~rfbm) | (use & rfbm);
 	put64(img + FPU_LEGACY, bv);

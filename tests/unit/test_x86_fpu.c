@@ -37,7 +37,13 @@ static uint8_t *fvm_ram_page(void *o, uint64_t gpa, bool write)
 	return gpa < MEM_SIZE ? v->mem + gpa : NULL;
 }
 
-static const struct x86_ops fvm_ops = {.ram_page = fvm_ram_page};
+static int ferr_count;
+static void fvm_ferr(void *o)
+{
+	ferr_count++;
+}
+
+static const struct x86_ops fvm_ops = {.ram_page = fvm_ram_page, .ferr = fvm_ferr};
 
 static struct fvm vm;
 
@@ -329,6 +335,7 @@ static void rand_image(uint8_t *img, uint16_t cw)
 }
 
 static int mismatches;
+static bool state_image; /* the cases store FXSAVE/XSAVE images to memory */
 static char first_case[256];
 
 /* Compare two outcomes of insn; FIP/FDP relative to code and data. */
@@ -380,8 +387,15 @@ static bool same(const struct outcome *a, const struct outcome *b, uint64_t a_ip
 	memset(eb + 12, 0, 6);
 	memset(ea + 20, 0, 8);
 	memset(eb + 20, 0, 8);
-	return !memcmp(ia, ib, 160) && !memcmp(ea, eb, 28) &&
-	       !memcmp(a->data, b->data, sizeof(a->data)) &&
+	/* An image FXSAVE/XSAVE stored: its MXCSR_MASK too (above). */
+	uint8_t da_[sizeof(a->data)], db_[sizeof(b->data)];
+	memcpy(da_, a->data, sizeof(da_));
+	memcpy(db_, b->data, sizeof(db_));
+	if (state_image) {
+		memset(da_ + 28, 0, 4);
+		memset(db_ + 28, 0, 4);
+	}
+	return !memcmp(ia, ib, 160) && !memcmp(ea, eb, 28) && !memcmp(da_, db_, sizeof(da_)) &&
 	       (a->flags & 0x8D5) == (b->flags & 0x8D5);
 }
 
@@ -390,7 +404,8 @@ static void dump_case(const uint8_t *insn, size_t n, const uint8_t *img, const u
 {
 	if (mismatches++) {
 		if (getenv("X87_VERBOSE"))
-			fprintf(stderr, "  also insn %02x %02x\n", insn[0], n > 1 ? insn[1] : 0);
+			fprintf(stderr, "  also insn %02x %02x %02x %02x\n", insn[0],
+				n > 1 ? insn[1] : 0, n > 10 ? insn[9] : 0, n > 11 ? insn[10] : 0);
 		return;
 	}
 	char *p = first_case;
@@ -426,6 +441,21 @@ static void dump_case(const uint8_t *insn, size_t n, const uint8_t *img, const u
 	fprintf(stderr, "\n       emu ");
 	for (int i = 0; i < 16; i++)
 		fprintf(stderr, "%02x", oe->data[i]);
+	for (unsigned i = 0; i < sizeof(on->data); i++)
+		if (on->data[i] != oe->data[i] && !(state_image && i >= 28 && i < 32)) {
+			fprintf(stderr, "\n  data differs from byte %u: cpu ", i);
+			for (unsigned j = i; j < i + 16 && j < sizeof(on->data); j++)
+				fprintf(stderr, "%02x", on->data[j]);
+			fprintf(stderr, " emu ");
+			for (unsigned j = i; j < i + 16 && j < sizeof(on->data); j++)
+				fprintf(stderr, "%02x", oe->data[j]);
+			break;
+		}
+	if (state_image) {
+		fprintf(stderr, "\n  header in ");
+		for (unsigned i = 512; i < 576; i++)
+			fprintf(stderr, "%02x", data[i]);
+	}
 	fprintf(stderr, "\n  flags cpu %#llx emu %#llx\n", (unsigned long long)on->flags,
 		(unsigned long long)oe->flags);
 }
@@ -539,6 +569,196 @@ static void test_x87_control_vs_host(void)
 		cases, first_case);
 }
 
+/* An XSAVE-family instruction at [RDI] with EDX:EAX = mask:
+ * push %rdx; xor %edx,%edx; mov $mask,%eax; <insn>; pop %rdx */
+static size_t xs_insn(uint8_t *b, const uint8_t *op, size_t n, uint32_t mask)
+{
+	size_t k = 0;
+	b[k++] = 0x52;
+	b[k++] = 0x31;
+	b[k++] = 0xD2;
+	b[k++] = 0xB8;
+	memcpy(b + k, &mask, 4);
+	k += 4;
+	memcpy(b + k, op, n);
+	k += n;
+	b[k++] = 0x5A;
+	return k;
+}
+
+/* FXSAVE/FXRSTOR in both formats, XSAVE/XSAVEOPT/XSAVEC and XRSTOR (standard
+ * and compacted headers, good and bad) on random states and random memory. */
+static void test_state_vs_host(void)
+{
+	static const struct {
+		uint8_t op[5];
+		uint8_t n;
+		bool restore;
+	} ops[] = {
+	    {{0x48, 0x0F, 0xAE, 0x07}, 4, false}, /* fxsave64 (%rdi) */
+	    {{0x0F, 0xAE, 0x07}, 3, false},	  /* fxsave (%rdi) */
+	    {{0x48, 0x0F, 0xAE, 0x0F}, 4, true},  /* fxrstor64 (%rdi) */
+	    {{0x0F, 0xAE, 0x0F}, 3, true},	  /* fxrstor (%rdi) */
+	    {{0x48, 0x0F, 0xAE, 0x27}, 4, false}, /* xsave64 (%rdi) */
+	    {{0x0F, 0xAE, 0x27}, 3, false},	  /* xsave (%rdi) */
+	    {{0x48, 0x0F, 0xAE, 0x37}, 4, false}, /* xsaveopt64 (%rdi) */
+	    {{0x48, 0x0F, 0xC7, 0x27}, 4, false}, /* xsavec64 (%rdi) */
+	    {{0x48, 0x0F, 0xAE, 0x2F}, 4, true},  /* xrstor64 (%rdi) */
+	    {{0x0F, 0xAE, 0x2F}, 3, true},	  /* xrstor (%rdi) */
+	};
+	uint8_t img[512], data[640], insn[16];
+	int cases = 0;
+	mismatches = 0;
+	state_image = true;
+	for (unsigned i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		for (int k = 0; k < 200; k++) {
+			rand_image(img, cws[rnd() % (sizeof(cws) / 2)]);
+			for (int b = 160; b < 416; b++)
+				img[b] = rnd() % 3 ? (uint8_t)rnd() : 0;
+			if (rnd() % 4 == 0) /* the initial configurations */
+				memset(img + 160, 0, 256);
+			for (int b = 0; b < 640; b++)
+				data[b] = (uint8_t)rnd();
+			if (ops[i].restore) {
+				rand_image(data, cws[rnd() % (sizeof(cws) / 2)]);
+				for (int b = 160; b < 416; b++)
+					data[b] = (uint8_t)rnd();
+				if (rnd() % 8 == 0) { /* reserved MXCSR bits: #GP (not
+						       * AMD's MM, bit 17: not Intel's) */
+					uint32_t m = 0x1F80 | 1u << (18 + rnd() % 14);
+					memcpy(data + 24, &m, 4);
+				}
+				uint64_t bv = rnd() % 4, comp = 0;
+				switch (rnd() % 6) {
+				case 0: /* compacted */
+					comp = 1ull << 63 | (bv | (rnd() % 4));
+					break;
+				case 1: /* a component XCR0 lacks, or a reserved byte: #GP
+					 * (supervisor components: the host's XCR0 has AVX...) */
+					if (rnd() % 2)
+						bv |= 1ull << (10 + rnd() % 7);
+					else
+						data[512 + 16 + rnd() % 48] = 1;
+					break;
+				}
+				memcpy(data + 512, &bv, 8);
+				memcpy(data + 520, &comp, 8);
+				if (rnd() % 6)
+					memset(data + 528, 0, 48);
+			}
+			uint32_t mask = rnd() % 5 ? 3 : (uint32_t)(rnd() % 4);
+			size_t n = xs_insn(insn, ops[i].op, ops[i].n, mask);
+			one_case(insn, n, LOAD_FX, img, data, 0, false);
+			cases++;
+		}
+	}
+	T_CHECK(!mismatches, "%d of %d cases differ from the host CPU; first: %s", mismatches,
+		cases, first_case);
+}
+
+/* XGETBV(0) is XCR0 and CPUID leaf 0xD what XSAVE writes: checked on the
+ * emulator's own CPUID (the host's XCR0 has AVX and more). */
+static void test_xgetbv_cpuid(void)
+{
+	static const uint8_t code[] = {0x31, 0xC9, 0x0F, 0x01, 0xD0, /* xor ecx; xgetbv */
+				       0x89, 0xC3,		     /* mov %eax,%ebx */
+				       0xB8, 0x0D, 0,	 0,    0,    /* mov $0xd,%eax */
+				       0x0F, 0xA2, 0xF4};	     /* cpuid; hlt */
+	fvm_reset();
+	memcpy(vm.mem + CODE, code, sizeof(code));
+	x86_cpu_invalidate_phys(vm.cpu, CODE, 64);
+	x86_run(vm.cpu, 10);
+	T_EQ(vm.s->gpr[X86_RBX], 576); /* XSAVE size for XCR0 */
+	T_EQ(vm.s->gpr[X86_RAX], 3);   /* x87 and SSE supported */
+	T_EQ(vm.s->gpr[X86_RCX], 576); /* the largest size */
+	T_EQ(vm.s->rip, CODE + sizeof(code));
+}
+
+/*
+ * An unmasked exception is taken at the next waiting instruction: #MF with
+ * CR0.NE set, FIP at the instruction that raised it; with NE clear, FERR#
+ * (the platform's IRQ 13) once, and the FWAIT goes on (SDM vol. 1, 8.7, D.2).
+ *   fninit; fldcw (%rdi); fld1; fldz; fdivp; fwait; hlt    (FCW 37Bh: ZE unmasked)
+ */
+static void test_unmasked_mf_ferr(void)
+{
+	static const uint8_t code[] = {0xDB, 0xE3, 0xD9, 0x2F, 0xD9, 0xE8,
+				       0xD9, 0xEE, 0xDE, 0xF9, 0x9B, 0xF4};
+	for (int ne = 0; ne < 2; ne++) {
+		fvm_reset();
+		if (!ne)
+			vm.s->cr0 &= ~X86_CR0_NE;
+		memcpy(vm.mem + CODE, code, sizeof(code));
+		vm.mem[DATA] = 0x7B;
+		vm.mem[DATA + 1] = 0x03;
+		x86_cpu_invalidate_phys(vm.cpu, CODE, 64);
+		vm.s->gpr[X86_RDI] = DATA;
+		ferr_count = 0;
+		uint64_t mf = x86_cpu_stats(vm.cpu)->exceptions[16];
+		x86_run(vm.cpu, 20);
+		T_EQ(vm.s->fpu.fsw & 0x80FF, 0x8084); /* B, ES, ZE */
+		T_EQ(vm.s->fpu.fip, CODE + 8);
+		T_EQ(vm.s->fpu.fop, 0x6F9);
+		if (ne) {
+			T_EQ(x86_cpu_stats(vm.cpu)->exceptions[16] - mf, 1);
+			T_EQ(vm.s->rip, FAULT + 1);
+			T_EQ(ferr_count, 0);
+		} else {
+			T_EQ(x86_cpu_stats(vm.cpu)->exceptions[16] - mf, 0);
+			T_EQ(vm.s->rip, CODE + sizeof(code));
+			T_EQ(ferr_count, 1);
+		}
+	}
+}
+
+/* CR0.TS and EM: #NM for x87 instructions, FWAIT only with MP and TS,
+ * FXSAVE with TS or EM, XSAVE with TS only; OSXSAVE clear: XSAVE and XGETBV
+ * #UD (SDM vol. 3A 2.5, table 2-2; vol. 2 XSAVE, XGETBV). */
+static void test_nm_ud(void)
+{
+	static const struct {
+		uint8_t code[4];
+		uint8_t n;
+		uint64_t cr0_set, cr0_clear;
+		bool no_osxsave;
+		int vector; /* -1: none */
+	} cases[] = {
+	    {{0xD9, 0xE8}, 2, X86_CR0_TS, 0, false, 7},		   /* fld1 */
+	    {{0xD9, 0xE8}, 2, X86_CR0_EM, 0, false, 7},		   /* fld1 */
+	    {{0xDB, 0xE3}, 2, X86_CR0_TS, 0, false, 7},		   /* fninit */
+	    {{0x9B}, 1, X86_CR0_TS, 0, false, 7},		   /* fwait, MP set */
+	    {{0x9B}, 1, X86_CR0_TS, X86_CR0_MP, false, -1},	   /* fwait, MP clear */
+	    {{0x9B}, 1, X86_CR0_EM, 0, false, -1},		   /* fwait, EM */
+	    {{0x0F, 0xAE, 0x07}, 3, X86_CR0_EM, 0, false, 7},	   /* fxsave */
+	    {{0x0F, 0xAE, 0x27}, 3, X86_CR0_TS, 0, false, 7},	   /* xsave */
+	    {{0x0F, 0xAE, 0x27}, 3, X86_CR0_EM, 0, false, -1},	   /* xsave ignores EM */
+	    {{0x0F, 0xAE, 0x27}, 3, 0, 0, true, 6},		   /* xsave, OSXSAVE clear */
+	    {{0x0F, 0x01, 0xD0}, 3, 0, 0, true, 6},		   /* xgetbv, OSXSAVE clear */
+	    {{0x0F, 0xAE, 0x07 | 0x40, 0x01}, 4, 0, 0, false, 13}, /* fxsave 1(%rdi) */
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fvm_reset();
+		vm.s->cr0 = (vm.s->cr0 | cases[i].cr0_set) & ~cases[i].cr0_clear;
+		if (cases[i].no_osxsave)
+			vm.s->cr4 &= ~X86_CR4_OSXSAVE;
+		memcpy(vm.mem + CODE, cases[i].code, cases[i].n);
+		vm.mem[CODE + cases[i].n] = 0xF4;
+		x86_cpu_invalidate_phys(vm.cpu, CODE, 64);
+		vm.s->gpr[X86_RDI] = DATA;
+		vm.s->gpr[X86_RAX] = 3;
+		vm.s->gpr[X86_RCX] = 0;
+		uint64_t before[32];
+		memcpy(before, x86_cpu_stats(vm.cpu)->exceptions, sizeof(before));
+		x86_run(vm.cpu, 5);
+		int got = -1;
+		for (int v = 0; v < 32; v++)
+			if (x86_cpu_stats(vm.cpu)->exceptions[v] != before[v])
+				got = v;
+		T_CHECK(got == cases[i].vector, "case %u: vector %d, expected %d", i, got,
+			cases[i].vector);
+	}
+}
+
 int main(void)
 {
 	vm.mem = calloc(1, MEM_SIZE);
@@ -556,5 +776,9 @@ int main(void)
 	sigaction(SIGILL, &sa, NULL);
 	T_RUN(test_x87_vs_host);
 	T_RUN(test_x87_control_vs_host);
+	T_RUN(test_state_vs_host);
+	T_RUN(test_xgetbv_cpuid);
+	T_RUN(test_unmasked_mf_ferr);
+	T_RUN(test_nm_ud);
 	T_EXIT();
 }
