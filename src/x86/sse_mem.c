@@ -70,30 +70,44 @@ int simd_mem_write(struct x86_cpu *cpu, struct x86_insn *in, const void *buf, un
 }
 
 /*
- * MMX register r is x87 physical register r, which struct x86_fpu keeps at
- * st[r] (state.h: physical order).
+ * MMX register r is x87 physical register r.  struct x86_fpu keeps the x87
+ * registers as FXSAVE does, in stack order (st[i] is ST(i) = physical
+ * register (TOP + i) mod 8), so MMr is st[(r - TOP) mod 8].
  */
+static unsigned simd_top(const struct x86_cpu *cpu)
+{
+	return (cpu->s.fpu.fsw >> 11) & 7;
+}
+
 void simd_mmx_get(struct x86_cpu *cpu, unsigned r, union xmm *v)
 {
 	memset(v, 0, sizeof(*v));
-	memcpy(v, cpu->s.fpu.st[r & 7], 8);
+	memcpy(v, cpu->s.fpu.st[(r - simd_top(cpu)) & 7], 8);
 }
 
 /* Writing MMr also sets bits 64-79 of that register (sign and exponent) to
- * all ones (SDM vol. 1, 9.5.1). */
+ * all ones (SDM vol. 1, 9.5.1); call after simd_mmx_enter (TOP is 0). */
 void simd_mmx_set(struct x86_cpu *cpu, unsigned r, uint64_t v)
 {
-	uint8_t *st = cpu->s.fpu.st[r & 7];
+	uint8_t *st = cpu->s.fpu.st[(r - simd_top(cpu)) & 7];
 	memcpy(st, &v, 8);
 	st[8] = st[9] = 0xFF;
 }
 
 /* Every MMX instruction but EMMS sets TOP to 0 and tags all registers
- * valid (SDM vol. 1, 9.5.1, table 9-3). */
+ * valid (SDM vol. 1, 9.5.1, table 9-3).  The stack-order array turns so
+ * that st[i] stays physical register i's contents. */
 void simd_mmx_enter(struct x86_cpu *cpu)
 {
 	struct x86_fpu *f = &cpu->s.fpu;
-	f->fsw &= ~(7u << 11);
+	unsigned top = simd_top(cpu);
+	if (top) {
+		uint8_t old[8][16];
+		memcpy(old, f->st, sizeof(old));
+		for (unsigned r = 0; r < 8; r++)
+			memcpy(f->st[r], old[(r - top) & 7], 16);
+		f->fsw &= ~(7u << 11);
+	}
 	f->ftw = 0xFF; /* abridged tag word: every register valid */
 }
 
