@@ -108,6 +108,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const struct engine *e
 	vm->ncpus = cfg->cpus;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_cond_init(&vm->stop_cond, NULL);
+	pthread_mutex_init(&vm->idle_lock, NULL);
+	pthread_cond_init(&vm->idle_cond, NULL);
 	memmap_init(&vm->mem);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
@@ -352,19 +354,16 @@ static void vm_trace_exit(struct vcpu *v, struct trace *t, const struct vm_exit 
 	}
 }
 
-/* The one exit switch, shared by both engines. */
-static void *vm_vcpu_loop(void *arg)
+/* Before a thread first runs vCPU v. */
+static void vm_vcpu_begin(struct vcpu *v)
 {
-	struct vcpu *v = arg;
 	struct vm *vm = v->vm;
-	struct vm_exit e;
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-
 	struct trace *t = vm->trace;
 	if (t && vm->engine == &engine_kvm)
 		v->hostkvm = hostkvm_open(v, t);
@@ -374,58 +373,130 @@ static void *vm_vcpu_loop(void *arg)
 		if (t)
 			vm_trace_start(vm, t);
 	}
+}
+
+/* One engine->run and the one exit switch, shared by both engines.
+ * Returns the exit reason, or -1 when the machine must stop. */
+static int vm_vcpu_step(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	struct trace *t = vm->trace;
+	struct vm_exit e;
 	uint64_t t_exit = 0, t_run = 0;
-	while (!vm_stopping(vm)) {
-		if (TRACE_COMPILED)
-			t_run = now_ns();
-		int r = vm->engine->run(v, &e);
-		if (r < 0) {
-			fprintf(stderr, "ember: %s\n", ember_last_error());
-			vm_request_stop(vm, VM_STOP_HOST_ERROR, EXIT_HOST_ERROR, ember_last_error());
-			break;
-		}
-		v->exits[e.reason]++;
-		if (TRACE_COMPILED) {
-			t_exit = now_ns();
-			v->run_ns += t_exit - t_run;
-			if (t)
-				vm_trace_exit(v, t, &e, t_exit);
-		}
-		switch (e.reason) {
-		case VMEXIT_NONE:
-			break;
-		case VMEXIT_IO:
-			vm_io(vm, &e);
-			break;
-		case VMEXIT_MMIO:
-			vm_mmio(vm, &e);
-			break;
-		case VMEXIT_HLT:
-			/* Both engines wait in HLT themselves (KVM's irqchip, the
-			 * emulator on its clock); an HLT exit would be a bug. */
-			vm_fatal(v, VM_STOP_INTERNAL_ERROR, "the engine returned a HLT exit");
-			break;
-		case VMEXIT_SHUTDOWN:
-			vm_fatal(v, VM_STOP_GUEST_CRASH, e.fail.what[0] ? e.fail.what : "triple fault");
-			break;
-		case VMEXIT_INTERNAL_ERROR:
-		case VMEXIT_FAIL_ENTRY:
-		case VMEXIT_UNKNOWN:
-			vm_fatal(v, VM_STOP_INTERNAL_ERROR, e.fail.what);
-			break;
-		case VMEXIT_SYSTEM_EVENT:
-			vm_request_stop(vm, VM_STOP_RESET, EXIT_OK, "system event");
-			break;
-		case VMEXIT_DEBUG:
-		case VMEXIT_NR:
-			break;
-		}
-		if (TRACE_COMPILED)
-			v->exit_ns[e.reason] += now_ns() - t_exit;
+	if (TRACE_COMPILED)
+		t_run = now_ns();
+	int r = vm->engine->run(v, &e);
+	if (r < 0) {
+		fprintf(stderr, "ember: %s\n", ember_last_error());
+		vm_request_stop(vm, VM_STOP_HOST_ERROR, EXIT_HOST_ERROR, ember_last_error());
+		return -1;
 	}
+	v->exits[e.reason]++;
+	if (TRACE_COMPILED) {
+		t_exit = now_ns();
+		v->run_ns += t_exit - t_run;
+		if (t)
+			vm_trace_exit(v, t, &e, t_exit);
+	}
+	switch (e.reason) {
+	case VMEXIT_NONE:
+		break;
+	case VMEXIT_IO:
+		vm_io(vm, &e);
+		break;
+	case VMEXIT_MMIO:
+		vm_mmio(vm, &e);
+		break;
+	case VMEXIT_HLT:
+		/* Only on the round-robin thread (vm_round_robin): the vCPU has
+		 * nothing to run.  Otherwise both engines wait in HLT
+		 * themselves (KVM's irqchip, the emulator on its clock). */
+		if (!vm_one_thread(vm))
+			vm_fatal(v, VM_STOP_INTERNAL_ERROR, "the engine returned a HLT exit");
+		break;
+	case VMEXIT_SHUTDOWN:
+		vm_fatal(v, VM_STOP_GUEST_CRASH, e.fail.what[0] ? e.fail.what : "triple fault");
+		break;
+	case VMEXIT_INTERNAL_ERROR:
+	case VMEXIT_FAIL_ENTRY:
+	case VMEXIT_UNKNOWN:
+		vm_fatal(v, VM_STOP_INTERNAL_ERROR, e.fail.what);
+		break;
+	case VMEXIT_SYSTEM_EVENT:
+		vm_request_stop(vm, VM_STOP_RESET, EXIT_OK, "system event");
+		break;
+	case VMEXIT_DEBUG:
+	case VMEXIT_NR:
+		break;
+	}
+	if (TRACE_COMPILED)
+		v->exit_ns[e.reason] += now_ns() - t_exit;
+	return e.reason;
+}
+
+static void vm_vcpu_end(struct vcpu *v)
+{
 	if (v->hostkvm)
 		hostkvm_drain(v->hostkvm);
+}
+
+/* One thread per vCPU. */
+static void *vm_vcpu_loop(void *arg)
+{
+	struct vcpu *v = arg;
+	vm_vcpu_begin(v);
+	while (!vm_stopping(v->vm) && vm_vcpu_step(v) >= 0)
+		;
+	vm_vcpu_end(v);
 	return NULL;
+}
+
+/*
+ * --clock virtual with several vCPUs: one thread runs them in turn, each
+ * for a slice the engine ends at the next deadline, so the interleaving
+ * (and with it every result) is a function of the input alone.  When a
+ * whole round found every vCPU halted, time jumps to the next deadline, or
+ * with no timer armed the thread sleeps until a kick (input, a stop).
+ */
+static void *vm_round_robin(void *arg)
+{
+	struct vm *vm = arg;
+	for (int i = 0; i < vm->ncpus; i++)
+		vm_vcpu_begin(&vm->vcpus[i]);
+	while (!vm_stopping(vm)) {
+		bool idle = true;
+		for (int i = 0; i < vm->ncpus && !vm_stopping(vm); i++) {
+			int r = vm_vcpu_step(&vm->vcpus[i]);
+			if (r < 0)
+				break;
+			idle &= r == VMEXIT_HLT;
+		}
+		if (!idle || vm_stopping(vm) || vclock_skip_to_next(vm->clock))
+			continue;
+		pthread_mutex_lock(&vm->idle_lock);
+		while (!vm->idle_kicked && !vm_stopping(vm))
+			pthread_cond_wait(&vm->idle_cond, &vm->idle_lock);
+		vm->idle_kicked = false;
+		pthread_mutex_unlock(&vm->idle_lock);
+	}
+	for (int i = 0; i < vm->ncpus; i++)
+		vm_vcpu_end(&vm->vcpus[i]);
+	return NULL;
+}
+
+bool vm_one_thread(const struct vm *vm)
+{
+	return vm->ncpus > 1 && vclock_mode(vm->clock) == VCLOCK_VIRTUAL;
+}
+
+void vm_kicked(struct vm *vm)
+{
+	if (!vm_one_thread(vm))
+		return;
+	pthread_mutex_lock(&vm->idle_lock);
+	vm->idle_kicked = true;
+	pthread_cond_broadcast(&vm->idle_cond);
+	pthread_mutex_unlock(&vm->idle_lock);
 }
 
 static volatile sig_atomic_t vm_signal;
@@ -468,7 +539,18 @@ int vm_run(struct vm *vm)
 		fprintf(stderr, "ember: cannot start the clock thread: %s\n", strerror(-r));
 		return EXIT_HOST_ERROR;
 	}
-	for (int i = 0; i < vm->ncpus; i++) {
+	if (vm_one_thread(vm)) {
+		/* Every vCPU on one thread; joined through vCPU 0. */
+		r = pthread_create(&vm->vcpus[0].thread, NULL, vm_round_robin, vm);
+		for (int i = 1; i < vm->ncpus; i++)
+			vm->vcpus[i].thread = vm->vcpus[0].thread;
+		if (r) {
+			ember_error(-r, "cannot start the vCPU thread: %s", strerror(r));
+			vm_request_stop(vm, VM_STOP_HOST_ERROR, EXIT_HOST_ERROR, ember_last_error());
+			return vm_status(vm);
+		}
+	}
+	for (int i = 0; i < vm->ncpus && !vm_one_thread(vm); i++) {
 		r = pthread_create(&vm->vcpus[i].thread, NULL, vm_vcpu_loop, &vm->vcpus[i]);
 		if (r) {
 			ember_error(-r, "cannot start vCPU thread %d: %s", i, strerror(r));
@@ -498,7 +580,7 @@ int vm_run(struct vm *vm)
 	pthread_mutex_unlock(&vm->stop_lock);
 	for (int i = 0; i < vm->ncpus; i++)
 		vm->engine->kick(&vm->vcpus[i]);
-	for (int i = 0; i < vm->ncpus; i++)
+	for (int i = 0; i < (vm_one_thread(vm) ? 1 : vm->ncpus); i++)
 		pthread_join(vm->vcpus[i].thread, NULL);
 	return vm_status(vm);
 }

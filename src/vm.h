@@ -181,6 +181,12 @@ struct vm {
 	uint64_t t_start, t_first_run, t_stop;
 	double cpu_ms_first_run; /* process CPU time when the first vCPU entered */
 
+	/* The round-robin thread (vm_one_thread) sleeps here when every vCPU
+	 * is halted and no timer is armed; vm_kicked() wakes it. */
+	pthread_mutex_t idle_lock;
+	pthread_cond_t idle_cond;
+	bool idle_kicked;
+
 	/* Stop request: the first one wins. */
 	pthread_mutex_t stop_lock;
 	pthread_cond_t stop_cond;
@@ -201,6 +207,12 @@ void vm_request_stop(struct vm *vm, enum vm_stop why, int status, const char *de
 bool vm_stopping(const struct vm *vm);
 /* Registers, segments and the code bytes at RIP of one vCPU. */
 void vm_dump_vcpu(struct vcpu *v, FILE *f);
+/* --clock virtual with several vCPUs: one thread runs them all in turn
+ * (deterministic); otherwise one thread per vCPU. */
+bool vm_one_thread(const struct vm *vm);
+/* An engine kicked a vCPU (an interrupt, INIT/SIPI, a stop): wakes the
+ * round-robin thread if it sleeps. */
+void vm_kicked(struct vm *vm);
 /* The process exit status for how the machine stopped. */
 int vm_status(const struct vm *vm);
 const char *vm_exit_name(enum vm_exit_reason r);

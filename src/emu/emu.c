@@ -30,6 +30,11 @@
  * deadline. */
 #define EMU_BUDGET 100000
 
+/* --clock virtual with several vCPUs, all on one thread in turn
+ * (vm_one_thread): each turn is at most this many instructions, so a vCPU
+ * spinning on a lock another holds gives way within 10 us of guest time. */
+#define EMU_TURN 10000
+
 /* One vCPU: its emulator instance and what the adapter keeps beside it. */
 struct emu_cpu {
 	struct vm *vm;
@@ -298,9 +303,6 @@ static const struct x86_ops emu_ops = {
 
 static int emu_create(struct vm *vm)
 {
-	if (vm->ncpus > 1 && vclock_mode(vm->clock) == VCLOCK_VIRTUAL)
-		return ember_error(-EINVAL, "--clock virtual: one vCPU only (parallel vCPU threads "
-					    "are not deterministic); use --cpus 1 or --clock host");
 	return 0;
 }
 
@@ -397,6 +399,8 @@ static bool emu_has_work(struct emu_cpu *e)
 static void emu_wait(struct emu_cpu *e)
 {
 	struct vclock *c = e->vm->clock;
+	if (vm_one_thread(e->vm))
+		return; /* the round-robin thread decides (vm.c) */
 	if (vclock_mode(c) == VCLOCK_VIRTUAL && !e->wait_sipi && vclock_skip_to_next(c))
 		return;
 	pthread_mutex_lock(&e->lock);
@@ -468,6 +472,8 @@ static int emu_run(struct vcpu *vcpu, struct vm_exit *exit)
 	e->thread = pthread_self();
 	if (emu_init_sipi(e)) {
 		emu_wait(e);
+		if (vm_one_thread(vcpu->vm))
+			exit->reason = VMEXIT_HLT;
 		return 0;
 	}
 	if (lapic_nmi_pending(e->lapic)) {
@@ -476,7 +482,7 @@ static int emu_run(struct vcpu *vcpu, struct vm_exit *exit)
 	}
 	struct vclock *c = vcpu->vm->clock;
 	bool virt = vclock_mode(c) == VCLOCK_VIRTUAL;
-	uint64_t budget = EMU_BUDGET, before = 0;
+	uint64_t budget = vm_one_thread(vcpu->vm) ? EMU_TURN : EMU_BUDGET, before = 0;
 	if (virt) {
 		/* The slice ends at the next deadline, so a timer fires at the
 		 * same instruction every run. */
@@ -500,6 +506,8 @@ static int emu_run(struct vcpu *vcpu, struct vm_exit *exit)
 		break;
 	case X86_EXIT_HLT:
 		emu_wait(e);
+		if (vm_one_thread(vcpu->vm))
+			exit->reason = VMEXIT_HLT;
 		break;
 	case X86_EXIT_SHUTDOWN:
 		exit->reason = VMEXIT_SHUTDOWN;
@@ -527,6 +535,7 @@ static void emu_kick(struct vcpu *vcpu)
 	e->kicked = true;
 	pthread_cond_broadcast(&e->wake);
 	pthread_mutex_unlock(&e->lock);
+	vm_kicked(e->vm);
 }
 
 static int emu_translate(struct vcpu *vcpu, uint64_t linear, uint64_t *gpa)

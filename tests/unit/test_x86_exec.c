@@ -23,9 +23,13 @@ struct tvm {
 	int irq; /* pending interrupt vector or -1 */
 };
 
+/* RAM at 0, and the same RAM again at 4 GiB (as above a PC's hole). */
+#define HIGH_RAM (1ull << 32)
 static uint8_t *tvm_ram_page(void *o, uint64_t gpa, bool write)
 {
 	struct tvm *t = o;
+	if (gpa >= HIGH_RAM && gpa - HIGH_RAM < MEM_SIZE)
+		return t->mem + (gpa - HIGH_RAM);
 	return gpa < MEM_SIZE ? t->mem + gpa : NULL;
 }
 
@@ -698,6 +702,20 @@ static void test_self_modifying_code_64(void)
 	tvm_free(t);
 }
 
+/* The same with the code in RAM above 4 GiB (linear 4 MiB mapped to
+ * physical 4 GiB + 4 MiB): the decoded-code map covered only the first
+ * 4 GiB, so the patch was missed there and EDX came out 5. */
+static void test_self_modifying_code_above_4g(void)
+{
+	struct tvm *t = tvm_new();
+	tvm_long(t, 0x400000, 0);
+	put64(t, 0x12000 + 2 * 8, (HIGH_RAM + 0x400000) | 0x87);
+	put(t, 0x400000, prog_smc64, sizeof(prog_smc64));
+	T_EQ(x86_run(t->cpu, 100), X86_EXIT_HLT);
+	T_EQ(t->s->gpr[X86_RDX], 0x10000005);
+	tvm_free(t);
+}
+
 /*
  * The same through a branch: the loop's back edge reaches its head through
  * the taken-branch link; the pass with ECX = 2 patches the head's immediate.
@@ -1139,6 +1157,7 @@ int main(void)
 	T_RUN(test_self_modifying_code);
 	T_RUN(test_bt_far_bit_offset);
 	T_RUN(test_self_modifying_code_64);
+	T_RUN(test_self_modifying_code_above_4g);
 	T_RUN(test_self_modifying_code_64_branch);
 	T_RUN(test_lazy_flags_vs_host);
 	T_RUN(test_task_switch);
