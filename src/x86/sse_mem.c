@@ -111,26 +111,41 @@ void simd_mmx_enter(struct x86_cpu *cpu)
 	f->ftw = 0xFF; /* abridged tag word: every register valid */
 }
 
+/* The low size bytes of XMM register r, zero above (constant-size copies
+ * for the whole register, the common case). */
+static inline void simd_xmm_part(const struct x86_cpu *cpu, unsigned r, union xmm *v,
+				 unsigned size)
+{
+	if (size == 16) {
+		memcpy(v, cpu->s.fpu.xmm[r], 16);
+		return;
+	}
+	memset(v, 0, sizeof(*v));
+	memcpy(v, cpu->s.fpu.xmm[r], size);
+}
+
 int simd_get(struct x86_cpu *cpu, struct x86_insn *in, int n, union xmm *v)
 {
 	const struct x86_opspec *o = &in->op->o[n];
 	unsigned size = in->size[n];
+	if (o->m == OM_V) {
+		simd_xmm_part(cpu, simd_xreg(in), v, size);
+		return X86_OK;
+	}
+	if ((o->m == OM_W || o->m == OM_U) && in->mod == 3) {
+		simd_xmm_part(cpu, simd_xrm(in), v, size);
+		return X86_OK;
+	}
 	memset(v, 0, sizeof(*v));
 	switch (o->m) {
-	case OM_V:
-		memcpy(v, cpu->s.fpu.xmm[simd_xreg(in)], size);
-		return X86_OK;
 	case OM_P:
 		simd_mmx_get(cpu, in->reg & 7, v);
 		return X86_OK;
 	case OM_W:
-	case OM_U:
 	case OM_M:
-		if (in->mod == 3) {
-			memcpy(v, cpu->s.fpu.xmm[simd_xrm(in)], size);
-			return X86_OK;
-		}
-		return simd_mem_read(cpu, in, v, size, o->s == OS_x);
+		if (size == 16) /* constant sizes: inline copies */
+			return simd_mem_read(cpu, in, v, 16, o->s == OS_x);
+		return simd_mem_read(cpu, in, v, size, false);
 	case OM_Q:
 	case OM_N:
 		if (in->mod == 3) {

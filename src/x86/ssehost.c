@@ -14,11 +14,18 @@ typedef double sh_v2df __attribute__((vector_size(16)));
 #define SH_PRE	"ldmxcsr %[mx]\n\t"
 #define SH_POST "\n\tstmxcsr %[fl]"
 
+/* The host thread's own MXCSR, read once: ember's code never changes it,
+ * and every run below puts it back. */
+static __thread uint32_t sh_host;
+static __thread bool sh_host_known;
+
 static uint32_t sh_save(void)
 {
-	uint32_t m;
-	__asm__ volatile("stmxcsr %0" : "=m"(m));
-	return m;
+	if (!sh_host_known) {
+		__asm__ volatile("stmxcsr %0" : "=m"(sh_host));
+		sh_host_known = true;
+	}
+	return sh_host;
 }
 
 static void sh_restore(uint32_t m)
