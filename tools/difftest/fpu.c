@@ -1,8 +1,9 @@
 /*
  * tools/difftest/fpu.c - the case's x87/SSE state (an FXSAVE image, dt.h)
  * into the emulator's struct x86_state and back, through the emulator's own
- * XSAVE-area conversion (x86_fpu_load_image/x86_fpu_save_image: ST order in
- * the image, physical order in the state).  Layout: SDM vol. 1, 10.5.1, 13.4.
+ * XSAVE-area conversion (x86_fpu_load_image/x86_fpu_save_image), so that how
+ * the state keeps its registers stays the emulator's business.  Layout: SDM
+ * vol. 1, 10.5.1 and 13.4.
  */
 #include <string.h>
 
