@@ -403,11 +403,18 @@ static void emu_wait(struct emu_cpu *e)
 		return; /* the round-robin thread decides (vm.c) */
 	if (vclock_mode(c) == VCLOCK_VIRTUAL && !e->wait_sipi && vclock_skip_to_next(c))
 		return;
-	pthread_mutex_lock(&e->lock);
-	while (!e->kicked && !emu_has_work(e))
-		pthread_cond_wait(&e->wake, &e->lock);
-	e->kicked = false;
-	pthread_mutex_unlock(&e->lock);
+	/* The devices are asked without e->lock held: they kick (and so
+	 * take e->lock) under their own locks. */
+	while (!emu_has_work(e)) {
+		pthread_mutex_lock(&e->lock);
+		if (!e->kicked)
+			pthread_cond_wait(&e->wake, &e->lock);
+		bool kicked = e->kicked;
+		e->kicked = false;
+		pthread_mutex_unlock(&e->lock);
+		if (kicked)
+			return; /* whatever it was, the run loop looks at it */
+	}
 }
 
 static uint64_t emu_retired(struct emu_cpu *e)
