@@ -31,7 +31,7 @@
 #define DST       0x600000 /* memcpy's destination */
 #define STACK     0x80000
 #define FILL_QWORDS 0x80000 /* 4 MiB */
-#define WORK_N    7 /* programs in work_table */
+#define WORK_N    8 /* programs in work_table */
 #define SEL_KDATA   0x20 /* work_gdt */
 #define SEL_UDATA   0x28
 #define SEL_UCODE64 0x30
@@ -215,5 +215,6 @@ work_table:
 	WORK_ENTRY bench_ssememcpy, 4, 8 /* 3 setup, ret; movdqu x2 movaps x2 add add dec jne */
 	WORK_ENTRY bench_ssememset, 5, 5 /* 4 setup, ret; movaps x2 add dec jne */
 	WORK_ENTRY bench_fpdouble, 7, 8 /* 5 setup, movq, ret; movapd mulsd addsd divsd addsd addsd dec jne */
+	WORK_ENTRY bench_fpmix, 12, 9 /* 7 setup, 4 stores, ret; cvtsi2sd mulsd addsd movsd fldl fsqrt faddp dec jne */
 
 #include "loops.inc"

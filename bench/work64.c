@@ -30,7 +30,7 @@
 #define WORK64_GOLDEN	0x9e3779b97f4a7c15ull
 
 static const char *const work64_names[] = {"compute",	  "checksum",  "memcpy",  "callret",
-					   "ssememcpy", "ssememset", "fpdouble"};
+					   "ssememcpy", "ssememset", "fpdouble", "fpmix"};
 
 /* The parameter block after the magic, then the table (work64.S). */
 struct work64_params {

@@ -17,13 +17,14 @@ reps=${BENCH_REPS:-5}
 for f in "$B/work64" "$B/work64.rom" "$B/measure"; do
 	[ -e "$f" ] || { echo "bench: $f missing: run make" >&2; exit 2; }
 done
-names=(compute checksum memcpy callret ssememcpy ssememset fpdouble)
+names=(compute checksum memcpy callret ssememcpy ssememset fpdouble fpmix)
 titles=("compute (alu/load/store/branch)" "byte checksum" "memcpy loop (8-byte moves)" "call/ret"
-	"SSE2 memcpy (16-byte moves)" "SSE2 memset (16-byte stores)" "scalar double (mulsd addsd divsd)")
+	"SSE2 memcpy (16-byte moves)" "SSE2 memset (16-byte stores)" "scalar double (mulsd addsd divsd)"
+	"x87 and SSE mixed (fsqrt, mulsd)")
 # Loop count of one call (0: emu-bench's own).  compute runs a tenth of
 # emu-bench's 20,000,000 iterations, 18 M instructions a call, so that the
 # number of calls can fit each engine's speed.
-counts=(2000000 0 0 0 0 0 1000000)
+counts=(2000000 0 0 0 0 0 1000000 0)
 # How long the measured calls should take: long enough to dwarf the noise of
 # start-up (a QEMU process varies by several ms), short enough for `make bench`.
 declare -A target_ms=([emu]=500 [tcg]=500 [native]=200 [kvm]=200)

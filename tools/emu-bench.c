@@ -1,7 +1,7 @@
 /*
- * tools/emu-bench.c - speed of ember's x86 emulator on seven 64-bit loops
+ * tools/emu-bench.c - speed of ember's x86 emulator on eight 64-bit loops
  * (ALU/load/store/branch, a byte checksum, a memcpy loop, call/ret, an SSE2
- * memcpy and memset, a scalar double loop), run
+ * memcpy and memset, a scalar double loop, x87 mixed with SSE), run
  * from flat memory with 4-level paging; prints M instructions per second of
  * CPU time for each.
  * Not a correctness test (tests/unit/test_x86_exec.c is).
@@ -82,44 +82,73 @@ static const uint8_t bench_ssememcpy[] = {
     0x48, 0xc7, 0xc6, 0x00, 0x00, 0x20, 0x00, /*   100000: mov    $0x200000,%rsi */
     0x48, 0xc7, 0xc7, 0x00, 0x00, 0x60, 0x00, /*   100007: mov    $0x600000,%rdi */
     0x48, 0xc7, 0xc1, 0x48, 0xe8, 0x01, 0x00, /*   10000e: mov    $0x1e848,%rcx */
-    0xf3, 0x0f, 0x6f, 0x06,                  /*   100015: movdqu (%rsi),%xmm0 */
-    0xf3, 0x0f, 0x6f, 0x4e, 0x10,            /*   100019: movdqu 0x10(%rsi),%xmm1 */
-    0x0f, 0x29, 0x07,                        /*   10001e: movaps %xmm0,(%rdi) */
-    0x0f, 0x29, 0x4f, 0x10,                  /*   100021: movaps %xmm1,0x10(%rdi) */
-    0x48, 0x83, 0xc6, 0x20,                  /*   100025: add    $0x20,%rsi */
-    0x48, 0x83, 0xc7, 0x20,                  /*   100029: add    $0x20,%rdi */
-    0x48, 0xff, 0xc9,                        /*   10002d: dec    %rcx */
-    0x75, 0xe3,                              /*   100030: jne    0x100015 */
-    0xf4,                                    /*   100032: hlt */
+    0xf3, 0x0f, 0x6f, 0x06,		      /*   100015: movdqu (%rsi),%xmm0 */
+    0xf3, 0x0f, 0x6f, 0x4e, 0x10,	      /*   100019: movdqu 0x10(%rsi),%xmm1 */
+    0x0f, 0x29, 0x07,			      /*   10001e: movaps %xmm0,(%rdi) */
+    0x0f, 0x29, 0x4f, 0x10,		      /*   100021: movaps %xmm1,0x10(%rdi) */
+    0x48, 0x83, 0xc6, 0x20,		      /*   100025: add    $0x20,%rsi */
+    0x48, 0x83, 0xc7, 0x20,		      /*   100029: add    $0x20,%rdi */
+    0x48, 0xff, 0xc9,			      /*   10002d: dec    %rcx */
+    0x75, 0xe3,				      /*   100030: jne    0x100015 */
+    0xf4,				      /*   100032: hlt */
 };
 static const uint8_t bench_ssememset[] = {
     0x48, 0xc7, 0xc7, 0x00, 0x00, 0x60, 0x00, /*   100000: mov    $0x600000,%rdi */
     0x48, 0xc7, 0xc1, 0x48, 0xe8, 0x01, 0x00, /*   100007: mov    $0x1e848,%rcx */
-    0x66, 0x48, 0x0f, 0x6e, 0xc1,            /*   10000e: movq   %rcx,%xmm0 */
-    0x66, 0x0f, 0x6c, 0xc0,                  /*   100013: punpcklqdq %xmm0,%xmm0 */
-    0x0f, 0x29, 0x07,                        /*   100017: movaps %xmm0,(%rdi) */
-    0x0f, 0x29, 0x47, 0x10,                  /*   10001a: movaps %xmm0,0x10(%rdi) */
-    0x48, 0x83, 0xc7, 0x20,                  /*   10001e: add    $0x20,%rdi */
-    0x48, 0xff, 0xc9,                        /*   100022: dec    %rcx */
-    0x75, 0xf0,                              /*   100025: jne    0x100017 */
-    0xf4,                                    /*   100027: hlt */
+    0x66, 0x48, 0x0f, 0x6e, 0xc1,	      /*   10000e: movq   %rcx,%xmm0 */
+    0x66, 0x0f, 0x6c, 0xc0,		      /*   100013: punpcklqdq %xmm0,%xmm0 */
+    0x0f, 0x29, 0x07,			      /*   100017: movaps %xmm0,(%rdi) */
+    0x0f, 0x29, 0x47, 0x10,		      /*   10001a: movaps %xmm0,0x10(%rdi) */
+    0x48, 0x83, 0xc7, 0x20,		      /*   10001e: add    $0x20,%rdi */
+    0x48, 0xff, 0xc9,			      /*   100022: dec    %rcx */
+    0x75, 0xf0,				      /*   100025: jne    0x100017 */
+    0xf4,				      /*   100027: hlt */
 };
 static const uint8_t bench_fpdouble[] = {
     0x48, 0xc7, 0xc1, 0x40, 0x4b, 0x4c, 0x00, /*   100000: mov    $0x4c4b40,%rcx */
-    0x66, 0x0f, 0xef, 0xc0,                  /*   100007: pxor   %xmm0,%xmm0 */
-    0x48, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf0, 0x3f, /*   10000b: movabs $0x3ff0000000000000,%rax */
-    0x66, 0x48, 0x0f, 0x6e, 0xc8,            /*   100015: movq   %rax,%xmm1 */
-    0x66, 0x48, 0x0f, 0x6e, 0xd0,            /*   10001a: movq   %rax,%xmm2 */
-    0x66, 0x0f, 0x28, 0xd9,                  /*   10001f: movapd %xmm1,%xmm3 */
-    0xf2, 0x0f, 0x59, 0xd9,                  /*   100023: mulsd  %xmm1,%xmm3 */
-    0xf2, 0x0f, 0x58, 0xc3,                  /*   100027: addsd  %xmm3,%xmm0 */
-    0xf2, 0x0f, 0x5e, 0xd9,                  /*   10002b: divsd  %xmm1,%xmm3 */
-    0xf2, 0x0f, 0x58, 0xc3,                  /*   10002f: addsd  %xmm3,%xmm0 */
-    0xf2, 0x0f, 0x58, 0xca,                  /*   100033: addsd  %xmm2,%xmm1 */
-    0x48, 0xff, 0xc9,                        /*   100037: dec    %rcx */
-    0x75, 0xe3,                              /*   10003a: jne    0x10001f */
-    0x66, 0x48, 0x0f, 0x7e, 0xc0,            /*   10003c: movq   %xmm0,%rax */
-    0xf4,                                    /*   100041: hlt */
+    0x66, 0x0f, 0xef, 0xc0,		      /*   100007: pxor   %xmm0,%xmm0 */
+    0x48, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0xf0, 0x3f,		  /*   10000b: movabs $0x3ff0000000000000,%rax */
+    0x66, 0x48, 0x0f, 0x6e, 0xc8, /*   100015: movq   %rax,%xmm1 */
+    0x66, 0x48, 0x0f, 0x6e, 0xd0, /*   10001a: movq   %rax,%xmm2 */
+    0x66, 0x0f, 0x28, 0xd9,	  /*   10001f: movapd %xmm1,%xmm3 */
+    0xf2, 0x0f, 0x59, 0xd9,	  /*   100023: mulsd  %xmm1,%xmm3 */
+    0xf2, 0x0f, 0x58, 0xc3,	  /*   100027: addsd  %xmm3,%xmm0 */
+    0xf2, 0x0f, 0x5e, 0xd9,	  /*   10002b: divsd  %xmm1,%xmm3 */
+    0xf2, 0x0f, 0x58, 0xc3,	  /*   10002f: addsd  %xmm3,%xmm0 */
+    0xf2, 0x0f, 0x58, 0xca,	  /*   100033: addsd  %xmm2,%xmm1 */
+    0x48, 0xff, 0xc9,		  /*   100037: dec    %rcx */
+    0x75, 0xe3,			  /*   10003a: jne    0x10001f */
+    0x66, 0x48, 0x0f, 0x7e, 0xc0, /*   10003c: movq   %xmm0,%rax */
+    0xf4,			  /*   100041: hlt */
+};
+
+/* x87 and SSE mixed: SSE products summed in XMM0, their square roots summed
+ * on the x87 stack; the results, MXCSR and FSW are left in RAX and at the
+ * destination, where work64's digest compares them across engines. */
+static const uint8_t bench_fpmix[] = {
+    0x48, 0xc7, 0xc7, 0x00, 0x00, 0x60, 0x00, /*   100000: mov    $0x600000,%rdi */
+    0x48, 0xc7, 0xc1, 0x20, 0xa1, 0x07, 0x00, /*   100007: mov    $0x7a120,%rcx */
+    0xdb, 0xe3,				      /*   10000e: fninit */
+    0xd9, 0xee,				      /*   100010: fldz */
+    0x48, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0xf8, 0x3f,		  /*   100012: movabs $0x3ff8000000000000,%rax */
+    0x66, 0x48, 0x0f, 0x6e, 0xc8, /*   10001c: movq   %rax,%xmm1 */
+    0x66, 0x0f, 0xef, 0xc0,	  /*   100021: pxor   %xmm0,%xmm0 */
+    0xf2, 0x48, 0x0f, 0x2a, 0xd1, /*   100025: cvtsi2sd %rcx,%xmm2 */
+    0xf2, 0x0f, 0x59, 0xd1,	  /*   10002a: mulsd  %xmm1,%xmm2 */
+    0xf2, 0x0f, 0x58, 0xc2,	  /*   10002e: addsd  %xmm2,%xmm0 */
+    0xf2, 0x0f, 0x11, 0x17,	  /*   100032: movsd  %xmm2,(%rdi) */
+    0xdd, 0x07,			  /*   100036: fldl   (%rdi) */
+    0xd9, 0xfa,			  /*   100038: fsqrt */
+    0xde, 0xc1,			  /*   10003a: faddp  %st,%st(1) */
+    0x48, 0xff, 0xc9,		  /*   10003c: dec    %rcx */
+    0x75, 0xe4,			  /*   10003f: jne    0x100025 */
+    0xdd, 0x1f,			  /*   100041: fstpl  (%rdi) */
+    0x66, 0x48, 0x0f, 0x7e, 0xc0, /*   100043: movq   %xmm0,%rax */
+    0x0f, 0xae, 0x5f, 0x08,	  /*   100048: stmxcsr 0x8(%rdi) */
+    0xdd, 0x7f, 0x0c,		  /*   10004c: fnstsw 0xc(%rdi) */
+    0xf4,			  /*   10004f: hlt */
 };
 
 struct bench {
@@ -137,6 +166,7 @@ static const struct bench benches[] = {
     {"SSE2 memcpy (16-byte moves)", bench_ssememcpy, sizeof(bench_ssememcpy), 17},
     {"SSE2 memset (16-byte stores)", bench_ssememset, sizeof(bench_ssememset), 10},
     {"scalar double (mulsd addsd divsd)", bench_fpdouble, sizeof(bench_fpdouble), 3},
+    {"x87 and SSE mixed (fsqrt, mulsd)", bench_fpmix, sizeof(bench_fpmix), 10},
 };
 
 static void put64(uint64_t a, uint64_t v)

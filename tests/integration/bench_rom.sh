@@ -41,7 +41,7 @@ if [ $qemu = no ] && [ $native = no ] && [ $kvm = no ]; then
 	exit 0
 fi
 
-for w in compute checksum memcpy callret; do
+for w in compute checksum memcpy callret ssememcpy ssememset fpdouble fpmix; do
 	# ember: the ROM with no call, then with $calls; their instruction counts.
 	for r in 0 $calls; do
 		insns=$("$B/work64" patch "$B/work64.rom" "$tmp/$w-$r.rom" $w $count $r | field insns)
