@@ -584,7 +584,7 @@ int sys_wrmsr(struct x86_cpu *cpu, uint32_t msr, uint64_t val);
 	X(shld)                                                                                    \
 	X(shrd) X(mul1) X(imul1) X(imul2) X(imul3) X(div) X(idiv) X(daa) X(das) X(aaa) X(aas) X(   \
 	    aam) X(aad) X(salc) X(bt) X(bsf) X(bsr) X(popcnt) X(bswap) X(mov) X(movzx) X(movsx)    \
-	    X(movsxd) X(lea) X(xchg) X(xchg_ax) X(nop) X(pause) X(cmov) X(setcc) X(xlat) X(cbw)    \
+	    X(movsxd) X(lea) X(xchg) X(xchg_ax) X(nop) X(mfence) X(pause) X(cmov) X(setcc) X(xlat) X(cbw)    \
 		X(cwd) X(xadd) X(cmpxchg) X(cmpxchg8b) X(lahf) X(sahf) X(cmc) X(clc) X(stc) X(cld) \
 		    X(std) X(cli) X(sti) X(movs) X(cmps) X(stos) X(lods) X(scas) X(ins) X(outs) X( \
 			push) X(pop) X(push_sreg) X(pop_sreg) X(pusha) X(popa) X(pushf) X(popf)    \

@@ -1,7 +1,7 @@
 /*
  * x86/lock.c - LOCK'd read-modify-write instructions (and XCHG with memory)
- * atomic across the host threads that run a machine's CPUs.  Not the
- * instructions' semantics: the row's body computes them unchanged.
+ * atomic across the host threads that run a machine's CPUs, and MFENCE.
+ * Not the instructions' semantics: the row's body computes them unchanged.
  * SDM vol. 3A 8.1.2 (bus locking): the locked operation is atomic with
  * respect to every other access to the location, plain stores included.
  *
@@ -106,9 +106,23 @@ static bool lock_cas(uint8_t *p, unsigned size, const uint8_t *old, const uint8_
 static int lock_split(struct x86_cpu *cpu, struct x86_insn *in)
 {
 	pthread_mutex_lock(&cpu->machine->split_lock);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	int rc = in->op->fn(cpu, in);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&cpu->machine->split_lock);
 	return rc;
+}
+
+/*
+ * MFENCE: the guest's loads and stores are the host's own, in program order
+ * but for the store buffer, exactly as on the guest's x86; MFENCE orders
+ * that too, so it is the host's.  (LFENCE and SFENCE only matter for
+ * speculation and non-temporal stores, which the emulator does not have.)
+ */
+int ex_mfence(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return X86_OK;
 }
 
 int cpu_locked(struct x86_cpu *cpu, struct x86_insn *in)
@@ -147,8 +161,13 @@ int cpu_locked(struct x86_cpu *cpu, struct x86_insn *in)
 		if (rc != X86_OK)
 			return rc;
 		const uint8_t *new = cpu->lock_shadow + po;
-		if (size <= 8 && !memcmp(new, old, size))
-			return X86_OK; /* nothing to store: the load was the atomic part */
+		if (size <= 8 && !memcmp(new, old, size)) {
+			/* Nothing to store: the load was the atomic part.  A locked
+			 * instruction is still a full barrier (Linux's smp_mb() is
+			 * LOCK ADD $0 to the stack). */
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			return X86_OK;
+		}
 		if (lock_cas(real, size, old, new))
 			return X86_OK;
 		/* Another CPU got there first: undo the body's registers, again. */

@@ -298,7 +298,7 @@ static const struct x86_opcode grp15[16] = {
     [6] = ROW(xsaveopt, "xsaveopt", F_NOPFX, O(M, NONE)),
     [7] = ROW(clflush, "clflush", 0, O(M, b)),
     [8 + 5] = ROW(nop, "lfence", 0),
-    [8 + 6] = ROW(nop, "mfence", 0),
+    [8 + 6] = ROW(mfence, "mfence", 0),
     [8 + 7] = ROW(nop, "sfence", 0),
 };
 
