@@ -278,24 +278,9 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 	return 0;
 }
 
-/* Is this file a Linux kernel (bzImage, or a 64-bit ELF vmlinux)? */
-static bool file_is_linux(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return false;
-	uint8_t h[0x210];
-	size_t n = fread(h, 1, sizeof(h), f);
-	fclose(f);
-	if (n >= 0x206 && !memcmp(h + 0x202, "HdrS", 4))
-		return true;
-	return n >= 5 && !memcmp(h, "\x7f" "ELF", 4) && h[4] == 2; /* ELFCLASS64 */
-}
-
 static int choose_engine(const struct vm_config *cfg, const struct hostinfo *host,
 			 const struct engine **out)
 {
-	bool linux_guest = cfg->kernel && file_is_linux(cfg->kernel);
 	switch (cfg->accel) {
 	case ACCEL_KVM:
 		if (cfg->clock == VCLOCK_VIRTUAL) {
@@ -315,20 +300,6 @@ static int choose_engine(const struct vm_config *cfg, const struct hostinfo *hos
 		if (host->kvm == HOST_KVM_HARDWARE && cfg->clock != VCLOCK_VIRTUAL) {
 			*out = &engine_kvm;
 			return 0;
-		}
-		if (linux_guest && !engine_emu_boots_linux) {
-			fprintf(stderr,
-				"ember: cannot boot a Linux kernel on this host yet.\n"
-				"  KVM: %s\n"
-				"  emu: ember's own x86 emulator cannot run a Linux kernel yet (it lacks "
-				"the x87/SSE/XSAVE state, local APIC and IOAPIC a Linux boot needs).\n"
-				"  What would work: a host with VT-x or AMD-V (then --accel auto uses "
-				"KVM), or a later ember whose emulator boots Linux.\n"
-				"  Firmware ROMs and multiboot kernels run now: see README "
-				"'What runs where'.\n",
-				host->kvm == HOST_KVM_NONE ? host->kvm_error
-							   : hostinfo_software_kvm_note());
-			return EXIT_UNSUPPORTED;
 		}
 		*out = &engine_emu;
 		return 0;

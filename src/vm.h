@@ -65,7 +65,6 @@ enum vm_stop {
 #define EXIT_HOST_ERROR     2
 #define EXIT_GUEST_CRASH    4
 #define EXIT_INTERNAL_ERROR 6
-#define EXIT_UNSUPPORTED    8 /* the chosen engine cannot run this guest here */
 
 /* Exit reasons as the one run loop sees them, whichever engine ran. */
 enum vm_exit_reason {
@@ -151,8 +150,6 @@ struct engine {
 
 extern const struct engine engine_kvm;
 extern const struct engine engine_emu;
-/* Can the emulator engine boot a Linux kernel yet?  (main.c's auto choice) */
-extern const bool engine_emu_boots_linux;
 
 struct uart;
 struct trace;

@@ -25,6 +25,8 @@
 #define EDX_MCA		 (1u << 14)
 #define EDX_HTT		 (1u << 28)
 #define LEAF6_ARAT	 (1u << 2)
+#define LEAF7_TSC_ADJUST (1u << 1) /* EBX */
+#define INVARIANT_TSC	 (1u << 8) /* 0x80000007 EDX */
 
 /* Leaf 0x0B level types. */
 #define TOPO_SMT  1
@@ -78,6 +80,14 @@ void cpuid_model_leaf(const struct cpuid_model *m, uint32_t apic_id, uint32_t le
 	case 6:
 		/* The APIC timer runs in every C-state (there are none). */
 		out[0] = m->lapic ? LEAF6_ARAT : 0;
+		break;
+	case 7:
+		if (subleaf == 0)
+			out[1] |= LEAF7_TSC_ADJUST;
+		break;
+	case 0x80000007:
+		/* The TSC counts guest time at one rate in every state. */
+		out[3] |= INVARIANT_TSC;
 		break;
 	case 0xB:
 		/* Extended topology: one thread per core, ncpus cores. */
@@ -220,6 +230,8 @@ int cpu_msrs_read(const struct cpu_msrs *r, uint32_t msr, uint64_t *val)
 		*val = MTRRCAP_VALUE;
 	else if (msr == CPU_MSR_BIOS_SIGN_ID)
 		*val = (uint64_t)UCODE_REV << 32;
+	else if (msr == CPU_MSR_TSC_ADJUST)
+		*val = r->tsc_adjust;
 	else if (msr == CPU_MSR_MCG_CAP)
 		*val = MCG_CAP_VALUE;
 	else if (msr == CPU_MSR_MCG_STATUS)
@@ -237,7 +249,7 @@ int cpu_msrs_read(const struct cpu_msrs *r, uint32_t msr, uint64_t *val)
 	return 0;
 }
 
-int cpu_msrs_write(struct cpu_msrs *r, uint32_t msr, uint64_t val)
+int cpu_msrs_write(struct cpu_msrs *r, uint32_t msr, uint64_t val, uint64_t clock)
 {
 	int fix = fix_index(msr);
 	if (fix >= 0) {
@@ -256,6 +268,10 @@ int cpu_msrs_write(struct cpu_msrs *r, uint32_t msr, uint64_t val)
 		if ((val & ~MTRR_DEF_MASK) || !mt_valid(val & 0xFF))
 			return -1;
 		r->mtrr_def = val;
+	} else if (msr == CPU_MSR_TSC_ADJUST) {
+		r->tsc_adjust = val;
+	} else if (msr == CPU_MSR_TSC) {
+		r->tsc_adjust = val - clock; /* the TSC reads val from now on */
 	} else if (msr == CPU_MSR_MCG_STATUS) {
 		if (val & ~MCG_STATUS_MASK)
 			return -1;

@@ -32,6 +32,7 @@ void cpuid_model_leaf(const struct cpuid_model *m, uint32_t apic_id, uint32_t le
 
 /* The platform's MSRs of one vCPU (each logical processor has its own). */
 struct cpu_msrs {
+	uint64_t tsc_adjust; /* IA32_TSC_ADJUST: TSC = clock + this (mod 2^64) */
 	uint64_t mcg_status, mc0_ctl;
 	uint64_t mtrr_def;
 	uint64_t mtrr_var[2 * CPU_MTRR_VCNT]; /* PHYSBASE0, PHYSMASK0, ... */
@@ -46,12 +47,26 @@ void cpu_msrs_reset(struct cpu_msrs *r);
  * uncached, the BIOS area write-protected, the 3-4 GiB MMIO hole uncached.
  */
 void cpu_msrs_firmware(struct cpu_msrs *r);
-/* 0, or -1 when the MSR does not exist or the access must raise #GP(0). */
+/* 0, or -1 when the MSR does not exist or the access must raise #GP(0).
+ * clock: the TSC before IA32_TSC_ADJUST (a write to the TSC moves the
+ * adjustment by the difference, SDM 17.17.3). */
 int cpu_msrs_read(const struct cpu_msrs *r, uint32_t msr, uint64_t *val);
-int cpu_msrs_write(struct cpu_msrs *r, uint32_t msr, uint64_t val);
+int cpu_msrs_write(struct cpu_msrs *r, uint32_t msr, uint64_t val, uint64_t clock);
+/*
+ * The TSC this CPU reads at the given clock.  The local APIC's TSC-deadline
+ * mode compares against the clock itself, so it is exact while the guest
+ * leaves IA32_TSC_ADJUST at 0 (Linux does; it only restores a firmware's
+ * nonzero value to 0).
+ */
+static inline uint64_t cpu_msrs_tsc(const struct cpu_msrs *r, uint64_t clock)
+{
+	return clock + r->tsc_adjust;
+}
 
 /* MSR numbers (SDM vol. 4). */
+#define CPU_MSR_TSC		0x010
 #define CPU_MSR_FEATURE_CONTROL 0x03A
+#define CPU_MSR_TSC_ADJUST	0x03B
 #define CPU_MSR_BIOS_SIGN_ID	0x08B /* microcode revision in 63:32 */
 #define CPU_MSR_PLATFORM_INFO	0x0CE
 #define CPU_MSR_MTRRCAP		0x0FE

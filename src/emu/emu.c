@@ -61,8 +61,6 @@ struct emu_cpu {
 	struct cpu_msrs msrs;	  /* the vCPU's platform MSRs */
 };
 
-const bool engine_emu_boots_linux = false;
-
 static uint8_t *emu_ram_page(void *opaque, uint64_t gpa, bool write)
 {
 	struct emu_cpu *e = opaque;
@@ -172,13 +170,14 @@ static int emu_wrmsr(void *opaque, uint32_t msr, uint64_t val)
 		emu_cr8_from_lapic(e);
 		return r;
 	}
-	return cpu_msrs_write(&e->msrs, msr, val);
+	return cpu_msrs_write(&e->msrs, msr, val, vclock_now(e->vm->clock));
 }
 
 static uint64_t emu_rdtsc(void *opaque)
 {
 	struct emu_cpu *e = opaque;
-	return vclock_now(e->vm->clock); /* EMBER_TSC_HZ: guest ns */
+	/* EMBER_TSC_HZ: guest ns, plus this CPU's IA32_TSC_ADJUST */
+	return cpu_msrs_tsc(&e->msrs, vclock_now(e->vm->clock));
 }
 
 static void emu_cpuid(void *opaque, uint32_t leaf, uint32_t subleaf, uint32_t out[4])

@@ -89,7 +89,9 @@ int ex_cpuid(struct x86_cpu *cpu, struct x86_insn *in)
 			out[2] &= sup[2] | X86_CPUID1_ECX_PLATFORM;
 			out[3] &= sup[3] | X86_CPUID1_EDX_PLATFORM;
 		} else if (leaf == 7) {
-			out[1] = out[2] = out[3] = 0;
+			out[1] &= sup[1] | (sub == 0 ? X86_CPUID7_EBX_PLATFORM : 0);
+			out[2] &= sup[2];
+			out[3] &= sup[3];
 		} else if (leaf == 0x80000001) {
 			out[2] &= sup[2];
 			out[3] &= sup[3];

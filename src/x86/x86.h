@@ -161,6 +161,8 @@ void x86_cpuid_supported(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
  */
 #define X86_CPUID1_ECX_PLATFORM ((1u << 21) | (1u << 24) | (1u << 31))
 #define X86_CPUID1_EDX_PLATFORM ((1u << 7) | (1u << 9) | (1u << 12) | (1u << 14) | (1u << 28))
+/* CPUID.(7,0).EBX: TSC_ADJUST (1), an MSR of the platform's TSC. */
+#define X86_CPUID7_EBX_PLATFORM (1u << 1)
 
 /*
  * Decoder, usable alone (e.g. to disassemble the bytes at RIP of a KVM exit).

@@ -105,17 +105,6 @@ else
 	echo "FAIL cli debugcon-file: cannot assemble the test ROM"
 fi
 
-# --accel auto with a Linux kernel where no engine can boot it: exit 8 and why.
-if [ -f guest/vmlinuz ]; then
-	if [ -c /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo && [ ! -e /sys/module/kvm_pvm ]; then
-		echo "SKIP cli linux-unsupported: this host has hardware KVM, so auto boots Linux"
-	else
-		expect linux-unsupported 8 'cannot boot a Linux kernel on this host yet' \
-			$ember run --kernel guest/vmlinuz --mem 256M
-	fi
-else
-	echo "SKIP cli linux-unsupported: guest/vmlinuz absent (scripts/fetch-guest.sh)"
-fi
 expect help 0 '' $ember --help
 grep -aqF -- '--accel kvm|emu|auto' "$out/stdout" && echo "PASS cli help-lists-accel" ||
 	echo "FAIL cli help-lists-accel: --help does not document --accel"

@@ -2,8 +2,11 @@
 # debian.sh - the default guest (scripts/fetch-guest.sh: Debian's kernel and
 # busybox-static with scripts/initramfs/init) boots and runs ember.cmd=.
 # QEMU's TCG boots it first, from the bzImage and from the extracted vmlinux
-# (PVH entry), which proves the guest itself; then ember boots it where it
-# can: KVM on hardware virtualization, or an emulator engine that boots Linux.
+# (PVH entry), which proves the guest itself; then ember boots the bzImage
+# with --accel auto (KVM on hardware virtualization, the emulator elsewhere)
+# and the vmlinux twice on the emulator under --clock virtual, checking what
+# the guest reports (CPUs, CPU flags, ACPI tables, interrupts, warnings) and
+# that the two boots are identical.
 set -u
 cd "$(dirname "$0")/../.."
 out=$(mktemp -d)
@@ -71,21 +74,103 @@ if [ ! -x build/ember ]; then
 	echo "FAIL debian ember: build/ember is not built (make)"
 	exit 0
 fi
+# --accel auto: KVM on hardware virtualization, ember's emulator elsewhere
+# (PVM, no KVM); the bzImage, so its decompressor runs on that engine.
 hw_kvm=no
 if [ -c /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo && ! grep -q '^kvm_pvm ' /proc/modules; then
 	hw_kvm=yes
 fi
+t0=$(date +%s.%N)
 timeout 300 build/ember run --accel auto --mem 512M --serial "file:$out/ember.txt" \
 	--kernel guest/vmlinuz --initrd guest/initramfs.cpio.gz --append "$append" \
 	</dev/null >/dev/null 2>"$out/ember.err"
 rc=$?
-if [ "$rc" -eq 8 ]; then
-	if [ "$hw_kvm" = no ]; then
-		echo "SKIP debian ember: no hardware virtualization here (KVM is software: PVM, no vmx/svm; it emulates guest kernel code at ~1.5M insn/s) and --accel emu cannot boot Linux yet"
-	else
-		echo "FAIL debian ember: ember refused a host with hardware KVM: $(head -1 "$out/ember.err")"
-	fi
-	exit 0
-fi
+t1=$(date +%s.%N)
 touch "$out/ember.txt"
-check "ember (accel auto, hardware kvm: $hw_kvm)" "$rc" 0 "$out/ember.txt"
+secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+check "ember bzImage (accel auto, hardware kvm: $hw_kvm, $secs s)" "$rc" 0 "$out/ember.txt"
+
+# The emulator through the PVH entry, twice under --clock virtual (time
+# from instructions retired: both boots must print the same bytes and
+# retire the same number of instructions), with what the guest reports
+# about the machine: CPUs, CPU flags, ACPI tables, interrupts; loglevel=5
+# prints the kernel's warnings and errors (and nothing milder).
+report='echo cpus $(nproc); grep -m1 ^flags /proc/cpuinfo; echo tables $(ls /sys/firmware/acpi/tables); grep -E "LOC|ttyS0|acpi" /proc/interrupts'
+for i in 1 2; do
+	t0=$(date +%s.%N)
+	timeout 300 build/ember run --accel emu --clock virtual --mem 512M --stats \
+		--serial "file:$out/pvh$i.txt" --kernel guest/vmlinux --initrd guest/initramfs.cpio.gz \
+		--append "console=ttyS0 loglevel=5 panic=-1 ember.cmd=$report" \
+		</dev/null >/dev/null 2>"$out/pvh$i.err"
+	rc=$?
+	t1=$(date +%s.%N)
+	[ "$i" -eq 1 ] && rc1=$rc secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+done
+rc=$rc1
+cp "$out/pvh1.txt" "$out/pvh.txt"
+cp "$out/pvh1.err" "$out/pvh.err"
+log=$(tr -d '\r' <"$out/pvh.txt")
+if [ "$rc" -ne 0 ] || ! grep -q 'power-off: ACPI S5' "$out/pvh.err"; then
+	echo "FAIL debian emu pvh: exit status $rc, expected 0 from the ACPI S5 power-off"
+	tail -20 "$out/pvh.txt" "$out/pvh.err" >&2
+else
+	echo "PASS debian emu pvh: /init ran ember.cmd and powered off through ACPI S5 ($secs s)"
+fi
+if [ "$(printf '%s\n' "$log" | sed -n 's/^cpus //p')" = 1 ]; then
+	echo "PASS debian emu pvh nproc: 1"
+else
+	echo "FAIL debian emu pvh nproc: the guest counted '$(printf '%s\n' "$log" | sed -n 's/^cpus //p')' CPUs, expected 1"
+fi
+tables=$(printf '%s\n' "$log" | sed -n 's/^tables //p')
+if [ "$tables" = "APIC DSDT FACP FACS data dynamic" ]; then
+	echo "PASS debian emu pvh acpi: /sys/firmware/acpi/tables holds ember's APIC DSDT FACP FACS"
+else
+	echo "FAIL debian emu pvh acpi: /sys/firmware/acpi/tables holds '$tables'"
+fi
+# Timer and serial interrupts as Linux routed them: the local APIC timer
+# counted, COM1 and the SCI on the IOAPIC.
+loc=$(printf '%s\n' "$log" | awk '$1 == "LOC:" { print $2 }')
+if [ "${loc:-0}" -gt 0 ] && printf '%s\n' "$log" | grep -qE '^ *4: +[0-9]+ +IO-APIC +4-edge +ttyS0' &&
+	printf '%s\n' "$log" | grep -qE '^ *9: +[0-9]+ +IO-APIC +9-fasteoi +acpi'; then
+	echo "PASS debian emu pvh interrupts: $loc LAPIC timer interrupts, ttyS0 and the SCI on the IOAPIC"
+else
+	echo "FAIL debian emu pvh interrupts: /proc/interrupts lacks the LAPIC timer or IOAPIC routes:"
+	printf '%s\n' "$log" | grep -E 'LOC|ttyS0|acpi' >&2
+fi
+# /proc/cpuinfo flags against ember's CPUID: every flag Linux derives from
+# the CPUID leaves ember sets must be there, and the platform's own.
+flags=" $(printf '%s\n' "$log" | sed -n 's/^flags[^:]*: //p') "
+missing=
+for f in fpu tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat mmx fxsr sse sse2 syscall nx lm \
+	pni ssse3 cx16 sse4_1 sse4_2 x2apic movbe popcnt tsc_deadline_timer xsave hypervisor \
+	arat tsc_known_freq xtopology; do
+	case $flags in *" $f "*) ;; *) missing="$missing $f" ;; esac
+done
+if [ -z "$missing" ]; then
+	echo "PASS debian emu pvh cpuinfo: the flags of ember's CPUID"
+else
+	echo "FAIL debian emu pvh cpuinfo: missing$missing"
+fi
+# Kernel warnings and errors: loglevel=5 shows only those.  Allowed: the
+# power-off line (KERN_EMERG by design), and the two lines of a PC without
+# a PCI bus, which ember does not have yet (the next issue's).
+warn=$(printf '%s\n' "$log" | grep '^\[' | sed 's/^\[[ 0-9.]*\] //' |
+	grep -vxF -e 'reboot: Power down' -e 'PCI: Fatal: No config space access function found' \
+		-e 'PCI: System does not support PCI')
+if [ -n "$warn" ]; then
+	echo "FAIL debian emu pvh warnings: the kernel warned:"
+	printf '%s\n' "$warn" | head -20
+else
+	echo "PASS debian emu pvh warnings: none at loglevel 5 but the two of having no PCI bus"
+fi
+
+n1=$(grep -E '^ *insns ' "$out/pvh1.err" | awk '{ s += $NF } END { print s + 0 }')
+n2=$(grep -E '^ *insns ' "$out/pvh2.err" | awk '{ s += $NF } END { print s + 0 }')
+if ! cmp -s "$out/pvh1.txt" "$out/pvh2.txt"; then
+	echo "FAIL debian emu clock-virtual: two boots printed different bytes"
+	diff "$out/pvh1.txt" "$out/pvh2.txt" | head -10 >&2
+elif [ "$n1" -eq 0 ] || [ "$n1" -ne "$n2" ]; then
+	echo "FAIL debian emu clock-virtual: instructions retired $n1 vs $n2"
+else
+	echo "PASS debian emu clock-virtual: two boots, identical console output, $n1 instructions each"
+fi

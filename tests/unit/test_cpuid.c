@@ -61,6 +61,14 @@ static void test_lapic_bits(void)
 	T_CHECK(o[3] & (1u << 12), "MTRR");
 	leaf(&with, 0, 6, 0, o);
 	T_CHECK(o[0] & 4, "ARAT");
+	/* An invariant TSC with TSC_ADJUST: Linux then trusts it without a
+	 * clocksource watchdog. */
+	leaf(&with, 0, 0x80000007, 0, o);
+	T_CHECK(o[3] & (1u << 8), "invariant TSC");
+	leaf(&with, 0, 7, 0, o);
+	T_CHECK(o[1] & 2, "TSC_ADJUST");
+	x86_cpuid_supported(7, 0, sup);
+	T_EQ(o[1] & ~(sup[1] | X86_CPUID7_EBX_PLATFORM), 0);
 	/* The emulator keeps leaf-1 bits in its own set or the platform's:
 	 * everything the model says must be in one of them. */
 	struct cpuid_model big = {.ncpus = 4, .lapic = true};
@@ -172,34 +180,34 @@ static void test_msr_checks(void)
 	cpu_msrs_reset(&r);
 	uint64_t v;
 	/* Types 2, 3 and 7+ are reserved (SDM table 11-8): #GP. */
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_DEF_TYPE, 2), -1);
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_DEF_TYPE, 7), -1);
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_DEF_TYPE, 1u << 12 | 6), -1); /* reserved bit */
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_DEF_TYPE, 0xC06), 0);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_DEF_TYPE, 2, 0), -1);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_DEF_TYPE, 7, 0), -1);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_DEF_TYPE, 1u << 12 | 6, 0), -1); /* reserved bit */
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_DEF_TYPE, 0xC06, 0), 0);
 	T_EQ(cpu_msrs_read(&r, CPU_MSR_MTRR_DEF_TYPE, &v), 0);
 	T_EQ(v, 0xC06);
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_FIX64K, 0x0606060606060603ULL), -1);
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_FIX4K_C0 + 7, 0x0504010006060606ULL), 0);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_FIX64K, 0x0606060606060603ULL, 0), -1);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_FIX4K_C0 + 7, 0x0504010006060606ULL, 0), 0);
 	T_EQ(cpu_msrs_read(&r, CPU_MSR_MTRR_FIX4K_C0 + 7, &v), 0);
 	T_EQ(v, 0x0504010006060606ULL);
 	T_EQ(cpu_msrs_read(&r, CPU_MSR_MTRR_FIX4K_C0 + 8, &v), -1); /* 0x270: none */
 	/* PHYSBASE: bits 11:8 and above MAXPHYADDR (40) reserved. */
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_PHYSBASE0, 0x100), -1);
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_PHYSBASE0, 1ULL << 40), -1);
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_PHYSBASE0, 0xFF00000006ULL), 0);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_PHYSBASE0, 0x100, 0), -1);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_PHYSBASE0, 1ULL << 40, 0), -1);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_PHYSBASE0, 0xFF00000006ULL, 0), 0);
 	/* PHYSMASK: bits 10:0 reserved, 11 valid. */
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_PHYSBASE0 + 1, 0x400), -1);
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_PHYSBASE0 + 1, 0xFFC0000800ULL), 0);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_PHYSBASE0 + 1, 0x400, 0), -1);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRR_PHYSBASE0 + 1, 0xFFC0000800ULL, 0), 0);
 	T_EQ(cpu_msrs_read(&r, CPU_MSR_MTRR_PHYSBASE0 + 2 * CPU_MTRR_VCNT, &v), -1);
 	/* Read-only and locked MSRs. */
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRRCAP, 0), -1);
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_PLATFORM_INFO, 0), -1);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MTRRCAP, 0, 0), -1);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_PLATFORM_INFO, 0, 0), -1);
 	T_EQ(cpu_msrs_read(&r, CPU_MSR_FEATURE_CONTROL, &v), 0);
 	T_EQ(v & 1, 1); /* locked */
 	T_EQ(v & 6, 0); /* VMX off inside and outside SMX */
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_FEATURE_CONTROL, 5), -1);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_FEATURE_CONTROL, 5, 0), -1);
 	/* BIOS_SIGN_ID: Linux's sequence, write 0 then read the revision. */
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_BIOS_SIGN_ID, 0), 0);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_BIOS_SIGN_ID, 0, 0), 0);
 	T_EQ(cpu_msrs_read(&r, CPU_MSR_BIOS_SIGN_ID, &v), 0);
 	T_CHECK(v >> 32, "a nonzero microcode revision in 63:32");
 	T_EQ((uint32_t)v, 0);
@@ -209,17 +217,27 @@ static void test_msr_checks(void)
 	T_EQ(v & 0xFF, 1);
 	T_EQ(v & (1u << 8), 0); /* no MCG_CTL */
 	T_EQ(cpu_msrs_read(&r, 0x17B, &v), -1);
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_MCG_CAP, 1), -1);
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_MCG_STATUS, 8), -1);
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_MCG_STATUS, 0), 0);
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_MC0_CTL, ~0ULL), 0);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MCG_CAP, 1, 0), -1);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MCG_STATUS, 8, 0), -1);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MCG_STATUS, 0, 0), 0);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MC0_CTL, ~0ULL, 0), 0);
 	T_EQ(cpu_msrs_read(&r, CPU_MSR_MC0_CTL, &v), 0);
 	T_EQ(v, ~0ULL);
 	T_EQ(cpu_msrs_read(&r, CPU_MSR_MC0_CTL + 1, &v), 0);
 	T_EQ(v, 0);
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_MC0_CTL + 1, 0), 0);
-	T_EQ(cpu_msrs_write(&r, CPU_MSR_MC0_CTL + 1, 1ULL << 63), -1);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MC0_CTL + 1, 0, 0), 0);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_MC0_CTL + 1, 1ULL << 63, 0), -1);
 	T_EQ(cpu_msrs_read(&r, CPU_MSR_MC0_CTL + 4, &v), -1); /* bank 1: none */
+	/* IA32_TSC_ADJUST (SDM 17.17.3): the TSC is the clock plus it; a
+	 * write to the TSC moves it by the difference. */
+	T_EQ(cpu_msrs_tsc(&r, 1000), 1000);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_TSC_ADJUST, 500, 1000), 0);
+	T_EQ(cpu_msrs_tsc(&r, 1000), 1500);
+	T_EQ(cpu_msrs_write(&r, CPU_MSR_TSC, 100, 2000), 0);
+	T_EQ(cpu_msrs_tsc(&r, 2000), 100);
+	T_EQ(cpu_msrs_tsc(&r, 2010), 110);
+	T_EQ(cpu_msrs_read(&r, CPU_MSR_TSC_ADJUST, &v), 0);
+	T_EQ(v, (uint64_t)100 - 2000);
 	/* Unknown MSRs are not the platform's. */
 	T_EQ(cpu_msrs_read(&r, 0x12345, &v), -1);
 }
