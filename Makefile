@@ -105,7 +105,7 @@ guest: deps
 run: deps
 	$(MAKE) all
 	scripts/fetch-guest.sh
-	$(BUILD)/ember run --kernel guest/vmlinuz --initrd guest/initramfs.cpio.gz \
+	$(BUILD)/ember run --kernel guest/vmlinux --initrd guest/initramfs.cpio.gz \
 		--append "console=ttyS0 reboot=k $(APPEND)"
 
 format:

@@ -2,9 +2,11 @@
 # bench/run.sh - ember's benchmarks (`make bench`), each measured in the same
 # run against peers: bench/rawkvm.c (the smallest KVM program running the
 # same ROM), QEMU with KVM and QEMU's TCG; then bench/work64.sh, the
-# emulator's speed workloads against the host CPU and TCG.  Prints tables of
-# medians and ratios.  Never asserts a timing: targets are printed for the
-# reader, not checked; exits 1 when work64.sh finds a wrong result.
+# emulator's speed workloads against the host CPU and TCG, and
+# bench/linux.sh, Debian's boot on the emulator against TCG.  Prints tables
+# of medians and ratios.  Never asserts a timing: targets are printed for the
+# reader, not checked; exits 1 when work64.sh finds a wrong result or a
+# Linux boot fails.
 # BENCH_REPS (default 5) sets the repetitions per measurement.
 set -u
 cd "$(dirname "$0")/.."
@@ -21,7 +23,10 @@ done
 host=$(grep -qwE 'vmx|svm' /proc/cpuinfo && echo "hardware KVM" || echo "software KVM (PVM: no vmx/svm)")
 if [ ! -c /dev/kvm ]; then
 	echo "SKIP KVM benchmarks: /dev/kvm is absent"
-	exec bench/work64.sh
+	bench/work64.sh
+	w=$?
+	bench/linux.sh || w=1
+	exit $w
 fi
 echo "ember benchmarks: median of $reps runs; host: $host, $(nproc) CPUs"
 
@@ -142,3 +147,7 @@ echo "it includes the in-kernel emulation of the loop's instructions, the same f
 echo "Emulator rows: (pio64 - exit) process wall / $emu_exits, i.e. one OUT + LOOP iteration each."
 echo
 bench/work64.sh
+w=$?
+echo
+bench/linux.sh || w=1
+exit $w

@@ -41,7 +41,7 @@ static const char *stop_name(enum vm_stop s)
 /* Every vCPU's counters summed, with what the host tracepoints counted. */
 struct stats_sum {
 	uint64_t exits[VMEXIT_NR], exit_ns[VMEXIT_NR], run_ns;
-	uint64_t insns[X86_NR_MODES], faults[32], irqs, hlts;
+	uint64_t insns[X86_NR_MODES], faults[32], irqs, hlts, halted_ns;
 };
 
 static void stats_sum(const struct vm *vm, struct stats_sum *s)
@@ -60,6 +60,7 @@ static void stats_sum(const struct vm *vm, struct stats_sum *s)
 			s->faults[x] += v->faults[x];
 		s->irqs += v->irqs;
 		s->hlts += v->hlts + v->exits[VMEXIT_HLT];
+		s->halted_ns += v->halted_ns;
 	}
 	const struct trace_counters *c = vm->trace ? vm->trace->ctr : NULL;
 	if (!c)
@@ -133,6 +134,9 @@ void stats_print(struct vm *vm, FILE *f)
 					c->port_writes[p]);
 	}
 	fprintf(f, "  HLT               %12" PRIu64 "\n", s.hlts);
+	if (s.halted_ns) /* emu: guest time in HLT, summed over the vCPUs */
+		fprintf(f, "  halted            %12.3f ms (guest time, all vCPUs)\n",
+			s.halted_ns / 1e6);
 	fprintf(f, "  interrupts        %12" PRIu64 "\n", s.irqs);
 	for (int x = 0; x < 32; x++)
 		if (s.faults[x])
@@ -222,6 +226,7 @@ static struct json_object *stats_json(struct vm *vm)
 	json_object_object_add(root, "unclaimed", un);
 
 	json_object_object_add(root, "hlt", json_u64(s.hlts));
+	json_object_object_add(root, "halted_ns", json_u64(s.halted_ns));
 	json_object_object_add(root, "interrupts", json_u64(s.irqs));
 	struct json_object *fv = json_object_new_object();
 	for (int x = 0; x < 32; x++) {

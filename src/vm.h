@@ -121,6 +121,7 @@ struct vcpu {
 	uint64_t faults[32];
 	uint64_t irqs;
 	uint64_t hlts;
+	uint64_t halted_ns; /* emu: guest time this vCPU spent halted (HLT) */
 	void *hostkvm; /* struct hostkvm: the host's kvm: tracepoints, or NULL */
 };
 

@@ -510,11 +510,14 @@ static int emu_run(struct vcpu *vcpu, struct vm_exit *exit)
 	case X86_EXIT_BUDGET:
 	case X86_EXIT_KICK:
 		break;
-	case X86_EXIT_HLT:
+	case X86_EXIT_HLT: {
+		uint64_t t = vclock_now(c);
 		emu_wait(e);
+		vcpu->halted_ns += vclock_now(c) - t;
 		if (vm_one_thread(vcpu->vm))
 			exit->reason = VMEXIT_HLT;
 		break;
+	}
 	case X86_EXIT_SHUTDOWN:
 		exit->reason = VMEXIT_SHUTDOWN;
 		snprintf(exit->fail.what, sizeof(exit->fail.what),
