@@ -177,8 +177,11 @@ void genfp_bcd(struct gen *g, uint8_t out[10])
 			lo = 10 + gen_below(g, 6);
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
-	if (gen_one_in(g, 4)) /* few digits */
-		memset(out + 1 + gen_below(g, 8), 0, 1);
+	if (gen_one_in(g, 4)) { /* few digits: the high ones zero */
+		unsigned k = 1 + gen_below(g, 8);
+
+		memset(out + k, 0, 9 - k);
+	}
 	/* Bit 7 is the sign; bits 0-6 of the last byte are ignored on load. */
 	out[9] = gen_one_in(g, 2) ? 0x80 : 0;
 	if (gen_one_in(g, 8))
