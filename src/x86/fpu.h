@@ -53,6 +53,12 @@ static inline unsigned fpu_nxmm(const struct x86_cpu *cpu)
 	return cpu->mode == X86_MODE_LONG64 ? 16 : 8;
 }
 
+/* The two ends of a save area, in the order the host CPU touches them, so
+ * that a #PF reports its CR2: FXSAVE/FXRSTOR the last byte first, the x87
+ * environments the first (measured: difftest classes x87, fpstate). */
+int fpu_probe(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len, enum x86_acc acc,
+	      bool last_first);
+
 /* Blocks of guest memory (operand images, save areas), faulting as one access. */
 int fpu_read(struct x86_cpu *cpu, int seg, uint64_t off, void *buf, unsigned len);
 int fpu_write(struct x86_cpu *cpu, int seg, uint64_t off, const void *buf, unsigned len);

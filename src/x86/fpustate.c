@@ -134,6 +134,18 @@ static uint64_t fpu_xinuse(const struct x86_cpu *cpu)
 
 /* ---- guest memory in blocks ---- */
 
+int fpu_probe(struct x86_cpu *cpu, int seg, uint64_t off, unsigned len, enum x86_acc acc,
+	      bool last_first)
+{
+	int rc;
+	if (last_first) {
+		rc = mem_check(cpu, seg, off + len - 1, 1, acc);
+		return rc ? rc : mem_check(cpu, seg, off, 1, acc);
+	}
+	rc = mem_check(cpu, seg, off, 4, acc); /* the first field, a doubleword */
+	return rc ? rc : mem_check(cpu, seg, off + len - 1, 1, acc);
+}
+
 int fpu_read(struct x86_cpu *cpu, int seg, uint64_t off, void *buf, unsigned len)
 {
 	uint64_t lin;
@@ -156,10 +168,14 @@ int fpu_write(struct x86_cpu *cpu, int seg, uint64_t off, const void *buf, unsig
  * check (#GP(0), SDM FXSAVE/XSAVE "Protected Mode Exceptions"). */
 static int fpu_area(struct x86_cpu *cpu, struct x86_insn *in, unsigned align, uint64_t *off)
 {
+	uint64_t lin;
 	opnd_ea(cpu, in, off);
-	uint64_t base =
-	    cpu->mode == X86_MODE_LONG64 && in->seg < X86_FS ? 0 : cpu->s.seg[in->seg].base;
-	if ((base + *off) & (align - 1))
+	/* A non-canonical address (#SS with RSP/RBP) wins over misalignment
+	 * (the host CPU). */
+	int rc = seg_linear(cpu, in->seg, *off, 1, ACC_READ, &lin);
+	if (rc)
+		return rc;
+	if (lin & (align - 1))
 		return x86_gp(cpu, 0);
 	return X86_OK;
 }
@@ -184,6 +200,9 @@ int ex_fxsave(struct x86_cpu *cpu, struct x86_insn *in)
 		rc = fpu_area(cpu, in, 16, &off);
 	if (rc)
 		return rc;
+	rc = fpu_probe(cpu, in->seg, off, FPU_LEGACY, ACC_WRITE, true);
+	if (rc)
+		return rc;
 	fpu_legacy_image(&cpu->s.fpu, img, in->rex & 8, true);
 	return fpu_write(cpu, in->seg, off, img, 160 + 16 * fpu_nxmm(cpu));
 }
@@ -195,13 +214,20 @@ int ex_fxrstor(struct x86_cpu *cpu, struct x86_insn *in)
 	int rc = fpu_fx_check(cpu);
 	if (!rc)
 		rc = fpu_area(cpu, in, 16, &off);
+	/* The last byte, MXCSR (a reserved bit faults before the rest is
+	 * read), then the whole image: the host CPU's order. */
+	uint64_t mx = 0;
+	if (!rc)
+		rc = mem_check(cpu, in->seg, off + FPU_LEGACY - 1, 1, ACC_READ);
+	if (!rc)
+		rc = mem_read(cpu, in->seg, off + 24, 4, &mx);
+	if (!rc && (mx & ~FPU_MXCSR_MASK))
+		rc = x86_gp(cpu, 0);
 	if (!rc)
 		rc = fpu_read(cpu, in->seg, off, img, FPU_LEGACY);
 	if (rc)
 		return rc;
 	uint32_t mxcsr = get32(img + 24);
-	if (mxcsr & ~FPU_MXCSR_MASK)
-		return x86_gp(cpu, 0);
 	struct x86_fpu *f = &cpu->s.fpu;
 	fpu_legacy_load_x87(f, img, in->rex & 8);
 	f->mxcsr = mxcsr;

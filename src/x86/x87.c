@@ -168,6 +168,10 @@ int ex_fmem_st(struct x86_cpu *cpu, struct x86_insn *in)
 	if (rc)
 		return rc;
 	opnd_ea(cpu, in, &off);
+	/* The destination faults (#GP, #PF) even when nothing is stored. */
+	rc = mem_check(cpu, in->seg, off, size, ACC_WRITE);
+	if (rc)
+		return rc;
 	x87_to_host(&cpu->s.fpu, &h0);
 	bool stored = false;
 	for (int pass = 0; pass < 2 && !stored; pass++) {
@@ -460,7 +464,9 @@ static int x87_restore(struct x86_cpu *cpu, struct x86_insn *in, bool regs)
 	if (rc)
 		return rc;
 	opnd_ea(cpu, in, &off);
-	rc = fpu_read(cpu, in->seg, off, img, n + (regs ? 80 : 0));
+	rc = fpu_probe(cpu, in->seg, off, n + (regs ? 80 : 0), ACC_READ, false);
+	if (!rc)
+		rc = fpu_read(cpu, in->seg, off, img, n + (regs ? 80 : 0));
 	if (rc)
 		return rc;
 	x87_env_load(cpu, in, img);
@@ -498,12 +504,15 @@ static int x87_save(struct x86_cpu *cpu, struct x86_insn *in, bool regs)
 	x87_env_store(cpu, in, img);
 	for (unsigned j = 0; regs && j < 8; j++)
 		memcpy(img + n + 10 * j, f->st[j], 10);
-	rc = fpu_write(cpu, in->seg, off, img, n + (regs ? 80 : 0));
+	rc = fpu_probe(cpu, in->seg, off, n + (regs ? 80 : 0), ACC_WRITE, false);
+	if (!rc)
+		rc = fpu_write(cpu, in->seg, off, img, n + (regs ? 80 : 0));
 	if (rc)
 		return rc;
 	if (regs)
 		return ex_fninit(cpu, in);
 	f->fcw |= FSW_EXC;
+	x87_update_es(f); /* nothing is unmasked now: ES and B clear */
 	return X86_OK;
 }
 

@@ -1267,6 +1267,21 @@ const struct gen_class gen_classes[] = {
      .hook = hook_ssemov,
      .fp = true,
      .claimed = true},
+    {.name = "x87",
+     .what = "every x87 form: loads and stores of each format, arithmetic, compares, "
+	     "transcendentals, controls, environments",
+     .forms = x87_forms,
+     .nr = &x87_nr,
+     .hook = hook_x87,
+     .fp = true,
+     .claimed = true},
+    {.name = "fpstate",
+     .what = "fxrstor, both formats (fxsave: test_x86_fpu)",
+     .forms = fpstate_forms,
+     .nr = &fpstate_nr,
+     .hook = hook_fpstate,
+     .fp = true,
+     .claimed = true},
 #define SIMD_CLASS(n, w)                                                                           \
 	{.name = #n, .what = w, .forms = n##_forms, .nr = &n##_nr, .hook = hook_simd, .fp = true,  \
 	 .claimed = true}

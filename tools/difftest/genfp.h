@@ -100,4 +100,10 @@ extern const struct form mmx_forms[], sse_forms[], sse2_forms[], sse3_forms[], s
 extern const unsigned mmx_nr, sse_nr, sse2_nr, sse3_nr, ssse3_nr, sse41_nr, sse42_nr;
 void hook_simd(struct gen *g);
 
+/* gen_x87.c: every x87 form; FXSAVE/FXRSTOR. */
+extern const struct form x87_forms[], fpstate_forms[];
+extern const unsigned x87_nr, fpstate_nr;
+void hook_x87(struct gen *g);
+void hook_fpstate(struct gen *g);
+
 #endif
