@@ -37,13 +37,7 @@
 #define SEL_UCODE64 0x30
 #define WORK_ENTRY_SIZE 24
 
-	ROM_RESET start16
-
-	.text
-	.code16
-start16:
-	REAL_INIT
-	ENTER_PM32 REL16(gdt_desc), pm32
+	BOOT_PM32
 	movl $PML4, %edi
 	movl $4 * 1024, %ecx
 	xorl %eax, %eax
@@ -51,30 +45,10 @@ start16:
 	movl $PDPT + 7, PML4 /* P|RW|US: the work runs at CPL3 */
 	movl $PD_LO + 7, PDPT
 	movl $PD_ROM + 7, PDPT + 3 * 8
-	xorl %ecx, %ecx
-1:	movl %ecx, %eax
-	shll $21, %eax
-	orl $0x87, %eax /* P|RW|US|PS */
-	movl %eax, PD_LO(, %ecx, 8)
-	addl $0xc0000000, %eax
-	movl %eax, PD_ROM(, %ecx, 8)
-	incl %ecx
-	cmpl $512, %ecx
-	jb 1b
-	movl $0x00000220, %eax /* CR4.PAE|OSFXSR (the SSE workloads) */
-	movl %eax, %cr4
-	movl $PML4, %eax
-	movl %eax, %cr3
-	movl $0xc0000080, %ecx /* EFER.LME|SCE */
-	movl $0x00000101, %eax
-	xorl %edx, %edx
-	wrmsr
-	movl $0x80000011, %eax /* PG|ET|PE */
-	movl %eax, %cr0
-	ljmp $SEL_CODE64, $lm64
+	IDMAP_2M PD_LO, PD_ROM, 0x07 /* P|RW|US|PS */
+	/* CR4.PAE|OSFXSR (the SSE workloads), EFER.LME|SCE */
+	ENTER_LM64 PML4, lm64, 0x00000220, 0x00000101
 
-	.code64
-lm64:
 	/* SYSCALL enters CPL0 at sys64 with CS = SEL_CODE64, SS = SEL_KDATA. */
 	movl $0xc0000081, %ecx /* STAR */
 	xorl %eax, %eax

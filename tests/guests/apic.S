@@ -40,36 +40,14 @@
 #define IOAPIC_SEL  0xfec00000 /* layout.h LAYOUT_IOAPIC_BASE */
 #define IOAPIC_WIN  0xfec00010
 
-	ROM_RESET start16
-
-	.text
-	.code16
-start16:
-	REAL_INIT
-	ENTER_PM32 REL16(gdt_desc), pm32
+	BOOT_PM32
 	movl $0, VAR_FAILS
 	movl $0, VAR_NLOG
 	movl $0, VAR_UCOUNT
 	movl $0, VAR_TICKS
 	movl $-1, VAR_RIRR
 	/* The 8259s initialised and fully masked: only the APICs interrupt. */
-	movb $0x11, %al
-	outb %al, $0x20
-	outb %al, $0xa0
-	movb $0x20, %al
-	outb %al, $0x21
-	movb $0x28, %al
-	outb %al, $0xa1
-	movb $0x04, %al
-	outb %al, $0x21
-	movb $0x02, %al
-	outb %al, $0xa1
-	movb $0x01, %al
-	outb %al, $0x21
-	outb %al, $0xa1
-	movb $0xff, %al
-	outb %al, $0x21
-	outb %al, $0xa1
+	PIC_INIT 0xff, 0xff
 	movl $IDT, %edi
 	call lib_idt32_setup
 
@@ -251,11 +229,7 @@ start16:
 	call lib_puthex32
 	EXPECT32 %eax, 0x803a
 
-	PUTS32 "apic: failed checks: "
-	movl VAR_FAILS, %eax
-	call lib_putdec32
-	PUTS32 "\n"
-	jmp lib_exit32
+	FAILS_EXIT32 "apic"
 
 /* exc32: log vectors 20h-3Fh, note what each test needs, EOI. */
 exc32:
@@ -307,13 +281,8 @@ exc32:
 	iret
 9:	PUTS32 "apic: unexpected vector "
 	call lib_puthex32
-	PUTS32 "\n"
-	movb $0x7f, %al
-	jmp lib_exit32
+	EXIT32_UNEXPECTED
 
 	IDT32_STUBS
 
-	.balign 8
-gdt_desc:
-	.word lib_gdt_end - lib_gdt - 1
-	.long lib_gdt
+	GDT_DESC

@@ -69,7 +69,4 @@ sig0_copy:	.asciz "bigrom: first byte of the ROM"
 sig1_copy:	.asciz "bigrom: start of the last 128 KiB"
 	.set sig1_len, . - sig1_copy
 
-	.balign 8
-gdt_desc:
-	.word lib_gdt_end - lib_gdt - 1
-	.long lib_gdt
+	GDT_DESC

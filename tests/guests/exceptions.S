@@ -19,33 +19,11 @@
 #define VAR_RESUME 0x524
 #define VAR_COUNT  0x528
 
-	ROM_RESET start16
-
-	.text
-	.code16
-start16:
-	REAL_INIT
-	ENTER_PM32 REL16(gdt_desc), pm32
+	BOOT_PM32
 	movl $0, VAR_FAILS
 	movl $0, VAR_RESUME
 	/* 8259s: vectors 20h/28h, everything masked (no IRQ may interfere). */
-	movb $0x11, %al
-	outb %al, $0x20
-	outb %al, $0xa0
-	movb $0x20, %al
-	outb %al, $0x21
-	movb $0x28, %al
-	outb %al, $0xa1
-	movb $0x04, %al
-	outb %al, $0x21
-	movb $0x02, %al
-	outb %al, $0xa1
-	movb $0x01, %al
-	outb %al, $0x21
-	outb %al, $0xa1
-	movb $0xff, %al
-	outb %al, $0x21
-	outb %al, $0xa1
+	PIC_INIT 0xff, 0xff
 	movl $IDT, %edi
 	call lib_idt32_setup
 	orl $0x0100, IDT + 0x31 * 8 + 4 /* vector 31h: trap gate (type Fh) */
@@ -165,11 +143,7 @@ start16:
 	subl %ebx, %eax
 	EXPECT32 %eax, 0
 
-	PUTS32 "exceptions: failed checks: "
-	movl VAR_FAILS, %eax
-	call lib_putdec32
-	PUTS32 "\n"
-	jmp lib_exit32
+	FAILS_EXIT32 "exceptions"
 
 /*
  * report: after a test case, print what the handler recorded and count a
@@ -233,7 +207,4 @@ exc32:
 
 	IDT32_STUBS
 
-	.balign 8
-gdt_desc:
-	.word lib_gdt_end - lib_gdt - 1
-	.long lib_gdt
+	GDT_DESC

@@ -26,13 +26,7 @@
 #define VAR_SAVED  0x52c
 #define SCRATCH    0x600
 
-	ROM_RESET start16
-
-	.text
-	.code16
-start16:
-	REAL_INIT
-	ENTER_PM32 REL16(gdt_desc), pm32
+	BOOT_PM32
 	movl $0, VAR_FAILS
 	movl $0, VAR_RESUME
 	/* GDT in RAM: the flat ring-0 pair, a ring-3 pair, the TSS. */
@@ -207,11 +201,7 @@ v86_tests:
 	.code32
 
 ring0_back4:
-	PUTS32 "iobitmap: failed checks: "
-	movl VAR_FAILS, %eax
-	call lib_putdec32
-	PUTS32 "\n"
-	jmp lib_exit32
+	FAILS_EXIT32 "iobitmap"
 
 /* report: EAX = vector << 16 | error (FFFFFFFFh: no fault), printed. */
 report:
@@ -259,7 +249,4 @@ exc32:
 
 	IDT32_STUBS
 
-	.balign 8
-gdt_desc:
-	.word lib_gdt_end - lib_gdt - 1
-	.long lib_gdt
+	GDT_DESC

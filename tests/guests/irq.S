@@ -19,35 +19,12 @@
 #define LAPIC_LVT0 0xfee00350
 #define LAPIC_LVT1 0xfee00360
 
-	ROM_RESET start16
-
-	.text
-	.code16
-start16:
-	REAL_INIT
-	ENTER_PM32 REL16(gdt_desc), pm32
+	BOOT_PM32
 	movl $0, VAR_FAILS
 	movl $0, VAR_COUNT
 	movl $-1, VAR_ISR
 	/* ICW1-4: edge triggered, cascade, vectors 20h/28h, 8086 mode. */
-	movb $0x11, %al
-	outb %al, $0x20
-	outb %al, $0xa0
-	movb $0x20, %al
-	outb %al, $0x21
-	movb $0x28, %al
-	outb %al, $0xa1
-	movb $0x04, %al
-	outb %al, $0x21
-	movb $0x02, %al
-	outb %al, $0xa1
-	movb $0x01, %al
-	outb %al, $0x21
-	outb %al, $0xa1
-	movb $0xfe, %al /* only IRQ0 */
-	outb %al, $0x21
-	movb $0xff, %al
-	outb %al, $0xa1
+	PIC_INIT 0xfe, 0xff /* only IRQ0 */
 	movl $IDT, %edi
 	call lib_idt32_setup
 	PUTS32 "irq: PIC at 20h/28h, IMR fe/ff\n"
@@ -125,11 +102,7 @@ start16:
 	subl %ebx, %eax
 	EXPECT32 %eax, 0
 
-	PUTS32 "irq: failed checks: "
-	movl VAR_FAILS, %eax
-	call lib_putdec32
-	PUTS32 "\n"
-	jmp lib_exit32
+	FAILS_EXIT32 "irq"
 
 /* exc32: IRQ0 counts and acknowledges; anything else is unexpected. */
 exc32:
@@ -160,13 +133,8 @@ exc32:
 2:	PUTS32 "irq: unexpected vector "
 	movl 4(%esp), %eax
 	call lib_puthex32
-	PUTS32 "\n"
-	movb $0x7f, %al
-	jmp lib_exit32
+	EXIT32_UNEXPECTED
 
 	IDT32_STUBS
 
-	.balign 8
-gdt_desc:
-	.word lib_gdt_end - lib_gdt - 1
-	.long lib_gdt
+	GDT_DESC

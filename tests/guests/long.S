@@ -21,13 +21,7 @@
 #define VAR_RESUME 0x538
 #define VAR_RSP    0x540 /* RSP at handler entry (after the CPU's pushes) */
 
-	ROM_RESET start16
-
-	.text
-	.code16
-start16:
-	REAL_INIT
-	ENTER_PM32 REL16(gdt_desc), pm32
+	BOOT_PM32
 	movl $0, VAR_FAILS
 	movl $0, VAR_RESUME
 	movl $0, VAR_RESUME + 4
@@ -43,42 +37,14 @@ start16:
 	movl $PDPT + 3, PML4
 	movl $PD_LO + 3, PDPT
 	movl $PD_ROM + 3, PDPT + 3 * 8
-	xorl %ecx, %ecx
-1:	movl %ecx, %eax
-	shll $21, %eax
-	orl $0x83, %eax
-	movl %eax, PD_LO(, %ecx, 8)
-	addl $0xc0000000, %eax
-	movl %eax, PD_ROM(, %ecx, 8)
-	incl %ecx
-	cmpl $512, %ecx
-	jb 1b
-	movl $0x00000020, %eax
-	movl %eax, %cr4
-	movl $PML4, %eax
-	movl %eax, %cr3
-	movl $0xc0000080, %ecx
-	movl $0x00000100, %eax
-	xorl %edx, %edx
-	wrmsr
-	movl $0x80000011, %eax
-	movl %eax, %cr0
-	ljmp $SEL_CODE64, $lm64
+	IDMAP_2M PD_LO, PD_ROM
+	ENTER_LM64 PML4, lm64
 
-	.code64
-lm64:
 	/* 64 interrupt gates (type Eh) to stubs64; vector 31h a trap gate. */
 	movl $IDT64, %edi
 	leaq stubs64(%rip), %rdx
 	movl $64, %ecx
-2:	movl %edx, %eax
-	andl $0xffff, %eax
-	orl $SEL_CODE64 << 16, %eax
-	movl %eax, (%rdi)
-	movl %edx, %eax
-	andl $0xffff0000, %eax
-	orl $0x8e00, %eax
-	movl %eax, 4(%rdi)
+2:	INTGATE_LO SEL_CODE64, %rdi
 	movq %rdx, %rax
 	shrq $32, %rax
 	movl %eax, 8(%rdi)
@@ -87,11 +53,7 @@ lm64:
 	addq $32, %rdx
 	loop 2b
 	orl $0x0100, IDT64 + 0x31 * 16 + 4
-	subq $16, %rsp
-	movw $64 * 16 - 1, (%rsp)
-	movq $IDT64, 2(%rsp)
-	lidt (%rsp)
-	addq $16, %rsp
+	LIDT64 IDT64, 64
 	PUTS64 "long: 64-bit mode, IDT with 64 gates\n"
 
 	PUTS64 "long: #DE"
@@ -266,7 +228,4 @@ exc64:
 	addq $16, %rsp
 	iretq
 
-	.balign 8
-gdt_desc:
-	.word lib_gdt_end - lib_gdt - 1
-	.long lib_gdt
+	GDT_DESC

@@ -24,13 +24,7 @@
 #define VAR_RESUME 0x518
 #define HI       0x8000000000 /* virtual 512 GiB */
 
-	ROM_RESET start16
-
-	.text
-	.code16
-start16:
-	REAL_INIT
-	ENTER_PM32 REL16(gdt_desc), pm32
+	BOOT_PM32
 	movl $0, VAR_FAILS
 	movl $0x1000, %edi
 	call lib_idt32_setup
@@ -113,16 +107,7 @@ start16:
 	movl $PDPT_HI + 3, PML4 + 8
 	movl $PD_LO + 3, PDPT_LO
 	movl $PD_ROM + 3, PDPT_LO + 3 * 8
-	xorl %ecx, %ecx
-1:	movl %ecx, %eax
-	shll $21, %eax
-	orl $0x83, %eax
-	movl %eax, PD_LO(, %ecx, 8)
-	addl $0xc0000000, %eax
-	movl %eax, PD_ROM(, %ecx, 8)
-	incl %ecx
-	cmpl $512, %ecx
-	jb 1b
+	IDMAP_2M PD_LO, PD_ROM
 	movl $PD_HI + 3, PDPT_HI
 	movl $0x00a00083, PD_HI            /* HI -> A00000h, 2 MiB page */
 	movl $PT_HI + 3, PD_HI + 8         /* HI + 2 MiB -> page table */
@@ -130,20 +115,8 @@ start16:
 	movl $0x00c00083, PD_HI + 3 * 8    /* HI + 6 MiB: bit 63 set, */
 	movl $0x80000000, PD_HI + 3 * 8 + 4 /* reserved without EFER.NXE */
 	movl $0x44444444, 0x00e05008
-	movl $0x00000020, %eax /* CR4.PAE */
-	movl %eax, %cr4
-	movl $PML4, %eax
-	movl %eax, %cr3
-	movl $0xc0000080, %ecx
-	movl $0x00000100, %eax
-	xorl %edx, %edx
-	wrmsr
-	movl $0x80000011, %eax
-	movl %eax, %cr0
-	ljmp $SEL_CODE64, $lm64
+	ENTER_LM64 PML4, lm64
 
-	.code64
-lm64:
 	/* 64-bit IDT: #PF to pf64, everything else to unexpected64. */
 	movl $IDT64, %edi
 	xorl %ecx, %ecx
@@ -151,14 +124,7 @@ lm64:
 	cmpl $14, %ecx
 	jne 3f
 	leaq pf64(%rip), %rdx
-3:	movl %edx, %eax
-	andl $0xffff, %eax
-	orl $SEL_CODE64 << 16, %eax
-	movl %eax, (%rdi)
-	movl %edx, %eax
-	andl $0xffff0000, %eax
-	orl $0x8e00, %eax
-	movl %eax, 4(%rdi)
+3:	INTGATE_LO SEL_CODE64, %rdi
 	shrq $32, %rdx
 	movl %edx, 8(%rdi)
 	movl $0, 12(%rdi)
@@ -166,11 +132,7 @@ lm64:
 	incl %ecx
 	cmpl $32, %ecx
 	jb 2b
-	subq $16, %rsp
-	movw $32 * 16 - 1, (%rsp)
-	movq $IDT64, 2(%rsp)
-	lidt (%rsp)
-	addq $16, %rsp
+	LIDT64 IDT64, 32
 	PUTS64 "paging: long mode, 4-level paging\n"
 
 	movabsq $HI + 0x10, %rdi
@@ -281,13 +243,8 @@ exc32:
 	PUTS32 " at EIP "
 	movl 8(%esp), %eax
 	call lib_puthex32
-	PUTS32 "\n"
-	movb $0x7f, %al
-	jmp lib_exit32
+	EXIT32_UNEXPECTED
 
 	IDT32_STUBS
 
-	.balign 8
-gdt_desc:
-	.word lib_gdt_end - lib_gdt - 1
-	.long lib_gdt
+	GDT_DESC

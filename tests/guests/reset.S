@@ -30,11 +30,7 @@
 #define PT_BASE 0x10000
 #define EXIT_OK 0x2a
 
-	.section .reset, "ax"
-	.code16
-	.globl reset_vector
-reset_vector:
-	jmp start16
+	ROM_RESET start16
 
 	.text
 	.code16
@@ -101,31 +97,10 @@ pm32:
 	movl $PT_BASE + 0x1000 + 3, PT_BASE             /* PML4[0] -> PDPT */
 	movl $PT_BASE + 0x2000 + 3, PT_BASE + 0x1000     /* PDPT[0] -> PD 0-1G */
 	movl $PT_BASE + 0x3000 + 3, PT_BASE + 0x1000 + 24 /* PDPT[3] -> PD 3-4G */
-	xorl %ecx, %ecx
-1:	movl %ecx, %eax
-	shll $21, %eax
-	orl $0x83, %eax /* P | RW | PS */
-	movl %eax, PT_BASE + 0x2000(, %ecx, 8)
-	addl $0xc0000000, %eax
-	movl %eax, PT_BASE + 0x3000(, %ecx, 8)
-	incl %ecx
-	cmpl $512, %ecx
-	jb 1b
+	IDMAP_2M (PT_BASE + 0x2000), (PT_BASE + 0x3000) /* P | RW | PS */
 
-	movl $0x00000020, %eax
-	movl %eax, %cr4
-	movl $PT_BASE, %eax
-	movl %eax, %cr3
-	movl $0xc0000080, %ecx
-	movl $0x00000100, %eax
-	xorl %edx, %edx
-	wrmsr
-	movl $0x80000011, %eax
-	movl %eax, %cr0
-	ljmp $SEL_CODE64, $lm64
+	ENTER_LM64 PT_BASE, lm64
 
-	.code64
-lm64:
 	movb $0x04, %al
 	outb %al, $POST_PORT
 	leaq msg_lm(%rip), %rsi
@@ -195,7 +170,4 @@ msg_ok:		.asciz "reset.rom: self-check ok\n"
 msg_bad:	.asciz "reset.rom: self-check FAILED\n"
 msg_nl:		.asciz "\n"
 
-	.balign 8
-gdt_desc:
-	.word lib_gdt_end - lib_gdt - 1
-	.long lib_gdt
+	GDT_DESC

@@ -22,13 +22,7 @@
 #define LAPIC_ICR_LO 0xfee00300
 #define LAPIC_ICR_HI 0xfee00310
 
-	ROM_RESET start16
-
-	.text
-	.code16
-start16:
-	REAL_INIT
-	ENTER_PM32 REL16(gdt_desc), pm32
+	BOOT_PM32
 	movl $0, VAR_FAILS
 	movl $0, COUNTER
 	movl $0, AP_DONE
@@ -80,11 +74,7 @@ start16:
 	cmpl $2, AP_SEEN
 	jne 5b
 	PUTS32 "smp: the AP runs the routine the BSP rewrote\n"
-	PUTS32 "smp: failed checks: "
-	movl VAR_FAILS, %eax
-	call lib_putdec32
-	PUTS32 "\n"
-	jmp lib_exit32 /* AL = failures: status 1 when none */
+	FAILS_EXIT32 "smp" /* AL = failures: status 1 when none */
 
 /* Wait until the ICR's delivery status (bit 12) says the IPI was sent. */
 icr_wait:
@@ -117,7 +107,4 @@ routine:
 	ret
 routine_end:
 
-	.balign 8
-gdt_desc:
-	.word lib_gdt_end - lib_gdt - 1
-	.long lib_gdt
+	GDT_DESC

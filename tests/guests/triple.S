@@ -7,11 +7,7 @@
  */
 #include "lib.inc"
 
-	.section .reset, "ax"
-	.code16
-	.globl reset_vector
-reset_vector:
-	jmp start16
+	ROM_RESET start16
 
 	.text
 	.code16

@@ -154,7 +154,4 @@ de_handler:
 	incw VAR_DE
 	iret
 
-	.balign 8
-gdt_desc:
-	.word lib_gdt_end - lib_gdt - 1
-	.long lib_gdt
+	GDT_DESC
