@@ -174,3 +174,25 @@ elif [ "$n1" -eq 0 ] || [ "$n1" -ne "$n2" ]; then
 else
 	echo "PASS debian emu clock-virtual: two boots, identical console output, $n1 instructions each"
 fi
+
+# Two vCPUs (one host thread each, --clock host): the guest counts both,
+# each takes local APIC timer interrupts, and the kernel does not warn.
+t0=$(date +%s.%N)
+timeout 300 build/ember run --accel emu --cpus 2 --mem 512M --stats --serial "file:$out/smp.txt" \
+	--kernel guest/vmlinux --initrd guest/initramfs.cpio.gz \
+	--append "console=ttyS0 loglevel=5 panic=-1 ember.cmd=$report" \
+	</dev/null >/dev/null 2>"$out/smp.err"
+rc=$?
+t1=$(date +%s.%N)
+secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+log=$(tr -d '\r' <"$out/smp.txt")
+cpus=$(printf '%s\n' "$log" | sed -n 's/^cpus //p')
+loc=$(printf '%s\n' "$log" | awk '$1 == "LOC:" { print ($2 > 0 && $3 > 0) ? "both" : $2 "," $3 }')
+warn=$(printf '%s\n' "$log" | grep '^\[' | sed 's/^\[[ 0-9.]*\] //' |
+	grep -vxF -e 'reboot: Power down' -e 'PCI: Fatal: No config space access function found' \
+		-e 'PCI: System does not support PCI')
+if [ "$rc" -ne 0 ] || [ "$cpus" != 2 ] || [ "$loc" != both ] || [ -n "$warn" ]; then
+	echo "FAIL debian emu smp: status $rc, nproc '$cpus', LAPIC timer interrupts per CPU '$loc', warnings: $(printf '%s' "$warn" | head -3 | tr '\n' '|')"
+else
+	echo "PASS debian emu smp: --cpus 2: nproc 2, LAPIC timer interrupts on both CPUs, no warnings ($secs s)"
+fi
