@@ -270,6 +270,12 @@ static void test_background_job_leaves_terminal_alone(void)
 
 int main(void)
 {
+	/* A shell without job control starts background commands with SIGINT
+	 * and SIGQUIT ignored, and ember rightly keeps an inherited SIG_IGN;
+	 * the signal test is about the default action, so start from it. */
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGABRT};
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		signal(sigs[i], SIG_DFL);
 	T_RUN(test_raw_mode_set_and_restored);
 	T_RUN(test_escapes);
 	T_RUN(test_flow_control);
