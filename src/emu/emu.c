@@ -234,7 +234,7 @@ static void emu_trace_insn(void *opaque, struct x86_cpu *cpu, uint64_t linear, u
 	/* The emulator reports CR writes itself; a read (MOV r, CRn) leaves
 	 * the register as it is now, so its value is read here.  Only at CPL0
 	 * and for registers that exist: otherwise the read faults (#GP/#UD). */
-	bool write;
+	bool write = false;
 	int cr = trace_on(t, TRACE_CR) ? trace_insn_cr(bytes, len, e->insn_bits, &write) : -1;
 	bool cpl0 = m == X86_MODE_REAL || (m != X86_MODE_V86 && s->seg[X86_CS].dpl == 0);
 	const uint64_t crs[9] = { [0] = s->cr0, [2] = s->cr2, [3] = s->cr3, [4] = s->cr4,
