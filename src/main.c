@@ -14,6 +14,7 @@
 #include "boot/boot.h"
 #include "hostinfo.h"
 #include "stats.h"
+#include "trace/profile.h"
 #include "trace/trace.h"
 #include "util.h"
 #include "vm.h"
@@ -57,6 +58,11 @@ static void usage(FILE *f)
 		"  --trace-first N     print the first N instructions from the reset vector with\n"
 		"                      segment state, linear and physical fetch address\n"
 		"  --timeline FILE     Chrome trace-event JSON of the run (opens in Perfetto)\n"
+		"  --profile FILE      emu: sample the guest's RIP, write a flat profile by symbol\n"
+		"                      to FILE and flame-graph folded stacks to FILE.folded\n"
+		"  --profile-period N  one sample every N instructions retired (default 10007)\n"
+		"  --symbols FILE      the guest kernel's symbols for --profile: an ELF with .symtab\n"
+		"                      or a System.map (default: --kernel's own .symtab, if any)\n"
 		"  --help              this text\n"
 		"\n"
 		"exit status: 0 guest powered off or reset (or Ctrl-A X); (v << 1) | 1 when the\n"
@@ -83,6 +89,9 @@ enum {
 	OPT_TRACE_SYNTAX,
 	OPT_TRACE_FIRST,
 	OPT_TIMELINE,
+	OPT_PROFILE,
+	OPT_PROFILE_PERIOD,
+	OPT_SYMBOLS,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -105,6 +114,9 @@ static const struct option run_options[] = {
 	{ "trace-syntax", required_argument, NULL, OPT_TRACE_SYNTAX },
 	{ "trace-first", required_argument, NULL, OPT_TRACE_FIRST },
 	{ "timeline", required_argument, NULL, OPT_TIMELINE },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
+	{ "profile-period", required_argument, NULL, OPT_PROFILE_PERIOD },
+	{ "symbols", required_argument, NULL, OPT_SYMBOLS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -254,6 +266,22 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 		case OPT_TIMELINE:
 			cfg->timeline = optarg;
 			break;
+		case OPT_PROFILE:
+			cfg->profile = optarg;
+			break;
+		case OPT_PROFILE_PERIOD: {
+			char *end;
+			errno = 0;
+			unsigned long long n = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg || optarg[0] == '-' || n == 0)
+				return bad_option("--profile-period %s: must be a positive number",
+						  optarg);
+			cfg->profile_period = n;
+			break;
+		}
+		case OPT_SYMBOLS:
+			cfg->symbols = optarg;
+			break;
 		case OPT_HELP:
 			usage(stdout);
 			exit(EXIT_OK);
@@ -275,6 +303,13 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 		return bad_option("--initrd %s: needs --kernel", cfg->initrd);
 	if (cfg->append && !cfg->kernel)
 		return bad_option("--append %s: needs --kernel", cfg->append);
+	if ((cfg->symbols || cfg->profile_period) && !cfg->profile)
+		return bad_option("%s: needs --profile FILE",
+				  cfg->symbols ? "--symbols" : "--profile-period");
+	if (cfg->profile && cfg->accel != ACCEL_EMU)
+		return bad_option("--profile %s: needs --accel emu (the emulator samples the "
+				  "guest; KVM does not)",
+				  cfg->profile);
 	return 0;
 }
 
@@ -327,14 +362,38 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "ember: out of memory\n");
 		return EXIT_HOST_ERROR;
 	}
+	/* Symbols are read (and refused) before the guest runs. */
+	struct profile *prof = NULL;
+	if (cfg.profile) {
+		prof = profile_create(cfg.profile,
+				      cfg.profile_period ? cfg.profile_period
+							 : PROFILE_DEFAULT_PERIOD,
+				      cfg.symbols, cfg.kernel);
+		if (!prof) {
+			fprintf(stderr, "ember: %s\n", ember_last_error());
+			free(vm);
+			return EXIT_HOST_ERROR;
+		}
+	}
 	r = vm_create(vm, &cfg, engine);
 	if (r < 0) {
 		fprintf(stderr, "ember: %s\n", ember_last_error());
 		vm_destroy(vm);
 		free(vm);
+		profile_free(prof);
 		return EXIT_HOST_ERROR;
 	}
+	vm->profile = prof;
 	int status = vm_run(vm);
+	if (prof) {
+		uint64_t insns = 0;
+		for (int i = 0; i < vm->ncpus; i++)
+			for (int m = 0; m < X86_NR_MODES; m++)
+				insns += vm->vcpus[i].insns[m];
+		if (profile_write(prof, insns) < 0)
+			fprintf(stderr, "ember: %s\n", ember_last_error());
+		profile_free(prof);
+	}
 	if (cfg.stats)
 		stats_print(vm, stderr);
 	/* A stats file that cannot be written is reported; the guest's exit

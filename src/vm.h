@@ -43,6 +43,9 @@ struct vm_config {
 	int trace_syntax;       /* enum trace_syntax */
 	uint64_t trace_first;   /* --trace-first N */
 	const char *timeline;   /* --timeline FILE */
+	const char *profile;    /* --profile FILE (emu) */
+	uint64_t profile_period; /* --profile-period N */
+	const char *symbols;    /* --symbols FILE */
 };
 
 /*
@@ -170,6 +173,7 @@ struct vm {
 	struct uart *com1;
 	/* --stats/--trace/--timeline/--trace-first observer, or NULL. */
 	struct trace *trace;
+	struct profile *profile; /* --profile (trace/profile.h), or NULL */
 	/* Every device model, in creation order (devices/device.h): reset,
 	 * saved and loaded in order, destroyed in reverse by vm_destroy(). */
 	struct device_registry devices;

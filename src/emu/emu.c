@@ -19,6 +19,7 @@
 #include "emu/cpuid.h"
 #include "irq.h"
 #include "layout.h"
+#include "trace/profile.h"
 #include "trace/trace.h"
 #include "util.h"
 #include "vm.h"
@@ -51,6 +52,7 @@ struct emu_cpu {
 	int acked;	     /* vector of the last interrupt acknowledge, or -1 */
 	uint64_t halt_insns; /* instructions executed when it did */
 	bool halted;	     /* the last x86_run() ended in HLT (count HLTs once) */
+	uint64_t prof_left;  /* --profile: instructions to the next sample */
 	/* The instruction being executed, kept while --trace mode is on so a
 	 * mode change can name the instruction that caused it. */
 	uint64_t insn_rip, insn_cs_base;
@@ -497,12 +499,28 @@ static int emu_run(struct vcpu *vcpu, struct vm_exit *exit)
 			budget = 1;
 		else if ((next - now) / EMBER_VIRT_NS_PER_INSN < budget)
 			budget = (next - now + EMBER_VIRT_NS_PER_INSN - 1) / EMBER_VIRT_NS_PER_INSN;
-		before = emu_retired(e);
 	}
+	/* --profile: the slice ends at the next sample point, so a sample
+	 * costs nothing per instruction. */
+	struct profile *prof = vcpu->vm->profile;
+	if (prof) {
+		if (!e->prof_left)
+			e->prof_left = profile_period(prof);
+		if (e->prof_left < budget)
+			budget = e->prof_left;
+	}
+	if (virt || prof)
+		before = emu_retired(e);
 	enum x86_exit why = x86_run(e->cpu, budget);
 	if (virt) {
 		vclock_advance(c, (emu_retired(e) - before) * EMBER_VIRT_NS_PER_INSN);
 		vclock_run_due(c);
+	}
+	if (prof) {
+		uint64_t ran = emu_retired(e) - before;
+		e->prof_left -= ran < e->prof_left ? ran : e->prof_left;
+		if (!e->prof_left)
+			profile_sample(prof, x86_cpu_state(e->cpu));
 	}
 	if (TRACE_COMPILED)
 		emu_copy_stats(vcpu, e, why == X86_EXIT_HLT);
