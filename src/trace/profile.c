@@ -165,8 +165,8 @@ static int syms_from_elf(struct profile *p, const char *path, const uint8_t *b, 
 	bool found = false;
 	for (unsigned i = 0; i < shnum; i++) {
 		if (!elf_shdr(&e, shoff, i, &sh))
-			return ember_error(-EINVAL, "%s: ELF section headers past the end of the file",
-					   path);
+			return ember_error(
+			    -EINVAL, "%s: ELF section headers past the end of the file", path);
 		if (sh.type == SHT_SYMTAB) {
 			symtab = sh;
 			found = true;
@@ -234,18 +234,18 @@ static int syms_from_map(struct profile *p, const char *path, const char *b, siz
 		/* ADDRESS, one space, a type letter, one space, a name. */
 		if (errno || a == 0 || a > 16 || a + 3 >= n || l[a] != ' ' || l[a + 2] != ' ' ||
 		    !((l[a + 1] >= 'a' && l[a + 1] <= 'z') || (l[a + 1] >= 'A' && l[a + 1] <= 'Z')))
-			return ember_error(-EINVAL,
-					   "%s: line %zu: not a System.map line (ADDRESS TYPE NAME)",
-					   path, line);
+			return ember_error(
+			    -EINVAL, "%s: line %zu: not a System.map line (ADDRESS TYPE NAME)",
+			    path, line);
 		/* /proc/kallsyms adds "\t[module]"; a serial capture adds "\r". */
 		const char *name = l + a + 3, *tab = memchr(name, '\t', n - a - 3);
 		size_t nlen = tab ? (size_t)(tab - name) : n - a - 3;
 		if (nlen && name[nlen - 1] == '\r')
 			nlen--;
 		if (memchr(name, ' ', nlen) || memchr(name, '\0', nlen))
-			return ember_error(-EINVAL,
-					   "%s: line %zu: not a System.map line (ADDRESS TYPE NAME)",
-					   path, line);
+			return ember_error(
+			    -EINVAL, "%s: line %zu: not a System.map line (ADDRESS TYPE NAME)",
+			    path, line);
 		char t = l[a + 1];
 		if (t != 't' && t != 'T' && t != 'w' && t != 'W')
 			continue;
@@ -273,7 +273,7 @@ static int syms_load(struct profile *p, const char *path)
 	const uint8_t *b = m;
 	size_t len = (size_t)st.st_size;
 	int r = len >= 4 && !memcmp(b, ELFMAG, SELFMAG) ? syms_from_elf(p, path, b, len)
-							 : syms_from_map(p, path, m, len);
+							: syms_from_map(p, path, m, len);
 	munmap(m, len);
 	if (r < 0)
 		return r;
@@ -493,8 +493,9 @@ int profile_write(struct profile *p, uint64_t insns)
 	uint64_t total = p->samples, nuser = 0;
 	for (size_t i = 0; i < n; i++)
 		nuser += v[i].where == WHERE_USER ? v[i].count : 0;
-	fprintf(f, "# ember guest profile: %llu samples, one every %llu instructions retired "
-		   "(%llu instructions in all; time halted is not sampled)\n",
+	fprintf(f,
+		"# ember guest profile: %llu samples, one every %llu instructions retired "
+		"(%llu instructions in all; time halted is not sampled)\n",
 		(unsigned long long)total, (unsigned long long)p->period,
 		(unsigned long long)insns);
 	if (p->symbols_path)
@@ -517,8 +518,8 @@ int profile_write(struct profile *p, uint64_t insns)
 	for (size_t i = 0; i < m; i++) {
 		where_name(p, &w[i], sym, sizeof(sym));
 		fprintf(f, "%8.2f%% %10llu  %-6s  %s\n", pct(w[i].count, total),
-			(unsigned long long)w[i].count, w[i].where == WHERE_USER ? "user" : "kernel",
-			sym);
+			(unsigned long long)w[i].count,
+			w[i].where == WHERE_USER ? "user" : "kernel", sym);
 	}
 	memcpy(w, v, n * sizeof(*w));
 	m = merge(w, n, by_as, user);

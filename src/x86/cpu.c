@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "x86/cpu.h"
 
@@ -90,10 +91,11 @@ static struct x86_cpu *cpu_new(struct x86_machine *m, const struct x86_ops *ops,
 	struct x86_cpu *cpu = calloc(1, sizeof(*cpu));
 	if (!cpu)
 		return NULL;
-	/* Entries from a cache-line boundary. */
-	cpu->icache = aligned_alloc(64, ICACHE_SIZE * sizeof(*cpu->icache));
-	if (cpu->icache)
-		memset(cpu->icache, 0, ICACHE_SIZE * sizeof(*cpu->icache));
+	/* Page-aligned zero pages the host backs only where decodes land. */
+	cpu->icache = mmap(NULL, ICACHE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			   -1, 0);
+	if (cpu->icache == MAP_FAILED)
+		cpu->icache = NULL;
 	cpu->lock_shadow = aligned_alloc(4096, 4096);
 	if (!cpu->icache || !cpu->lock_shadow || !cpu_join(cpu, m)) {
 		x86_cpu_free(cpu);
@@ -137,7 +139,8 @@ void x86_cpu_free(struct x86_cpu *cpu)
 			free(m);
 		}
 	}
-	free(cpu->icache);
+	if (cpu->icache)
+		munmap(cpu->icache, ICACHE_BYTES);
 	free(cpu->lock_shadow);
 	free(cpu);
 }
@@ -145,6 +148,15 @@ void x86_cpu_free(struct x86_cpu *cpu)
 struct x86_state *x86_cpu_state(struct x86_cpu *cpu)
 {
 	return &cpu->s;
+}
+
+/* Empty this CPU's own icache (from its thread, not running): the host
+ * hands back zero pages, so a reset costs nothing for the pages no decode
+ * touched, and frees the memory of those it did. */
+static void cpu_icache_reset(struct x86_cpu *cpu)
+{
+	if (madvise(cpu->icache, ICACHE_BYTES, MADV_DONTNEED))
+		memset(cpu->icache, 0, ICACHE_BYTES);
 }
 
 void x86_cpu_state_changed(struct x86_cpu *cpu)
@@ -163,7 +175,7 @@ void x86_cpu_state_changed(struct x86_cpu *cpu)
 		cpu->cpl = s->seg[X86_SS].dpl; /* where VMX and KVM keep the CPL */
 	cpu_update_mode(cpu);
 	mmu_flush_tlb(cpu, true);
-	memset(cpu->icache, 0, ICACHE_SIZE * sizeof(*cpu->icache));
+	cpu_icache_reset(cpu);
 	cpu->shutdown = false;
 	cpu->events = true;
 }
@@ -261,7 +273,7 @@ void x86_cpu_flush_mappings(struct x86_cpu *cpu)
 {
 	memset(cpu->pcache, 0, sizeof(cpu->pcache));
 	mmu_flush_tlb(cpu, true);
-	memset(cpu->icache, 0, ICACHE_SIZE * sizeof(*cpu->icache));
+	cpu_icache_reset(cpu);
 	/* The map is the machine's: its other CPUs flush their own too. */
 	struct x86_machine *m = cpu->machine;
 	for (unsigned i = 0; i < X86_CODEMAP_CHUNKS; i++)
