@@ -306,7 +306,7 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 	if ((cfg->symbols || cfg->profile_period) && !cfg->profile)
 		return bad_option("%s: needs --profile FILE",
 				  cfg->symbols ? "--symbols" : "--profile-period");
-	if (cfg->profile && cfg->accel != ACCEL_EMU)
+	if (cfg->profile && cfg->accel == ACCEL_KVM)
 		return bad_option("--profile %s: needs --accel emu (the emulator samples the "
 				  "guest; KVM does not)",
 				  cfg->profile);
@@ -364,6 +364,13 @@ static int cmd_run(int argc, char **argv)
 	}
 	/* Symbols are read (and refused) before the guest runs. */
 	struct profile *prof = NULL;
+	if (cfg.profile && engine != &engine_emu) {
+		fprintf(stderr, "ember: --profile %s: --accel auto chose kvm; the profile needs "
+				"--accel emu\n",
+			cfg.profile);
+		free(vm);
+		return EXIT_HOST_ERROR;
+	}
 	if (cfg.profile) {
 		prof = profile_create(cfg.profile,
 				      cfg.profile_period ? cfg.profile_period

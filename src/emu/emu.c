@@ -472,6 +472,31 @@ static bool emu_init_sipi(struct emu_cpu *e)
 	return false;
 }
 
+/*
+ * --profile: the slice runs as x86_run() pieces that end at the sample
+ * points (a sample every `period` instructions retired), so sampling costs
+ * nothing per instruction, and the slice is as long as without the profile
+ * (a BUDGET return ran exactly the piece): --clock virtual's turns and
+ * deadlines stay where they were.
+ */
+static enum x86_exit emu_run_profiled(struct emu_cpu *e, struct profile *prof, uint64_t budget)
+{
+	enum x86_exit why;
+	do {
+		if (!e->prof_left)
+			e->prof_left = profile_period(prof);
+		uint64_t piece = e->prof_left < budget ? e->prof_left : budget;
+		uint64_t before = emu_retired(e);
+		why = x86_run(e->cpu, piece);
+		uint64_t ran = emu_retired(e) - before;
+		e->prof_left -= ran < e->prof_left ? ran : e->prof_left;
+		if (!e->prof_left)
+			profile_sample(prof, x86_cpu_state(e->cpu));
+		budget -= piece;
+	} while (why == X86_EXIT_BUDGET && budget);
+	return why;
+}
+
 static int emu_run(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct emu_cpu *e = vcpu->engine_data;
@@ -499,28 +524,13 @@ static int emu_run(struct vcpu *vcpu, struct vm_exit *exit)
 			budget = 1;
 		else if ((next - now) / EMBER_VIRT_NS_PER_INSN < budget)
 			budget = (next - now + EMBER_VIRT_NS_PER_INSN - 1) / EMBER_VIRT_NS_PER_INSN;
-	}
-	/* --profile: the slice ends at the next sample point, so a sample
-	 * costs nothing per instruction. */
-	struct profile *prof = vcpu->vm->profile;
-	if (prof) {
-		if (!e->prof_left)
-			e->prof_left = profile_period(prof);
-		if (e->prof_left < budget)
-			budget = e->prof_left;
-	}
-	if (virt || prof)
 		before = emu_retired(e);
-	enum x86_exit why = x86_run(e->cpu, budget);
+	}
+	struct profile *prof = vcpu->vm->profile;
+	enum x86_exit why = prof ? emu_run_profiled(e, prof, budget) : x86_run(e->cpu, budget);
 	if (virt) {
 		vclock_advance(c, (emu_retired(e) - before) * EMBER_VIRT_NS_PER_INSN);
 		vclock_run_due(c);
-	}
-	if (prof) {
-		uint64_t ran = emu_retired(e) - before;
-		e->prof_left -= ran < e->prof_left ? ran : e->prof_left;
-		if (!e->prof_left)
-			profile_sample(prof, x86_cpu_state(e->cpu));
 	}
 	if (TRACE_COMPILED)
 		emu_copy_stats(vcpu, e, why == X86_EXIT_HLT);
