@@ -92,8 +92,8 @@ static struct x86_cpu *cpu_new(struct x86_machine *m, const struct x86_ops *ops,
 	if (!cpu)
 		return NULL;
 	/* Page-aligned zero pages the host backs only where decodes land. */
-	cpu->icache = mmap(NULL, ICACHE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			   -1, 0);
+	cpu->icache =
+	    mmap(NULL, ICACHE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (cpu->icache == MAP_FAILED)
 		cpu->icache = NULL;
 	cpu->lock_shadow = aligned_alloc(4096, 4096);

@@ -68,6 +68,35 @@ else
 	echo "FAIL profile spin.rom without symbols: $(head -c 400 "$p")"
 fi
 
+# --- the profile never changes what the guest sees: smp.rom's two vCPUs
+# under --clock virtual run in turns cut at instruction counts; with a
+# sample every 997 instructions they must run the same instructions ---
+smp=build/guests/smp.rom
+digest() {
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1]));
+print(json.dumps([j["insns_by_mode"], j["interrupts"], j["pio"], j["hlt"]], sort_keys=True))' "$1"
+}
+if [ -f "$smp" ]; then
+	for v in plain prof; do
+		args=()
+		[ $v = prof ] && args=(--profile "$out/smp.txt" --profile-period 997)
+		timeout 60 "$ember" run --accel emu --clock virtual --cpus 2 --bios "$smp" \
+			--serial "file:$out/smp-$v.out" --stats-json "$out/smp-$v.json" "${args[@]}" \
+			</dev/null 2>/dev/null
+		echo $? >"$out/smp-$v.rc"
+	done
+	if [ "$(cat "$out/smp-plain.rc")" = 1 ] && [ "$(cat "$out/smp-prof.rc")" = 1 ] &&
+		cmp -s "$out/smp-plain.out" "$out/smp-prof.out" &&
+		[ "$(digest "$out/smp-plain.json")" = "$(digest "$out/smp-prof.json")" ] &&
+		[ "$(sed -n 's/^# ember guest profile: \([0-9]*\) samples.*/\1/p' "$out/smp.txt")" -gt 0 ]; then
+		echo "PASS profile smp.rom --cpus 2 --clock virtual: the same instructions, output and status with --profile"
+	else
+		echo "FAIL profile smp.rom --cpus 2 --clock virtual: --profile changed the run (status $(cat "$out/smp-plain.rc") vs $(cat "$out/smp-prof.rc"))"
+		digest "$out/smp-plain.json" >&2
+		digest "$out/smp-prof.json" >&2
+	fi
+fi
+
 # --- bad input: exit status 2 and one line naming the file or option ---
 expect() { # name pattern args...
 	local name=$1 pat=$2
