@@ -155,8 +155,14 @@ struct x86_state *x86_cpu_state(struct x86_cpu *cpu)
  * touched, and frees the memory of those it did. */
 static void cpu_icache_reset(struct x86_cpu *cpu)
 {
-	if (madvise(cpu->icache, ICACHE_BYTES, MADV_DONTNEED))
+	/* A few decodes since the last reset (difftest's cases): just those. */
+	if (cpu->icache_nlog <= ICACHE_LOG) {
+		for (unsigned i = 0; i < cpu->icache_nlog; i++)
+			memset(&cpu->icache[cpu->icache_log[i]], 0, sizeof(*cpu->icache));
+	} else if (madvise(cpu->icache, ICACHE_BYTES, MADV_DONTNEED)) {
 		memset(cpu->icache, 0, ICACHE_BYTES);
+	}
+	cpu->icache_nlog = 0;
 }
 
 void x86_cpu_state_changed(struct x86_cpu *cpu)
@@ -240,10 +246,17 @@ void mmu_code_written(struct x86_cpu *cpu, uint64_t gpa, unsigned len)
 	cpu_each(cpu, cpu_icache_drop, &r);
 }
 
+/* Own icache: hand the pages back.  Another CPU's, which may be running:
+ * clear only the keys set, so untouched pages stay unbacked. */
 static void cpu_icache_clear(struct x86_cpu *c, bool self, void *arg)
 {
+	if (self) {
+		cpu_icache_reset(c);
+		return;
+	}
 	for (unsigned i = 0; i < ICACHE_SIZE; i++)
-		__atomic_store_n(&c->icache[i].key, 0, __ATOMIC_RELAXED);
+		if (__atomic_load_n(&c->icache[i].key, __ATOMIC_RELAXED))
+			__atomic_store_n(&c->icache[i].key, 0, __ATOMIC_RELAXED);
 }
 
 void x86_cpu_invalidate_phys(struct x86_cpu *cpu, uint64_t gpa, uint64_t len)
@@ -466,6 +479,10 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 		ce->in = *tmp;
 		ce->next = ce->taken = &cpu_icache_none;
 		ce->key = cpu_icache_key(phys, cpu->code_bits);
+		if (cpu->icache_nlog < ICACHE_LOG)
+			cpu->icache_log[cpu->icache_nlog++] = (uint32_t)(ce - cpu->icache);
+		else
+			cpu->icache_nlog = ICACHE_LOG + 1;
 		return &ce->in;
 	}
 	return tmp;

@@ -196,6 +196,7 @@ struct x86_pcache_entry {
  */
 #define ICACHE_SIZE  65536
 #define ICACHE_BYTES (ICACHE_SIZE * sizeof(struct x86_icache_entry))
+#define ICACHE_LOG   64
 struct x86_icache_entry {
 	uint64_t key; /* ((physical address << 2) | code size 16/32/64 >> 5) + 1; 0 = empty */
 	struct x86_icache_entry *next;	/* the instruction after this one, when last seen */
@@ -289,6 +290,9 @@ struct x86_cpu {
 	struct x86_tlb_entry tlb[TLB_SIZE];
 	struct x86_pcache_entry pcache[PCACHE_SIZE];
 	struct x86_icache_entry *icache;
+	/* Entries filled since the last reset, while at most ICACHE_LOG. */
+	uint32_t icache_log[ICACHE_LOG];
+	unsigned icache_nlog;
 	uint64_t ip_mask; /* 0xFFFF, 0xFFFFFFFF or ~0 by code size */
 	/* The code page last fetched from: linear page | 1 (0 = none), its
 	 * physical page, and whether it is RAM.  Dropped with the TLB. */
