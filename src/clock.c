@@ -222,17 +222,23 @@ int vclock_start(struct vclock *c)
 	return 0;
 }
 
+void vclock_stop(struct vclock *c)
+{
+	if (!c || !c->thread_running)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->stop = true;
+	pthread_cond_signal(&c->changed);
+	pthread_mutex_unlock(&c->lock);
+	pthread_join(c->thread, NULL);
+	c->thread_running = false;
+}
+
 void vclock_destroy(struct vclock *c)
 {
 	if (!c)
 		return;
-	if (c->thread_running) {
-		pthread_mutex_lock(&c->lock);
-		c->stop = true;
-		pthread_cond_signal(&c->changed);
-		pthread_mutex_unlock(&c->lock);
-		pthread_join(c->thread, NULL);
-	}
+	vclock_stop(c);
 	pthread_cond_destroy(&c->changed);
 	pthread_mutex_destroy(&c->lock);
 	free(c);

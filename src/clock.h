@@ -43,6 +43,9 @@ enum vclock_mode vclock_mode(const struct vclock *c);
 
 /* Host mode: start the thread that fires timers.  0 or -errno. */
 int vclock_start(struct vclock *c);
+/* Stop that thread and wait for a callback it is running: after this no
+ * timer fires from it, so timers and their devices may be freed.  Idempotent. */
+void vclock_stop(struct vclock *c);
 
 /* Guest nanoseconds since the VM was created. */
 uint64_t vclock_now(struct vclock *c);

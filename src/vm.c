@@ -587,6 +587,10 @@ int vm_run(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
+	/* First: the clock thread fires device timers that raise lines and kick
+	 * vCPUs; a callback running while its timer, device or CPU is freed
+	 * below was a use after free (a rare SIGSEGV at exit). */
+	vclock_stop(vm->clock);
 	for (int i = 0; i < vm->ncpus; i++) {
 		hostkvm_close(vm->vcpus[i].hostkvm);
 		vm->vcpus[i].hostkvm = NULL;

@@ -502,7 +502,9 @@ static int emu_run(struct vcpu *vcpu, struct vm_exit *exit)
 	struct emu_cpu *e = vcpu->engine_data;
 	memset(exit, 0, sizeof(*exit));
 	exit->reason = VMEXIT_NONE;
-	e->thread = pthread_self();
+	/* Other threads read it in emu_kick(): an atomic store (the same
+	 * value every time, but the read must not race). */
+	__atomic_store_n(&e->thread, pthread_self(), __ATOMIC_RELAXED);
 	if (emu_init_sipi(e)) {
 		emu_wait(e);
 		if (vm_one_thread(vcpu->vm))
@@ -566,7 +568,8 @@ static void emu_kick(struct vcpu *vcpu)
 	struct emu_cpu *e = vcpu->engine_data;
 	if (!e || !e->cpu)
 		return;
-	if (!pthread_equal(pthread_self(), e->thread) || vm_stopping(e->vm))
+	if (!pthread_equal(pthread_self(), __atomic_load_n(&e->thread, __ATOMIC_RELAXED)) ||
+	    vm_stopping(e->vm))
 		x86_cpu_kick(e->cpu);
 	pthread_mutex_lock(&e->lock);
 	e->kicked = true;
