@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 
+#include "x86/bytes.h"
 #include "x86/cpu.h"
 #include "x86/fpu.h"
 
@@ -15,37 +16,6 @@
 #define FPU_LEGACY	   512	/* FXSAVE image, the XSAVE legacy region */
 #define FPU_XSAVE_SIZE	   576	/* legacy region + XSAVE header */
 #define FPU_XCOMP	   (1ull << 63)
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, 2);
-}
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-static void put64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
-static uint16_t get16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return v;
-}
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
 
 /*
  * The 512-byte FXSAVE image of f; w64: the REX.W format with 64-bit FIP/FDP.

@@ -9,6 +9,7 @@
  * Not FXSAVE/XSAVE (fpustate.c).
  * Follows Intel SDM vol. 1 ch. 8, vol. 2 (each instruction), table A-7..A-22.
  */
+#include "x86/bytes.h"
 #include "x86/cpu.h"
 #include "x86/fpu.h"
 #include "x86/fpuhost.h"
@@ -335,27 +336,6 @@ static uint16_t x87_full_tags(const struct x86_fpu *f)
 	for (int i = 0; i < 8; i++)
 		t |= (f->ftw & (1u << i) ? x87_tag(f->st[fpu_st_of(f, i)]) : 3u) << (2 * i);
 	return t;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, 2);
-}
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-static uint16_t get16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return v;
-}
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
 }
 
 /* The environment: 28 bytes with a 32-bit operand size, else 14.  Real and
