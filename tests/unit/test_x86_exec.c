@@ -7,6 +7,7 @@
  * Programs were assembled with GNU as; the source is beside each byte array.
  */
 #include "t.h"
+#include "unit/test_x86.h"
 #include "x86/x86.h"
 
 #define MEM_SIZE (8u << 20)
@@ -134,20 +135,6 @@ static void tvm_real(struct tvm *t, uint16_t ip)
 #define SEL_TSS	     0x30
 #define SEL_CODE64_U 0x43
 
-static void seg(struct x86_seg *sg, uint16_t sel, uint8_t type, int dpl, bool db, bool l)
-{
-	memset(sg, 0, sizeof(*sg));
-	sg->sel = sel;
-	sg->limit = 0xFFFFFFFF;
-	sg->type = type;
-	sg->s = 1;
-	sg->dpl = dpl;
-	sg->present = 1;
-	sg->db = db;
-	sg->l = l;
-	sg->g = 1;
-}
-
 static void tvm_gdt(struct tvm *t)
 {
 	put64(t, GDT + 0x08, 0x00CF9A000000FFFFull);
@@ -191,10 +178,11 @@ static void tvm_prot32(struct tvm *t, uint32_t eip, int cpl)
 	x86_state_reset(t->s);
 	tvm_gdt(t);
 	t->s->cr0 = X86_CR0_PE | X86_CR0_ET;
-	seg(&t->s->seg[X86_CS], cpl ? SEL_CODE32_U : SEL_CODE32, 0xB, cpl, true, false);
+	test_x86_seg(&t->s->seg[X86_CS], cpl ? SEL_CODE32_U : SEL_CODE32, 0xB, cpl, true, false);
 	for (int r = X86_ES; r <= X86_GS; r++)
 		if (r != X86_CS)
-			seg(&t->s->seg[r], cpl ? SEL_DATA_U : SEL_DATA, 0x3, cpl, true, false);
+			test_x86_seg(&t->s->seg[r], cpl ? SEL_DATA_U : SEL_DATA, 0x3, cpl, true,
+				     false);
 	t->s->rip = eip;
 	t->s->gpr[X86_RSP] = 0x9000;
 	put32(t, TSS + 4, 0x8000);   /* esp0 */
@@ -215,10 +203,11 @@ static void tvm_long(struct tvm *t, uint64_t rip, int cpl)
 	t->s->cr4 = X86_CR4_PAE;
 	t->s->efer = X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE | X86_EFER_SCE;
 	t->s->cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_ET | X86_CR0_WP;
-	seg(&t->s->seg[X86_CS], cpl ? SEL_CODE64_U : SEL_CODE64, 0xB, cpl, false, true);
+	test_x86_seg(&t->s->seg[X86_CS], cpl ? SEL_CODE64_U : SEL_CODE64, 0xB, cpl, false, true);
 	for (int r = X86_ES; r <= X86_GS; r++)
 		if (r != X86_CS)
-			seg(&t->s->seg[r], cpl ? SEL_DATA_U : SEL_DATA, 0x3, cpl, true, false);
+			test_x86_seg(&t->s->seg[r], cpl ? SEL_DATA_U : SEL_DATA, 0x3, cpl, true,
+				     false);
 	t->s->rip = rip;
 	t->s->gpr[X86_RSP] = 0x7F000;
 	put64(t, TSS + 4, 0x8000);     /* rsp0 */
@@ -760,12 +749,13 @@ static void test_self_modifying_code_64_branch(void)
 #define LAZY_JCC(cc, bit) "j" cc " 1f\n\tlea " #bit "(%[d]), %[d]\n1:\n\t"
 #define LAZY_JCCS                                                                                  \
 	LAZY_JCC("o", 1)                                                                           \
-	LAZY_JCC("no", 2) LAZY_JCC("b", 4) LAZY_JCC("ae", 8) LAZY_JCC("e", 16) LAZY_JCC("ne", 32)  \
-	    LAZY_JCC("be", 64) LAZY_JCC("a", 128) LAZY_JCC("s", 256) LAZY_JCC("ns", 512)          \
-		LAZY_JCC("p", 1024) LAZY_JCC("np", 2048) LAZY_JCC("l", 4096) LAZY_JCC("ge", 8192) \
+	LAZY_JCC("no", 2)                                                                          \
+	LAZY_JCC("b", 4) LAZY_JCC("ae", 8) LAZY_JCC("e", 16) LAZY_JCC("ne", 32) LAZY_JCC("be", 64) \
+	    LAZY_JCC("a", 128) LAZY_JCC("s", 256) LAZY_JCC("ns", 512) LAZY_JCC("p", 1024)          \
+		LAZY_JCC("np", 2048) LAZY_JCC("l", 4096) LAZY_JCC("ge", 8192)                      \
 		    LAZY_JCC("le", 16384) LAZY_JCC("g", 32768)
 #define LAZY_NATIVE(name, insn)                                                                    \
-	static void name(uint64_t *a, uint64_t b, uint64_t cfin, uint64_t *f, uint64_t *d)        \
+	static void name(uint64_t *a, uint64_t b, uint64_t cfin, uint64_t *f, uint64_t *d)         \
 	{                                                                                          \
 		uint64_t x = *a, dd = 0, ff;                                                       \
 		asm volatile("btq $0, %[c]\n\t" insn "\n\t" LAZY_JCCS "pushfq\n\tpopq %[f]"        \
@@ -837,8 +827,17 @@ static const struct {
 
 static void test_lazy_flags_vs_host(void)
 {
-	static const uint64_t edge[] = {0, 1, 0x7F, 0x80, 0xFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF,
-					0x7FFFFFFFFFFFFFFFull, 0x8000000000000000ull, ~0ull};
+	static const uint64_t edge[] = {0,
+					1,
+					0x7F,
+					0x80,
+					0xFF,
+					0x7FFFFFFF,
+					0x80000000,
+					0xFFFFFFFF,
+					0x7FFFFFFFFFFFFFFFull,
+					0x8000000000000000ull,
+					~0ull};
 	struct tvm *t = tvm_new();
 	uint64_t rng = 0x9E3779B97F4A7C15ull;
 	unsigned bad = 0;
@@ -888,18 +887,21 @@ static void test_lazy_flags_vs_host(void)
 			uint64_t mask = 0x8D5 & ~(uint64_t)lazy_ops[k].undef;
 			/* Jcc bits that read an undefined OF: O, NO, L, GE, LE, G. */
 			uint64_t dmask = (lazy_ops[k].undef & 0x800) ? ~0xF003ull : ~0ull;
-			if (e != X86_EXIT_HLT || t->s->gpr[X86_RAX] != na || ((t->s->gpr[X86_RDX] ^ nd) & dmask) ||
+			if (e != X86_EXIT_HLT || t->s->gpr[X86_RAX] != na ||
+			    ((t->s->gpr[X86_RDX] ^ nd) & dmask) ||
 			    ((t->s->gpr[X86_RSI] ^ nf) & mask)) {
 				if (bad++ < 5)
-					T_CHECK(false, "%s a=%#llx b=%#llx cf=%llu: emu rax %#llx rdx %#llx "
-						       "flags %#llx, cpu %#llx %#llx %#llx",
-						lazy_ops[k].name, (unsigned long long)a,
-						(unsigned long long)b, (unsigned long long)cfin,
-						(unsigned long long)t->s->gpr[X86_RAX],
-						(unsigned long long)t->s->gpr[X86_RDX],
-						(unsigned long long)t->s->gpr[X86_RSI],
-						(unsigned long long)na, (unsigned long long)nd,
-						(unsigned long long)nf);
+					T_CHECK(
+					    false,
+					    "%s a=%#llx b=%#llx cf=%llu: emu rax %#llx rdx %#llx "
+					    "flags %#llx, cpu %#llx %#llx %#llx",
+					    lazy_ops[k].name, (unsigned long long)a,
+					    (unsigned long long)b, (unsigned long long)cfin,
+					    (unsigned long long)t->s->gpr[X86_RAX],
+					    (unsigned long long)t->s->gpr[X86_RDX],
+					    (unsigned long long)t->s->gpr[X86_RSI],
+					    (unsigned long long)na, (unsigned long long)nd,
+					    (unsigned long long)nf);
 			}
 		}
 	}
@@ -1109,19 +1111,19 @@ static void test_nmi(void)
  * (G=1, limit FFFFFh), 30h busy TSS (G=0, limit 67h).
  */
 static const uint8_t prog_lar_lsl[] = {
-	0xB8, 0x08, 0x00, 0x00, 0x00, /* mov eax, 8 */
-	0x0F, 0x02, 0xD8,             /* lar ebx, eax */
-	0x9C,                         /* pushfd */
-	0x0F, 0x03, 0xC8,             /* lsl ecx, eax */
-	0x9C,                         /* pushfd */
-	0xB8, 0x30, 0x00, 0x00, 0x00, /* mov eax, 30h */
-	0x0F, 0x03, 0xF8,             /* lsl edi, eax */
-	0x9C,                         /* pushfd */
-	0x31, 0xC0,                   /* xor eax, eax (sets ZF) */
-	0xBA, 0x78, 0x56, 0x34, 0x12, /* mov edx, 12345678h */
-	0x0F, 0x02, 0xD0,             /* lar edx, eax */
-	0x9C,                         /* pushfd */
-	0xF4,                         /* hlt */
+    0xB8, 0x08, 0x00, 0x00, 0x00, /* mov eax, 8 */
+    0x0F, 0x02, 0xD8,		  /* lar ebx, eax */
+    0x9C,			  /* pushfd */
+    0x0F, 0x03, 0xC8,		  /* lsl ecx, eax */
+    0x9C,			  /* pushfd */
+    0xB8, 0x30, 0x00, 0x00, 0x00, /* mov eax, 30h */
+    0x0F, 0x03, 0xF8,		  /* lsl edi, eax */
+    0x9C,			  /* pushfd */
+    0x31, 0xC0,			  /* xor eax, eax (sets ZF) */
+    0xBA, 0x78, 0x56, 0x34, 0x12, /* mov edx, 12345678h */
+    0x0F, 0x02, 0xD0,		  /* lar edx, eax */
+    0x9C,			  /* pushfd */
+    0xF4,			  /* hlt */
 };
 
 static void test_lar_lsl(void)

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 
 #include "t.h"
+#include "unit/test_x86.h"
 #include "x86/x86.h"
 
 #define MEM_SIZE (8u << 20)
@@ -52,19 +53,6 @@ static void put64(uint64_t a, uint64_t v)
 	memcpy(vm.mem + a, &v, 8);
 }
 
-static void flat(struct x86_seg *sg, uint16_t sel, uint8_t type, bool l)
-{
-	memset(sg, 0, sizeof(*sg));
-	sg->sel = sel;
-	sg->limit = 0xFFFFFFFF;
-	sg->type = type;
-	sg->s = 1;
-	sg->present = 1;
-	sg->db = !l;
-	sg->l = l;
-	sg->g = 1;
-}
-
 /* 64-bit mode at CPL 0, 0-8 MiB identity-mapped, every vector to FAULT. */
 static void fvm_reset(void)
 {
@@ -91,10 +79,10 @@ static void fvm_reset(void)
 	s->xcr0 = 3;
 	s->efer = X86_EFER_LME | X86_EFER_LMA;
 	s->cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_ET | X86_CR0_NE | X86_CR0_MP;
-	flat(&s->seg[X86_CS], 0x08, 0xB, true);
+	test_x86_seg(&s->seg[X86_CS], 0x08, 0xB, 0, false, true);
 	for (int r = X86_ES; r <= X86_GS; r++)
 		if (r != X86_CS)
-			flat(&s->seg[r], 0x10, 0x3, false);
+			test_x86_seg(&s->seg[r], 0x10, 0x3, 0, true, false);
 	s->seg[X86_TR].type = 0xB;
 	s->seg[X86_TR].present = 1;
 	s->gpr[X86_RSP] = 0x7F000;

@@ -15,6 +15,7 @@
 #include <ucontext.h>
 
 #include "t.h"
+#include "unit/test_x86.h"
 #include "x86/x86.h"
 
 #define MEM_SIZE (4u << 20)
@@ -166,19 +167,6 @@ static void emu_free(struct emu *e)
 	free(e);
 }
 
-static void seg(struct x86_seg *sg, uint16_t sel, uint8_t type, bool l)
-{
-	memset(sg, 0, sizeof(*sg));
-	sg->sel = sel;
-	sg->limit = 0xFFFFFFFF;
-	sg->type = type;
-	sg->s = 1;
-	sg->present = 1;
-	sg->db = !l;
-	sg->l = l;
-	sg->g = 1;
-}
-
 /* The x87/SSE state of an FXSAVE image into x86_fpu and back. */
 static void fx_to_state(const uint8_t *fx, struct x86_fpu *f)
 {
@@ -212,10 +200,10 @@ static void emulate(struct emu *e, const uint8_t *insn, size_t len, const struct
 	s->cr4 = emu_cr4;
 	s->cr0 = emu_cr0;
 	s->efer = X86_EFER_LME | X86_EFER_LMA;
-	seg(&s->seg[X86_CS], 0x08, 0xB, true);
+	test_x86_seg(&s->seg[X86_CS], 0x08, 0xB, 0, false, true);
 	for (int r = X86_ES; r <= X86_GS; r++)
 		if (r != X86_CS)
-			seg(&s->seg[r], 0x10, 0x3, false);
+			test_x86_seg(&s->seg[r], 0x10, 0x3, 0, true, false);
 	s->seg[X86_TR].sel = 0;
 	s->seg[X86_TR].type = 0xB;
 	s->seg[X86_TR].present = 1;
