@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "hostinfo.h"
+#include "irq.h"
 #include "kvm/kvm.h"
 #include "layout.h"
 #include "trace/trace.h"
@@ -108,6 +109,46 @@ static void kvm_kick_handler(int sig)
 	(void)sig; /* only interrupts KVM_RUN */
 }
 
+/*
+ * The router's inputs are GSIs as the MADT and MP table describe them
+ * (irq.h): ISA IRQ n on 8259A input n and IOAPIC pin n, except IRQ0, the
+ * PIT, on pin 2 (the interrupt source override) and IRQ2, the cascade, on
+ * no pin; GSIs 16-23 on IOAPIC pins only.  KVM's default table routes GSI 0
+ * to IOAPIC pin 0 (and GSI 2 to pin 2), which the tables do not say: a
+ * guest that programs pin 2 for the timer would never see its in-kernel
+ * PIT.  So the whole table is replaced once, before any vCPU runs.
+ */
+static int kvm_set_gsi_routing(int vm_fd)
+{
+	enum { MAX = 16 + IRQ_NR_INPUTS };
+	struct {
+		struct kvm_irq_routing hdr;
+		struct kvm_irq_routing_entry e[MAX];
+	} t = { 0 };
+	unsigned n = 0;
+	for (unsigned gsi = 0; gsi < 16; gsi++) {
+		if (gsi == 2)
+			continue;
+		t.e[n++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi,
+			.type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { .irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
+				       .pin = gsi % 8 },
+		};
+	}
+	for (unsigned gsi = 0; gsi < IRQ_NR_INPUTS; gsi++) {
+		if (gsi == 2)
+			continue;
+		t.e[n++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi,
+			.type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi == 0 ? 2 : gsi },
+		};
+	}
+	t.hdr.nr = n;
+	return ioctl(vm_fd, KVM_SET_GSI_ROUTING, &t) < 0 ? -errno : 0;
+}
+
 static int kvm_create(struct vm *vm)
 {
 	struct kvm_vm *k = calloc(1, sizeof(*k));
@@ -165,6 +206,9 @@ static int kvm_create(struct vm *vm)
 	if (ioctl(k->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		return ember_error(-errno, "kvm: KVM_CREATE_IRQCHIP: %s", strerror(errno));
 	k->irqchip = true;
+	int err = kvm_set_gsi_routing(k->vm_fd);
+	if (err)
+		return ember_error(err, "kvm: KVM_SET_GSI_ROUTING: %s", strerror(-err));
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	if (ioctl(k->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return ember_error(-errno, "kvm: KVM_CREATE_PIT2: %s", strerror(errno));
