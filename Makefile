@@ -16,7 +16,7 @@ LDLIBS  += -lpthread -llzma -lz
 # The emulator library includes nothing from the VMM (src/x86 only).
 X86_SRCS := $(wildcard src/x86/*.c)
 VMM_SRCS := $(filter-out src/main.c,$(wildcard src/*.c src/devices/*.c src/boot/*.c \
-		src/kvm/*.c src/emu/*.c src/trace/*.c))
+		src/kvm/*.c src/emu/*.c src/trace/*.c src/pci/*.c src/virtio/*.c))
 X86_OBJS := $(X86_SRCS:%.c=$(BUILD)/obj/%.o)
 VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBX86   := $(BUILD)/libx86.a

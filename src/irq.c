@@ -150,6 +150,8 @@ int irq_router_create(struct irq_router **out, int ncpus, struct vclock *clock,
 	if (!r->pic || !r->cpu || !r->ioapic)
 		return -ENOMEM;
 	pic_set_output(r->pic, irq_pic_output, r);
+	for (unsigned pin = 16; pin < IRQ_NR_INPUTS; pin++)
+		ioapic_set_irq(r->ioapic, pin, 1); /* PCI INTx# idles high */
 	for (int i = 0; i < ncpus; i++) {
 		struct irq_cpu *c = &r->cpu[i];
 		c->router = r;
@@ -241,7 +243,9 @@ void irq_set(struct irq_router *r, unsigned input, int level)
 	}
 	if (input < 16)
 		pic_set_irq(r->pic, input, level);
-	if (input != 2) /* the cascade: no IOAPIC pin */
+	if (input >= 16) /* PCI INTx# wires are active low (idle high) */
+		ioapic_set_irq(r->ioapic, input, !level);
+	else if (input != 2) /* the cascade: no IOAPIC pin */
 		ioapic_set_irq(r->ioapic, input == 0 ? 2 : input, level);
 }
 

@@ -28,7 +28,10 @@ struct device_registry;
 /* Router inputs: 0-15 are ISA IRQs (8259A input n; IOAPIC pin n, except
  * IRQ0, the PIT, on pin 2: the MP table's and MADT's interrupt source
  * override; IRQ2 is the cascade and reaches no pin); 16-23 are GSIs wired
- * to IOAPIC pins 16-23 only (PCI INTx). */
+ * to IOAPIC pins 16-23 only (PCI INTx#).  A level is always the logical
+ * one (1: asserted), as KVM_IRQ_LINE takes it; the router drives the PCI
+ * wires of its IOAPIC model active low (idle high, the _PRT's and MP
+ * table's polarity). */
 #define IRQ_NR_INPUTS 24
 
 struct irq_router_ops {

@@ -43,6 +43,27 @@
 #define LAYOUT_LAPIC_BASE  0xFEE00000ULL
 #define LAYOUT_LAPIC_SIZE  0x00001000ULL
 
+/*
+ * PCI (src/pci): the i440FX's bus 0.  Memory BARs live in one window from
+ * the start of the MMIO hole up to the IOAPIC (the fixed devices and the
+ * firmware ROM sit above it), I/O BARs in 0xC000-0xFFFF as on QEMU's pc
+ * machine (what SeaBIOS assumes).  pci.c decodes both windows itself: the
+ * guest moves BARs while the buses are read-only.  The DSDT's _CRS names
+ * both windows; the e820 map leaves them unclaimed (a gap), as Linux expects.
+ */
+#define LAYOUT_PCI_MMIO_START LAYOUT_MMIO_HOLE_START
+#define LAYOUT_PCI_MMIO_END   LAYOUT_IOAPIC_BASE /* exclusive */
+#define LAYOUT_PCI_IO_START   0xC000
+#define LAYOUT_PCI_IO_END     0x10000 /* exclusive */
+/* Configuration mechanism #1: CONFIG_ADDRESS (dword at 0xCF8; 0xCF9 is the
+ * reset control register, byte-wide) and CONFIG_DATA (0xCFC-0xCFF). */
+#define LAYOUT_PORT_PCI_CONFIG_ADDRESS 0xCF8
+#define LAYOUT_PORT_PCI_CONFIG_DATA    0xCFC
+/* PCI INTx: slot s, pin p (0 = INTA#) reaches GSI 16 + ((s + p) & 7),
+ * IOAPIC pins 16-23 (_PRT in the DSDT, the MP table's PCI entries). */
+#define LAYOUT_GSI_PCI_FIRST 16
+#define LAYOUT_GSI_PCI_COUNT 8
+
 /* ---- Boot structures in low memory (direct kernel boot) ----------------- */
 
 #define LAYOUT_BOOT_GDT    0x00000500ULL /* flat GDT for 32/64-bit entry */

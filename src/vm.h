@@ -147,6 +147,9 @@ struct engine {
 	/* Guest linear -> physical through the vCPU's current paging, for
 	 * crash reports and tracing.  0 or -EFAULT. */
 	int (*translate)(struct vcpu *vcpu, uint64_t linear, uint64_t *gpa);
+	/* A device wrote guest RAM [gpa, gpa+len) (dma.h): the emulator drops
+	 * what it decoded there; NULL under KVM (the CPU snoops).  Any thread. */
+	void (*ram_written)(struct vm *vm, uint64_t gpa, uint64_t len);
 	/* Does the engine provide the PIC/PIT/IOAPIC/local APICs itself (KVM)? */
 	bool (*has_irqchip)(struct vm *vm);
 	void (*destroy)(struct vm *vm);
@@ -158,6 +161,7 @@ extern const struct engine engine_emu;
 struct uart;
 struct trace;
 struct irq_router;
+struct pci_board;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -170,6 +174,7 @@ struct vm {
 	struct x86_state boot_state; /* the BSP's state at its first instruction */
 	struct vclock *clock;        /* guest time and every timer (clock.h) */
 	struct irq_router *irq;      /* interrupt routing (irq.h) */
+	struct pci_board *pci;       /* bus 0 and its devices (pci/board.h) */
 	struct uart *com1;
 	/* --stats/--trace/--timeline/--trace-first observer, or NULL. */
 	struct trace *trace;

@@ -2,22 +2,24 @@
  * boot/acpi.c - the ACPI tables of a direct kernel boot: RSDP, RSDT and
  * XSDT, a FADT describing the PC's fixed hardware (devices/acpipm.h: PM1a
  * event and control blocks, the PM timer, SCI on IRQ 9, the reset register),
- * its FACS, a DSDT whose only object is \_S5, and a MADT with one local APIC
- * per vCPU, the IOAPIC and the ISA overrides.  The MP table (mptable.c)
+ * its FACS, a DSDT with \_S5 and the PCI host bridge (\_SB.PCI0), and a
+ * MADT with one local APIC per vCPU, the IOAPIC and the ISA overrides.  The MP table (mptable.c)
  * stays for acpi=off.  The tables live in the BIOS area, mapped as ROM
- * (layout.h).  Not a firmware: no AML methods, no PCI, no SMM.
+ * (layout.h).  Not a firmware: no AML methods, no SMM.
  * Follows ACPI 6.4: 5.2.5 (RSDP), 5.2.6 (header), 5.2.7/5.2.8 (RSDT/XSDT),
  * 5.2.9 (FADT revision 6), 5.2.10 (FACS), 5.2.12 (MADT), 20.2 (AML grammar).
  */
 #include <errno.h>
 #include <string.h>
 
+#include "boot/aml.h"
 #include "boot/loaders.h"
 #include "devices/acpipm.h"
 #include "layout.h"
 #include "util.h"
 
 #define HDR_SIZE 36
+#define ACPI_PCI_SLOTS 32
 
 /* Generic Address Structure address space IDs and access sizes (5.2.3.2). */
 #define GAS_SYSTEM_IO 1
@@ -134,27 +136,101 @@ static void acpi_facs(uint8_t *t)
 	t[32] = 2;
 }
 
-/*
- * DefinitionBlock ("", "DSDT", 2, "EMBER ", "EMBERVM ", 1)
- * { Name (\_S5, Package (4) { 5, 5, 0, 0 }) }
- * in AML (20.2): NameOp, the root-prefixed NameSeg, PackageOp with a
- * one-byte PkgLength (8: itself, NumElements and the four elements),
- * SLP_TYPa and SLP_TYPb as BytePrefix constants, two reserved ZeroOps.
- */
-/* clang-format off */
-static const uint8_t dsdt_aml[] = {
-    0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04,
-    0x0A, ACPIPM_SLP_TYP_S5, 0x0A, ACPIPM_SLP_TYP_S5, 0x00, 0x00,
-};
-/* clang-format on */
+/* Resource descriptors (6.4): small I/O port, end tag; large Word and
+ * DWord address space.  General flags: min and max fixed, a producer (the
+ * bridge passes the range on). */
+#define RES_IO		 0x47
+#define RES_IO_DECODE16	 1
+#define RES_END		 0x79
+#define RES_DWORD_ADDR	 0x87
+#define RES_WORD_ADDR	 0x88
+#define RES_TYPE_MEM	 0
+#define RES_TYPE_IO	 1
+#define RES_TYPE_BUS	 2
+#define RES_FIXED	 0x0C
+#define RES_IO_RNG_ALL	 3 /* _RNG: ISA and non-ISA ranges */
+#define RES_MEM_RW	 1 /* _RW, non-cacheable */
 
+static void res_word(struct aml *a, uint8_t type, uint8_t tflags, uint16_t min, uint16_t max)
+{
+	uint8_t d[16] = {RES_WORD_ADDR, 13, 0, type, RES_FIXED, tflags};
+	put16(d + 8, min);
+	put16(d + 10, max);
+	put16(d + 14, (uint16_t)(max - min + 1));
+	aml_bytes(a, d, sizeof(d));
+}
+
+/* \_SB.PCI0: the i440FX's bus 0 (PNP0A03).  _CRS: bus 0-255, the
+ * configuration ports, the I/O and memory windows pci.c decodes.  _PRT:
+ * every slot's INTA#-INTD# straight to a GSI (no link devices), as
+ * pci_intx_gsi() wires them; Linux makes such GSIs level, active low. */
+static void acpi_dsdt_pci(struct aml *a)
+{
+	aml_scope(a, "\\_SB_");
+	aml_device(a, "PCI0");
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0A03");
+	aml_name(a, "_UID");
+	aml_int(a, 0);
+	aml_name(a, "_BBN");
+	aml_int(a, 0);
+	aml_name(a, "_CRS");
+	aml_buffer(a);
+	res_word(a, RES_TYPE_BUS, 0, 0, 0xFF);
+	uint8_t io[8] = {RES_IO, RES_IO_DECODE16};
+	put16(io + 2, LAYOUT_PORT_PCI_CONFIG_ADDRESS);
+	put16(io + 4, LAYOUT_PORT_PCI_CONFIG_ADDRESS);
+	io[6] = 1;
+	io[7] = 8;
+	aml_bytes(a, io, sizeof(io));
+	res_word(a, RES_TYPE_IO, RES_IO_RNG_ALL, LAYOUT_PCI_IO_START, LAYOUT_PCI_IO_END - 1);
+	uint8_t mem[26] = {RES_DWORD_ADDR, 23, 0, RES_TYPE_MEM, RES_FIXED, RES_MEM_RW};
+	put32(mem + 10, (uint32_t)LAYOUT_PCI_MMIO_START);
+	put32(mem + 14, (uint32_t)(LAYOUT_PCI_MMIO_END - 1));
+	put32(mem + 22, (uint32_t)(LAYOUT_PCI_MMIO_END - LAYOUT_PCI_MMIO_START));
+	aml_bytes(a, mem, sizeof(mem));
+	static const uint8_t end[2] = {RES_END, 0};
+	aml_bytes(a, end, sizeof(end));
+	aml_close(a);
+	aml_name(a, "_PRT");
+	aml_package(a, ACPI_PCI_SLOTS * 4);
+	for (unsigned slot = 0; slot < ACPI_PCI_SLOTS; slot++)
+		for (unsigned pin = 0; pin < 4; pin++) {
+			aml_package(a, 4);
+			aml_int(a, (uint64_t)slot << 16 | 0xFFFF); /* any function */
+			aml_int(a, pin);
+			aml_int(a, 0); /* no link device: the next is a GSI */
+			aml_int(a, LAYOUT_GSI_PCI_FIRST +
+				       ((slot + pin) & (LAYOUT_GSI_PCI_COUNT - 1)));
+			aml_close(a);
+		}
+	aml_close(a);
+	aml_close(a);
+	aml_close(a);
+}
+
+/*
+ * DefinitionBlock ("", "DSDT", 2, "EMBER ", "EMBERVM ", 1):
+ * Name (\_S5, Package (4) { 5, 5, 0, 0 }) (SLP_TYPa, SLP_TYPb, reserved)
+ * and the PCI host bridge.
+ */
+#define DSDT_MAX 8192
 static size_t acpi_dsdt(uint8_t *t)
 {
-	size_t len = HDR_SIZE + sizeof(dsdt_aml);
+	struct aml a;
+	aml_init(&a, t + HDR_SIZE, DSDT_MAX - HDR_SIZE);
+	aml_name(&a, "\\_S5_");
+	aml_package(&a, 4);
+	aml_int(&a, ACPIPM_SLP_TYP_S5);
+	aml_int(&a, ACPIPM_SLP_TYP_S5);
+	aml_int(&a, 0);
+	aml_int(&a, 0);
+	aml_close(&a);
+	acpi_dsdt_pci(&a);
+	size_t len = HDR_SIZE + a.len;
 	acpi_header(t, "DSDT", (uint32_t)len, 2); /* revision 2: 64-bit integers */
-	memcpy(t + HDR_SIZE, dsdt_aml, sizeof(dsdt_aml));
 	acpi_seal(t);
-	return len;
+	return a.overflow ? 0 : len;
 }
 
 static uint8_t *acpi_iso(uint8_t *p, uint8_t irq, uint32_t gsi, uint16_t flags)
@@ -236,10 +312,13 @@ int acpi_write(struct memmap *m, int cpus)
 	memset(area->hva, 0, area->size);
 	const uint64_t base = LAYOUT_ACPI_START;
 	uint8_t *b = area->hva + (base - LAYOUT_BIOS_LOW_START);
-	/* 254 CPUs end the MADT at 2722 bytes, far inside the area. */
+	/* The DSDT (about 2 KiB) and 254 CPUs' MADT end within 8 KiB, far
+	 * inside the area. */
 	size_t rsdp = 0, rsdt = 64, xsdt = 128, facs = 192, fadt = 256;
-	size_t dsdt = acpi_align(fadt + FADT_SIZE, 16);
-	size_t madt = acpi_align(dsdt + acpi_dsdt(b + dsdt), 16);
+	size_t dsdt = acpi_align(fadt + FADT_SIZE, 16), dsdt_len = acpi_dsdt(b + dsdt);
+	if (!dsdt_len)
+		return ember_error(-ENOSPC, "internal: the DSDT does not fit in %d bytes", DSDT_MAX);
+	size_t madt = acpi_align(dsdt + dsdt_len, 16);
 	acpi_madt(b + madt, cpus);
 
 	acpi_facs(b + facs);

@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "irq.h"
 #include "layout.h"
+#include "pci/board.h"
 #include "term.h"
 #include "util.h"
 #include "vm.h"
@@ -57,6 +58,7 @@ void devices_detach(struct vm *vm)
 	if (!d)
 		return;
 	term_stop(d->term); /* first: the input thread feeds the UART */
+	pci_board_destroy(vm); /* the virtio devices' threads raise lines */
 	if (vm->com1 == d->com1)
 		vm->com1 = NULL;
 	vtimer_free(d->rtc_timer); /* a firing timer calls its device */
@@ -451,6 +453,11 @@ int devices_attach(struct vm *vm)
 		if (r < 0)
 			return ember_error(r, "internal: the IOAPIC's MMIO cannot be registered");
 	}
+
+	/* PCI bus 0: the chipset, virtio-rng (pci/board.h). */
+	r = pci_board_create(vm);
+	if (r < 0)
+		return r;
 
 	vm->com1 = d->com1;
 	/* Last: once the terminal is raw, nothing above can fail any more. */

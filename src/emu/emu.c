@@ -598,6 +598,15 @@ static void emu_destroy(struct vm *vm)
 	}
 }
 
+/* Device writes into RAM: any CPU of the machine drops the decodes of
+ * every CPU (the machine shares its map of code pages). */
+static void emu_ram_written(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	struct emu_cpu *e = vm->vcpus[0].engine_data;
+	if (e)
+		x86_cpu_invalidate_phys(e->cpu, gpa, len);
+}
+
 const struct engine engine_emu = {
 	.name = "emu",
 	.create = emu_create,
@@ -607,6 +616,7 @@ const struct engine engine_emu = {
 	.run = emu_run,
 	.kick = emu_kick,
 	.translate = emu_translate,
+	.ram_written = emu_ram_written,
 	.has_irqchip = emu_has_irqchip,
 	.destroy = emu_destroy,
 };

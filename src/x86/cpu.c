@@ -246,26 +246,22 @@ void mmu_code_written(struct x86_cpu *cpu, uint64_t gpa, unsigned len)
 	cpu_each(cpu, cpu_icache_drop, &r);
 }
 
-/* Own icache: hand the pages back.  Another CPU's, which may be running:
- * clear only the keys set, so untouched pages stay unbacked. */
-static void cpu_icache_clear(struct x86_cpu *c, bool self, void *arg)
-{
-	if (self) {
-		cpu_icache_reset(c);
-		return;
-	}
-	for (unsigned i = 0; i < ICACHE_SIZE; i++)
-		if (__atomic_load_n(&c->icache[i].key, __ATOMIC_RELAXED))
-			__atomic_store_n(&c->icache[i].key, 0, __ATOMIC_RELAXED);
-}
-
+/* Page by page, only where the machine's map says code was decoded (what
+ * the CPUs' own writes do, mmu_phys_write): a device may write megabytes of
+ * data from its own thread, and no CPU's icache is reset under it. */
 void x86_cpu_invalidate_phys(struct x86_cpu *cpu, uint64_t gpa, uint64_t len)
 {
-	if (len > 4096) { /* cheaper to start over than to probe every byte */
-		cpu_each(cpu, cpu_icache_clear, NULL);
-		return;
+	while (len) {
+		uint64_t n = 4096 - (gpa & 0xFFF);
+		if (n > len)
+			n = len;
+		if (cpu_is_code(cpu, gpa))
+			mmu_code_written(cpu, gpa, (unsigned)n);
+		if (gpa + n < gpa)
+			return;
+		gpa += n;
+		len -= n;
 	}
-	mmu_code_written(cpu, gpa, (unsigned)len);
 }
 
 static uint8_t *cpu_codemap_chunk(struct x86_machine *m, uint64_t pfn)

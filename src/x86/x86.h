@@ -133,7 +133,7 @@ void x86_cpu_state_changed(struct x86_cpu *cpu);
 
 /* Guest-physical memory [gpa, gpa+len) was written by someone other than
  * the machine's CPUs (loader, DMA): drop decoded instructions from it on
- * every CPU of the machine. */
+ * every CPU of the machine.  Any thread, while the CPUs run. */
 void x86_cpu_invalidate_phys(struct x86_cpu *cpu, uint64_t gpa, uint64_t len);
 /* The platform's memory map changed: forget every cached ram_page pointer. */
 void x86_cpu_flush_mappings(struct x86_cpu *cpu);

@@ -41,7 +41,8 @@ static void check_table(int cpus)
 		"config table must lie in the reserved EBDA, below the pointer");
 	unsigned count = tb_u32(&m, cfg + 34) & 0xFFFF;
 
-	int procs = 0, bsps = 0, buses = 0, ioapics = 0, lints = 0;
+	int procs = 0, bsps = 0, buses = 0, ioapics = 0, lints = 0, pci_ints = 0;
+	int isa_bus = -1, pci_bus = -1;
 	int pin_of_irq[16];
 	for (int i = 0; i < 16; i++)
 		pin_of_irq[i] = -1;
@@ -64,7 +65,12 @@ static void check_table(int cpus)
 		case 1: {
 			char bus[7] = {0};
 			memmap_read(&m, p + 2, bus, 6);
-			T_STREQ(bus, "ISA   ");
+			if (!strcmp(bus, "ISA   "))
+				isa_bus = tb_u8(&m, p + 1);
+			else if (!strcmp(bus, "PCI   "))
+				pci_bus = tb_u8(&m, p + 1);
+			else
+				T_CHECK(0, "unknown bus type \"%s\"", bus);
 			buses++;
 			break;
 		}
@@ -76,6 +82,18 @@ static void check_table(int cpus)
 			break;
 		case 3:
 			T_EQ(tb_u8(&m, p + 6), ioapic_id);
+			if (tb_u8(&m, p + 4) == pci_bus) {
+				/* Source IRQ: slot << 2 | pin (spec D.3); level,
+				 * active low; the pin _PRT names too. */
+				unsigned src = tb_u8(&m, p + 5), slot = src >> 2, pin = src & 3;
+				T_EQ(tb_u8(&m, p + 1), 0);
+				T_EQ(tb_u8(&m, p + 2) & 0xF, 0xF);
+				T_EQ(tb_u8(&m, p + 7),
+				     LAYOUT_GSI_PCI_FIRST + ((slot + pin) & (LAYOUT_GSI_PCI_COUNT - 1)));
+				pci_ints++;
+				break;
+			}
+			T_EQ(tb_u8(&m, p + 4), isa_bus);
 			if (tb_u8(&m, p + 1) == 3)
 				extint_pin = tb_u8(&m, p + 7);
 			else if (tb_u8(&m, p + 1) == 0 && tb_u8(&m, p + 5) < 16)
@@ -99,7 +117,8 @@ static void check_table(int cpus)
 	T_EQ(p, cfg + len);
 	T_EQ(procs, cpus);
 	T_EQ(bsps, 1);
-	T_EQ(buses, 1);
+	T_EQ(buses, 2);
+	T_EQ(pci_ints, 32 * 4); /* every slot's INTA#-INTD# */
 	T_EQ(ioapics, 1);
 	T_EQ(ioapic_id, cpus); /* distinct from every CPU's APIC id */
 	T_EQ(lints, 2);
