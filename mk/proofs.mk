@@ -39,10 +39,16 @@ TEST_DEPS += $(BUILD)/zydis-lencheck
 FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_decode $(BUILD)/fuzz/fuzz_exec $(BUILD)/fuzz/fuzz_irqchip
+FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_decode $(BUILD)/fuzz/fuzz_exec $(BUILD)/fuzz/fuzz_irqchip \
+		$(BUILD)/fuzz/fuzz_virtq $(BUILD)/fuzz/fuzz_pci
 FUZZ_X86_OBJS := $(X86_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)
 # The interrupt controllers' models, for fuzz_irqchip (pure devices: no VMM glue).
 $(BUILD)/fuzz/fuzz_irqchip: $(BUILD)/fuzz/obj/src/devices/lapic.o $(BUILD)/fuzz/obj/src/devices/ioapic.o
+# The virtqueue walker on a fake guest RAM; PCI bus 0 and the virtio transport.
+FUZZ_VIRTQ_OBJS := $(addprefix $(BUILD)/fuzz/obj/src/,virtio/virtqueue.o dma.o memmap.o)
+$(BUILD)/fuzz/fuzz_virtq: $(FUZZ_VIRTQ_OBJS)
+$(BUILD)/fuzz/fuzz_pci: $(FUZZ_VIRTQ_OBJS) $(addprefix $(BUILD)/fuzz/obj/src/,pci/pci.o \
+		pci/i440fx.o virtio/virtio_pci.o bus.o util.o)
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
