@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "devices/acpipm.h"
+#include "pci/pci.h"
 #include "test_boot.h"
 
 static uint8_t sum(const struct memmap *m, uint64_t a, size_t n)
@@ -349,6 +350,57 @@ static void test_acpiexec_s5(void)
 	memmap_destroy(&m);
 }
 
+/* ACPICA evaluates \_SB.PCI0: _PRT maps every slot's INTA#-INTD# (no link
+ * device: source 0) to the GSI pci.c drives, _CRS names the bus range, the
+ * configuration ports and the windows pci.c decodes (layout.h). */
+static void test_acpiexec_pci(void)
+{
+	if (!have_tool("acpiexec")) {
+		T_SKIP("acpiexec not installed (acpica-tools, scripts/install-deps.sh)");
+		return;
+	}
+	struct memmap m;
+	write_tables(&m, 1);
+	dump_table(&m, tb_u64(&m, find_table(&m, "FACP") + 140), "dsdt");
+	char *out;
+	int st = run("acpiexec -b 'evaluate \\_SB.PCI0._PRT' dsdt.dat", &out);
+	T_CHECK(st == 0, "acpiexec exited %d:\n%s", st, out);
+	T_CHECK(strstr(out, "[Package] Contains 128 Elements"), "_PRT: 128 entries:\n%.2000s", out);
+	unsigned entries = 0, bad = 0;
+	const char *p = strstr(out, "Contains 128 Elements");
+	while (p && (p = strstr(p, "[Package] Contains 4 Elements:"))) {
+		unsigned long long v[4];
+		const char *q = p + 1;
+		for (int i = 0; i < 4; i++) {
+			q = strstr(q, "[Integer] = ");
+			if (!q || sscanf(q, "[Integer] = %llx", &v[i]) != 1)
+				break;
+			q++;
+		}
+		unsigned slot = entries / 4, pin = entries % 4;
+		if (v[0] != ((unsigned long long)slot << 16 | 0xFFFF) || v[1] != pin || v[2] != 0 ||
+		    v[3] != pci_intx_gsi(PCI_DEVFN(slot, 0), pin + 1))
+			bad++;
+		entries++;
+		p++;
+	}
+	T_EQ(entries, 128);
+	T_EQ(bad, 0);
+	free(out);
+	st = run("iasl -d dsdt.dat >/dev/null 2>&1 && cat dsdt.dsl", &out);
+	T_CHECK(st == 0, "iasl -d: %d", st);
+	/* The windows, as iasl decodes the resource template. */
+	T_CHECK(strstr(out, "PNP0A03") && strstr(out, "WordBusNumber") &&
+		    strstr(out, "0x0CF8,             // Range Minimum") &&
+		    strstr(out, "0xC000,             // Range Minimum") &&
+		    strstr(out, "0xFFFF,             // Range Maximum") &&
+		    strstr(out, "0xC0000000,         // Range Minimum") &&
+		    strstr(out, "0xFEBFFFFF,         // Range Maximum"),
+		"_CRS differs:\n%.4000s", out);
+	free(out);
+	memmap_destroy(&m);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ember-acpi-XXXXXX");
@@ -362,6 +414,7 @@ int main(void)
 	T_RUN(test_too_many);
 	T_RUN(test_iasl_disassembles);
 	T_RUN(test_acpiexec_s5);
+	T_RUN(test_acpiexec_pci);
 	char cmd[96];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd))
