@@ -22,8 +22,8 @@
 #define MP_IOAPIC_VERSION 0x11
 #define MP_ISA_IRQS	  16
 #define MP_PCI_SLOTS	  32
-#define MP_BUS_ISA	  0
-#define MP_BUS_PCI	  1
+#define MP_BUS_PCI	  0
+#define MP_BUS_ISA	  1
 #define MP_PCI_FLAGS	  0x0F /* polarity 11b: active low, trigger 11b: level */
 
 enum mp_entry_type { MP_PROCESSOR = 0, MP_BUS = 1, MP_IOAPIC = 2, MP_IOINT = 3, MP_LINT = 4 };
@@ -77,13 +77,15 @@ int mptable_write(struct memmap *m, int cpus)
 		put32(p + 8, MP_CPU_FEATURES);
 		p += MP_CPU_SIZE;
 	}
-	p[0] = MP_BUS;
-	p[1] = MP_BUS_ISA;
-	memcpy(p + 2, "ISA   ", 6);
-	p += MP_ENTRY_SIZE;
+	/* Bus entries in ID order; Linux takes a PCI bus's MP ID for its bus
+	 * number, so PCI bus 0 is ID 0 and the ISA bus follows (4.3.2). */
 	p[0] = MP_BUS;
 	p[1] = MP_BUS_PCI;
 	memcpy(p + 2, "PCI   ", 6);
+	p += MP_ENTRY_SIZE;
+	p[0] = MP_BUS;
+	p[1] = MP_BUS_ISA;
+	memcpy(p + 2, "ISA   ", 6);
 	p += MP_ENTRY_SIZE;
 	count += 2;
 	p[0] = MP_IOAPIC;

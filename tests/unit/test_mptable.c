@@ -118,6 +118,9 @@ static void check_table(int cpus)
 	T_EQ(procs, cpus);
 	T_EQ(bsps, 1);
 	T_EQ(buses, 2);
+	/* Linux matches a PCI interrupt entry's source bus ID against the PCI
+	 * bus number (io_apic.c, IO_APIC_get_PCI_irq_vector): bus 0 is ID 0. */
+	T_EQ(pci_bus, 0);
 	T_EQ(pci_ints, 32 * 4); /* every slot's INTA#-INTD# */
 	T_EQ(ioapics, 1);
 	T_EQ(ioapic_id, cpus); /* distinct from every CPU's APIC id */
