@@ -21,6 +21,9 @@ pkgs+=(chromium)
 # acpica-tools: iasl and acpiexec, ACPICA's disassembler and interpreter, the
 # independent oracle tests/unit/test_acpi.c hands ember's ACPI tables to.
 pkgs+=(acpica-tools)
+# libslirp-dev: --net user, the user-mode TCP/IP stack (QEMU's slirp as a
+# library) that turns the guest's connections into host sockets.
+pkgs+=(libslirp-dev)
 pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do

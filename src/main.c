@@ -46,6 +46,11 @@ static void usage(FILE *f)
 		"                      and skips idle time: a run repeats exactly given the same input\n"
 		"  --serial stdio|none|file:PATH\n"
 		"                      where COM1 goes (default stdio; Ctrl-A X quits, Ctrl-A H helps)\n"
+		"  --net none|user[,hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...\n"
+		"            [,mac=MAC] | tap,ifname=NAME[,mac=MAC]\n"
+		"                      a virtio-net card: user (QEMU's user network through\n"
+		"                      libslirp: guest 10.0.2.15, host 10.0.2.2, DNS 10.0.2.3),\n"
+		"                      tap (a host tap device), none (default)\n"
 		"  --debugcon stdio|stderr|none|file:PATH\n"
 		"                      where debug ports 0xe9 and 0x402 go (default: kept in memory)\n"
 		"  --stats             print exit, I/O and timing statistics when the guest stops\n"
@@ -82,6 +87,7 @@ enum {
 	OPT_CLOCK,
 	OPT_SERIAL,
 	OPT_DEBUGCON,
+	OPT_NET,
 	OPT_STATS,
 	OPT_STATS_JSON,
 	OPT_TRACE,
@@ -107,6 +113,7 @@ static const struct option run_options[] = {
 	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "debugcon", required_argument, NULL, OPT_DEBUGCON },
+	{ "net", required_argument, NULL, OPT_NET },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 	{ "trace", required_argument, NULL, OPT_TRACE },
@@ -151,6 +158,8 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 	*cfg = (struct vm_config){ .mem_bytes = 256ULL << 20, .cpus = 1, .accel = ACCEL_AUTO,
 				   .serial = SERIAL_STDIO };
 	int c, r;
+	bool has_net = false;
+	net_config_parse("none", &cfg->net);
 	opterr = 0;
 	optind = 1;
 	/* A leading ':' makes a missing value ':' rather than '?'. */
@@ -230,6 +239,16 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 				return bad_option("--debugcon %s: must be stdio, stderr, none or "
 						  "file:PATH",
 						  optarg);
+			}
+			break;
+		case OPT_NET:
+			if (has_net)
+				return bad_option("--net %s: given twice (ember has one network card)",
+						  optarg);
+			has_net = true;
+			if (net_config_parse(optarg, &cfg->net) < 0) {
+				fprintf(stderr, "ember: %s (see 'ember --help')\n", ember_last_error());
+				return EXIT_HOST_ERROR;
 			}
 			break;
 		case OPT_STATS:

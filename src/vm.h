@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "devices/device.h"
 #include "memmap.h"
+#include "net/net.h"
 #include "x86/state.h"
 #include "x86/x86.h"
 
@@ -46,6 +47,7 @@ struct vm_config {
 	const char *profile;    /* --profile FILE (emu) */
 	uint64_t profile_period; /* --profile-period N */
 	const char *symbols;    /* --symbols FILE */
+	struct net_config net;  /* --net (net/net.h): kind NET_NONE by default */
 };
 
 /*
