@@ -40,7 +40,7 @@ FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_decode $(BUILD)/fuzz/fuzz_exec $(BUILD)/fuzz/fuzz_irqchip \
-		$(BUILD)/fuzz/fuzz_virtq $(BUILD)/fuzz/fuzz_pci
+		$(BUILD)/fuzz/fuzz_virtq $(BUILD)/fuzz/fuzz_pci $(BUILD)/fuzz/fuzz_net
 FUZZ_X86_OBJS := $(X86_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)
 # The interrupt controllers' models, for fuzz_irqchip (pure devices: no VMM glue).
 $(BUILD)/fuzz/fuzz_irqchip: $(BUILD)/fuzz/obj/src/devices/lapic.o $(BUILD)/fuzz/obj/src/devices/ioapic.o
@@ -49,6 +49,8 @@ FUZZ_VIRTQ_OBJS := $(addprefix $(BUILD)/fuzz/obj/src/,virtio/virtqueue.o dma.o m
 $(BUILD)/fuzz/fuzz_virtq: $(FUZZ_VIRTQ_OBJS)
 $(BUILD)/fuzz/fuzz_pci: $(FUZZ_VIRTQ_OBJS) $(addprefix $(BUILD)/fuzz/obj/src/,pci/pci.o \
 		pci/i440fx.o virtio/virtio_pci.o bus.o util.o)
+# virtio-net's transmit parser (pure: the header and the frame's bytes).
+$(BUILD)/fuzz/fuzz_net: $(BUILD)/fuzz/obj/src/virtio/net_hdr.o
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)

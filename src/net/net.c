@@ -145,6 +145,8 @@ static void *net_thread(void *arg)
 			net_rx_flush(b);
 		}
 		b->ops->poll_done(b, failed);
+		if (b->client.rx_done)
+			b->client.rx_done(b->client.opaque);
 	}
 	return NULL;
 }

@@ -75,6 +75,8 @@ struct net_client {
 	 * Frames for the guest that arise meanwhile are kept and offered
 	 * after it returns, so receive() never runs inside work(). */
 	void (*work)(void *opaque);
+	/* A burst of receive() calls ended (interrupt the guest once). */
+	void (*rx_done)(void *opaque);
 };
 
 /*

@@ -3,7 +3,8 @@
  * parsing against the documented syntax, and each backend's thread
  * carrying frames both ways for a stand-in device.  Oracles: RFC 826 (ARP)
  * and RFC 791/793 (IPv4, TCP) for what libslirp answers, and the host
- * kernel's own network stack for the tap device.
+ * kernel's own network stack for the tap device; virtio-net's transmit
+ * header checks (virtio 1.2, 5.1.6.2) against RFC 1071/768 checksums.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "net/net.h"
+#include "virtio/net_hdr.h"
 #include "t.h"
 #include "util.h"
 
@@ -489,6 +491,79 @@ static void test_net_tap_refused(void)
 		msg);
 }
 
+/* ---- virtio-net's transmit header ---- */
+
+/* The IPv4 header checksum example of Wikipedia's "IPv4 header checksum"
+ * (45 00 00 73 ... c0 a8 00 c7 -> b861), completed as a partial checksum
+ * at csum_start 14 (after the Ethernet header), csum_offset 10. */
+static void test_net_hdr_csum(void)
+{
+	static const uint8_t ip[20] = {0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+				       0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7};
+	uint8_t frame[34] = {0};
+	frame[12] = 0x08;
+	memcpy(frame + 14, ip, sizeof(ip));
+	struct net_hdr h = {
+	    .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 14, .csum_offset = 10};
+	const uint64_t csum = 1ULL << VIRTIO_NET_F_CSUM;
+	T_EQ(net_hdr_tx(&h, frame, sizeof(frame), csum), 0);
+	T_EQ(frame[24] << 8 | frame[25], 0xb861);
+	/* A sum of all ones would store 0, UDP's "no checksum" (RFC 768):
+	 * 0xFFFF, the same value in ones' complement, goes there instead. */
+	uint8_t udp[16] = {0};
+	udp[14] = 0xFF, udp[15] = 0xFF;
+	h.csum_start = 12, h.csum_offset = 0;
+	T_EQ(net_hdr_tx(&h, udp, sizeof(udp), csum), 0);
+	T_EQ(udp[12] << 8 | udp[13], 0xFFFF);
+	/* The 12 bytes are little-endian (VERSION_1). */
+	static const uint8_t raw[NET_HDR_LEN] = {1,    0,    0x36, 0x00, 0xb4, 0x05,
+						 0x22, 0x00, 0x10, 0x00, 0x01, 0x00};
+	net_hdr_decode(raw, &h);
+	T_EQ(h.hdr_len, 0x36);
+	T_EQ(h.gso_size, 1460);
+	T_EQ(h.csum_start, 34);
+	T_EQ(h.csum_offset, 16);
+	T_EQ(h.num_buffers, 1);
+	uint8_t back[NET_HDR_LEN];
+	net_hdr_encode(&h, back);
+	T_CHECK(!memcmp(back, raw, NET_HDR_LEN), "encode(decode(raw)) != raw");
+}
+
+/* What a hostile or confused driver sends is refused, the frame untouched. */
+static void test_net_hdr_refuses(void)
+{
+	const uint64_t csum = 1ULL << VIRTIO_NET_F_CSUM;
+	static const struct {
+		struct net_hdr h;
+		size_t len;
+		uint64_t features;
+		const char *what;
+	} bad[] = {
+	    {{0}, 13, 0, "shorter than an Ethernet header"},
+	    {{0}, NET_TX_FRAME_MAX + 1, 0, "longer than the MTU allows"},
+	    {{.gso_type = 1}, 60, csum, "a TSO request (no GSO offered)"},
+	    {{.flags = 1, .csum_start = 14, .csum_offset = 16},
+	     60,
+	     0,
+	     "NEEDS_CSUM without VIRTIO_NET_F_CSUM"},
+	    {{.flags = 1, .csum_start = 60, .csum_offset = 0}, 60, csum, "csum_start at the end"},
+	    {{.flags = 1, .csum_start = 50, .csum_offset = 10}, 60, csum, "the field past the end"},
+	    {{.flags = 1, .csum_start = 0xFFFF, .csum_offset = 0xFFFF},
+	     60,
+	     csum,
+	     "offsets near 2^16"},
+	    {{.flags = 1, .csum_start = 14, .csum_offset = 3}, 60, csum, "an odd csum_offset"},
+	};
+	static uint8_t frame[NET_TX_FRAME_MAX + 1], copy[sizeof(frame)];
+	for (size_t i = 0; i < sizeof(frame); i++)
+		frame[i] = copy[i] = (uint8_t)(i * 7);
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		T_CHECK(net_hdr_tx(&bad[i].h, frame, bad[i].len, bad[i].features) == -EINVAL,
+			"accepted: %s", bad[i].what);
+		T_CHECK(!memcmp(frame, copy, sizeof(frame)), "changed the frame: %s", bad[i].what);
+	}
+}
+
 int main(void)
 {
 	T_RUN(test_net_parse_forms);
@@ -498,5 +573,7 @@ int main(void)
 	T_RUN(test_net_user_port_in_use);
 	T_RUN(test_net_tap_both_ways);
 	T_RUN(test_net_tap_refused);
+	T_RUN(test_net_hdr_csum);
+	T_RUN(test_net_hdr_refuses);
 	T_EXIT();
 }
