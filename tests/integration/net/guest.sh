@@ -3,7 +3,8 @@
 # into an initramfs overlay as /net-test/guest.sh and run by ember.cmd=:
 # bring up eth0 (virtio_net; DHCP from the user network), fetch
 # http://10.0.2.2:PORT/blob from the host and print its SHA-256, then serve
-# the same bytes once on port 8080 for the host to read through hostfwd.
+# the same bytes with busybox httpd on port 8080 for the host to fetch
+# through hostfwd, until the host connects to port 8081 to say it is done.
 port=$1
 say() { echo "net-test: $*"; }
 # Debian's modules, unless the initramfs's /init loaded them already.
@@ -27,6 +28,8 @@ if wget -q -O /tmp/blob "http://10.0.2.2:$port/blob"; then
 else
 	say "wget failed"
 fi
+mkdir -p /tmp/www && mv /tmp/blob /tmp/www/blob 2>/dev/null
+httpd -p 8080 -h /tmp/www
 say "serving"
-timeout 300 nc -l -p 8080 </tmp/blob
+timeout 300 nc -l -p 8081 >/dev/null
 say "served"
