@@ -3,7 +3,8 @@
 # run against peers: bench/rawkvm.c (the smallest KVM program running the
 # same ROM), QEMU with KVM and QEMU's TCG; then bench/work64.sh, the
 # emulator's speed workloads against the host CPU and TCG, and
-# bench/linux.sh, Debian's boot on the emulator against TCG.  Prints tables
+# bench/linux.sh, Debian's boot on the emulator against TCG, and bench/net.sh,
+# throughput through --net user against TCG's -netdev user.  Prints tables
 # of medians and ratios.  Never asserts a timing: targets are printed for the
 # reader, not checked; exits 1 when work64.sh finds a wrong result or a
 # Linux boot fails.
@@ -26,6 +27,7 @@ if [ ! -c /dev/kvm ]; then
 	bench/work64.sh
 	w=$?
 	bench/linux.sh || w=1
+	bench/net.sh || w=1
 	exit $w
 fi
 echo "ember benchmarks: median of $reps runs; host: $host, $(nproc) CPUs"
@@ -150,4 +152,6 @@ bench/work64.sh
 w=$?
 echo
 bench/linux.sh || w=1
+echo
+bench/net.sh || w=1
 exit $w

@@ -12,6 +12,7 @@
 #include "pci/i440fx.h"
 #include "pci/pci.h"
 #include "util.h"
+#include "virtio/net.h"
 #include "virtio/rng.h"
 #include "vm.h"
 
@@ -51,7 +52,12 @@ int pci_board_create(struct vm *vm)
 	r = i440fx_create(p->bus);
 	if (r < 0)
 		return r;
-	return virtio_rng_create(vm);
+	r = virtio_rng_create(vm);
+	if (r < 0)
+		return r;
+	if (vm->cfg->net.kind != NET_NONE)
+		return virtio_net_create(vm, &vm->cfg->net);
+	return 0;
 }
 
 void pci_board_destroy(struct vm *vm)

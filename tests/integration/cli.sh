@@ -56,6 +56,30 @@ expect bad-debugcon 2 '^ember: --debugcon foo: must be stdio, stderr, none or fi
 expect bad-clock 2 '^ember: --clock wall: must be host or virtual' $ember run --bios $rom --clock wall
 expect kvm-clock-virtual 2 '^ember: --clock virtual: only with --accel emu' \
 	$ember run --accel kvm --clock virtual --bios $rom
+# --net: syntax refused at parse time, resources (ports, tap) when the VM is built.
+expect net-bad-kind 2 "^ember: --net usr: must be user, tap or none" $ember run --bios $rom --net usr
+expect net-bad-hostfwd 2 "^ember: --net user,hostfwd=tcp:2222-:22: hostfwd=tcp:2222-:22: expected hostfwd=\\[tcp\\|udp\\]:" \
+	$ember run --bios $rom --net user,hostfwd=tcp:2222-:22
+expect net-bad-port 2 "^ember: --net user,hostfwd=tcp::70000-:22: .*HOSTPORT must be a number from 1 to 65535" \
+	$ember run --bios $rom --net user,hostfwd=tcp::70000-:22
+expect net-bad-mac 2 "^ember: --net user,mac=52:54:00:12:34: mac=52:54:00:12:34: not a MAC address" \
+	$ember run --bios $rom --net user,mac=52:54:00:12:34
+expect net-multicast-mac 2 "^ember: --net user,mac=01:00:5e:00:00:01: .*multicast" \
+	$ember run --bios $rom --net user,mac=01:00:5e:00:00:01
+expect net-twice 2 "^ember: --net none: given twice" $ember run --bios $rom --net user --net none
+expect net-tap-no-ifname 2 "^ember: --net tap: tap needs ifname=NAME" $ember run --bios $rom --net tap
+# lo is not a tap device: TUNSETIFF refuses it (or /dev/net/tun is absent).
+expect net-tap-refused 2 "^ember: --net tap,ifname=lo: " $ember run --accel emu --bios $rom --net tap,ifname=lo
+# A port another process listens on.
+exec {busy}< <(python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True); time.sleep(60)')
+busy_pid=$!
+read -r -t 20 port <&$busy
+expect net-port-in-use 2 "^ember: --net user,hostfwd=tcp:127.0.0.1:$port-:22: .*cannot listen on 127.0.0.1:$port \\(tcp\\): Address already in use" \
+	$ember run --accel emu --bios $rom --net "user,hostfwd=tcp:127.0.0.1:$port-:22"
+kill $busy_pid 2>/dev/null
+exec {busy}<&-
 
 # Exit statuses defined by the guest.
 expect test-exit 85 '' $ember run --accel emu --bios $rom --serial none
