@@ -11,12 +11,13 @@ BUILD   := build
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -fno-strict-aliasing
 CPPFLAGS += -Isrc -D_GNU_SOURCE -MMD -MP
-LDLIBS  += -lpthread -llzma -lz -lslirp
+LDLIBS  += -lpthread -llzma -lz -lslirp -luring
 
 # The emulator library includes nothing from the VMM (src/x86 only).
 X86_SRCS := $(wildcard src/x86/*.c)
 VMM_SRCS := $(filter-out src/main.c,$(wildcard src/*.c src/devices/*.c src/boot/*.c \
-		src/kvm/*.c src/emu/*.c src/trace/*.c src/pci/*.c src/virtio/*.c src/net/*.c))
+		src/kvm/*.c src/emu/*.c src/trace/*.c src/pci/*.c src/virtio/*.c src/net/*.c \
+		src/block/*.c))
 X86_OBJS := $(X86_SRCS:%.c=$(BUILD)/obj/%.o)
 VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBX86   := $(BUILD)/libx86.a

@@ -24,6 +24,9 @@ pkgs+=(acpica-tools)
 # libslirp-dev: --net user, the user-mode TCP/IP stack (QEMU's slirp as a
 # library) that turns the guest's connections into host sockets.
 pkgs+=(libslirp-dev)
+# liburing-dev: io_uring for the block backend (src/block/iothread.c): a
+# drive's reads, writes and flushes in flight together, off the vCPU thread.
+pkgs+=(liburing-dev)
 pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do
