@@ -40,7 +40,8 @@ FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_decode $(BUILD)/fuzz/fuzz_exec $(BUILD)/fuzz/fuzz_irqchip \
-		$(BUILD)/fuzz/fuzz_virtq $(BUILD)/fuzz/fuzz_pci $(BUILD)/fuzz/fuzz_net
+		$(BUILD)/fuzz/fuzz_virtq $(BUILD)/fuzz/fuzz_pci $(BUILD)/fuzz/fuzz_net \
+		$(BUILD)/fuzz/fuzz_blk
 FUZZ_X86_OBJS := $(X86_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)
 # The interrupt controllers' models, for fuzz_irqchip (pure devices: no VMM glue).
 $(BUILD)/fuzz/fuzz_irqchip: $(BUILD)/fuzz/obj/src/devices/lapic.o $(BUILD)/fuzz/obj/src/devices/ioapic.o
@@ -51,6 +52,8 @@ $(BUILD)/fuzz/fuzz_pci: $(FUZZ_VIRTQ_OBJS) $(addprefix $(BUILD)/fuzz/obj/src/,pc
 		pci/i440fx.o virtio/virtio_pci.o bus.o util.o)
 # virtio-net's transmit parser (pure: the header and the frame's bytes).
 $(BUILD)/fuzz/fuzz_net: $(BUILD)/fuzz/obj/src/virtio/net_hdr.o
+# The virtio-blk request parser, for fuzz_blk (pure: no queue, no backend).
+$(BUILD)/fuzz/fuzz_blk: $(BUILD)/fuzz/obj/src/virtio/blkreq.o
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)

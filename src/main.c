@@ -46,6 +46,10 @@ static void usage(FILE *f)
 		"                      and skips idle time: a run repeats exactly given the same input\n"
 		"  --serial stdio|none|file:PATH\n"
 		"                      where COM1 goes (default stdio; Ctrl-A X quits, Ctrl-A H helps)\n"
+		"  --drive file=PATH[,format=raw][,readonly=on][,cache=writeback|none|unsafe][,serial=S]\n"
+		"                      a virtio disk (repeat for /dev/vdb...); cache: writeback\n"
+		"                      (default; a guest flush is fdatasync), none (O_DIRECT),\n"
+		"                      unsafe (guest flushes ignored)\n"
 		"  --net none|user[,hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...\n"
 		"            [,mac=MAC] | tap,ifname=NAME[,mac=MAC]\n"
 		"                      a virtio-net card: user (QEMU's user network through\n"
@@ -87,6 +91,7 @@ enum {
 	OPT_CLOCK,
 	OPT_SERIAL,
 	OPT_DEBUGCON,
+	OPT_DRIVE,
 	OPT_NET,
 	OPT_STATS,
 	OPT_STATS_JSON,
@@ -113,6 +118,7 @@ static const struct option run_options[] = {
 	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "debugcon", required_argument, NULL, OPT_DEBUGCON },
+	{ "drive", required_argument, NULL, OPT_DRIVE },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
@@ -241,6 +247,16 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 						  optarg);
 			}
 			break;
+		case OPT_DRIVE:
+			if (cfg->ndrives == VM_MAX_DRIVES) {
+				char msg[80];
+				snprintf(msg, sizeof(msg), "--drive %%s: at most %d drives",
+					 VM_MAX_DRIVES);
+				return bad_option(msg, optarg);
+			}
+			if (blk_options_parse(optarg, &cfg->drives[cfg->ndrives]) < 0)
+				return bad_option("%s", ember_last_error());
+			cfg->ndrives++;
 		case OPT_NET:
 			if (has_net)
 				return bad_option("--net %s: given twice (ember has one network card)",
@@ -428,6 +444,8 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "ember: %s\n", ember_last_error());
 	vm_destroy(vm);
 	free(vm);
+	for (int i = 0; i < cfg.ndrives; i++)
+		blk_options_free(&cfg.drives[i]);
 	return status;
 }
 

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "block/block.h"
 #include "bus.h"
 #include "clock.h"
 #include "devices/device.h"
@@ -19,7 +20,8 @@
 #include "x86/state.h"
 #include "x86/x86.h"
 
-#define VM_MAX_CPUS 64
+#define VM_MAX_CPUS   64
+#define VM_MAX_DRIVES 16
 
 enum vm_accel { ACCEL_AUTO, ACCEL_KVM, ACCEL_EMU };
 enum vm_serial { SERIAL_STDIO, SERIAL_NONE, SERIAL_FILE };
@@ -36,6 +38,8 @@ struct vm_config {
 	enum vm_serial serial;
 	const char *serial_path;
 	const char *debugcon;   /* --debugcon: none|stdio|stderr|file:PATH, NULL = kept in memory */
+	struct blk_options drives[VM_MAX_DRIVES]; /* --drive, in order: /dev/vda, vdb... */
+	int ndrives;
 	bool stats;
 	/* Observability (src/trace): all off by default. */
 	const char *stats_json; /* --stats-json FILE */

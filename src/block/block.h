@@ -99,7 +99,7 @@ struct blk_io {
 /*
  * One thread per drive runs its device's work and its I/O: process() (the
  * device popping its queue and calling blk_iothread_submit) runs on it after
- * each blk_iothread_notify(); transfers go through io_uring (liburing) so many
+ * each blk_iothread_notify() and after each batch of completions; transfers go through io_uring (liburing) so many
  * are in flight at once, or, where the kernel refuses io_uring, run one at a
  * time on the same thread.  Either way the vCPU thread only writes an eventfd.
  */
@@ -110,7 +110,7 @@ int blk_iothread_create(struct blk_iothread **out, struct blk_image *img, bool u
 /* Any thread: run process() soon (a queue notification).  Never blocks. */
 void blk_iothread_notify(struct blk_iothread *t);
 /* I/O thread only: room for another request?  process() stops popping when
- * there is none and is called again when a request completes. */
+ * there is none; completions call it again. */
 bool blk_iothread_has_room(const struct blk_iothread *t);
 /* I/O thread only (from process() or a done()): start io; done() follows,
  * possibly before this returns. */

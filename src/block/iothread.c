@@ -33,7 +33,6 @@ struct blk_iothread {
 	struct io_uring ring;
 	uint64_t efd_count; /* the ring's eventfd read lands here */
 	unsigned inflight;  /* ring requests outstanding, the eventfd read not counted */
-	bool starved;       /* process() ran out of room; run it again when some frees */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -142,11 +141,11 @@ static void iothread_complete(struct blk_iothread *t, struct blk_io *io, int res
 	io->done(io);
 }
 
-/* Reap what completed; wait for at least one completion if asked.  Returns
- * whether the eventfd fired. */
-static bool iothread_reap(struct blk_iothread *t, bool wait)
+/* Reap what completed; wait for at least one completion if asked.  Sets
+ * *notified when the eventfd fired; returns whether a request completed. */
+static bool iothread_reap(struct blk_iothread *t, bool wait, bool *notified)
 {
-	bool notified = false;
+	bool completed = false;
 	struct io_uring_cqe *cqe;
 	if (wait)
 		io_uring_submit_and_wait(&t->ring, 1);
@@ -158,12 +157,13 @@ static bool iothread_reap(struct blk_iothread *t, bool wait)
 		io_uring_cqe_seen(&t->ring, cqe);
 		if (io) {
 			iothread_complete(t, io, res);
+			completed = true;
 		} else {
-			notified = true;
+			*notified = true;
 			iothread_arm_eventfd(t);
 		}
 	}
-	return notified;
+	return completed;
 }
 
 /* Pause or stop requested: finish what is in flight, then park.  Returns
@@ -171,7 +171,7 @@ static bool iothread_reap(struct blk_iothread *t, bool wait)
 static bool iothread_park(struct blk_iothread *t, bool *notified)
 {
 	while (t->uring && t->inflight)
-		*notified |= iothread_reap(t, true);
+		iothread_reap(t, true, notified);
 	pthread_mutex_lock(&t->lock);
 	t->paused = true;
 	pthread_cond_broadcast(&t->cond);
@@ -196,19 +196,21 @@ static void *iothread_main(void *arg)
 	if (t->uring)
 		iothread_arm_eventfd(t);
 	for (;;) {
+		/* process() runs after a notification and after completions: it
+		 * pops what the room allows and interrupts the guest once for
+		 * the batch. */
+		bool completed = false;
 		if (t->uring) {
-			notified |= iothread_reap(t, !notified && !(t->starved &&
-								    blk_iothread_has_room(t)));
+			completed = iothread_reap(t, !notified, &notified);
 		} else if (!notified) {
 			uint64_t v;
 			notified = read(t->efd, &v, sizeof(v)) == sizeof(v);
 		}
 		if (iothread_wanted(t) && !iothread_park(t, &notified))
 			break;
-		if (notified || (t->starved && blk_iothread_has_room(t))) {
+		if (notified || completed) {
 			notified = false;
 			t->process(t->opaque);
-			t->starved = !blk_iothread_has_room(t);
 		}
 	}
 	return NULL;

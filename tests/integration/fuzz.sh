@@ -11,6 +11,7 @@ runs_fuzz_irqchip=${FUZZ_RUNS:-20000} # ~5k inputs/s
 runs_fuzz_virtq=${FUZZ_RUNS:-20000}
 runs_fuzz_pci=${FUZZ_RUNS:-5000}
 runs_fuzz_net=${FUZZ_RUNS:-200000}
+runs_fuzz_blk=${FUZZ_RUNS:-20000}
 
 if ! command -v clang >/dev/null; then
 	echo "SKIP fuzz: clang is not installed (scripts/install-deps.sh)"
@@ -20,7 +21,7 @@ if ! make -s fuzz >build/fuzz-build.log 2>&1; then
 	echo "FAIL fuzz: make fuzz failed (see build/fuzz-build.log)"
 	exit 0
 fi
-for t in fuzz_decode fuzz_exec fuzz_irqchip fuzz_virtq fuzz_pci fuzz_net; do
+for t in fuzz_decode fuzz_exec fuzz_irqchip fuzz_virtq fuzz_pci fuzz_net fuzz_blk; do
 	runs_var=runs_$t
 	runs=${!runs_var}
 	work=$(mktemp -d)
@@ -30,7 +31,7 @@ for t in fuzz_decode fuzz_exec fuzz_irqchip fuzz_virtq fuzz_pci fuzz_net; do
 	rc=$?
 	# The crash site: the UBSan line, or frame #0 of a sanitizer report.
 	site=$(printf '%s\n' "$out" | grep -m1 -E 'runtime error|^ *#0 ' |
-		grep -oE 'src/((x86|devices|pci|virtio)/)?[a-z0-9_]+\.c:[0-9]+' | head -n 1)
+		grep -oE 'src/((x86|devices|pci|virtio|block)/)?[a-z0-9_]+\.c:[0-9]+' | head -n 1)
 	crash=$(ls "$work"/crash-* "$work"/timeout-* "$work"/leak-* 2>/dev/null | head -n 1)
 	if [ "$rc" -eq 0 ]; then
 		echo "PASS fuzz-$t ($runs runs)"
