@@ -9,7 +9,7 @@ BENCH_ROMS  := $(BENCH_DIR)/exit.rom $(BENCH_DIR)/pio.rom $(BENCH_DIR)/pio64.rom
 
 # tests/integration/bench_rom.sh checks work64.rom against QEMU and the host.
 TEST_DEPS += $(BENCH_DIR)/work64.rom $(BENCH_DIR)/work64
-all: $(BENCH_TOOLS) $(BENCH_ROMS)
+all: $(BENCH_TOOLS) $(BENCH_ROMS) $(BENCH_DIR)/blkio
 
 bench: all
 	bench/run.sh
@@ -17,6 +17,11 @@ bench: all
 $(BENCH_DIR)/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@
+
+# blkio runs inside the guest (bench/blk.sh): static, nothing of ember's.
+$(BENCH_DIR)/blkio: bench/blkio.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror -static $< -o $@
 
 # The loop programs of tools/emu-bench.c as .byte lines for work64.S.
 $(BENCH_DIR)/loops.inc: tools/emu-bench.c bench/loops.awk

@@ -257,6 +257,7 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 			if (blk_options_parse(optarg, &cfg->drives[cfg->ndrives]) < 0)
 				return bad_option("%s", ember_last_error());
 			cfg->ndrives++;
+			break;
 		case OPT_NET:
 			if (has_net)
 				return bad_option("--net %s: given twice (ember has one network card)",
