@@ -27,6 +27,9 @@ pkgs+=(libslirp-dev)
 # liburing-dev: io_uring for the block backend (src/block/iothread.c): a
 # drive's reads, writes and flushes in flight together, off the vCPU thread.
 pkgs+=(liburing-dev)
+# strace: tests/integration/blk.sh sees ember fdatasync its disk images on
+# the way out (a guest power-off).
+pkgs+=(strace)
 pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do
