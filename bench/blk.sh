@@ -22,11 +22,12 @@ fi
 tmp=$(mktemp -d build/blkbench-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 # The tool as /bin/blkio in a second archive after the default initramfs
-# (the kernel unpacks concatenated archives in order).
+# (the kernel unpacks concatenated archives in order; after a gzip'd one it
+# wants another compressed one).
 mkdir -p "$tmp/root/bin"
 cp build/bench/blkio "$tmp/root/bin/"
-(cd "$tmp/root" && find . | cpio -o -H newc --quiet) >"$tmp/extra.cpio"
-cat guest/initramfs.cpio.gz "$tmp/extra.cpio" >"$tmp/initrd"
+(cd "$tmp/root" && find . | cpio -o -H newc --quiet) | gzip >"$tmp/extra.cpio.gz"
+cat guest/initramfs.cpio.gz "$tmp/extra.cpio.gz" >"$tmp/initrd"
 # 128 MiB of data that is not zeroes (holes would flatter reads).
 head -c $((128 << 20)) /dev/urandom >"$tmp/disk.img"
 
