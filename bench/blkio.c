@@ -28,7 +28,8 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
-		fprintf(stderr, "usage: blkio DEVICE seqread|seqwrite|randread|randwrite SECONDS BS\n");
+		fprintf(stderr,
+			"usage: blkio DEVICE seqread|seqwrite|randread|randwrite SECONDS BS\n");
 		return 2;
 	}
 	const char *op = argv[2];

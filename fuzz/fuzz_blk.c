@@ -39,14 +39,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	if (n < 12)
 		return 0;
 	struct blkreq_limits lim = {
-		.capacity = (uint64_t)d[0] << (d[1] & 63),
-		.readonly = d[2] & 1,
-		.discard = d[2] & 2,
-		.write_zeroes = d[2] & 4,
-		.max_discard_sectors = (uint32_t)d[3] << 8,
-		.max_discard_seg = d[4] % 40,
-		.max_write_zeroes_sectors = (uint32_t)d[5] << 8,
-		.max_write_zeroes_seg = d[6] % 40,
+	    .capacity = (uint64_t)d[0] << (d[1] & 63),
+	    .readonly = d[2] & 1,
+	    .discard = d[2] & 2,
+	    .write_zeroes = d[2] & 4,
+	    .max_discard_sectors = (uint32_t)d[3] << 8,
+	    .max_discard_seg = d[4] % 40,
+	    .max_write_zeroes_sectors = (uint32_t)d[5] << 8,
+	    .max_write_zeroes_seg = d[6] % 40,
 	};
 	unsigned nout = d[7] % MAXIOV, nin = d[8] % MAXIOV;
 	d += 9;
@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	for (unsigned i = 0; i < nout + nin; i++) {
 		unsigned off = (d[4 * i] | d[4 * i + 1] << 8) % ARENA;
 		unsigned len = (d[4 * i + 2] | d[4 * i + 3] << 8) % (ARENA - off + 1);
-		struct iovec v = { arena + off, len };
+		struct iovec v = {arena + off, len};
 		if (i < nout)
 			out[i] = v;
 		else

@@ -14,7 +14,7 @@
 /* --drive cache=: what the host's page cache does and what a guest flush costs. */
 enum blk_cache {
 	BLK_CACHE_WRITEBACK, /* page cache; a guest flush is fdatasync (default) */
-	BLK_CACHE_NONE,      /* O_DIRECT: no host page cache; a guest flush is fdatasync */
+	BLK_CACHE_NONE,	     /* O_DIRECT: no host page cache; a guest flush is fdatasync */
 	BLK_CACHE_UNSAFE,    /* page cache; a guest flush does nothing */
 };
 
@@ -22,8 +22,8 @@ enum blk_cache {
 
 /* One --drive. */
 struct blk_options {
-	char *file;     /* the image's path (malloc'd, QEMU's ",," unescaped) */
-	bool readonly;  /* readonly=on */
+	char *file;    /* the image's path (malloc'd, QEMU's ",," unescaped) */
+	bool readonly; /* readonly=on */
 	enum blk_cache cache;
 	char serial[BLK_SERIAL_MAX + 1]; /* serial=, "" if none */
 };
@@ -41,10 +41,10 @@ const char *blk_cache_name(enum blk_cache c);
 /* An open image. */
 struct blk_image {
 	char *path;
-	int fd;          /* O_DIRECT with cache=none; holds the image lock */
+	int fd;		 /* O_DIRECT with cache=none; holds the image lock */
 	int fd_buffered; /* cache=none: a second, buffered descriptor for what O_DIRECT refuses
 			    (offsets or lengths off its alignment); otherwise == fd */
-	uint64_t size;   /* bytes */
+	uint64_t size;	 /* bytes */
 	bool readonly;
 	enum blk_cache cache;
 	bool is_blockdev;
@@ -87,11 +87,11 @@ enum blk_op { BLK_READ, BLK_WRITE, BLK_FLUSH, BLK_DISCARD, BLK_WRITE_ZEROES };
 /* One request.  The submitter owns it; done() runs on the I/O thread. */
 struct blk_io {
 	enum blk_op op;
-	uint64_t off, len;         /* bytes; len from the iovecs for READ/WRITE */
-	const struct iovec *iov;   /* READ/WRITE */
+	uint64_t off, len;	 /* bytes; len from the iovecs for READ/WRITE */
+	const struct iovec *iov; /* READ/WRITE */
 	unsigned niov;
-	bool unmap;                /* WRITE_ZEROES may deallocate */
-	int result;                /* 0 or -errno, set before done() */
+	bool unmap; /* WRITE_ZEROES may deallocate */
+	int result; /* 0 or -errno, set before done() */
 	void (*done)(struct blk_io *io);
 	void *opaque;
 };
@@ -99,8 +99,8 @@ struct blk_io {
 /*
  * One thread per drive runs its device's work and its I/O: process() (the
  * device popping its queue and calling blk_iothread_submit) runs on it after
- * each blk_iothread_notify() and after each batch of completions; transfers go through io_uring (liburing) so many
- * are in flight at once, or, where the kernel refuses io_uring, run one at a
+ * each blk_iothread_notify() and after each batch of completions; transfers go through io_uring
+ * (liburing) so many are in flight at once, or, where the kernel refuses io_uring, run one at a
  * time on the same thread.  Either way the vCPU thread only writes an eventfd.
  */
 struct blk_iothread;

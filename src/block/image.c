@@ -27,16 +27,16 @@
 static int image_lock(struct blk_image *img)
 {
 	struct flock fl = {
-		.l_type = img->readonly ? F_RDLCK : F_WRLCK,
-		.l_whence = SEEK_SET,
+	    .l_type = img->readonly ? F_RDLCK : F_WRLCK,
+	    .l_whence = SEEK_SET,
 	};
 	if (fcntl(img->fd, F_OFD_SETLK, &fl) == 0)
 		return 0;
 	int err = errno;
 	if (err == EAGAIN || err == EACCES)
-		return ember_error(-EBUSY, "%s: image is locked: another process has it open%s",
-				   img->path,
-				   img->readonly ? " for writing" : " (readonly=on shares it with readers)");
+		return ember_error(
+		    -EBUSY, "%s: image is locked: another process has it open%s", img->path,
+		    img->readonly ? " for writing" : " (readonly=on shares it with readers)");
 	return ember_error(-err, "%s: cannot lock the image: %s", img->path, strerror(err));
 }
 
@@ -57,8 +57,12 @@ static void image_dio_align(struct blk_image *img)
 
 int blk_image_open(struct blk_image *img, const struct blk_options *o)
 {
-	*img = (struct blk_image){ .fd = -1, .fd_buffered = -1, .readonly = o->readonly,
-				   .cache = o->cache, .mem_align = 1, .off_align = 512 };
+	*img = (struct blk_image){.fd = -1,
+				  .fd_buffered = -1,
+				  .readonly = o->readonly,
+				  .cache = o->cache,
+				  .mem_align = 1,
+				  .off_align = 512};
 	img->path = strdup(o->file);
 	if (!img->path)
 		return ember_error(-ENOMEM, "%s: out of memory", o->file);
@@ -101,10 +105,11 @@ int blk_image_open(struct blk_image *img, const struct blk_options *o)
 		if (dfd < 0) {
 			int err = errno;
 			if (err == EINVAL)
-				return ember_error(-err,
-						   "%s: cache=none: the file system does not support "
-						   "O_DIRECT (use cache=writeback)",
-						   o->file);
+				return ember_error(
+				    -err,
+				    "%s: cache=none: the file system does not support "
+				    "O_DIRECT (use cache=writeback)",
+				    o->file);
 			return ember_error(-err, "%s: %s", o->file, strerror(err));
 		}
 		img->fd = dfd;
@@ -196,8 +201,8 @@ static int image_rw(int fd, bool write, uint64_t off, const struct iovec *iov, u
  * sends one: blk_size tells it the unit) goes to the buffered descriptor,
  * which the kernel keeps coherent with direct I/O on the same file.
  */
-static int image_transfer(struct blk_image *img, bool write, uint64_t off,
-			  const struct iovec *iov, unsigned niov)
+static int image_transfer(struct blk_image *img, bool write, uint64_t off, const struct iovec *iov,
+			  unsigned niov)
 {
 	if (blk_image_aligned(img, off, iov, niov))
 		return image_rw(img->fd, write, off, iov, niov);
@@ -207,7 +212,7 @@ static int image_transfer(struct blk_image *img, bool write, uint64_t off,
 	void *buf;
 	if (posix_memalign(&buf, img->mem_align < 512 ? 512 : img->mem_align, len))
 		return -ENOMEM;
-	struct iovec b = { buf, len };
+	struct iovec b = {buf, len};
 	int r = 0;
 	if (write) {
 		uint64_t at = 0;
@@ -247,7 +252,7 @@ static int image_write_zero_bytes(struct blk_image *img, uint64_t off, uint64_t 
 	int r = 0;
 	while (len && r == 0) {
 		size_t n = len < chunk ? (size_t)len : chunk;
-		struct iovec v = { z, n };
+		struct iovec v = {z, n};
 		r = image_transfer(img, true, off, &v, 1);
 		off += n;
 		len -= n;
@@ -279,7 +284,7 @@ int blk_image_discard(struct blk_image *img, uint64_t off, uint64_t len)
 	if (img->readonly)
 		return -EROFS;
 	if (img->is_blockdev) { /* the device's own discard, if it has one */
-		if (ioctl(img->fd, BLKDISCARD, (uint64_t[2]){ off, len }) == 0 ||
+		if (ioctl(img->fd, BLKDISCARD, (uint64_t[2]){off, len}) == 0 ||
 		    falloc_unsupported(errno) || errno == ENOTTY)
 			return 0;
 		return -errno;
@@ -296,14 +301,14 @@ int blk_image_write_zeroes(struct blk_image *img, uint64_t off, uint64_t len, bo
 		if (unmap && image_punch(img, off, len) == 0)
 			return 0;
 		if (!img->no_zero_range) {
-			if (fallocate(img->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)off,
-				      (off_t)len) == 0)
+			if (fallocate(img->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
+				      (off_t)off, (off_t)len) == 0)
 				return 0;
 			if (!falloc_unsupported(errno))
 				return -errno;
 			img->no_zero_range = true;
 		}
-	} else if (ioctl(img->fd, BLKZEROOUT, (uint64_t[2]){ off, len }) == 0) {
+	} else if (ioctl(img->fd, BLKZEROOUT, (uint64_t[2]){off, len}) == 0) {
 		return 0;
 	}
 	return image_write_zero_bytes(img, off, len);

@@ -90,7 +90,8 @@ void blk_iothread_submit(struct blk_iothread *t, struct blk_io *io)
 		/* Misaligned O_DIRECT (bounce or buffered descriptor), a read-only
 		 * write's refusal and a vector longer than readv takes go the
 		 * synchronous way. */
-		ring = ring && io->niov <= IOV_MAX && blk_image_aligned(img, io->off, io->iov, io->niov) &&
+		ring = ring && io->niov <= IOV_MAX &&
+		       blk_image_aligned(img, io->off, io->iov, io->niov) &&
 		       !(io->op == BLK_WRITE && img->readonly);
 		break;
 	case BLK_FLUSH:

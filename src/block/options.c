@@ -58,8 +58,8 @@ static int parse_pair(const char *arg, char *pair, struct blk_options *o)
 {
 	char *eq = strchr(pair, '=');
 	if (!eq)
-		return ember_error(-EINVAL, "--drive %s: '%s' is not key=value (try file=PATH)", arg,
-				   pair);
+		return ember_error(-EINVAL, "--drive %s: '%s' is not key=value (try file=PATH)",
+				   arg, pair);
 	*eq = '\0';
 	const char *k = pair, *v = eq + 1;
 	if (!strcmp(k, "file")) {
@@ -79,8 +79,8 @@ static int parse_pair(const char *arg, char *pair, struct blk_options *o)
 	}
 	if (!strcmp(k, "readonly")) {
 		if (parse_bool(v, &o->readonly) < 0)
-			return ember_error(-EINVAL, "--drive %s: readonly=%s: must be on or off", arg,
-					   v);
+			return ember_error(-EINVAL, "--drive %s: readonly=%s: must be on or off",
+					   arg, v);
 		return 0;
 	}
 	if (!strcmp(k, "cache")) {
@@ -91,39 +91,40 @@ static int parse_pair(const char *arg, char *pair, struct blk_options *o)
 		else if (!strcmp(v, "unsafe"))
 			o->cache = BLK_CACHE_UNSAFE;
 		else
-			return ember_error(-EINVAL,
-					   "--drive %s: cache=%s: must be writeback, none or unsafe",
-					   arg, v);
+			return ember_error(
+			    -EINVAL, "--drive %s: cache=%s: must be writeback, none or unsafe", arg,
+			    v);
 		return 0;
 	}
 	if (!strcmp(k, "serial")) {
 		size_t n = strlen(v);
 		if (n > BLK_SERIAL_MAX)
-			return ember_error(-EINVAL,
-					   "--drive %s: serial=%s: at most %d characters (virtio-blk's "
-					   "ID string)",
-					   arg, v, BLK_SERIAL_MAX);
+			return ember_error(
+			    -EINVAL,
+			    "--drive %s: serial=%s: at most %d characters (virtio-blk's "
+			    "ID string)",
+			    arg, v, BLK_SERIAL_MAX);
 		for (size_t i = 0; i < n; i++)
 			if (v[i] < 0x20 || v[i] > 0x7e)
-				return ember_error(-EINVAL,
-						   "--drive %s: serial=: printable ASCII only", arg);
+				return ember_error(
+				    -EINVAL, "--drive %s: serial=: printable ASCII only", arg);
 		memcpy(o->serial, v, n + 1);
 		return 0;
 	}
 	if (!strcmp(k, "if")) {
 		if (strcmp(v, "virtio"))
-			return ember_error(-EINVAL,
-					   "--drive %s: if=%s: only virtio disks are emulated", arg, v);
+			return ember_error(
+			    -EINVAL, "--drive %s: if=%s: only virtio disks are emulated", arg, v);
 		return 0;
 	}
-	return ember_error(-EINVAL,
-			   "--drive %s: unknown key '%s' (file, format, readonly, cache, serial, if)",
-			   arg, k);
+	return ember_error(
+	    -EINVAL, "--drive %s: unknown key '%s' (file, format, readonly, cache, serial, if)",
+	    arg, k);
 }
 
 int blk_options_parse(const char *arg, struct blk_options *o)
 {
-	*o = (struct blk_options){ .cache = BLK_CACHE_WRITEBACK };
+	*o = (struct blk_options){.cache = BLK_CACHE_WRITEBACK};
 	char *buf = malloc(strlen(arg) + 1);
 	if (!buf)
 		return ember_error(-ENOMEM, "--drive: out of memory");

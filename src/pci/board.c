@@ -1,7 +1,8 @@
 /*
  * pci/board.c - the VM's PCI bus and what sits on it (see board.h): the
  * bus's interrupt outputs to the router's inputs, device writes into RAM to
- * the engine, the chipset and virtio-rng.  No register semantics here.
+ * the engine, the chipset, virtio-rng, the --drive disks and the --net card.
+ * No register semantics here.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "pci/i440fx.h"
 #include "pci/pci.h"
 #include "util.h"
+#include "virtio/blk.h"
 #include "virtio/net.h"
 #include "virtio/rng.h"
 #include "vm.h"
@@ -53,6 +55,9 @@ int pci_board_create(struct vm *vm)
 	if (r < 0)
 		return r;
 	r = virtio_rng_create(vm);
+	/* Then the disks, in --drive order (/dev/vda, vdb...), then the card. */
+	for (int i = 0; r == 0 && i < vm->cfg->ndrives; i++)
+		r = virtio_blk_create(vm, &vm->cfg->drives[i]);
 	if (r < 0)
 		return r;
 	if (vm->cfg->net.kind != NET_NONE)

@@ -20,7 +20,7 @@
 #define BLK_QUEUE_SIZE 256
 /* Largest discard / write-zeroes segment offered: 2 GiB. */
 #define BLK_MAX_DISCARD_SECTORS (1u << 22)
-#define BLK_CONFIG_LEN          60 /* through write_zeroes_may_unmap and its padding */
+#define BLK_CONFIG_LEN		60 /* through write_zeroes_may_unmap and its padding */
 
 /* A request from pop to push. */
 struct blk_slot {
@@ -39,7 +39,7 @@ struct virtio_blk {
 	char serial[BLK_SERIAL_MAX + 1];
 	uint8_t config[BLK_CONFIG_LEN];
 	struct blkreq_limits lim; /* discard/write_zeroes as negotiated: set at driver_ok */
-	struct blk_slot *free;    /* I/O thread only */
+	struct blk_slot *free;	  /* I/O thread only */
 };
 
 static void put32(uint8_t *p, uint32_t v)
@@ -125,8 +125,8 @@ static uint8_t blk_segments(struct virtio_blk *b, const struct blkreq *r)
 	for (unsigned i = 0; i < r->nsegs; i++) {
 		uint64_t off = r->segs[i].sector * 512, len = (uint64_t)r->segs[i].sectors * 512;
 		int e = r->type == VIRTIO_BLK_T_DISCARD
-				? blk_image_discard(&b->img, off, len)
-				: blk_image_write_zeroes(&b->img, off, len, r->segs[i].unmap);
+			    ? blk_image_discard(&b->img, off, len)
+			    : blk_image_write_zeroes(&b->img, off, len, r->segs[i].unmap);
 		if (e < 0)
 			return VIRTIO_BLK_S_IOERR;
 	}
@@ -148,8 +148,12 @@ static void blk_start(struct virtio_blk *b, struct blk_slot *s)
 		blk_complete(s, st);
 		return;
 	}
-	s->io = (struct blk_io){ .off = r->sector * 512, .len = r->len, .iov = r->data,
-				 .niov = r->ndata, .done = blk_io_done, .opaque = s };
+	s->io = (struct blk_io){.off = r->sector * 512,
+				.len = r->len,
+				.iov = r->data,
+				.niov = r->ndata,
+				.done = blk_io_done,
+				.opaque = s};
 	switch (r->type) {
 	case VIRTIO_BLK_T_IN:
 	case VIRTIO_BLK_T_OUT:
@@ -220,27 +224,27 @@ static void blk_destroy(void *opaque)
 }
 
 static const struct virtio_dev_ops blk_ops_rw = {
-	.features = 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_BLK_SIZE |
-		    1ull << VIRTIO_BLK_F_FLUSH | 1ull << VIRTIO_BLK_F_DISCARD |
-		    1ull << VIRTIO_BLK_F_WRITE_ZEROES,
-	.config_len = BLK_CONFIG_LEN,
-	.config_read = blk_config_read,
-	.queue_notify = blk_notify,
-	.reset = blk_reset,
-	.driver_ok = blk_driver_ok,
-	.destroy = blk_destroy,
+    .features = 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_BLK_SIZE |
+		1ull << VIRTIO_BLK_F_FLUSH | 1ull << VIRTIO_BLK_F_DISCARD |
+		1ull << VIRTIO_BLK_F_WRITE_ZEROES,
+    .config_len = BLK_CONFIG_LEN,
+    .config_read = blk_config_read,
+    .queue_notify = blk_notify,
+    .reset = blk_reset,
+    .driver_ok = blk_driver_ok,
+    .destroy = blk_destroy,
 };
 
 /* Read-only: RO, and no discard or write-zeroes to offer. */
 static const struct virtio_dev_ops blk_ops_ro = {
-	.features = 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_BLK_SIZE |
-		    1ull << VIRTIO_BLK_F_FLUSH | 1ull << VIRTIO_BLK_F_RO,
-	.config_len = BLK_CONFIG_LEN,
-	.config_read = blk_config_read,
-	.queue_notify = blk_notify,
-	.reset = blk_reset,
-	.driver_ok = blk_driver_ok,
-	.destroy = blk_destroy,
+    .features = 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_BLK_SIZE |
+		1ull << VIRTIO_BLK_F_FLUSH | 1ull << VIRTIO_BLK_F_RO,
+    .config_len = BLK_CONFIG_LEN,
+    .config_read = blk_config_read,
+    .queue_notify = blk_notify,
+    .reset = blk_reset,
+    .driver_ok = blk_driver_ok,
+    .destroy = blk_destroy,
 };
 
 int virtio_blk_create(struct vm *vm, const struct blk_options *o)
@@ -256,18 +260,18 @@ int virtio_blk_create(struct vm *vm, const struct blk_options *o)
 	}
 	memcpy(b->serial, o->serial, sizeof(b->serial));
 	b->lim = (struct blkreq_limits){
-		.capacity = b->img.size / 512, /* a partial last sector is not seen */
-		.readonly = o->readonly,
-		.max_discard_sectors = BLK_MAX_DISCARD_SECTORS,
-		.max_discard_seg = BLKREQ_MAX_SEGS,
-		.max_write_zeroes_sectors = BLK_MAX_DISCARD_SECTORS,
-		.max_write_zeroes_seg = BLKREQ_MAX_SEGS,
+	    .capacity = b->img.size / 512, /* a partial last sector is not seen */
+	    .readonly = o->readonly,
+	    .max_discard_sectors = BLK_MAX_DISCARD_SECTORS,
+	    .max_discard_seg = BLKREQ_MAX_SEGS,
+	    .max_write_zeroes_sectors = BLK_MAX_DISCARD_SECTORS,
+	    .max_write_zeroes_seg = BLKREQ_MAX_SEGS,
 	};
 	blk_build_config(b);
 	/* From here on blk_destroy owns b, whatever happens. */
-	struct virtio_dev *dev = virtio_pci_create(vm, "virtio-blk", VIRTIO_ID_BLOCK, 1,
-						   BLK_QUEUE_SIZE,
-						   o->readonly ? &blk_ops_ro : &blk_ops_rw, b);
+	struct virtio_dev *dev =
+	    virtio_pci_create(vm, "virtio-blk", VIRTIO_ID_BLOCK, 1, BLK_QUEUE_SIZE,
+			      o->readonly ? &blk_ops_ro : &blk_ops_rw, b);
 	if (!dev)
 		return -EINVAL;
 	r = blk_iothread_create(&b->io, &b->img, true, blk_process, b);

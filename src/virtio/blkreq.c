@@ -43,7 +43,7 @@ static unsigned slice(const struct iovec *iov, unsigned niov, uint64_t skip, uin
 		}
 		uint64_t k = l - skip < len ? l - skip : len;
 		if (k)
-			data[n++] = (struct iovec){ (uint8_t *)iov[i].iov_base + skip, (size_t)k };
+			data[n++] = (struct iovec){(uint8_t *)iov[i].iov_base + skip, (size_t)k};
 		len -= k;
 		skip = 0;
 	}
@@ -82,9 +82,8 @@ static uint8_t parse_segs(struct blkreq *r, const struct blkreq_limits *lim)
 		/* Unknown flags, or unmap on a discard: UNSUPP (5.2.6.2). */
 		if ((flags & ~BLKREQ_SEG_UNMAP) || (discard && flags))
 			return VIRTIO_BLK_S_UNSUPP;
-		r->segs[i] = (struct blkreq_seg){ .sector = le64(p),
-						  .sectors = le32(p + 8),
-						  .unmap = flags & BLKREQ_SEG_UNMAP };
+		r->segs[i] = (struct blkreq_seg){
+		    .sector = le64(p), .sectors = le32(p + 8), .unmap = flags & BLKREQ_SEG_UNMAP};
 		if (r->segs[i].sectors > max_sectors ||
 		    !in_range(r->segs[i].sector, r->segs[i].sectors, lim->capacity))
 			return VIRTIO_BLK_S_IOERR;
@@ -95,7 +94,7 @@ static uint8_t parse_segs(struct blkreq *r, const struct blkreq_limits *lim)
 uint8_t blkreq_parse(const struct iovec *out, unsigned nout, const struct iovec *in, unsigned nin,
 		     const struct blkreq_limits *lim, struct iovec *data, struct blkreq *r)
 {
-	*r = (struct blkreq){ .data = data };
+	*r = (struct blkreq){.data = data};
 	/* The status byte: the last byte of the device-writable part. */
 	uint64_t in_len = total(in, nin);
 	for (unsigned i = nin; i-- > 0 && !r->status;)
@@ -150,13 +149,14 @@ uint8_t blkreq_parse(const struct iovec *out, unsigned nout, const struct iovec 
 
 uint32_t blkreq_put_id(const struct blkreq *r, const char *serial)
 {
-	uint8_t id[VIRTIO_BLK_ID_BYTES] = { 0 };
+	uint8_t id[VIRTIO_BLK_ID_BYTES] = {0};
 	size_t n = strnlen(serial, VIRTIO_BLK_ID_BYTES);
 	memcpy(id, serial, n);
 	uint64_t len = r->len < sizeof(id) ? r->len : sizeof(id);
 	uint64_t put = 0;
 	for (unsigned i = 0; i < r->ndata && put < len; i++) {
-		size_t k = r->data[i].iov_len < len - put ? r->data[i].iov_len : (size_t)(len - put);
+		size_t k =
+		    r->data[i].iov_len < len - put ? r->data[i].iov_len : (size_t)(len - put);
 		memcpy(r->data[i].iov_base, id + put, k);
 		put += k;
 	}

@@ -13,34 +13,34 @@
 #include <sys/uio.h>
 
 /* Request types, status values, feature bits (5.2.3, 5.2.6). */
-#define VIRTIO_BLK_T_IN           0
-#define VIRTIO_BLK_T_OUT          1
-#define VIRTIO_BLK_T_FLUSH        4
-#define VIRTIO_BLK_T_GET_ID       8
-#define VIRTIO_BLK_T_DISCARD      11
+#define VIRTIO_BLK_T_IN		  0
+#define VIRTIO_BLK_T_OUT	  1
+#define VIRTIO_BLK_T_FLUSH	  4
+#define VIRTIO_BLK_T_GET_ID	  8
+#define VIRTIO_BLK_T_DISCARD	  11
 #define VIRTIO_BLK_T_WRITE_ZEROES 13
 
-#define VIRTIO_BLK_S_OK     0
+#define VIRTIO_BLK_S_OK	    0
 #define VIRTIO_BLK_S_IOERR  1
 #define VIRTIO_BLK_S_UNSUPP 2
 
-#define VIRTIO_BLK_F_SEG_MAX      2
-#define VIRTIO_BLK_F_RO           5
-#define VIRTIO_BLK_F_BLK_SIZE     6
-#define VIRTIO_BLK_F_FLUSH        9
-#define VIRTIO_BLK_F_DISCARD      13
+#define VIRTIO_BLK_F_SEG_MAX	  2
+#define VIRTIO_BLK_F_RO		  5
+#define VIRTIO_BLK_F_BLK_SIZE	  6
+#define VIRTIO_BLK_F_FLUSH	  9
+#define VIRTIO_BLK_F_DISCARD	  13
 #define VIRTIO_BLK_F_WRITE_ZEROES 14
 
 #define VIRTIO_BLK_ID_BYTES 20
 #define BLKREQ_HDR_BYTES    16 /* le32 type, le32 reserved, le64 sector */
 #define BLKREQ_SEG_BYTES    16 /* le64 sector, le32 num_sectors, le32 flags */
 #define BLKREQ_SEG_UNMAP    1u
-#define BLKREQ_MAX_SEGS     32 /* max_discard_seg and max_write_zeroes_seg offered */
+#define BLKREQ_MAX_SEGS	    32 /* max_discard_seg and max_write_zeroes_seg offered */
 
 /* What the device lets a driver ask for (its configuration space says so). */
 struct blkreq_limits {
-	uint64_t capacity; /* 512-byte sectors */
-	bool readonly;     /* VIRTIO_BLK_F_RO offered: writes fail */
+	uint64_t capacity;	    /* 512-byte sectors */
+	bool readonly;		    /* VIRTIO_BLK_F_RO offered: writes fail */
 	bool discard, write_zeroes; /* the features negotiated */
 	uint32_t max_discard_sectors, max_discard_seg;
 	uint32_t max_write_zeroes_sectors, max_write_zeroes_seg;
@@ -56,10 +56,10 @@ struct blkreq_seg {
 struct blkreq {
 	uint32_t type;
 	uint64_t sector;
-	uint8_t *status;     /* the chain's last writable byte; NULL if it has none */
-	struct iovec *data;  /* the payload: the caller's array, nout + nin entries */
+	uint8_t *status;    /* the chain's last writable byte; NULL if it has none */
+	struct iovec *data; /* the payload: the caller's array, nout + nin entries */
 	unsigned ndata;
-	uint64_t len;        /* payload bytes */
+	uint64_t len;				 /* payload bytes */
 	struct blkreq_seg segs[BLKREQ_MAX_SEGS]; /* DISCARD / WRITE_ZEROES */
 	unsigned nsegs;
 };

@@ -69,8 +69,8 @@ static void test_options(void)
 	T_EQ(o.cache, BLK_CACHE_WRITEBACK);
 	T_STREQ(o.serial, "");
 	blk_options_free(&o);
-	T_EQ(blk_options_parse("file=x,,y.img,format=raw,readonly=on,cache=none,serial=SN-1,if=virtio",
-			       &o),
+	T_EQ(blk_options_parse(
+		 "file=x,,y.img,format=raw,readonly=on,cache=none,serial=SN-1,if=virtio", &o),
 	     0);
 	T_STREQ(o.file, "x,y.img");
 	T_EQ(o.readonly, 1);
@@ -85,15 +85,15 @@ static void test_options(void)
 	static const struct {
 		const char *arg, *says;
 	} bad[] = {
-		{ "readonly=on", "needs file=PATH" },
-		{ "file=a,format=qcow2", "format=qcow2: only raw" },
-		{ "file=a,cache=writethrough", "cache=writethrough: must be writeback, none or unsafe" },
-		{ "file=a,readonly=maybe", "readonly=maybe: must be on or off" },
-		{ "file=a,serial=123456789012345678901", "at most 20 characters" },
-		{ "file=a,if=ide", "if=ide: only virtio" },
-		{ "file=a,discard=unmap", "unknown key 'discard'" },
-		{ "file=a,junk", "'junk' is not key=value" },
-		{ "file=", "file= is empty" },
+	    {"readonly=on", "needs file=PATH"},
+	    {"file=a,format=qcow2", "format=qcow2: only raw"},
+	    {"file=a,cache=writethrough", "cache=writethrough: must be writeback, none or unsafe"},
+	    {"file=a,readonly=maybe", "readonly=maybe: must be on or off"},
+	    {"file=a,serial=123456789012345678901", "at most 20 characters"},
+	    {"file=a,if=ide", "if=ide: only virtio"},
+	    {"file=a,discard=unmap", "unknown key 'discard'"},
+	    {"file=a,junk", "'junk' is not key=value"},
+	    {"file=", "file= is empty"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		T_EQ(blk_options_parse(bad[i].arg, &o), -EINVAL);
@@ -287,14 +287,14 @@ static void rw_round(const char *spec_extra, bool uring, size_t mem_skew, uint64
 			src[i * BS + k] = (uint8_t)(i * 31 + k * 5 + 1);
 		/* Block i goes to slot (i * 37) % 250, out of order. */
 		uint64_t off = (uint64_t)((i * 37) % 250) * BS + off_skew;
-		iov[i][0] = (struct iovec){ src + i * BS, 1536 };
-		iov[i][1] = (struct iovec){ src + i * BS + 1536, BS - 1536 };
-		ios[i] = (struct blk_io){ .op = BLK_WRITE, .off = off, .len = BS, .iov = iov[i],
-					  .niov = 2 };
+		iov[i][0] = (struct iovec){src + i * BS, 1536};
+		iov[i][1] = (struct iovec){src + i * BS + 1536, BS - 1536};
+		ios[i] = (struct blk_io){
+		    .op = BLK_WRITE, .off = off, .len = BS, .iov = iov[i], .niov = 2};
 		pio[i] = &ios[i];
 	}
 	T_EQ(rig_run(&r, pio, N), 0);
-	struct blk_io fl = { .op = BLK_FLUSH };
+	struct blk_io fl = {.op = BLK_FLUSH};
 	T_EQ(rig_one(&r, &fl), 0);
 	T_CHECK(r.process_tid && r.process_tid != (pid_t)syscall(SYS_gettid),
 		"process() ran on the submitting thread");
@@ -314,8 +314,8 @@ static void rw_round(const char *spec_extra, bool uring, size_t mem_skew, uint64
 	/* Read them back into other memory. */
 	memset(dst, 0, N * BS);
 	for (int i = 0; i < N; i++) {
-		iov[i][0] = (struct iovec){ dst + i * BS, 512 };
-		iov[i][1] = (struct iovec){ dst + i * BS + 512, BS - 512 };
+		iov[i][0] = (struct iovec){dst + i * BS, 512};
+		iov[i][1] = (struct iovec){dst + i * BS + 512, BS - 512};
 		ios[i].op = BLK_READ;
 	}
 	T_EQ(rig_run(&r, pio, N), 0);
@@ -372,21 +372,21 @@ static void discard_round(bool uring)
 	snprintf(spec, sizeof(spec), "file=%s", p);
 	struct rig r;
 	T_EQ(rig_open(&r, spec, uring), 0);
-	uint8_t buf[65536], zero[65536] = { 0 };
+	uint8_t buf[65536], zero[65536] = {0};
 
-	struct blk_io d = { .op = BLK_DISCARD, .off = 65536, .len = 65536 };
+	struct blk_io d = {.op = BLK_DISCARD, .off = 65536, .len = 65536};
 	T_EQ(rig_one(&r, &d), 0);
 	file_bytes(p, 65536, buf, sizeof(buf));
 	T_EQ(memcmp(buf, zero, sizeof(buf)), 0);
 	T_CHECK(is_hole(p, 65536, 65536), "discard left the range allocated");
 
-	struct blk_io z = { .op = BLK_WRITE_ZEROES, .off = 262144, .len = 65536 };
+	struct blk_io z = {.op = BLK_WRITE_ZEROES, .off = 262144, .len = 65536};
 	T_EQ(rig_one(&r, &z), 0);
 	file_bytes(p, 262144, buf, sizeof(buf));
 	T_EQ(memcmp(buf, zero, sizeof(buf)), 0);
 	T_CHECK(!is_hole(p, 262144, 65536), "write zeroes without unmap deallocated");
 
-	struct blk_io zu = { .op = BLK_WRITE_ZEROES, .off = 524288, .len = 65536, .unmap = true };
+	struct blk_io zu = {.op = BLK_WRITE_ZEROES, .off = 524288, .len = 65536, .unmap = true};
 	T_EQ(rig_one(&r, &zu), 0);
 	file_bytes(p, 524288, buf, sizeof(buf));
 	T_EQ(memcmp(buf, zero, sizeof(buf)), 0);
@@ -427,14 +427,14 @@ static void test_readonly(void)
 	T_EQ(rig_open(&r, spec, true), 0);
 	uint8_t b[4096];
 	memset(b, 0xAA, sizeof(b));
-	struct iovec v = { b, sizeof(b) };
-	struct blk_io w = { .op = BLK_WRITE, .off = 0, .len = 4096, .iov = &v, .niov = 1 };
+	struct iovec v = {b, sizeof(b)};
+	struct blk_io w = {.op = BLK_WRITE, .off = 0, .len = 4096, .iov = &v, .niov = 1};
 	T_EQ(rig_one(&r, &w), -EROFS);
-	struct blk_io d = { .op = BLK_DISCARD, .off = 0, .len = 4096 };
+	struct blk_io d = {.op = BLK_DISCARD, .off = 0, .len = 4096};
 	T_EQ(rig_one(&r, &d), -EROFS);
-	struct blk_io z = { .op = BLK_WRITE_ZEROES, .off = 0, .len = 4096 };
+	struct blk_io z = {.op = BLK_WRITE_ZEROES, .off = 0, .len = 4096};
 	T_EQ(rig_one(&r, &z), -EROFS);
-	struct blk_io rd = { .op = BLK_READ, .off = 4096, .len = 4096, .iov = &v, .niov = 1 };
+	struct blk_io rd = {.op = BLK_READ, .off = 4096, .len = 4096, .iov = &v, .niov = 1};
 	T_EQ(rig_one(&r, &rd), 0);
 	int bad = 0;
 	for (int i = 0; i < 4096; i++)
@@ -462,9 +462,13 @@ static void test_pause(void)
 	static struct blk_io ios[N];
 	pthread_mutex_lock(&r.lock);
 	for (int i = 0; i < N; i++) {
-		v[i] = (struct iovec){ buf[i], 4096 };
-		ios[i] = (struct blk_io){ .op = BLK_READ, .off = (uint64_t)(i % 256) * 4096,
-					  .iov = &v[i], .niov = 1, .done = rig_done, .opaque = &r };
+		v[i] = (struct iovec){buf[i], 4096};
+		ios[i] = (struct blk_io){.op = BLK_READ,
+					 .off = (uint64_t)(i % 256) * 4096,
+					 .iov = &v[i],
+					 .niov = 1,
+					 .done = rig_done,
+					 .opaque = &r};
 		r.todo[r.ntodo++] = &ios[i];
 	}
 	pthread_mutex_unlock(&r.lock);
