@@ -529,7 +529,13 @@ int pci_bus_create(struct pci_bus **out, struct bus *pio, struct bus *mmio,
 		b->pirq_route[p] = PCI_PIRQ_DISABLED;
 	pthread_mutex_init(&b->cfg_lock, NULL);
 	pthread_mutex_init(&b->irq_lock, NULL);
-	pthread_rwlock_init(&b->win_lock, NULL);
+	/* Writers (BAR moves) are rare and must not wait behind a stream of
+	 * vCPUs' MMIO lookups. */
+	pthread_rwlockattr_t wa;
+	pthread_rwlockattr_init(&wa);
+	pthread_rwlockattr_setkind_np(&wa, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&b->win_lock, &wa);
+	pthread_rwlockattr_destroy(&wa);
 	if (bus_add(pio, "pci-config-address", LAYOUT_PORT_PCI_CONFIG_ADDRESS, 1, &pci_addr_ops,
 		    b) ||
 	    bus_add(pio, "pci-config-data", LAYOUT_PORT_PCI_CONFIG_DATA, 4, &pci_data_ops, b) ||
