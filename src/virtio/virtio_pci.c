@@ -88,6 +88,7 @@ struct virtio_dev {
 	uint32_t dfselect, gfselect;
 	uint8_t status, generation, isr;
 	bool broken; /* DEVICE_NEEDS_RESET: queues stopped until a reset */
+	unsigned reports;
 	uint16_t config_vector, queue_select;
 	uint32_t gen; /* resets so far: stale pushes are dropped */
 	/* The PCI configuration access capability (4.1.4.9) at cfgcap. */
@@ -108,10 +109,15 @@ static void virtio_interrupt(struct virtio_dev *d, uint16_t vector, uint8_t isr_
 	pci_intx(d->pci, 1);
 }
 
+/* A driver that breaks the device, resets it and breaks it again must not
+ * flood the host's stderr: the first few times are reported. */
+#define VIRTIO_BROKEN_REPORTS 8
+
 static void virtio_broken_locked(struct virtio_dev *d, const char *why)
 {
-	if (!d->broken)
-		fprintf(stderr, "ember: %s: %s: the device needs a reset\n", d->name, why);
+	if (!d->broken && d->reports < VIRTIO_BROKEN_REPORTS)
+		fprintf(stderr, "ember: %s: %s: the device needs a reset%s\n", d->name, why,
+			++d->reports == VIRTIO_BROKEN_REPORTS ? " (no more reports)" : "");
 	d->broken = true;
 	d->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
 	d->generation++;
