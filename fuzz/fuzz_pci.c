@@ -97,7 +97,7 @@ static void setup(void)
 	const struct pci_bus_ops ops = {.irq_line = fz_line, .msi = fz_msi};
 	if (pci_bus_create(&board->bus, &pio, &mmio, LAYOUT_PCI_MMIO_START, LAYOUT_PCI_MMIO_END,
 			   LAYOUT_PCI_IO_START, LAYOUT_PCI_IO_END, true, &ops) ||
-	    i440fx_create(board->bus))
+	    i440fx_create(board->bus, &mem))
 		abort();
 	vdev = virtio_pci_create(&vm, "virtio-fuzz", VIRTIO_ID_RNG, 2, 8, &fz_ops, NULL);
 	if (!vdev)

@@ -41,7 +41,8 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_decode $(BUILD)/fuzz/fuzz_exec $(BUILD)/fuzz/fuzz_irqchip \
 		$(BUILD)/fuzz/fuzz_virtq $(BUILD)/fuzz/fuzz_pci $(BUILD)/fuzz/fuzz_net \
-		$(BUILD)/fuzz/fuzz_blk
+		$(BUILD)/fuzz/fuzz_blk \
+		$(BUILD)/fuzz/fuzz_fwcfg
 FUZZ_X86_OBJS := $(X86_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)
 # The interrupt controllers' models, for fuzz_irqchip (pure devices: no VMM glue).
 $(BUILD)/fuzz/fuzz_irqchip: $(BUILD)/fuzz/obj/src/devices/lapic.o $(BUILD)/fuzz/obj/src/devices/ioapic.o
@@ -49,12 +50,14 @@ $(BUILD)/fuzz/fuzz_irqchip: $(BUILD)/fuzz/obj/src/devices/lapic.o $(BUILD)/fuzz/
 FUZZ_VIRTQ_OBJS := $(addprefix $(BUILD)/fuzz/obj/src/,virtio/virtqueue.o dma.o memmap.o)
 $(BUILD)/fuzz/fuzz_virtq: $(FUZZ_VIRTQ_OBJS)
 $(BUILD)/fuzz/fuzz_pci: $(FUZZ_VIRTQ_OBJS) $(addprefix $(BUILD)/fuzz/obj/src/,pci/pci.o \
-		pci/i440fx.o virtio/virtio_pci.o bus.o util.o)
+		pci/i440fx.o virtio/virtio_pci.o bus.o util.o shadow.o)
 # virtio-net's transmit parser (pure: the header and the frame's bytes).
 $(BUILD)/fuzz/fuzz_net: $(BUILD)/fuzz/obj/src/virtio/net_hdr.o
 # The virtio-blk request parser, for fuzz_blk (pure: no queue, no backend).
 $(BUILD)/fuzz/fuzz_blk: $(BUILD)/fuzz/obj/src/virtio/blkreq.o
 
+# fw_cfg: the model and the device-state helpers it saves through.
+$(BUILD)/fuzz/fuzz_fwcfg: $(BUILD)/fuzz/obj/src/devices/fwcfg.o $(BUILD)/fuzz/obj/src/devices/device.o
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@

@@ -101,6 +101,17 @@
  */
 #define LAYOUT_ACPI_START LAYOUT_BIOS_LOW_START
 #define LAYOUT_ACPI_RSDP  LAYOUT_ACPI_START
+/*
+ * --bios with --kernel (the firmware boots Linux from fw_cfg by the 16-bit
+ * boot protocol): the real-mode setup at 64 KiB with its stack/heap ending
+ * 0xE000 above it (boot.rst's example loader), the command line at
+ * LAYOUT_CMDLINE right after that segment; the initrd ends at least
+ * LAYOUT_FW_HIGH_RESERVE below the top of low RAM, which SeaBIOS keeps for
+ * its tables and relocated code.
+ */
+#define LAYOUT_BOOT16_SETUP     0x00010000ULL
+#define LAYOUT_BOOT16_HEAP_END  0xE000
+#define LAYOUT_FW_HIGH_RESERVE  0x00100000ULL
 /* Kernel image default load address (bzImage's code32_start, PVH, mboot). */
 #define LAYOUT_KERNEL_LOAD 0x00100000ULL
 
@@ -134,6 +145,9 @@
 #define LAYOUT_PORT_PM1A_CNT     (LAYOUT_PORT_ACPI_PM + 4) /* 2 bytes */
 #define LAYOUT_PORT_PM_TMR       (LAYOUT_PORT_ACPI_PM + 8) /* 4 bytes */
 #define LAYOUT_PORT_RESET        0xCF9
+/* QEMU's fw_cfg (docs/specs/fw_cfg.rst, x86): selector 0x510, data 0x511,
+ * DMA address 0x514-0x51B; what SeaBIOS and test kernels probe. */
+#define LAYOUT_PORT_FWCFG        0x510
 
 /* ---- IRQ lines (ISA numbering, identical on the PIC and the IOAPIC) ----- */
 

@@ -27,9 +27,30 @@ struct memregion {
 	enum memregion_kind kind;
 };
 
+/*
+ * The PC's shadow RAM (i440FX PAM registers, shadow.c): [0xC0000, 1 MiB)
+ * in 16 KiB segments, each sending reads and, separately, writes either to
+ * DRAM of its own (ram) or to what the regions above hold there (the BIOS
+ * ROM, or nothing).  ram NULL: no shadow, the regions alone.  Only the
+ * emulator honours it (KVM sees the regions).
+ */
+#define SHADOW_START	0xC0000ULL
+#define SHADOW_SIZE	0x40000ULL
+#define SHADOW_SEGMENT	0x4000ULL
+#define SHADOW_SEGMENTS (SHADOW_SIZE / SHADOW_SEGMENT)
+#define SHADOW_READ	1u /* reads go to DRAM */
+#define SHADOW_WRITE	2u /* writes go to DRAM */
+struct memmap_shadow {
+	uint8_t *ram;
+	uint8_t pam[7];			/* the PAM registers as written */
+	uint8_t mode[SHADOW_SEGMENTS]; /* SHADOW_READ | SHADOW_WRITE, atomic */
+	unsigned gen;		       /* bumped by every routing change, atomic */
+};
+
 struct memmap {
 	struct memregion r[MEMMAP_MAX];
 	int n;
+	struct memmap_shadow shadow;
 	/* Allocations owned by the map (munmap'd by memmap_destroy). */
 	struct {
 		void *p;

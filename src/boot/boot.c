@@ -13,6 +13,7 @@
 
 #include "boot/loaders.h"
 #include "layout.h"
+#include "shadow.h"
 #include "util.h"
 
 bool boot_is_ram(const struct memmap *m, uint64_t gpa, uint64_t len)
@@ -264,9 +265,6 @@ int boot_load_firmware(struct memmap *m, const char *name, const uint8_t *img, s
 
 int boot_setup(struct memmap *m, const struct boot_request *req, struct x86_state *bsp)
 {
-	if (req->kernel && req->bios)
-		return ember_error(-EINVAL, "--kernel and --bios cannot be combined: ember has no "
-					    "fw_cfg yet to hand a kernel to the firmware");
 	/* An empty --append is no command line at all. */
 	if (!req->kernel && (req->initrd || (req->cmdline && *req->cmdline)))
 		return ember_error(-EINVAL, "--%s needs --kernel",
@@ -275,10 +273,15 @@ int boot_setup(struct memmap *m, const struct boot_request *req, struct x86_stat
 	size_t len = 0, initrd_len = 0;
 	int ret;
 	if (req->bios) {
+		/* A --kernel goes to the firmware through fw_cfg (devices/fwcfg_pc.c);
+		 * the firmware may shadow itself in the BIOS area's DRAM. */
 		ret = read_file(req->bios, &img, &len);
 		if (!ret)
 			ret = boot_load_firmware(m, req->bios, img, len, bsp);
 		free(img);
+		if (!ret && shadow_init(m))
+			ret = ember_error(-ENOMEM, "%s: out of memory for the BIOS area's shadow RAM",
+					  req->bios);
 		return ret;
 	}
 	if (!req->kernel)

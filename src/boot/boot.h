@@ -52,6 +52,27 @@ int boot_load_kernel(struct memmap *m, const struct boot_input *in, struct x86_s
 int boot_load_firmware(struct memmap *m, const char *name, const uint8_t *img, size_t len,
 		       struct x86_state *bsp);
 
+/*
+ * --bios with --kernel: a bzImage laid out for the firmware to load through
+ * fw_cfg and start by the 16-bit boot protocol (boot.rst), as QEMU does.
+ * The real-mode setup at 0x10000 with its header filled in (command line
+ * pointer, initrd, heap end, loader type), the protected-mode kernel at
+ * code32_start (1 MiB), the command line at LAYOUT_CMDLINE, the initrd as
+ * high as low RAM below low_ram_end less what the firmware keeps at the top
+ * allows.  0 or -errno with ember_error() naming the file.
+ */
+struct boot_fw_linux {
+	uint8_t *file; /* the bzImage; kernel points into it */
+	uint8_t *setup;
+	const uint8_t *kernel;
+	uint8_t *initrd;
+	char *cmdline; /* NUL included in cmdline_len */
+	size_t setup_len, kernel_len, initrd_len, cmdline_len;
+	uint32_t setup_addr, kernel_addr, initrd_addr, cmdline_addr;
+};
+int boot_fw_linux(const struct boot_request *req, uint64_t low_ram_end, struct boot_fw_linux *out);
+void boot_fw_linux_free(struct boot_fw_linux *l);
+
 /* `ember extract-vmlinux`: decompress a bzImage's payload (xz, lzma or
  * gzip) to the ELF vmlinux at out_path.  0 or -errno with ember_error(). */
 int boot_extract_vmlinux(const char *bzimage_path, const char *out_path);

@@ -363,3 +363,112 @@ int bzimage_extract(const char *name, const uint8_t *buf, size_t len, uint8_t **
 	}
 	return ret;
 }
+
+/* 16-bit boot protocol fields (boot.rst) only the fw_cfg path writes. */
+#define HDR_VID_MODE	 0x1FA
+#define HDR_HEAP_END_PTR 0x224
+#define CAN_USE_HEAP	 0x80
+
+static int bzimage_fw_layout(const struct boot_request *req, size_t file_len,
+			     uint64_t low_ram_end, struct boot_fw_linux *l)
+{
+	const char *name = req->kernel;
+	struct bzimage bz;
+	/* 2.02: cmd_line_ptr; 2.03: initrd_addr_max. */
+	int ret = bzimage_parse(name, l->file, file_len, 0x0203,
+				"to be booted by the firmware (cmd_line_ptr, initrd_addr_max)", &bz);
+	if (ret)
+		return ret;
+	if (!(l->file[HDR_LOADFLAGS] & LOADED_HIGH))
+		return ember_error(-ENOEXEC, "%s: a zImage (LOADED_HIGH clear), not a bzImage",
+				   name);
+	l->setup_len = bz.setup_size;
+	l->setup = malloc(l->setup_len);
+	if (!l->setup)
+		return ember_error(-ENOMEM, "%s: out of memory", name);
+	memcpy(l->setup, l->file, l->setup_len);
+	l->kernel = l->file + bz.setup_size;
+	l->kernel_len = file_len - bz.setup_size;
+	l->setup_addr = (uint32_t)LAYOUT_BOOT16_SETUP;
+	l->kernel_addr = get32(l->setup + HDR_CODE32_START);
+	if (l->kernel_addr < LAYOUT_HIMEM_START)
+		l->kernel_addr = (uint32_t)LAYOUT_KERNEL_LOAD;
+	uint64_t need = get32(l->setup + HDR_INIT_SIZE);
+	if (need < l->kernel_len)
+		need = l->kernel_len;
+
+	const char *cmd = req->cmdline ? req->cmdline : "";
+	l->cmdline_len = strlen(cmd) + 1;
+	uint64_t max = bz.version >= 0x0206 ? (uint64_t)get32(l->setup + HDR_CMDLINE_SIZE) + 1 : 256;
+	if (max > LAYOUT_CMDLINE_MAX)
+		max = LAYOUT_CMDLINE_MAX;
+	if (l->cmdline_len > max)
+		return ember_error(-E2BIG,
+				   "--append: command line is %zu bytes, %s accepts at most %llu",
+				   l->cmdline_len - 1, name, (unsigned long long)max - 1);
+	l->cmdline = strdup(cmd);
+	if (!l->cmdline)
+		return ember_error(-ENOMEM, "%s: out of memory", name);
+	l->cmdline_addr = (uint32_t)LAYOUT_CMDLINE;
+
+	if (req->initrd) {
+		ret = read_file(req->initrd, &l->initrd, &l->initrd_len);
+		if (ret)
+			return ret;
+		uint64_t top = (uint64_t)get32(l->setup + HDR_INITRD_ADDR_MAX) + 1;
+		uint64_t ram_top = low_ram_end > LAYOUT_FW_HIGH_RESERVE
+				       ? low_ram_end - LAYOUT_FW_HIGH_RESERVE
+				       : 0;
+		if (ram_top < top)
+			top = ram_top;
+		uint64_t floor = l->kernel_addr + need;
+		if (l->initrd_len == 0)
+			return ember_error(-EINVAL, "%s: initrd is empty", req->initrd);
+		if (l->initrd_len > top || ((top - l->initrd_len) & ~0xFFFULL) < floor)
+			return ember_error(-ENOMEM,
+					   "%s: initrd of %zu bytes does not fit in RAM between the "
+					   "kernel end 0x%llx and 0x%llx: give more --mem",
+					   req->initrd, l->initrd_len, (unsigned long long)floor,
+					   (unsigned long long)top);
+		l->initrd_addr = (uint32_t)((top - l->initrd_len) & ~0xFFFULL);
+	}
+	if (l->kernel_addr + need > LAYOUT_4G || l->kernel_addr + need > low_ram_end)
+		return ember_error(-ENOMEM,
+				   "%s: the kernel needs 0x%llx bytes (init_size) from 0x%x, RAM "
+				   "below 4 GiB ends at 0x%llx: give more --mem",
+				   name, (unsigned long long)need, l->kernel_addr,
+				   (unsigned long long)low_ram_end);
+
+	/* What a boot loader writes into the header (boot.rst, "Loading the
+	 * rest of the kernel"). */
+	uint8_t *h = l->setup;
+	h[HDR_TYPE_OF_LOADER] = 0xFF; /* undefined loader */
+	h[HDR_LOADFLAGS] |= CAN_USE_HEAP;
+	put16(h + HDR_HEAP_END_PTR, LAYOUT_BOOT16_HEAP_END - 0x200);
+	put32(h + HDR_CMD_LINE_PTR, l->cmdline_addr);
+	put32(h + HDR_RAMDISK_IMAGE, l->initrd_addr);
+	put32(h + HDR_RAMDISK_SIZE, (uint32_t)l->initrd_len);
+	if (get16(h + HDR_VID_MODE) == 0)
+		put16(h + HDR_VID_MODE, 0xFFFF); /* "normal": never ask */
+	return 0;
+}
+
+int boot_fw_linux(const struct boot_request *req, uint64_t low_ram_end, struct boot_fw_linux *out)
+{
+	memset(out, 0, sizeof(*out));
+	size_t len = 0;
+	int ret = read_file(req->kernel, &out->file, &len);
+	ret = ret ?: bzimage_fw_layout(req, len, low_ram_end, out);
+	if (ret)
+		boot_fw_linux_free(out);
+	return ret;
+}
+
+void boot_fw_linux_free(struct boot_fw_linux *l)
+{
+	free(l->file);
+	free(l->setup);
+	free(l->initrd);
+	free(l->cmdline);
+	memset(l, 0, sizeof(*l));
+}

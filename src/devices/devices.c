@@ -14,6 +14,8 @@
 #include "devices/debugport.h"
 #include "devices/device.h"
 #include "devices/devices.h"
+#include "devices/fwcfg.h"
+#include "devices/fwcfg_pc.h"
 #include "devices/i8042.h"
 #include "devices/ioapic.h"
 #include "devices/pic.h"
@@ -45,6 +47,7 @@ struct devices {
 	struct vtimer *pit_timer, *rtc_timer;
 	struct acpipm *acpipm;
 	struct vtimer *acpipm_timer;
+	struct fwcfg *fwcfg;
 	struct irq_line com1_irq, kbc_irq, rtc_irq, pit_irq, sci_irq;
 };
 
@@ -409,7 +412,10 @@ int devices_attach(struct vm *vm)
 	    (r = devices_add(vm, "debugcon", d->debugcon = debugcon_create(),
 			     &debugcon_device_ops)) ||
 	    (r = devices_add(vm, "acpi-pm", d->acpipm = acpipm_create(&acpipm_ops, d),
-			     &acpipm_device_ops)))
+			     &acpipm_device_ops)) ||
+	    (r = devices_add(vm, "fw_cfg", d->fwcfg = fwcfg_create(&fwcfg_pc_ops, vm),
+			     &fwcfg_device_ops)) ||
+	    (r = fwcfg_pc_fill(d->fwcfg, vm)))
 		return r;
 	d->testexit = (struct testexit){.exit = testexit_stop, .opaque = d};
 	uint64_t low = memmap_low_ram_end(&vm->mem);
@@ -428,6 +434,7 @@ int devices_attach(struct vm *vm)
 	    {"com1", LAYOUT_PORT_COM1, UART_NPORTS, &uart_bus_ops, d->com1},
 	    {"acpi-pm", LAYOUT_PORT_ACPI_PM, LAYOUT_PORT_ACPI_PM_SIZE, &acpipm_bus_ops, d->acpipm},
 	    {"reset", LAYOUT_PORT_RESET, 1, &acpipm_reset_ops, d->acpipm},
+	    {"fw_cfg", LAYOUT_PORT_FWCFG, FWCFG_PORT_COUNT, &fwcfg_bus_ops, d->fwcfg},
 	};
 	r = devices_ports(vm, ports, ARRAY_SIZE(ports));
 	if (r < 0)

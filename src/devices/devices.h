@@ -16,6 +16,7 @@
  *   0x0E9, 0x402   debug console (reads 0xE9)       -     always
  *   0x0F4-0x0F7    isa-debug-exit                   -     always
  *   0x3F8-0x3FF    16550A UART (COM1)               4     always
+ *   0x510-0x51B    fw_cfg (selector, data, DMA)     -     always
  *   0x4D0-0x4D1    ELCR                             -     emu engine only
  *
  * Under KVM the in-kernel irqchip and PIT (KVM_CREATE_IRQCHIP,

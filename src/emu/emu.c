@@ -19,6 +19,7 @@
 #include "emu/cpuid.h"
 #include "irq.h"
 #include "layout.h"
+#include "shadow.h"
 #include "trace/profile.h"
 #include "trace/trace.h"
 #include "util.h"
@@ -53,6 +54,7 @@ struct emu_cpu {
 	uint64_t halt_insns; /* instructions executed when it did */
 	bool halted;	     /* the last x86_run() ended in HLT (count HLTs once) */
 	uint64_t prof_left;  /* --profile: instructions to the next sample */
+	unsigned shadow_gen; /* the BIOS area's routing its cached pointers follow */
 	/* The instruction being executed, kept while --trace mode is on so a
 	 * mode change can name the instruction that caused it. */
 	uint64_t insn_rip, insn_cs_base;
@@ -66,6 +68,10 @@ struct emu_cpu {
 static uint8_t *emu_ram_page(void *opaque, uint64_t gpa, bool write)
 {
 	struct emu_cpu *e = opaque;
+	/* The BIOS area's shadow DRAM, where the chipset sends this access. */
+	uint8_t *sh = shadow_ptr(&e->vm->mem, gpa, write);
+	if (sh)
+		return sh;
 	const struct memregion *r = memmap_find(&e->vm->mem, gpa);
 	if (!r || (write && r->kind == MEMREGION_ROM) || gpa - r->gpa + 4096 > r->size)
 		return NULL;
@@ -100,6 +106,11 @@ static void emu_cr8_to_lapic(struct emu_cpu *e)
 static void emu_phys_read(void *opaque, uint64_t gpa, void *buf, unsigned len)
 {
 	struct emu_cpu *e = opaque;
+	uint8_t *sh = shadow_ptr(&e->vm->mem, gpa, false);
+	if (sh) { /* a piece never crosses a page, so never a segment */
+		memcpy(buf, sh, len);
+		return;
+	}
 	const struct memregion *r = memmap_find(&e->vm->mem, gpa);
 	if (r && gpa - r->gpa + len <= r->size) {
 		memcpy(buf, r->hva + (gpa - r->gpa), len);
@@ -118,6 +129,11 @@ static void emu_phys_read(void *opaque, uint64_t gpa, void *buf, unsigned len)
 static void emu_phys_write(void *opaque, uint64_t gpa, const void *buf, unsigned len)
 {
 	struct emu_cpu *e = opaque;
+	uint8_t *sh = shadow_ptr(&e->vm->mem, gpa, true);
+	if (sh) {
+		memcpy(sh, buf, len);
+		return;
+	}
 	const struct memregion *r = memmap_find(&e->vm->mem, gpa);
 	if (r) {
 		if (r->kind == MEMREGION_RAM && gpa - r->gpa + len <= r->size)
@@ -145,6 +161,10 @@ static void emu_pio_out(void *opaque, uint16_t port, unsigned size, uint32_t val
 {
 	struct emu_cpu *e = opaque;
 	bus_write(&e->vm->pio, port, size, val);
+	/* A PAM write re-routed the BIOS area: end the slice so the cached
+	 * page pointers go before the next instruction (emu_run). */
+	if (shadow_gen(&e->vm->mem) != e->shadow_gen)
+		x86_cpu_kick(e->cpu);
 }
 
 static bool emu_lapic_msr(uint32_t msr)
@@ -510,6 +530,11 @@ static int emu_run(struct vcpu *vcpu, struct vm_exit *exit)
 		if (vm_one_thread(vcpu->vm))
 			exit->reason = VMEXIT_HLT;
 		return 0;
+	}
+	unsigned gen = shadow_gen(&vcpu->vm->mem);
+	if (gen != e->shadow_gen) {
+		e->shadow_gen = gen;
+		x86_cpu_flush_mappings(e->cpu);
 	}
 	if (lapic_nmi_pending(e->lapic)) {
 		lapic_nmi_ack(e->lapic);

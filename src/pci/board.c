@@ -51,7 +51,7 @@ int pci_board_create(struct vm *vm)
 			       !vm->cfg->bios, &ops);
 	if (r < 0)
 		return r;
-	r = i440fx_create(p->bus);
+	r = i440fx_create(p->bus, &vm->mem);
 	if (r < 0)
 		return r;
 	r = virtio_rng_create(vm);

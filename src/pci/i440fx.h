@@ -10,11 +10,13 @@
 #define EMBER_PCI_I440FX_H
 
 struct pci_bus;
+struct memmap;
 
 #define I440FX_DEVFN PCI_DEVFN(0, 0)
 #define PIIX3_DEVFN  PCI_DEVFN(1, 0)
 
-/* Both functions on b.  0 or -errno (ember_error). */
-int i440fx_create(struct pci_bus *b);
+/* Both functions on b; the host bridge's PAM registers route mem's shadow
+ * RAM (shadow.h).  0 or -errno (ember_error). */
+int i440fx_create(struct pci_bus *b, struct memmap *mem);
 
 #endif

@@ -45,6 +45,8 @@ expect bad-serial 2 '^ember: --serial tty: must be stdio, none or file:PATH' \
 	$ember run --bios $rom --serial tty
 expect nothing-to-run 2 'nothing to run' $ember run --mem 64M
 expect initrd-without-kernel 2 '^ember: --initrd x: needs --kernel' $ember run --bios $rom --initrd x
+expect bios-kernel-not-bzimage 2 "^ember: build/guests/multiboot.elf: not a bzImage" \
+	$ember run --accel emu --bios $rom --kernel build/guests/multiboot.elf
 expect missing-bios 2 "^ember: $out/nope.rom: No such file" \
 	$ember run --accel emu --bios "$out/nope.rom"
 expect empty-bios 2 "^ember: $out/empty.rom: " $ember run --accel emu --bios "$out/empty.rom"

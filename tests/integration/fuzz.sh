@@ -12,6 +12,7 @@ runs_fuzz_virtq=${FUZZ_RUNS:-20000}
 runs_fuzz_pci=${FUZZ_RUNS:-5000}
 runs_fuzz_net=${FUZZ_RUNS:-200000}
 runs_fuzz_blk=${FUZZ_RUNS:-20000}
+runs_fuzz_fwcfg=${FUZZ_RUNS:-20000}
 
 if ! command -v clang >/dev/null; then
 	echo "SKIP fuzz: clang is not installed (scripts/install-deps.sh)"
@@ -21,7 +22,7 @@ if ! make -s fuzz >build/fuzz-build.log 2>&1; then
 	echo "FAIL fuzz: make fuzz failed (see build/fuzz-build.log)"
 	exit 0
 fi
-for t in fuzz_decode fuzz_exec fuzz_irqchip fuzz_virtq fuzz_pci fuzz_net fuzz_blk; do
+for t in fuzz_decode fuzz_exec fuzz_irqchip fuzz_virtq fuzz_pci fuzz_net fuzz_blk fuzz_fwcfg; do
 	runs_var=runs_$t
 	runs=${!runs_var}
 	work=$(mktemp -d)

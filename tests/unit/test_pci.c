@@ -15,6 +15,7 @@
 
 #include "bus.h"
 #include "layout.h"
+#include "memmap.h"
 #include "pci/i440fx.h"
 #include "pci/pci.h"
 #include "t.h"
@@ -41,6 +42,7 @@ static void rec_msi(void *opaque, uint64_t addr, uint32_t data)
 }
 
 static struct bus pio, mmio;
+static struct memmap mem; /* no shadow DRAM: PAM writes are kept, route nothing */
 
 static struct pci_bus *new_bus(bool assign)
 {
@@ -52,7 +54,7 @@ static struct pci_bus *new_bus(bool assign)
 	T_EQ(pci_bus_create(&b, &pio, &mmio, LAYOUT_PCI_MMIO_START, LAYOUT_PCI_MMIO_END,
 			    LAYOUT_PCI_IO_START, LAYOUT_PCI_IO_END, assign, &ops),
 	     0);
-	T_EQ(i440fx_create(b), 0);
+	T_EQ(i440fx_create(b, &mem), 0);
 	return b;
 }
 
