@@ -129,6 +129,15 @@
 #define LAYOUT_PORT_DEBUGCON   0x0E9 /* Bochs/QEMU debug console */
 #define LAYOUT_PORT_TEST_EXIT  0x0F4 /* QEMU isa-debug-exit, iobase 0xf4 */
 #define LAYOUT_PORT_TEST_EXIT_SIZE 4
+/* QEMU's pc-testdev (test kernels for QEMU's pc machine): the scratch
+ * register at 0xE0, the flush-page port at 0xE4 (its second copy of the
+ * register at 0xE8 would cover the debug console at 0xE9: left out), 24
+ * interrupt lines at 0x2000 (below the PCI I/O window), 64 KiB of scratch
+ * MMIO at 0xFF000000 (above KVM's private pages, below a 16 MiB firmware). */
+#define LAYOUT_PORT_TESTDEV       0x0E0
+#define LAYOUT_PORT_TESTDEV_FLUSH 0x0E4
+#define LAYOUT_PORT_TESTDEV_IRQ   0x2000
+#define LAYOUT_TESTDEV_IOMEM      0xFF000000ULL
 #define LAYOUT_PORT_COM1       0x3F8 /* 16550A, 8 ports */
 #define LAYOUT_PORT_SEABIOS_DEBUG 0x402 /* SeaBIOS's debug output port */
 #define LAYOUT_PORT_ELCR       0x4D0 /* edge/level control, 2 ports */

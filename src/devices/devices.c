@@ -20,6 +20,7 @@
 #include "devices/ioapic.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
+#include "devices/testdev.h"
 #include "devices/rtc.h"
 #include "devices/uart.h"
 #include "clock.h"
@@ -48,6 +49,7 @@ struct devices {
 	struct acpipm *acpipm;
 	struct vtimer *acpipm_timer;
 	struct fwcfg *fwcfg;
+	struct testdev *testdev;
 	struct irq_line com1_irq, kbc_irq, rtc_irq, pit_irq, sci_irq;
 };
 
@@ -259,6 +261,19 @@ static void testexit_stop(void *opaque, uint32_t status)
 	vm_request_stop(d->vm, VM_STOP_TEST_EXIT, status, "test-exit device");
 }
 
+static void testdev_irq(void *opaque, unsigned line, int level)
+{
+	struct devices *d = opaque;
+	irq_set(d->vm->irq, line, level);
+}
+
+static void testdev_flush(void *opaque, uint64_t gpa)
+{
+	struct devices *d = opaque;
+	if (d->vm->engine->ram_written)
+		d->vm->engine->ram_written(d->vm, gpa, 4096);
+}
+
 static void debugcon_out(void *opaque, const uint8_t *buf, size_t n)
 {
 	struct devices *d = opaque;
@@ -397,6 +412,7 @@ int devices_attach(struct vm *vm)
 	d->acpipm_timer = vtimer_new(vm->clock, acpipm_fire, d);
 	if (!d->rtc_timer || !d->pit_timer || !d->acpipm_timer)
 		return devices_nomem("timers");
+	static const struct testdev_ops testdev_ops = {.irq = testdev_irq, .flush = testdev_flush};
 	static const struct acpipm_ops acpipm_ops = {.sci = acpipm_sci,
 						     .poweroff = acpipm_poweroff,
 						     .reset = acpipm_reset_req,
@@ -415,6 +431,8 @@ int devices_attach(struct vm *vm)
 			     &acpipm_device_ops)) ||
 	    (r = devices_add(vm, "fw_cfg", d->fwcfg = fwcfg_create(&fwcfg_pc_ops, vm),
 			     &fwcfg_device_ops)) ||
+	    (r = devices_add(vm, "testdev", d->testdev = testdev_create(&testdev_ops, d),
+			     &testdev_device_ops)) ||
 	    (r = fwcfg_pc_fill(d->fwcfg, vm)))
 		return r;
 	d->testexit = (struct testexit){.exit = testexit_stop, .opaque = d};
@@ -435,10 +453,21 @@ int devices_attach(struct vm *vm)
 	    {"acpi-pm", LAYOUT_PORT_ACPI_PM, LAYOUT_PORT_ACPI_PM_SIZE, &acpipm_bus_ops, d->acpipm},
 	    {"reset", LAYOUT_PORT_RESET, 1, &acpipm_reset_ops, d->acpipm},
 	    {"fw_cfg", LAYOUT_PORT_FWCFG, FWCFG_PORT_COUNT, &fwcfg_bus_ops, d->fwcfg},
+	    {"testdev", LAYOUT_PORT_TESTDEV, 4, &testdev_reg_ops, d->testdev},
+	    {"testdev-flush", LAYOUT_PORT_TESTDEV_FLUSH, 4, &testdev_flush_ops, d->testdev},
+	    {"testdev-irq", LAYOUT_PORT_TESTDEV_IRQ, TESTDEV_IRQ_LINES, &testdev_irq_ops,
+	     d->testdev},
 	};
 	r = devices_ports(vm, ports, ARRAY_SIZE(ports));
 	if (r < 0)
 		return r;
+	/* A firmware of 16 MiB reaches down to it: the ROM wins then. */
+	if (!memmap_find(&vm->mem, LAYOUT_TESTDEV_IOMEM)) {
+		r = bus_add(&vm->mmio, "testdev-iomem", LAYOUT_TESTDEV_IOMEM, TESTDEV_IOMEM_SIZE,
+			    &testdev_iomem_ops, d->testdev);
+		if (r < 0)
+			return ember_error(r, "internal: pc-testdev's MMIO cannot be registered");
+	}
 
 	struct pic *pic = irq_pic(vm->irq);
 	if (pic) {

@@ -13,11 +13,13 @@
  *   0x080          POST code log                    -     always
  *   0x092          fast A20 / reset                 -     always
  *   0x0A0-0x0A1    8259A slave PIC                  -     emu engine only
+ *   0x0E0-0x0E7    pc-testdev register, flush page  -     always
  *   0x0E9, 0x402   debug console (reads 0xE9)       -     always
  *   0x0F4-0x0F7    isa-debug-exit                   -     always
  *   0x3F8-0x3FF    16550A UART (COM1)               4     always
- *   0x510-0x51B    fw_cfg (selector, data, DMA)     -     always
  *   0x4D0-0x4D1    ELCR                             -     emu engine only
+ *   0x510-0x51B    fw_cfg (selector, data, DMA)     -     always
+ *   0x2000-0x2017  pc-testdev interrupt lines       0-23  always (MMIO 0xFF000000: scratch)
  *
  * Under KVM the in-kernel irqchip and PIT (KVM_CREATE_IRQCHIP,
  * KVM_CREATE_PIT2 with KVM_PIT_SPEAKER_DUMMY) are the devices marked "emu

@@ -19,7 +19,7 @@ while IFS='|' read -r name image status append initrd; do
 	fi
 	args=(-accel tcg -machine pc -m 128 -nodefaults -display none -monitor none
 		-serial "file:$out/$name.txt" -no-reboot
-		-device isa-debug-exit,iobase=0xf4,iosize=4)
+		-device isa-debug-exit,iobase=0xf4,iosize=4 -device pc-testdev)
 	case $image in
 	*.rom) args+=(-bios "$img") ;;
 	*) args+=(-kernel "$img" -append "$append") ;;

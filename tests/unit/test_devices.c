@@ -183,7 +183,7 @@ static void test_machine_save_load(void)
 	T_EQ(devices_attach(&a), 0);
 	char names[256];
 	T_STREQ(registry_names(&a, names, sizeof(names)),
-		"pic ioapic lapic0 lapic1 com1 i8042 rtc post debugcon acpi-pm pit");
+		"pic ioapic lapic0 lapic1 com1 i8042 rtc post debugcon acpi-pm fw_cfg testdev pit");
 	/* Guest-visible state in several devices. */
 	bus_write(&a.pio, 0x3FB, 1, 0x03);    /* COM1 LCR: 8N1 */
 	bus_write(&a.pio, 0x3FF, 1, 0x5A);    /* COM1 scratch */
