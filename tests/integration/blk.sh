@@ -17,7 +17,7 @@ cd "$(dirname "$0")/../.."
 ember=build/ember
 out=$(mktemp -d build/blk-XXXXXX)
 pids=()
-trap 'kill -9 "${pids[@]}" 2>/dev/null; rm -rf "$out"' EXIT
+trap 'kill -9 "${pids[@]}" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$out"' EXIT
 
 # expect NAME STATUS PATTERN CMD...: the exit status and, for 2, exactly one
 # stderr line matching PATTERN.
@@ -176,23 +176,31 @@ append="console=ttyS0 quiet reboot=k panic=-1"
 # 1024-1279 with conv=fsync (the guest's fsync is a FLUSH), a discard of
 # blocks 512-767, a write to the readonly disk (Linux sees VIRTIO_BLK_F_RO
 # and refuses it itself: the device's own IOERR is test_blkreq's), a copy of
-# blocks 0-63 to 1800-1863 of a cache=none disk with O_DIRECT both ways, then
-# a copy of blocks 0-127 to 1536-1663 followed by sync: "SYNCED-42" once sync
-# has returned, and the guest waits.  ember is SIGKILLed there, before any
-# exit path could flush.
-cmd='cat /sys/block/vda/size /sys/block/vda/queue/logical_block_size /sys/block/vdb/ro;
+# blocks 0-63 to 1800-1863 of a cache=none disk with O_DIRECT both ways, the
+# driver unloaded and loaded again (a device reset, then set-up anew) and the
+# same blocks read again, then a copy of blocks 0-127 to 1536-1663 followed by
+# sync: "SYNCED-42" once sync has returned, and the guest waits.  ember is
+# SIGKILLed there, before any exit path could flush.  The script comes on a
+# fourth disk, /dev/vdd, padded with newlines to 64 KiB (the kernel hands init
+# at most 32 words of its command line), copied to the initramfs first.
+cat >"$out/script.sh" <<'EOF'
+cat /sys/block/vda/size /sys/block/vda/queue/logical_block_size /sys/block/vdb/ro;
 echo serial=$(cat /sys/block/vda/serial);
 dd if=/dev/vda bs=4096 skip=5 count=3 2>/dev/null | md5sum;
 dd if=/dev/vda of=/dev/vda bs=4096 count=256 seek=1024 conv=fsync 2>/dev/null; echo copy=$?;
 blkdiscard -o 2097152 -l 1048576 /dev/vda; echo discard=$?;
 dd if=/dev/zero of=/dev/vdb bs=4096 count=1 oflag=direct 2>/dev/null; echo rowrite=$?;
 dd if=/dev/vdc of=/dev/vdc bs=4096 count=64 seek=1800 iflag=direct oflag=direct 2>/dev/null; echo direct=$?;
-dd if=/dev/vda of=/dev/vda bs=4096 count=128 seek=1536 2>/dev/null; sync; echo SYNCED-$((6*7)); sleep 100'
+rmmod virtio_blk && modprobe virtio_blk && sleep 1 && echo reprobe=$(dd if=/dev/vda bs=4096 skip=5 count=3 2>/dev/null | md5sum);
+dd if=/dev/vda of=/dev/vda bs=4096 count=128 seek=1536 2>/dev/null; sync; echo SYNCED-$((6*7)); sleep 100
+EOF
+head -c $((65536 - $(stat -c %s "$out/script.sh"))) /dev/zero | tr '\0' '\n' >>"$out/script.sh"
 cp "$out/orig.img" "$out/none.img"
 coproc EMB { exec $ember run --accel emu --mem 512M --kernel guest/vmlinuz \
 	--initrd guest/initramfs.cpio.gz --drive "file=$img,serial=EMBER-SN1" \
 	--drive "file=$ro,readonly=on" --drive "file=$out/none.img,cache=none" \
-	--append "$append ember.cmd=$cmd" 2>"$out/g1.err"; }
+	--drive "file=$out/script.sh,readonly=on" --append "$append ember.cmd=cat /dev/vdd >/t.sh; sh /t.sh" \
+	2>"$out/g1.err"; }
 epid=$EMB_PID
 pids+=("$epid")
 killed=no
@@ -221,6 +229,8 @@ printf '%s\n' "$log" | grep -qx 'serial=EMBER-SN1'
 check serial $? "the guest read no serial=EMBER-SN1"
 printf '%s\n' "$log" | grep -q "^$want_md5 "
 check read $? "md5 of blocks 5-7 in the guest differs from the image's ($want_md5)"
+printf '%s\n' "$log" | grep -q "^reprobe=$want_md5 "
+check reset $? "after rmmod/modprobe virtio_blk: $(grep '^reprobe' "$out/g1.txt")"
 printf '%s\n' "$log" | grep -qx copy=0 && cmp -s <(bytes "$out/orig.img" 0 256) <(bytes "$img" 1024 256)
 check write-flush $? "blocks 1024-1279 are not the guest's copy of 0-255"
 zero=$(python3 -c "
