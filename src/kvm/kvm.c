@@ -121,15 +121,16 @@ static void kvm_kick_handler(int sig)
 static int kvm_set_gsi_routing(int vm_fd)
 {
 	enum { MAX = 16 + IRQ_NR_INPUTS };
-	struct {
-		struct kvm_irq_routing hdr;
-		struct kvm_irq_routing_entry e[MAX];
-	} t = { 0 };
+	/* The header and its entries in one allocation (the header ends in a
+	 * flexible array, which may not sit inside another struct in ISO C). */
+	struct kvm_irq_routing *t = calloc(1, sizeof(*t) + MAX * sizeof(t->entries[0]));
+	if (!t)
+		return -ENOMEM;
 	unsigned n = 0;
 	for (unsigned gsi = 0; gsi < 16; gsi++) {
 		if (gsi == 2)
 			continue;
-		t.e[n++] = (struct kvm_irq_routing_entry){
+		t->entries[n++] = (struct kvm_irq_routing_entry){
 			.gsi = gsi,
 			.type = KVM_IRQ_ROUTING_IRQCHIP,
 			.u.irqchip = { .irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
@@ -139,14 +140,16 @@ static int kvm_set_gsi_routing(int vm_fd)
 	for (unsigned gsi = 0; gsi < IRQ_NR_INPUTS; gsi++) {
 		if (gsi == 2)
 			continue;
-		t.e[n++] = (struct kvm_irq_routing_entry){
+		t->entries[n++] = (struct kvm_irq_routing_entry){
 			.gsi = gsi,
 			.type = KVM_IRQ_ROUTING_IRQCHIP,
 			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi == 0 ? 2 : gsi },
 		};
 	}
-	t.hdr.nr = n;
-	return ioctl(vm_fd, KVM_SET_GSI_ROUTING, &t) < 0 ? -errno : 0;
+	t->nr = n;
+	int r = ioctl(vm_fd, KVM_SET_GSI_ROUTING, t) < 0 ? -errno : 0;
+	free(t);
+	return r;
 }
 
 static int kvm_create(struct vm *vm)
