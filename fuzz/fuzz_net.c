@@ -3,7 +3,7 @@
  * (src/virtio/net_hdr.c): the input is what a driver puts in a transmit
  * chain, one byte of negotiated features, then the 12-byte header and the
  * frame.  Checks that nothing crashes or trips a sanitizer, and the
- * parser's promises: a frame it accepts is 14..NET_TX_FRAME_MAX bytes; with
+ * parser's promises: a frame it accepts is 14 bytes up to the MTU's; with
  * NEEDS_CSUM the completed range plus the pseudo-header sum the driver had
  * left in the field sums to 0xFFFF (RFC 1071: what a receiver checks, the
  * pseudo-header being its own); a refused frame is
@@ -33,6 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		features |= 1ULL << VIRTIO_NET_F_CSUM;
 	if (data[0] & 2)
 		features |= 1ULL << VIRTIO_NET_F_GUEST_CSUM;
+	/* Bit 2: the largest MTU (--net user,mtu=65520), else Ethernet's. */
+	size_t max = NET_FRAME_MAX(data[0] & 4 ? 65520 : 1500);
 	struct net_hdr h;
 	net_hdr_decode(data + 1, &h);
 	uint8_t raw[NET_HDR_LEN];
@@ -45,9 +47,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *copy = malloc(len ? len : 1);
 	memcpy(frame, data + 1 + NET_HDR_LEN, len);
 	memcpy(copy, frame, len);
-	int r = net_hdr_tx(&h, frame, len, features);
+	int r = net_hdr_tx(&h, frame, len, max, features);
 	if (r == 0) {
-		if (len < 14 || len > NET_TX_FRAME_MAX)
+		if (len < 14 || len > max)
 			abort();
 		if (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
 			size_t at = (size_t)h.csum_start + h.csum_offset;

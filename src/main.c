@@ -51,7 +51,7 @@ static void usage(FILE *f)
 		"                      (default; a guest flush is fdatasync), none (O_DIRECT),\n"
 		"                      unsafe (guest flushes ignored)\n"
 		"  --net none|user[,hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...\n"
-		"            [,mac=MAC] | tap,ifname=NAME[,mac=MAC]\n"
+		"            [,mac=MAC][,mtu=N] | tap,ifname=NAME[,mac=MAC]\n"
 		"                      a virtio-net card: user (QEMU's user network through\n"
 		"                      libslirp: guest 10.0.2.15, host 10.0.2.2, DNS 10.0.2.3),\n"
 		"                      tap (a host tap device), none (default)\n"

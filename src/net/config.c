@@ -122,7 +122,8 @@ static int parse_mac(struct net_config *cfg, const char *item)
 
 int net_config_parse(const char *spec, struct net_config *cfg)
 {
-	*cfg = (struct net_config){.kind = NET_NONE, .mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56}};
+	*cfg = (struct net_config){
+	    .kind = NET_NONE, .mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56}, .mtu = NET_MTU_DEFAULT};
 	if (strlen(spec) >= sizeof(cfg->spec))
 		return ember_error(-EINVAL, "--net: value longer than %zu characters",
 				   sizeof(cfg->spec) - 1);
@@ -141,7 +142,7 @@ int net_config_parse(const char *spec, struct net_config *cfg)
 		cfg->kind = NET_TAP;
 	else
 		return ember_error(-EINVAL, "--net %s: must be user, tap or none", spec);
-	bool has_mac = false;
+	bool has_mac = false, has_mtu = false;
 	for (char *item; (item = strtok_r(NULL, ",", &save));) {
 		int r;
 		if (cfg->kind == NET_NONE) {
@@ -153,6 +154,16 @@ int net_config_parse(const char *spec, struct net_config *cfg)
 			r = parse_mac(cfg, item);
 		} else if (cfg->kind == NET_USER && !strncmp(item, "hostfwd=", 8)) {
 			r = parse_hostfwd(cfg, item);
+		} else if (cfg->kind == NET_USER && !strncmp(item, "mtu=", 4)) {
+			char *end;
+			long v = strtol(item + 4, &end, 10);
+			if (has_mtu)
+				return bad(cfg, item, "mtu= given twice");
+			if (*end || end == item + 4 || v < NET_MTU_MIN || v > NET_MTU_MAX)
+				return bad(cfg, item, "must be a number from 1280 to 65520");
+			has_mtu = true;
+			cfg->mtu = (uint16_t)v;
+			r = 0;
 		} else if (cfg->kind == NET_TAP && !strncmp(item, "ifname=", 7)) {
 			const char *name = item + 7;
 			if (cfg->ifname[0])
@@ -165,7 +176,7 @@ int net_config_parse(const char *spec, struct net_config *cfg)
 		} else {
 			return bad(cfg, item,
 				   cfg->kind == NET_USER
-				       ? "unknown; user takes hostfwd=... and mac=..."
+				       ? "unknown; user takes hostfwd=..., mac=... and mtu=..."
 				       : "unknown; tap takes ifname=NAME and mac=...");
 		}
 		if (r < 0)

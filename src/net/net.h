@@ -37,6 +37,7 @@ struct net_config {
 	enum net_kind kind;
 	uint8_t mac[6];
 	char ifname[IFNAMSIZ]; /* tap */
+	uint16_t mtu;	       /* user: mtu=, NET_MTU_DEFAULT unless given */
 	struct net_hostfwd fwd[NET_MAX_HOSTFWD];
 	unsigned nfwd;
 	char spec[256]; /* the --net value as given, for messages */
@@ -50,10 +51,11 @@ struct net_config {
 #define NET_USER_DNS	 0x0A000203u /* 10.0.2.3 */
 #define NET_USER_GUEST	 0x0A00020Fu /* 10.0.2.15 */
 
-/* The largest frame either direction carries (no VLAN tag, no FCS): an
- * Ethernet header and a 1500-byte payload. */
-#define NET_MTU	      1500
-#define NET_FRAME_MAX (NET_MTU + 14)
+/* The link's MTU: Ethernet's, as QEMU; --net user,mtu= up to libslirp's
+ * largest (65521, kept even) and down to IPv6's minimum link MTU (1280). */
+#define NET_MTU_DEFAULT 1500
+#define NET_MTU_MIN	1280
+#define NET_MTU_MAX	65520
 
 /*
  * Parse a --net value into cfg (kind none, QEMU's default MAC

@@ -242,8 +242,8 @@ int net_user_create(struct net_backend **out, const struct net_config *cfg)
 	    .vdhcp_start.s_addr = htonl(NET_USER_GUEST),
 	    .vnameserver.s_addr = htonl(NET_USER_DNS),
 	    .vnameserver6 = user_in6(3),
-	    .if_mtu = NET_MTU,
-	    .if_mru = NET_MTU,
+	    .if_mtu = cfg->mtu,
+	    .if_mru = cfg->mtu,
 	};
 	u->slirp = slirp_new(&sc, &user_callbacks, u);
 	if (!u->slirp) {

@@ -33,8 +33,8 @@
  * receive and its sockets again (and wakes itself to go on). */
 #define NET_TX_BUDGET 256
 
-/* Device configuration (5.1.4): mac[6], status, max_virtqueue_pairs. */
-#define NET_CFG_LEN 10
+/* Device configuration (5.1.4): mac[6], status, max_virtqueue_pairs, mtu. */
+#define NET_CFG_LEN 12
 
 struct virtio_net {
 	struct virtio_dev *dev;
@@ -43,8 +43,9 @@ struct virtio_net {
 	bool live;	      /* atomic: DRIVER_OK and not reset since */
 	bool rx_pushed;	      /* backend thread: frames given since the last kick */
 	uint64_t features;    /* negotiated, read at DRIVER_OK */
+	size_t frame_max;     /* NET_FRAME_MAX of the link's MTU */
 	struct virtq_req req; /* backend thread's request (large: not on the stack) */
-	uint8_t frame[NET_TX_FRAME_MAX];
+	uint8_t frame[];      /* frame_max bytes: one transmit */
 };
 
 static void vnet_config_read(void *opaque, unsigned off, void *buf, unsigned len)
@@ -95,11 +96,11 @@ static void vnet_work(void *opaque)
 		/* A frame that is malformed or too big is dropped: its buffers
 		 * go back to the driver (a transmit has no status to fail). */
 		size_t len = req->out_len - NET_HDR_LEN;
-		if (req->out_len >= NET_HDR_LEN && len <= sizeof(n->frame) &&
+		if (req->out_len >= NET_HDR_LEN && len <= n->frame_max &&
 		    virtq_read_out(req, 0, raw, NET_HDR_LEN) == NET_HDR_LEN &&
 		    virtq_read_out(req, NET_HDR_LEN, n->frame, len) == len) {
 			net_hdr_decode(raw, &h);
-			if (net_hdr_tx(&h, n->frame, len, n->features) == 0)
+			if (net_hdr_tx(&h, n->frame, len, n->frame_max, n->features) == 0)
 				net_send(n->backend, n->frame, len);
 		}
 		virtq_push(n->dev, NET_TXQ, req, 0);
@@ -159,7 +160,7 @@ static void vnet_destroy(void *opaque)
 
 static const struct virtio_dev_ops vnet_ops = {
     .features = 1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM |
-		1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS,
+		1ULL << VIRTIO_NET_F_MTU | 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS,
     .config_len = NET_CFG_LEN,
     .config_read = vnet_config_read,
     .config_write = vnet_config_write,
@@ -171,7 +172,7 @@ static const struct virtio_dev_ops vnet_ops = {
 
 int virtio_net_create(struct vm *vm, const struct net_config *cfg)
 {
-	struct virtio_net *n = calloc(1, sizeof(*n));
+	struct virtio_net *n = calloc(1, sizeof(*n) + NET_FRAME_MAX(cfg->mtu));
 	if (!n)
 		return ember_error(-ENOMEM, "--net %s: out of memory", cfg->spec);
 	int r = net_create(&n->backend, cfg);
@@ -182,6 +183,9 @@ int virtio_net_create(struct vm *vm, const struct net_config *cfg)
 	memcpy(n->config, cfg->mac, 6);
 	n->config[6] = VIRTIO_NET_S_LINK_UP; /* status, little-endian */
 	n->config[8] = 1;		     /* max_virtqueue_pairs */
+	n->config[10] = (uint8_t)cfg->mtu;   /* mtu: Linux sizes its buffers by it */
+	n->config[11] = (uint8_t)(cfg->mtu >> 8);
+	n->frame_max = NET_FRAME_MAX(cfg->mtu);
 	/* On failure vnet_destroy has freed n (and the backend). */
 	n->dev =
 	    virtio_pci_create(vm, "virtio-net", VIRTIO_ID_NET, 2, NET_QUEUE_SIZE, &vnet_ops, n);

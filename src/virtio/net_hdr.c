@@ -49,9 +49,9 @@ static uint16_t csum_sum(const uint8_t *p, size_t len)
 	return (uint16_t)sum;
 }
 
-int net_hdr_tx(const struct net_hdr *h, uint8_t *frame, size_t len, uint64_t features)
+int net_hdr_tx(const struct net_hdr *h, uint8_t *frame, size_t len, size_t max, uint64_t features)
 {
-	if (len < 14 || len > NET_TX_FRAME_MAX || h->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+	if (len < 14 || len > max || h->gso_type != VIRTIO_NET_HDR_GSO_NONE)
 		return -EINVAL;
 	if (!(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
 		return 0;

@@ -14,8 +14,8 @@
 /* Feature bits (5.1.3). */
 #define VIRTIO_NET_F_CSUM	0 /* the device takes partial checksums */
 #define VIRTIO_NET_F_GUEST_CSUM 1 /* the driver takes DATA_VALID frames */
+#define VIRTIO_NET_F_MTU	3 /* the configuration's mtu is the link's */
 #define VIRTIO_NET_F_MAC	5
-#define VIRTIO_NET_F_MRG_RXBUF	15
 #define VIRTIO_NET_F_STATUS	16
 
 #define VIRTIO_NET_S_LINK_UP 1
@@ -39,19 +39,18 @@ void net_hdr_decode(const uint8_t raw[NET_HDR_LEN], struct net_hdr *h);
 /* Encode h for a receive buffer. */
 void net_hdr_encode(const struct net_hdr *h, uint8_t raw[NET_HDR_LEN]);
 
-/* The largest frame the device takes from the driver: the 1500-byte MTU
- * plus an Ethernet header and an 802.1Q tag. */
-#define NET_TX_FRAME_MAX (1500 + 14 + 4)
+/* The largest frame for an MTU: an Ethernet header and an 802.1Q tag. */
+#define NET_FRAME_MAX(mtu) ((size_t)(mtu) + 14 + 4)
 
 /*
  * A frame the driver sent, with its header h, made ready for the wire:
  * refuses (-EINVAL) a frame shorter than an Ethernet header or longer than
- * NET_TX_FRAME_MAX, a segmentation request (no GSO feature is offered),
+ * max (NET_FRAME_MAX of the link's MTU), a segmentation request (no GSO feature is offered),
  * NEEDS_CSUM without VIRTIO_NET_F_CSUM negotiated or with csum_start /
  * csum_offset outside the frame or csum_offset odd; completes the checksum when NEEDS_CSUM
  * (5.1.6.2: the ones' complement sum from csum_start to the end, stored at
  * csum_start + csum_offset).  0: frame[0, len) is ready.
  */
-int net_hdr_tx(const struct net_hdr *h, uint8_t *frame, size_t len, uint64_t features);
+int net_hdr_tx(const struct net_hdr *h, uint8_t *frame, size_t len, size_t max, uint64_t features);
 
 #endif

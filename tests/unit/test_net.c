@@ -170,6 +170,9 @@ static void test_net_parse_forms(void)
 	/* The protocol may be left empty (tcp), as QEMU's. */
 	T_EQ(net_config_parse("user,hostfwd=::65535-:1", &c), 0);
 	T_EQ(c.fwd[0].host_port, 65535);
+	T_EQ(c.mtu, 1500);
+	T_EQ(net_config_parse("user,mtu=65520", &c), 0);
+	T_EQ(c.mtu, 65520);
 	T_EQ(net_config_parse("tap,ifname=tap0,mac=52:54:00:00:00:02", &c), 0);
 	T_EQ(c.kind, NET_TAP);
 	T_STREQ(c.ifname, "tap0");
@@ -199,6 +202,11 @@ static void test_net_parse_refuses(void)
 	    {"user,mac=01:00:5e:00:00:01", "multicast"},
 	    {"user,mac=52:54:00:12:34:56,mac=52:54:00:12:34:57", "given twice"},
 	    {"user,ifname=tap0", "unknown"},
+	    {"user,mtu=1279", "from 1280 to 65520"},
+	    {"user,mtu=65521", "from 1280 to 65520"},
+	    {"user,mtu=9k", "from 1280 to 65520"},
+	    {"user,mtu=9000,mtu=9000", "given twice"},
+	    {"tap,ifname=t,mtu=9000", "unknown"},
 	    {"tap", "tap needs ifname=NAME"},
 	    {"tap,ifname=", "not an interface name"},
 	    {"tap,ifname=0123456789abcdef", "not an interface name"},
@@ -506,14 +514,14 @@ static void test_net_hdr_csum(void)
 	struct net_hdr h = {
 	    .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 14, .csum_offset = 10};
 	const uint64_t csum = 1ULL << VIRTIO_NET_F_CSUM;
-	T_EQ(net_hdr_tx(&h, frame, sizeof(frame), csum), 0);
+	T_EQ(net_hdr_tx(&h, frame, sizeof(frame), NET_FRAME_MAX(1500), csum), 0);
 	T_EQ(frame[24] << 8 | frame[25], 0xb861);
 	/* A sum of all ones would store 0, UDP's "no checksum" (RFC 768):
 	 * 0xFFFF, the same value in ones' complement, goes there instead. */
 	uint8_t udp[16] = {0};
 	udp[14] = 0xFF, udp[15] = 0xFF;
 	h.csum_start = 12, h.csum_offset = 0;
-	T_EQ(net_hdr_tx(&h, udp, sizeof(udp), csum), 0);
+	T_EQ(net_hdr_tx(&h, udp, sizeof(udp), NET_FRAME_MAX(1500), csum), 0);
 	T_EQ(udp[12] << 8 | udp[13], 0xFFFF);
 	/* The 12 bytes are little-endian (VERSION_1). */
 	static const uint8_t raw[NET_HDR_LEN] = {1,    0,    0x36, 0x00, 0xb4, 0x05,
@@ -540,7 +548,7 @@ static void test_net_hdr_refuses(void)
 		const char *what;
 	} bad[] = {
 	    {{0}, 13, 0, "shorter than an Ethernet header"},
-	    {{0}, NET_TX_FRAME_MAX + 1, 0, "longer than the MTU allows"},
+	    {{0}, NET_FRAME_MAX(1500) + 1, 0, "longer than the MTU allows"},
 	    {{.gso_type = 1}, 60, csum, "a TSO request (no GSO offered)"},
 	    {{.flags = 1, .csum_start = 14, .csum_offset = 16},
 	     60,
@@ -554,11 +562,12 @@ static void test_net_hdr_refuses(void)
 	     "offsets near 2^16"},
 	    {{.flags = 1, .csum_start = 14, .csum_offset = 3}, 60, csum, "an odd csum_offset"},
 	};
-	static uint8_t frame[NET_TX_FRAME_MAX + 1], copy[sizeof(frame)];
+	static uint8_t frame[NET_FRAME_MAX(1500) + 1], copy[sizeof(frame)];
 	for (size_t i = 0; i < sizeof(frame); i++)
 		frame[i] = copy[i] = (uint8_t)(i * 7);
 	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
-		T_CHECK(net_hdr_tx(&bad[i].h, frame, bad[i].len, bad[i].features) == -EINVAL,
+		T_CHECK(net_hdr_tx(&bad[i].h, frame, bad[i].len, NET_FRAME_MAX(1500),
+				   bad[i].features) == -EINVAL,
 			"accepted: %s", bad[i].what);
 		T_CHECK(!memcmp(frame, copy, sizeof(frame)), "changed the frame: %s", bad[i].what);
 	}

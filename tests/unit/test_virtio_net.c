@@ -1,7 +1,8 @@
 /*
  * test_virtio_net.c - the virtio-net device (src/virtio/net.c) as a driver
  * sees it, on a fake guest RAM and PCI bus with the --net user backend
- * behind it: the device configuration (virtio 1.2, 5.1.4: MAC, link up),
+ * behind it: the device configuration (virtio 1.2, 5.1.4: MAC, link up,
+ * MTU),
  * a transmitted ARP request answered into a receive buffer with the
  * VERSION_1 header (5.1.6: num_buffers 1, DATA_VALID under GUEST_CSUM) and
  * slirp's reply (RFC 826); and a hostile driver's transmits (a chain shorter
@@ -216,7 +217,7 @@ static bool setup(void)
 	f |= cc_rd(0x04, 4) << 32;
 	const uint64_t want = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_NET_F_CSUM |
 			      1ULL << VIRTIO_NET_F_GUEST_CSUM | 1ULL << VIRTIO_NET_F_MAC |
-			      1ULL << VIRTIO_NET_F_STATUS;
+			      1ULL << VIRTIO_NET_F_STATUS | 1ULL << VIRTIO_NET_F_MTU;
 	T_CHECK((f & want) == want, "features %#llx lack %#llx", (unsigned long long)f,
 		(unsigned long long)(want & ~f));
 	cc_wr(0x08, 4, 0);
@@ -246,12 +247,14 @@ static void test_virtio_net(void)
 	if (!setup())
 		return;
 	/* 5.1.4: mac, then status (VIRTIO_NET_S_LINK_UP), little-endian. */
-	uint8_t cfg[8];
-	for (unsigned i = 0; i < 8; i++)
+	uint8_t cfg[12];
+	for (unsigned i = 0; i < 12; i++)
 		cfg[i] = (uint8_t)bus_read(&mmio, bar4 + cap_bar_off[4] + i, 1);
 	T_CHECK(!memcmp(cfg, mac, 6), "config MAC %02x:%02x:%02x:%02x:%02x:%02x", cfg[0], cfg[1],
 		cfg[2], cfg[3], cfg[4], cfg[5]);
 	T_EQ(cfg[6] | cfg[7] << 8, VIRTIO_NET_S_LINK_UP);
+	T_EQ(cfg[8] | cfg[9] << 8, 1);	    /* max_virtqueue_pairs */
+	T_EQ(cfg[10] | cfg[11] << 8, 1500); /* mtu (VIRTIO_NET_F_MTU) */
 
 	/* A receive buffer too small for any frame, then a good one. */
 	struct buf small = {BUF, 20, true}, rx = {BUF + 0x1000, 2048, true};
@@ -273,7 +276,7 @@ static void test_virtio_net(void)
 	txn += ARRAY_SIZE(bad);
 	struct buf shorter = {BUF + 0x3000, NET_HDR_LEN - 1, false};
 	post(1, &shorter, 1); /* shorter than the header */
-	struct buf huge = {BUF + 0x4000, NET_HDR_LEN + NET_TX_FRAME_MAX + 1, false};
+	struct buf huge = {BUF + 0x4000, NET_HDR_LEN + NET_FRAME_MAX(1500) + 1, false};
 	memset(hva(huge.addr), 0, NET_HDR_LEN);
 	post(1, &huge, 1); /* over the MTU */
 	struct buf wonly = {BUF + 0x3800, 64, true};
