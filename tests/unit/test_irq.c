@@ -119,6 +119,28 @@ static void test_ioapic(void)
 	vclock_destroy(c);
 }
 
+/* PCI INTx# on GSI 16-23: level, active low (the _PRT's and the MP table's
+ * polarity).  irq_set takes the logical level, as KVM_IRQ_LINE does; the
+ * idle wire (not asserted) must not interrupt once the entry is unmasked,
+ * an asserted one keeps interrupting after each EOI until released. */
+static void test_pci_gsi(void)
+{
+	struct vclock *c;
+	struct irq_router *r = router(&c);
+	apic_write(r, 0, 0x350, 0x10700);
+	ioapic_route(r, 18, 0x8000 | 0x2000 | 0x51, 0); /* level, active low */
+	T_CHECK(!irq_cpu_pending(r, 0), "an idle PCI wire interrupts nobody");
+	irq_set(r, 18, 1);
+	T_EQ(irq_cpu_ack(r, 0), 0x51);
+	apic_write(r, 0, 0xB0, 0);
+	T_EQ(irq_cpu_ack(r, 0), 0x51); /* still asserted: sent again */
+	irq_set(r, 18, 0);
+	apic_write(r, 0, 0xB0, 0);
+	T_CHECK(!irq_cpu_pending(r, 0), "released: nothing more");
+	irq_router_destroy(r);
+	vclock_destroy(c);
+}
+
 static void test_ipi(void)
 {
 	struct vclock *c;
@@ -232,6 +254,9 @@ static void test_kernel_backend(void)
 	irq_set(r, 4, 1);
 	T_EQ(k_input, 4);
 	T_EQ(k_level, 1);
+	irq_set(r, 18, 1); /* a PCI GSI: the logical level, as KVM takes it */
+	T_EQ(k_input, 18);
+	T_EQ(k_level, 1);
 	irq_msi(r, 0xFEE01000, 0x41);
 	T_EQ(k_msis, 1);
 	T_EQ(k_addr, 0xFEE01000);
@@ -248,6 +273,7 @@ int main(void)
 {
 	T_RUN(test_extint);
 	T_RUN(test_ioapic);
+	T_RUN(test_pci_gsi);
 	T_RUN(test_ipi);
 	T_RUN(test_init_sipi);
 	T_RUN(test_msi);
