@@ -30,6 +30,11 @@ pkgs+=(liburing-dev)
 # strace: tests/integration/blk.sh sees ember fdatasync its disk images on
 # the way out (a guest power-off).
 pkgs+=(strace)
+# seabios: the firmware tests/integration/seabios.sh boots (qemu-system-x86
+# pulls it in too); grub-pc-bin: GRUB's BIOS platform, from which
+# scripts/grub-disk.sh makes the boot disk of that test (grub-mkimage, no
+# mounting); e2fsprogs: mke2fs -d for its ext2 partition.
+pkgs+=(seabios grub-pc-bin e2fsprogs)
 pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do

@@ -6,11 +6,16 @@
 
 #include "dma.h"
 #include "memmap.h"
+#include "shadow.h"
 
 void *dma_ptr(const struct dma_space *d, uint64_t gpa, uint64_t len)
 {
 	if (!len || gpa + len < gpa)
 		return NULL;
+	/* The BIOS area's shadow DRAM where the chipset routes reads there:
+	 * a firmware keeps rings and buffers in it (SeaBIOS's low zone). */
+	if (shadow_covers(d->mem, gpa, len))
+		return shadow_range(d->mem, gpa, len, false);
 	const struct memregion *r = memmap_find(d->mem, gpa);
 	if (!r || r->kind != MEMREGION_RAM || len > r->size - (gpa - r->gpa))
 		return NULL;

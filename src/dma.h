@@ -2,13 +2,14 @@
  * dma.h - guest memory as a device sees it.  A device never dereferences a
  * guest-physical address it was handed: it asks for a host pointer to the
  * WHOLE range [gpa, gpa+len), which exists only when the range lies in one
- * RAM region of the memory map (never ROM, MMIO, a hole, or an address range
- * that wraps past 2^64).  Every device write into guest RAM is reported
+ * RAM region of the memory map, or in the BIOS area's shadow DRAM where the
+ * chipset routes reads to it (shadow.h; never ROM, MMIO, a hole, or an
+ * address range that wraps past 2^64).  Every device write into guest RAM is reported
  * (dma_written) so the emulator drops the instructions it decoded from those
  * bytes: a disk read may load a kernel module's text over a page the
  * emulator has decoded.  Under KVM the report does nothing.
  * Thread-safe: any thread, no locks (the memory map does not change while
- * vCPUs run).
+ * vCPUs run; the shadow routing is read atomically).
  */
 #ifndef EMBER_DMA_H
 #define EMBER_DMA_H
