@@ -523,12 +523,16 @@ int profile_write(struct profile *p, uint64_t insns)
 	}
 	memcpy(w, v, n * sizeof(*w));
 	m = merge(w, n, by_as, user);
+	/* No symbol is named per address space: 'what' carries the user
+	 * samples through the sort, which user[] (indexed before it) cannot. */
+	for (size_t i = 0; i < m; i++)
+		w[i].what = user[i];
 	qsort(w, m, sizeof(*w), by_count);
 	fprintf(f, "#\n# address spaces (CR3): percent    samples  of them user\n");
 	for (size_t i = 0; i < m; i++) {
 		as_name(&w[i], as, sizeof(as));
 		fprintf(f, "# %-24s %8.2f%% %10llu %10llu\n", as, pct(w[i].count, total),
-			(unsigned long long)w[i].count, (unsigned long long)user[i]);
+			(unsigned long long)w[i].count, (unsigned long long)w[i].what);
 	}
 	free(w);
 	if (fclose(f))
