@@ -35,6 +35,25 @@ uint8_t *memmap_alloc(struct memmap *m, uint64_t size)
 	return p;
 }
 
+uint64_t memmap_resident(const struct memmap *m)
+{
+	uint64_t bytes = 0;
+	unsigned char vec[4096];
+	for (int i = 0; i < m->nowned; i++) {
+		/* in chunks of 4096 pages: a fixed vector on the stack */
+		for (size_t off = 0; off < m->owned[i].len; off += sizeof(vec) * 4096ul) {
+			size_t len = m->owned[i].len - off;
+			if (len > sizeof(vec) * 4096ul)
+				len = sizeof(vec) * 4096ul;
+			if (mincore((uint8_t *)m->owned[i].p + off, len, vec))
+				continue;
+			for (size_t k = 0; k < (len + 4095) / 4096; k++)
+				bytes += (vec[k] & 1) * 4096ull;
+		}
+	}
+	return bytes;
+}
+
 int memmap_add(struct memmap *m, const char *name, uint64_t gpa, uint64_t size, uint8_t *hva,
 	       enum memregion_kind kind)
 {

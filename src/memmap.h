@@ -87,6 +87,10 @@ void *memmap_ptr(const struct memmap *m, uint64_t gpa, uint64_t len);
 int memmap_write(const struct memmap *m, uint64_t gpa, const void *buf, uint64_t len);
 int memmap_read(const struct memmap *m, uint64_t gpa, void *buf, uint64_t len);
 
+/* Bytes of the map's own allocations (guest RAM and ROM) that are resident
+ * in host memory (mincore): the guest pages touched so far. */
+uint64_t memmap_resident(const struct memmap *m);
+
 /* Total RAM bytes, and the end of RAM below 4 GiB. */
 uint64_t memmap_ram_size(const struct memmap *m);
 uint64_t memmap_low_ram_end(const struct memmap *m);

@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "memmap.h"
 #include "stats.h"
 #include "trace/hostkvm.h"
 #include "trace/trace.h"
@@ -88,6 +89,29 @@ static const char *stats_port_device(const struct vm *vm, unsigned port)
 	return "unclaimed";
 }
 
+/* The process's resident bytes now and at their peak (VmRSS, VmHWM), and
+ * the guest memory resident among them: the rest is ember's own. */
+struct stats_mem {
+	uint64_t rss, peak, guest;
+};
+
+static void stats_mem(const struct vm *vm, struct stats_mem *m)
+{
+	memset(m, 0, sizeof(*m));
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	unsigned long long kib;
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "VmRSS: %llu kB", &kib) == 1)
+			m->rss = kib * 1024;
+		else if (sscanf(line, "VmHWM: %llu kB", &kib) == 1)
+			m->peak = kib * 1024;
+	}
+	if (f)
+		fclose(f);
+	m->guest = memmap_resident(&vm->mem);
+}
+
 static void bus_table(const struct bus *b, FILE *f)
 {
 	fprintf(f, "  %-5s %-20s %-23s %12s %12s\n", b->name, "device", "range", "reads", "writes");
@@ -117,6 +141,13 @@ void stats_print(struct vm *vm, FILE *f)
 	if (vm->t_stop && vm->t_first_run)
 		fprintf(f, "  guest ran         %.3f ms\n", (vm->t_stop - vm->t_first_run) / 1e6);
 	fprintf(f, "  in the engine     %.3f ms (all vCPUs)\n", s.run_ns / 1e6);
+	struct stats_mem m;
+	stats_mem(vm, &m);
+	fprintf(f,
+		"  memory            %.1f MiB resident (peak %.1f): guest memory %.1f, ember's own "
+		"%.1f\n",
+		m.rss / 1048576.0, m.peak / 1048576.0, m.guest / 1048576.0,
+		(m.rss > m.guest ? m.rss - m.guest : 0) / 1048576.0);
 	fprintf(f, "  exits by reason   %12s %14s\n", "count", "VMM time ms");
 	for (int r = 0; r < VMEXIT_NR; r++)
 		if (s.exits[r])
@@ -190,6 +221,13 @@ static struct json_object *stats_json(struct vm *vm)
 	    json_u64(vm->t_stop && vm->t_first_run ? vm->t_stop - vm->t_first_run : 0));
 	json_object_object_add(t, "in_engine_ns", json_u64(s.run_ns));
 	json_object_object_add(root, "time", t);
+	struct stats_mem m;
+	stats_mem(vm, &m);
+	struct json_object *mem = json_object_new_object();
+	json_object_object_add(mem, "rss_bytes", json_u64(m.rss));
+	json_object_object_add(mem, "peak_rss_bytes", json_u64(m.peak));
+	json_object_object_add(mem, "guest_resident_bytes", json_u64(m.guest));
+	json_object_object_add(root, "memory", mem);
 
 	struct json_object *ex = json_object_new_object();
 	for (int r = 0; r < VMEXIT_NR; r++) {

@@ -43,6 +43,7 @@ static const struct {
     {"unclaimed", json_type_object},	 {"hlt", json_type_int},
     {"interrupts", json_type_int},	 {"faults", json_type_object},
     {"insns_by_mode", json_type_object}, {"host_tracepoints", json_type_string},
+    {"memory", json_type_object},
 };
 
 static const char *const range_keys[] = {"device", "base", "end", "reads", "writes"};
@@ -128,6 +129,13 @@ static void check_stats(const char *accel, const char *path)
 		}
 		T_EQ(get_int(io, "count"), sum);
 	}
+	/* The guest memory resident (the ROM the loader wrote, at least) is
+	 * part of the process's resident set, which is part of its peak. */
+	struct json_object *mem = get(root, "memory");
+	int64_t guest = get_int(mem, "guest_resident_bytes"), rss = get_int(mem, "rss_bytes");
+	T_CHECK(guest > 0 && guest <= rss && rss <= get_int(mem, "peak_rss_bytes"),
+		"memory: guest %lld, rss %lld, peak %lld", (long long)guest, (long long)rss,
+		(long long)get_int(mem, "peak_rss_bytes"));
 	struct json_object *im = get(root, "insns_by_mode");
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		T_CHECK(get(im, modes[i]) && json_object_is_type(get(im, modes[i]), json_type_int),
