@@ -3,14 +3,19 @@
  * and peak resident set, as the kernel accounts them to the child (wait4).
  * Not a profiler.  Output: wall_ms=... cpu_ms=... maxrss_kib=... status=...
  * Usage: measure CMD [ARGS...]  (the command's stdout/stderr pass through).
+ *        measure --tsc-khz: the host's TSC rate in kHz against CLOCK_MONOTONIC
+ *        over 200 ms (bench/linux.sh tells QEMU's microvm guest, which has no
+ *        other clock to calibrate its TSC against; TCG's guest TSC is the host's).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 static double measure_ms(void)
 {
@@ -19,8 +24,23 @@ static double measure_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+static int measure_tsc_khz(void)
+{
+	double t0 = measure_ms();
+	uint64_t c0 = __rdtsc(), c1;
+	double t1;
+	do {
+		t1 = measure_ms();
+		c1 = __rdtsc();
+	} while (t1 - t0 < 200);
+	printf("%.0f\n", (double)(c1 - c0) / (t1 - t0));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "--tsc-khz"))
+		return measure_tsc_khz();
 	if (argc < 2) {
 		fprintf(stderr, "usage: measure CMD [ARGS...]\n");
 		return 2;
