@@ -5,6 +5,8 @@
  * between iterations, as the SDM allows.
  * Follows Intel SDM vol. 2, "REP/REPE/REPZ/REPNE/REPNZ" and each instruction.
  */
+#include <string.h>
+
 #include "x86/cpu.h"
 
 enum string_kind { STR_MOVS, STR_CMPS, STR_STOS, STR_LODS, STR_SCAS, STR_INS, STR_OUTS };
@@ -74,6 +76,66 @@ static int string_one(struct x86_cpu *cpu, struct x86_insn *in, enum string_kind
 	}
 }
 
+/* The host address of lin when the TLB already allows the access without a
+ * walk (mem_fast64's rule), else NULL; the page's whole rest is then usable. */
+static uint8_t *string_host(struct x86_cpu *cpu, uint64_t lin, enum x86_acc acc)
+{
+	const struct x86_tlb_entry *e = &cpu->tlb[mmu_tlb_index(lin)];
+	if (e->lpage != ((lin & ~0xFFFull) | 1))
+		return NULL;
+	uint8_t *p = e->fast[acc == ACC_WRITE][cpu->cpl == 3];
+	return p ? p + (lin & 0xFFF) : NULL;
+}
+
+/*
+ * REP MOVS/STOS upward in 64-bit code with flat DS/ES (the kernel's
+ * clear_page, copy_page, memcpy, memset, copy_user): up to max iterations at
+ * once through host pointers, the iterations whose elements lie wholly inside
+ * the current source and destination pages, when both are RAM already in the
+ * TLB with the rights the access needs (no walk, so no A/D bit or fault can
+ * be due: exactly what those iterations would do one by one through
+ * mem_fast).  Returns the iterations done, RCX/RSI/RDI advanced, or 0 when
+ * the next one must take the general path (a TLB miss, MMIO, a page holding
+ * decoded code, an element across a page boundary), which then walks,
+ * faults with the registers of the iterations before, or fills the TLB.
+ */
+static uint64_t string_block(struct x86_cpu *cpu, struct x86_insn *in, enum string_kind k,
+			     unsigned sz, uint64_t max)
+{
+	struct x86_state *s = &cpu->s;
+	uint64_t si = s->gpr[X86_RSI], di = s->gpr[X86_RDI];
+	uint64_t n = s->gpr[X86_RCX] < max ? s->gpr[X86_RCX] : max;
+	if ((4096 - (di & 0xFFF)) / sz < n)
+		n = (4096 - (di & 0xFFF)) / sz;
+	if (k == STR_MOVS && (4096 - (si & 0xFFF)) / sz < n)
+		n = (4096 - (si & 0xFFF)) / sz;
+	uint8_t *d = n ? string_host(cpu, di, ACC_WRITE) : NULL;
+	if (!d)
+		return 0;
+	if (k == STR_MOVS) {
+		const uint8_t *src = string_host(cpu, si, ACC_READ);
+		if (!src)
+			return 0;
+		if (d > src && d < src + n * sz) {
+			/* Overlapping upward: each element reads what an
+			 * earlier one wrote, as one by one. */
+			for (uint64_t i = 0; i < n; i++)
+				mem_store(d + i * sz, sz, mem_load(src + i * sz, sz));
+		} else {
+			memmove(d, src, n * sz);
+		}
+		s->gpr[X86_RSI] = si + n * sz;
+	} else if (sz == 1) {
+		memset(d, (int)(s->gpr[X86_RAX] & 0xFF), n);
+	} else {
+		for (uint64_t i = 0; i < n; i++)
+			mem_store(d + i * sz, sz, s->gpr[X86_RAX]);
+	}
+	s->gpr[X86_RDI] = di + n * sz;
+	s->gpr[X86_RCX] -= n;
+	return n;
+}
+
 static int string_run(struct x86_cpu *cpu, struct x86_insn *in, enum string_kind k)
 {
 	struct x86_state *s = &cpu->s;
@@ -85,7 +147,10 @@ static int string_run(struct x86_cpu *cpu, struct x86_insn *in, enum string_kind
 	bool rep = in->rep != 0;
 	bool uses_si = k == STR_MOVS || k == STR_CMPS || k == STR_LODS || k == STR_OUTS;
 	bool uses_di = k != STR_LODS && k != STR_OUTS;
-	for (unsigned n = 0;; n++) {
+	bool block = rep && (k == STR_MOVS || k == STR_STOS) && cpu->mode == X86_MODE_LONG64 &&
+		     in->adsize == 8 && in->seg < X86_FS &&
+		     !(s->rflags & (X86_FLAGS_DF | X86_FLAGS_TF));
+	for (uint64_t n = 0;; n++) {
 		if (rep && !(s->gpr[X86_RCX] & am))
 			return X86_OK;
 		/* With TF set the single-step trap comes after each iteration
@@ -94,6 +159,11 @@ static int string_run(struct x86_cpu *cpu, struct x86_insn *in, enum string_kind
 		if (rep && (n == STRING_SLICE || (n == 1 && (s->rflags & X86_FLAGS_TF)))) {
 			cpu->next_rip = s->rip; /* resume here after pending events */
 			return X86_OK;
+		}
+		uint64_t done = block ? string_block(cpu, in, k, sz, STRING_SLICE - n) : 0;
+		if (done) {
+			n += done - 1; /* the loop counts the last one */
+			continue;
 		}
 		int rc = string_one(cpu, in, k, sz);
 		if (rc) {
