@@ -170,6 +170,7 @@ enum x86_acc {
 };
 
 #define TLB_SIZE 1024
+#define TLB_LOG	 128
 struct x86_tlb_entry {
 	uint64_t lpage; /* linear page | 1 when valid */
 	uint64_t ppage;
@@ -288,6 +289,11 @@ struct x86_cpu {
 	bool events;
 
 	struct x86_tlb_entry tlb[TLB_SIZE];
+	/* Non-global entries filled since the last flush, while at most
+	 * TLB_LOG: a CR3 write (twice per system call with PTI) clears those
+	 * instead of scanning the TLB. */
+	uint16_t tlb_log[TLB_LOG];
+	unsigned tlb_nlog;
 	struct x86_pcache_entry pcache[PCACHE_SIZE];
 	struct x86_icache_entry *icache;
 	/* Entries filled since the last reset, while at most ICACHE_LOG. */

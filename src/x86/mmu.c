@@ -102,9 +102,16 @@ void mmu_flush_tlb(struct x86_cpu *cpu, bool global)
 	cpu->fetch_lpage = 0;
 	cpu->fetch_fast_lpage = 0;
 	cpu->events = true; /* the run loop's fast path leans on the fetch page */
-	for (int i = 0; i < TLB_SIZE; i++)
-		if (global || !cpu->tlb[i].global)
-			cpu->tlb[i].lpage = 0;
+	if (!global && cpu->tlb_nlog <= TLB_LOG) {
+		for (unsigned i = 0; i < cpu->tlb_nlog; i++)
+			if (!cpu->tlb[cpu->tlb_log[i]].global)
+				cpu->tlb[cpu->tlb_log[i]].lpage = 0;
+	} else {
+		for (int i = 0; i < TLB_SIZE; i++)
+			if (global || !cpu->tlb[i].global)
+				cpu->tlb[i].lpage = 0;
+	}
+	cpu->tlb_nlog = 0;
 }
 
 void mmu_invlpg(struct x86_cpu *cpu, uint64_t lin)
@@ -265,6 +272,12 @@ int mmu_translate(struct x86_cpu *cpu, uint64_t lin, enum x86_acc acc, int cpl,
 	n.lpage = lpage | 1;
 	n.host = mmu_ram(cpu, n.ppage, false);
 	*e = n;
+	if (!n.global) {
+		if (cpu->tlb_nlog < TLB_LOG)
+			cpu->tlb_log[cpu->tlb_nlog] = (uint16_t)(e - cpu->tlb);
+		if (cpu->tlb_nlog <= TLB_LOG)
+			cpu->tlb_nlog++;
+	}
 	mmu_tlb_fast(cpu, e);
 	*out = e;
 	return X86_OK;
