@@ -45,7 +45,7 @@ boot() {
 	while IFS= read -r line; do
 		case $line in *"$banner"*) [ -z "$t_init" ] && t_init=$(date +%s.%N) ;; esac
 		printf '%s\n' "$line" >>"$tmp/$name.out"
-	done < <(timeout 900 build/bench/measure "$@" </dev/null 2>"$tmp/$name.err")
+	done < <(timeout 1800 build/bench/measure "$@" </dev/null 2>"$tmp/$name.err")
 	local t1
 	t1=$(date +%s.%N)
 	if [ -z "$t_init" ] || ! grep -q 'ember.cmd exit status: 0' "$tmp/$name.out"; then
@@ -92,7 +92,7 @@ for kernel in vmlinux vmlinuz; do
 		qi=$(field init <"$tmp/q" | median) qe=$(field end <"$tmp/q" | median)
 		er=$(field rss <"$tmp/e" | median) qr=$(field rss <"$tmp/q" | median)
 		err=$tmp/emu-$kernel-$cpus-0.err
-		insns=$(grep -E '^ *insns ' "$err" 2>/dev/null | awk '{ s += $NF } END { print s + 0 }')
+		insns=$(grep -E '^ *insns ' "$err" 2>/dev/null | awk '{ s += $NF } END { printf "%.0f\n", s }')
 		ran=$(sed -n 's/^ *guest ran *\([0-9.]*\) ms.*/\1/p' "$err" 2>/dev/null)
 		halted=$(sed -n 's/^ *halted *\([0-9.]*\) ms.*/\1/p' "$err" 2>/dev/null)
 		share=-
@@ -120,6 +120,7 @@ n=$((mib * 1048576 / $(wc -c <"$tmp/seed") + 1))
 want=$(for ((i = 0; i < n; i++)); do cat "$tmp/seed"; done | head -c $((mib * 1048576)) | sha256sum)
 want=${want%% *}
 work="$append ember.cmd=sh /guestwork.sh $mib"
+: >"$tmp/wq"
 boot work-emu "${ember[@]}" --kernel guest/vmlinux --initrd "$tmp/initrd.gz" --append "$work" >"$tmp/we"
 [ $have_qemu = yes ] && boot work-tcg "${tcg[@]}" -kernel guest/vmlinux -initrd "$tmp/initrd.gz" \
 	-append "$(tcg_append "$work")" >"$tmp/wq"
