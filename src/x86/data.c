@@ -172,7 +172,7 @@ int ex_cmpxchg(struct x86_cpu *cpu, struct x86_insn *in)
 	return X86_OK;
 }
 
-/* CMPXCHG8B m64, and CMPXCHG16B m128 with REX.W (16-byte aligned). */
+/* CMPXCHG8B m64, and CMPXCHG16B m128 with REX.W (16-byte aligned linear address). */
 int ex_cmpxchg8b(struct x86_cpu *cpu, struct x86_insn *in)
 {
 	unsigned half = (in->rex & 8) ? 8 : 4;
@@ -180,9 +180,16 @@ int ex_cmpxchg8b(struct x86_cpu *cpu, struct x86_insn *in)
 	if (in->mod == 3)
 		return x86_ud(cpu);
 	opnd_ea(cpu, in, &off);
-	if (half == 8 && (off & 15))
-		return x86_gp(cpu, 0);
-	int rc = mem_check(cpu, in->seg, off, half * 2, ACC_WRITE);
+	int rc;
+	if (half == 8) { /* the linear address is aligned, segment base included */
+		uint64_t lin;
+		rc = seg_linear(cpu, in->seg, off, 16, ACC_WRITE, &lin);
+		if (rc)
+			return rc;
+		if (lin & 15)
+			return x86_gp(cpu, 0);
+	}
+	rc = mem_check(cpu, in->seg, off, half * 2, ACC_WRITE);
 	if (!rc)
 		rc = mem_read(cpu, in->seg, off, half, &lo);
 	if (!rc)

@@ -6,6 +6,12 @@
  * switches; SYSCALL/SYSRET; triple fault; the STI shadow; self-modifying code.
  * Programs were assembled with GNU as; the source is beside each byte array.
  */
+#include <asm/prctl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "t.h"
 #include "unit/test_x86.h"
 #include "x86/x86.h"
@@ -930,6 +936,70 @@ static void test_bt_far_bit_offset(void)
 	tvm_free(t);
 }
 
+static sigjmp_buf cx16_jmp;
+static void cx16_segv(int sig)
+{
+	(void)sig;
+	siglongjmp(cx16_jmp, 1);
+}
+
+/* The host CPU: does lock cmpxchg16b %gs:(off) fault with GS.base = base? */
+static bool host_cx16_faults(uint8_t *base, uint64_t off)
+{
+	unsigned long old_gs;
+	struct sigaction sa = {.sa_handler = cx16_segv}, old_sa;
+	volatile bool faulted = false;
+	syscall(SYS_arch_prctl, ARCH_GET_GS, &old_gs);
+	sigaction(SIGSEGV, &sa, &old_sa);
+	syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)base);
+	if (!sigsetjmp(cx16_jmp, 1)) {
+		uint64_t rax = 0, rdx = 0;
+		__asm__ volatile("lock cmpxchg16b %%gs:(%2)"
+				 : "+a"(rax), "+d"(rdx)
+				 : "r"(off), "b"(1ull), "c"(2ull)
+				 : "memory", "cc");
+	} else {
+		faulted = true;
+	}
+	syscall(SYS_arch_prctl, ARCH_SET_GS, old_gs);
+	sigaction(SIGSEGV, &old_sa, NULL);
+	return faulted;
+}
+
+/*
+ *	lock cmpxchg16b %gs:(%rbx) ; hlt
+ * CMPXCHG16B's operand must be 16-byte aligned (#GP(0) otherwise, SDM
+ * "CMPXCHG8B/CMPXCHG16B"): the linear address, the segment base included.
+ * Each GS base and offset pair against the host CPU running the same
+ * instruction with its own GS base misaligned the same way.
+ */
+static void test_cmpxchg16b_linear_alignment(void)
+{
+	static _Alignas(64) uint8_t host_buf[128];
+	static const struct {
+		uint64_t base, off;
+	} cases[] = {{0, 0}, {8, 0}, {8, 8}, {4, 12}, {0, 8}, {1, 15}, {16, 16}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool host = host_cx16_faults(host_buf + cases[i].base, cases[i].off);
+		struct tvm *t = tvm_new();
+		tvm_long(t, 0x400000, 0);
+		put(t, 0x400000, (const uint8_t[]){0xf0, 0x65, 0x48, 0x0f, 0xc7, 0x0b, 0xf4}, 7);
+		gate64(t, 13, 0x3000, 0, 0);
+		t->mem[0x3000] = 0xF4;
+		t->s->seg[X86_GS].base = 0x5000 + cases[i].base;
+		t->s->gpr[X86_RBX] = cases[i].off;
+		x86_cpu_state_changed(t->cpu);
+		T_EQ(x86_run(t->cpu, 10), X86_EXIT_HLT);
+		bool emu = t->s->rip == 0x3001;
+		if (emu != host)
+			fprintf(stderr, "cmpxchg16b gs.base+%llu off %llu: host %s, ember %s\n",
+				(unsigned long long)cases[i].base, (unsigned long long)cases[i].off,
+				host ? "#GP" : "ok", emu ? "#GP" : "ok");
+		T_EQ(emu, host);
+		tvm_free(t);
+	}
+}
+
 /* Task B's TSS at 0x700, selector 0x48 in the GDT (SDM 7.2.1 layout). */
 static void task_b(struct tvm *t, uint32_t eip)
 {
@@ -1158,6 +1228,7 @@ int main(void)
 	T_RUN(test_sti_shadow);
 	T_RUN(test_self_modifying_code);
 	T_RUN(test_bt_far_bit_offset);
+	T_RUN(test_cmpxchg16b_linear_alignment);
 	T_RUN(test_self_modifying_code_64);
 	T_RUN(test_self_modifying_code_above_4g);
 	T_RUN(test_self_modifying_code_64_branch);
