@@ -180,16 +180,12 @@ int ex_cmpxchg8b(struct x86_cpu *cpu, struct x86_insn *in)
 	if (in->mod == 3)
 		return x86_ud(cpu);
 	opnd_ea(cpu, in, &off);
-	int rc;
-	if (half == 8) { /* the linear address is aligned, segment base included */
-		uint64_t lin;
-		rc = seg_linear(cpu, in->seg, off, 16, ACC_WRITE, &lin);
-		if (rc)
-			return rc;
-		if (lin & 15)
-			return x86_gp(cpu, 0);
-	}
-	rc = mem_check(cpu, in->seg, off, half * 2, ACC_WRITE);
+	/* The linear address is aligned (the FS/GS base included: CMPXCHG16B
+	 * needs REX, so 64-bit mode), checked first as for SSE's aligned
+	 * operands (sse_mem.c). */
+	if (half == 8 && ((off + (in->seg >= X86_FS ? cpu->s.seg[in->seg].base : 0)) & 15))
+		return x86_gp(cpu, 0);
+	int rc = mem_check(cpu, in->seg, off, half * 2, ACC_WRITE);
 	if (!rc)
 		rc = mem_read(cpu, in->seg, off, half, &lo);
 	if (!rc)

@@ -937,64 +937,91 @@ static void test_bt_far_bit_offset(void)
 }
 
 static sigjmp_buf cx16_jmp;
-static void cx16_segv(int sig)
+static void cx16_signal(int sig)
 {
-	(void)sig;
-	siglongjmp(cx16_jmp, 1);
-}
-
-/* The host CPU: does lock cmpxchg16b %gs:(off) fault with GS.base = base? */
-static bool host_cx16_faults(uint8_t *base, uint64_t off)
-{
-	unsigned long old_gs;
-	struct sigaction sa = {.sa_handler = cx16_segv}, old_sa;
-	volatile bool faulted = false;
-	syscall(SYS_arch_prctl, ARCH_GET_GS, &old_gs);
-	sigaction(SIGSEGV, &sa, &old_sa);
-	syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)base);
-	if (!sigsetjmp(cx16_jmp, 1)) {
-		uint64_t rax = 0, rdx = 0;
-		__asm__ volatile("lock cmpxchg16b %%gs:(%2)"
-				 : "+a"(rax), "+d"(rdx)
-				 : "r"(off), "b"(1ull), "c"(2ull)
-				 : "memory", "cc");
-	} else {
-		faulted = true;
-	}
-	syscall(SYS_arch_prctl, ARCH_SET_GS, old_gs);
-	sigaction(SIGSEGV, &old_sa, NULL);
-	return faulted;
+	siglongjmp(cx16_jmp, sig);
 }
 
 /*
- *	lock cmpxchg16b %gs:(%rbx) ; hlt
- * CMPXCHG16B's operand must be 16-byte aligned (#GP(0) otherwise, SDM
- * "CMPXCHG8B/CMPXCHG16B"): the linear address, the segment base included.
- * Each GS base and offset pair against the host CPU running the same
- * instruction with its own GS base misaligned the same way.
+ * The host CPU's answer to lock cmpxchg16b %gs:(off) with GS.base = base
+ * (ss == false), or to lock cmpxchg16b %ss:(off) (ss == true): 0, or
+ * SIGSEGV (#GP), or SIGBUS (#SS).
  */
-static void test_cmpxchg16b_linear_alignment(void)
+static int host_cx16(uint8_t *base, uint64_t off, bool ss)
+{
+	unsigned long old_gs;
+	struct sigaction sa = {.sa_handler = cx16_signal}, old_segv, old_bus;
+	volatile int sig = 0;
+	syscall(SYS_arch_prctl, ARCH_GET_GS, &old_gs);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+	syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)base);
+	int got = sigsetjmp(cx16_jmp, 1);
+	if (!got) {
+		uint64_t rax = 0, rdx = 0;
+		if (ss)
+			__asm__ volatile("lock cmpxchg16b %%ss:(%2)"
+					 : "+a"(rax), "+d"(rdx)
+					 : "r"(off), "b"(1ull), "c"(2ull)
+					 : "memory", "cc");
+		else
+			__asm__ volatile("lock cmpxchg16b %%gs:(%2)"
+					 : "+a"(rax), "+d"(rdx)
+					 : "r"(off), "b"(1ull), "c"(2ull)
+					 : "memory", "cc");
+	} else {
+		sig = got;
+	}
+	syscall(SYS_arch_prctl, ARCH_SET_GS, old_gs);
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	return sig;
+}
+
+/*
+ *	lock cmpxchg16b %gs:(%rbx) ; hlt	or	lock cmpxchg16b %ss:(%rbx) ; hlt
+ * CMPXCHG16B's operand must be 16-byte aligned (#GP(0) otherwise, SDM
+ * "CMPXCHG8B/CMPXCHG16B"): the linear address, the segment base included;
+ * non-canonical addresses through SS, aligned or not, are #GP on this CPU.
+ * Each case against the host CPU running the same instruction with its own
+ * GS base misaligned the same way.
+ */
+static void test_cmpxchg16b_alignment(void)
 {
 	static _Alignas(64) uint8_t host_buf[128];
 	static const struct {
+		bool ss;
 		uint64_t base, off;
-	} cases[] = {{0, 0}, {8, 0}, {8, 8}, {4, 12}, {0, 8}, {1, 15}, {16, 16}};
+	} cases[] = {{false, 0, 0},
+		     {false, 8, 0},
+		     {false, 8, 8},
+		     {false, 4, 12},
+		     {false, 0, 8},
+		     {false, 1, 15},
+		     {false, 16, 16},
+		     {true, 0, 0x8000000000000000ull},
+		     {true, 0, 0x8000000000000008ull}};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		bool host = host_cx16_faults(host_buf + cases[i].base, cases[i].off);
+		bool ss = cases[i].ss;
+		int host = host_cx16(host_buf + cases[i].base,
+				     cases[i].off, ss);
 		struct tvm *t = tvm_new();
 		tvm_long(t, 0x400000, 0);
-		put(t, 0x400000, (const uint8_t[]){0xf0, 0x65, 0x48, 0x0f, 0xc7, 0x0b, 0xf4}, 7);
-		gate64(t, 13, 0x3000, 0, 0);
+		put(t, 0x400000, (const uint8_t[]){0xf0, ss ? 0x36 : 0x65, 0x48, 0x0f, 0xc7, 0x0b, 0xf4},
+		    7);
+		gate64(t, 12, 0x3000, 0, 0); /* #SS */
+		gate64(t, 13, 0x3100, 0, 0); /* #GP */
 		t->mem[0x3000] = 0xF4;
+		t->mem[0x3100] = 0xF4;
 		t->s->seg[X86_GS].base = 0x5000 + cases[i].base;
 		t->s->gpr[X86_RBX] = cases[i].off;
 		x86_cpu_state_changed(t->cpu);
 		T_EQ(x86_run(t->cpu, 10), X86_EXIT_HLT);
-		bool emu = t->s->rip == 0x3001;
+		int emu = t->s->rip == 0x3001 ? SIGBUS : t->s->rip == 0x3101 ? SIGSEGV : 0;
 		if (emu != host)
-			fprintf(stderr, "cmpxchg16b gs.base+%llu off %llu: host %s, ember %s\n",
-				(unsigned long long)cases[i].base, (unsigned long long)cases[i].off,
-				host ? "#GP" : "ok", emu ? "#GP" : "ok");
+			fprintf(stderr, "cmpxchg16b %s base+%llu off %#llx: host signal %d, ember %d\n",
+				ss ? "ss" : "gs", (unsigned long long)cases[i].base,
+				(unsigned long long)cases[i].off, host, emu);
 		T_EQ(emu, host);
 		tvm_free(t);
 	}
@@ -1228,7 +1255,7 @@ int main(void)
 	T_RUN(test_sti_shadow);
 	T_RUN(test_self_modifying_code);
 	T_RUN(test_bt_far_bit_offset);
-	T_RUN(test_cmpxchg16b_linear_alignment);
+	T_RUN(test_cmpxchg16b_alignment);
 	T_RUN(test_self_modifying_code_64);
 	T_RUN(test_self_modifying_code_above_4g);
 	T_RUN(test_self_modifying_code_64_branch);
