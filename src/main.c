@@ -18,6 +18,7 @@
 #include "trace/trace.h"
 #include "util.h"
 #include "vm.h"
+#include "x86/x86.h"
 
 #define EMBER_VERSION "0.1"
 
@@ -40,6 +41,10 @@ static void usage(FILE *f)
 		"  --accel kvm|emu|auto\n"
 		"                      kvm: /dev/kvm; emu: ember's x86 emulator; auto (default): kvm\n"
 		"                      where it runs guest kernels natively, else emu\n"
+		"  --emu-mode interp|jit\n"
+		"                      emu: run 64-bit guest code in the interpreter (default) or\n"
+		"                      translated to host code (the translator); default from the\n"
+		"                      environment variable EMBER_EMU_MODE\n"
 		"  --clock host|virtual\n"
 		"                      guest time: host (default) follows the host's clock;\n"
 		"                      virtual (emu only) counts instructions retired, 1 ns each,\n"
@@ -88,6 +93,7 @@ enum {
 	OPT_MEM,
 	OPT_CPUS,
 	OPT_ACCEL,
+	OPT_EMU_MODE,
 	OPT_CLOCK,
 	OPT_SERIAL,
 	OPT_DEBUGCON,
@@ -115,6 +121,7 @@ static const struct option run_options[] = {
 	{ "mem", required_argument, NULL, OPT_MEM },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "accel", required_argument, NULL, OPT_ACCEL },
+	{ "emu-mode", required_argument, NULL, OPT_EMU_MODE },
 	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "debugcon", required_argument, NULL, OPT_DEBUGCON },
@@ -162,7 +169,7 @@ static int parse_mem(const char *arg, uint64_t *out)
 static int parse_run(int argc, char **argv, struct vm_config *cfg)
 {
 	*cfg = (struct vm_config){ .mem_bytes = 256ULL << 20, .cpus = 1, .accel = ACCEL_AUTO,
-				   .serial = SERIAL_STDIO };
+				   .emu_mode = -1, .serial = SERIAL_STDIO };
 	int c, r;
 	bool has_net = false;
 	net_config_parse("none", &cfg->net);
@@ -213,6 +220,11 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 				cfg->accel = ACCEL_AUTO;
 			else
 				return bad_option("--accel %s: must be kvm, emu or auto", optarg);
+			break;
+		case OPT_EMU_MODE:
+			cfg->emu_mode = x86_emu_mode_parse(optarg);
+			if (cfg->emu_mode < 0)
+				return bad_option("--emu-mode %s: must be interp or jit", optarg);
 			break;
 		case OPT_CLOCK:
 			if (!strcmp(optarg, "host"))
@@ -342,6 +354,9 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 	if ((cfg->symbols || cfg->profile_period) && !cfg->profile)
 		return bad_option("%s: needs --profile FILE",
 				  cfg->symbols ? "--symbols" : "--profile-period");
+	const char *env_mode = getenv("EMBER_EMU_MODE");
+	if (cfg->emu_mode < 0 && env_mode && x86_emu_mode_parse(env_mode) < 0)
+		return bad_option("EMBER_EMU_MODE=%s: must be interp or jit", env_mode);
 	if (cfg->profile && cfg->accel == ACCEL_KVM)
 		return bad_option("--profile %s: needs --accel emu (the emulator samples the "
 				  "guest; KVM does not)",

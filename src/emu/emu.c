@@ -371,6 +371,15 @@ static int emu_vcpu_create(struct vcpu *vcpu)
 		free(e);
 		return ember_error(-ENOMEM, "emu: out of memory for vCPU %d", vcpu->id);
 	}
+	if (vm->cfg->emu_mode >= 0) {
+		int rc = x86_cpu_set_mode(e->cpu, (enum x86_emu_mode)vm->cfg->emu_mode, 0);
+		if (rc) {
+			x86_cpu_free(e->cpu);
+			free(e);
+			return ember_error(rc, "emu: --emu-mode jit: no code cache for vCPU %d",
+					   vcpu->id);
+		}
+	}
 	struct x86_state *s = x86_cpu_state(e->cpu);
 	x86_state_reset(s);
 	s->apic_base &= e->id ? ~(1ULL << 8) : ~0ULL; /* the BSP flag */

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 
 #include "x86/cpu.h"
+#include "x86/jit.h"
 
 static const char *const mode_names[X86_NR_MODES] = {
     [X86_MODE_REAL] = "real",	  [X86_MODE_V86] = "v86",	[X86_MODE_PROT16] = "prot16",
@@ -105,6 +106,7 @@ static struct x86_cpu *cpu_new(struct x86_machine *m, const struct x86_ops *ops,
 	cpu->opaque = opaque;
 	x86_state_reset(&cpu->s);
 	x86_cpu_state_changed(cpu);
+	jit_default_mode(cpu);
 	return cpu;
 }
 
@@ -139,6 +141,7 @@ void x86_cpu_free(struct x86_cpu *cpu)
 			free(m);
 		}
 	}
+	jit_free(cpu);
 	if (cpu->icache)
 		munmap(cpu->icache, ICACHE_BYTES);
 	free(cpu->lock_shadow);
@@ -182,6 +185,8 @@ void x86_cpu_state_changed(struct x86_cpu *cpu)
 	cpu_update_mode(cpu);
 	mmu_flush_tlb(cpu, true);
 	cpu_icache_reset(cpu);
+	if (cpu->jit)
+		jit_flush(cpu);
 	cpu->shutdown = false;
 	cpu->events = true;
 }
@@ -236,6 +241,8 @@ static void cpu_icache_drop(struct x86_cpu *c, bool self, void *arg)
 		if (k && (k - 1) >> 2 == a)
 			__atomic_store_n(&e->key, 0, __ATOMIC_RELAXED);
 	}
+	if (c->jit)
+		jit_written(c, self, r->gpa, r->len);
 }
 
 /* Physical bytes [gpa, gpa+len) changed: drop the decodes that may overlap
@@ -283,6 +290,8 @@ void x86_cpu_flush_mappings(struct x86_cpu *cpu)
 	memset(cpu->pcache, 0, sizeof(cpu->pcache));
 	mmu_flush_tlb(cpu, true);
 	cpu_icache_reset(cpu);
+	if (cpu->jit)
+		jit_flush(cpu);
 	/* The map is the machine's: its other CPUs flush their own too. */
 	struct x86_machine *m = cpu->machine;
 	for (unsigned i = 0; i < X86_CODEMAP_CHUNKS; i++)
@@ -382,12 +391,11 @@ static struct x86_icache_entry cpu_icache_none;
  * Fetch and decode the instruction at CS:RIP.  Returns the decoded
  * instruction (in the cache or in *tmp) or NULL with a fault raised.
  */
-static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uint64_t *lin_out,
-				  uint64_t *phys_out)
+static struct x86_insn *cpu_fetch_in(struct x86_cpu *cpu, uint64_t rip, bool page_only,
+				     struct x86_insn *tmp, uint64_t *lin_out, uint64_t *phys_out)
 {
 	struct x86_state *s = &cpu->s;
 	const struct x86_seg *cs = &s->seg[X86_CS];
-	uint64_t rip = s->rip;
 	uint64_t lin;
 	struct x86_icache_entry *hit = cpu_fast_lookup(cpu, rip);
 	if (hit) { /* 64-bit code on the cached page: lin = RIP, no limit, RAM */
@@ -433,6 +441,8 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 	}
 	*lin_out = lin;
 	*phys_out = phys;
+	if (page_only && 4096 - (lin & 0xFFF) < avail_lim)
+		avail_lim = 4096 - (lin & 0xFFF);
 	struct x86_icache_entry *ce = NULL;
 	if (ram) {
 		ce = &cpu->icache[cpu_icache_index(phys)];
@@ -482,6 +492,19 @@ static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uin
 		return &ce->in;
 	}
 	return tmp;
+}
+
+static struct x86_insn *cpu_fetch(struct x86_cpu *cpu, struct x86_insn *tmp, uint64_t *lin_out,
+				  uint64_t *phys_out)
+{
+	return cpu_fetch_in(cpu, cpu->s.rip, false, tmp, lin_out, phys_out);
+}
+
+struct x86_insn *cpu_fetch_at(struct x86_cpu *cpu, uint64_t rip, bool page_only,
+			      struct x86_insn *tmp, uint64_t *phys)
+{
+	uint64_t lin;
+	return cpu_fetch_in(cpu, rip, page_only, tmp, &lin, phys);
 }
 
 static bool cpu_contributory(int v)
@@ -542,7 +565,7 @@ static inline void cpu_retire(struct x86_cpu *cpu, uint64_t flags)
 	}
 }
 
-int cpu_general(struct x86_cpu *cpu, struct x86_insn *in)
+static int cpu_general_with(struct x86_cpu *cpu, struct x86_insn *in, x86_exec_fn body)
 {
 	struct x86_state *s = &cpu->s;
 	if (cpu->in_burst) /* the fast loop keeps RIP in a register: 64-bit, no wrap */
@@ -550,7 +573,7 @@ int cpu_general(struct x86_cpu *cpu, struct x86_insn *in)
 	cpu_sync_flags(cpu);
 	uint64_t flags = s->rflags;
 	cpu->insn_flags = flags;
-	int rc = in->op->fn(cpu, in);
+	int rc = body(cpu, in);
 	if (rc != X86_OK) {
 		if (!cpu->keep_flags)
 			s->rflags = flags;
@@ -561,6 +584,21 @@ int cpu_general(struct x86_cpu *cpu, struct x86_insn *in)
 	if ((s->rflags ^ flags) & (X86_FLAGS_IF | X86_FLAGS_TF))
 		cpu->events = true;
 	return X86_BRANCH;
+}
+
+int cpu_general(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	return cpu_general_with(cpu, in, in->op->fn);
+}
+
+int cpu_checked(struct x86_cpu *cpu, struct x86_insn *in)
+{
+	const struct x86_opcode *op = in->op;
+	if (in->lock && (!(op->flags & F_LOCK) || in->mod == 3))
+		return x86_ud(cpu);
+	if ((op->flags & F_PRIV) && cpu->cpl != 0)
+		return x86_gp(cpu, 0);
+	return cpu_general_with(cpu, in, in->atomic ? cpu_locked : op->fn);
 }
 
 /* The instruction faulted: undo its flags (unless a REP made progress), deliver. */
@@ -687,13 +725,18 @@ static uint64_t cpu_burst(struct x86_cpu *cpu, uint64_t budget)
 			prev->taken = ce;
 	}
 	cpu->in_burst = false;
+	return cpu_burst_end(cpu, rip, budget - left, faulted);
+}
+
+uint64_t cpu_burst_end(struct x86_cpu *cpu, uint64_t rip, uint64_t n, bool faulted)
+{
+	struct x86_state *s = &cpu->s;
 	s->rip = rip;
 	cpu_sync_flags(cpu);
 	if (faulted)
 		cpu_fault(cpu, s->rflags); /* cpu_general undid the flags */
 	else if (cpu->events)
 		cpu_retire(cpu, cpu->insn_flags);
-	uint64_t n = budget - left;
 	/* A mode change drops fetch_fast_lpage: every one was 64-bit. */
 	cpu->stats.insns[X86_MODE_LONG64] += n - faulted;
 	return n;
@@ -780,7 +823,8 @@ enum x86_exit x86_run(struct x86_cpu *cpu, uint64_t max_insns)
 				return (enum x86_exit)why;
 		}
 		if (!cpu->trace_insn) {
-			uint64_t k = cpu_burst(cpu, max_insns - n);
+			uint64_t k = cpu->jit ? jit_burst(cpu, max_insns - n)
+					      : cpu_burst(cpu, max_insns - n);
 			n += k;
 			if (cpu->events && cpu->shutdown)
 				return X86_EXIT_SHUTDOWN;

@@ -157,6 +157,17 @@ struct x86_insn {
 void fast_pick(struct x86_insn *in);
 /* Run the row's general body with true flags, undoing them on a fault (cpu.c). */
 int cpu_general(struct x86_cpu *cpu, struct x86_insn *in);
+/* cpu_general for an instruction with in->checks: the LOCK and CPL checks,
+ * then the body (atomic ones through cpu_locked). */
+int cpu_checked(struct x86_cpu *cpu, struct x86_insn *in);
+/* The decoded instruction at rip in 64-bit code (the fetch page becomes
+ * rip's), or NULL: not RAM, a fault, or, with page_only, an instruction
+ * that crosses the page end.  *phys: its physical address. */
+struct x86_insn *cpu_fetch_at(struct x86_cpu *cpu, uint64_t rip, bool page_only,
+			      struct x86_insn *tmp, uint64_t *phys);
+/* The end of a run of the fast loop or of translated code: RIP, flags,
+ * the fault or retirement, statistics.  Returns the instructions run. */
+uint64_t cpu_burst_end(struct x86_cpu *cpu, uint64_t rip, uint64_t n, bool faulted);
 
 /* Decoder entry: fills *in; returns length or X86_DECODE_*. */
 int decode_insn(const uint8_t *b, size_t avail, int bits, struct x86_insn *in);
@@ -313,6 +324,13 @@ struct x86_cpu {
 	struct x86_machine *machine;
 	/* A LOCK'd instruction's memory operand runs on this page (lock.c). */
 	uint8_t *lock_shadow;
+	/* The translator (jit.c): NULL in interpreter mode.  jit_req asks
+	 * translated code to return at the next block entry (another thread
+	 * wrote code this CPU translated); jit_slot is the exit a block left
+	 * by, for the dispatcher to link. */
+	struct jit *jit;
+	atomic_uchar jit_req;
+	void *jit_slot;
 };
 
 /* Write the lazy flags into s.rflags (fast.c). */

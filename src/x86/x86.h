@@ -104,6 +104,9 @@ struct x86_stats {
 	uint64_t exceptions[32];
 	uint64_t interrupts; /* external interrupts delivered */
 	uint64_t hlts;       /* HLT instructions executed */
+	/* The translator: blocks translated, blocks dropped because their
+	 * code was written, and times the full code cache was emptied. */
+	uint64_t jit_blocks, jit_invalidated, jit_flushes;
 };
 
 /* Trace switches (bit mask for x86_cpu_set_trace). */
@@ -146,6 +149,21 @@ int x86_cpu_translate(struct x86_cpu *cpu, uint64_t linear, uint64_t *phys);
 /* Run up to max_insns instructions; thread-safe kick from another thread. */
 enum x86_exit x86_run(struct x86_cpu *cpu, uint64_t max_insns);
 void x86_cpu_kick(struct x86_cpu *cpu);
+
+/*
+ * How the CPU runs 64-bit code: the interpreter (the reference), or the
+ * translator, which compiles guest basic blocks to host code and falls back
+ * to the interpreter for everything else (other modes, tracing, single
+ * steps).  The default is the interpreter, or what the environment variable
+ * EMBER_EMU_MODE (interp or jit) says, so that test tools run either.
+ * jit_cache_bytes bounds the translated-code cache (0: 64 MiB; at least
+ * 64 KiB); full, it starts over.  Returns 0, or -errno when the host refuses
+ * the code cache (the CPU then stays in the interpreter).
+ */
+enum x86_emu_mode { X86_EMU_INTERP, X86_EMU_JIT };
+int x86_cpu_set_mode(struct x86_cpu *cpu, enum x86_emu_mode mode, size_t jit_cache_bytes);
+/* The mode named s ("interp", "jit"), or -1. */
+int x86_emu_mode_parse(const char *s);
 
 void x86_cpu_set_trace(struct x86_cpu *cpu, unsigned mask);
 const struct x86_stats *x86_cpu_stats(const struct x86_cpu *cpu);
