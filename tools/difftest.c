@@ -8,7 +8,10 @@
  * machine, the engines and the generators.
  *
  *   difftest [--seed S] [--cases N] [--class C[,C...]] [--case K] [--claimed]
- *            [--oracle auto|kvm|native] [--kvm-only] [--verbose] [--list]
+ *            [--oracle auto|kvm|native] [--emu-mode interp|jit] [--kvm-only]
+ *            [--verbose] [--list]
+ * --emu-mode: the emulator's interpreter or its translator (default:
+ * EMBER_EMU_MODE, else the interpreter).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -44,6 +47,7 @@ struct options {
 	uint64_t seed, cases, one_case;
 	bool have_case, claimed, kvm_only, verbose, list;
 	enum oracle oracle;
+	int emu_mode; /* --emu-mode: enum x86_emu_mode, -1 = the default */
 	bool classes[32];
 };
 
@@ -384,7 +388,8 @@ static int difftest_usage(void)
 {
 	fprintf(stderr,
 		"usage: difftest [--seed S] [--cases N] [--class C[,C...]] [--case K] "
-		"[--claimed] [--oracle auto|kvm|native] [--kvm-only] [--verbose] [--list]\n");
+		"[--claimed] [--oracle auto|kvm|native] [--emu-mode interp|jit] [--kvm-only] "
+		"[--verbose] [--list]\n");
 	for (unsigned i = 0; i < gen_nr_classes; i++)
 		fprintf(stderr, "  %-8s %s%s\n", gen_classes[i].name, gen_classes[i].what,
 			gen_classes[i].claimed ? "" : " (not claimed by the emulator)");
@@ -397,6 +402,7 @@ static int difftest_options(struct options *o, int argc, char **argv)
 
 	o->seed = 1;
 	o->cases = 10000;
+	o->emu_mode = -1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -418,6 +424,10 @@ static int difftest_options(struct options *o, int argc, char **argv)
 			else if (!strcmp(w, "native"))
 				o->oracle = ORACLE_NATIVE;
 			else
+				return difftest_usage();
+		} else if (v && !strcmp(a, "--emu-mode")) {
+			o->emu_mode = x86_emu_mode_parse(argv[++i]);
+			if (o->emu_mode < 0)
 				return difftest_usage();
 		} else if (v && !strcmp(a, "--seed"))
 			o->seed = strtoull(argv[++i], NULL, 0);
@@ -480,7 +490,7 @@ int main(int argc, char **argv)
 		       why);
 	}
 	if (!opt.kvm_only) {
-		r.emu = emu_engine_open();
+		r.emu = emu_engine_open(opt.emu_mode);
 		if (!r.emu) {
 			printf("SKIP difftest: the emulator did not start (x86_cpu_new failed)\n");
 			return 0;

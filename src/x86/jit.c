@@ -53,6 +53,7 @@ struct jit_block {
 	uint64_t rip, phys; /* its first instruction, linear and physical */
 	uint32_t code;	    /* arena position of its entry */
 	uint32_t ninsn;
+	bool step; /* one instruction, for single steps (RFLAGS.TF) */
 	bool dead;
 	struct jit_block *hnext, *pnext; /* chains of hash and phash */
 	struct jit_slot slot[2];	 /* fall through, taken */
@@ -485,7 +486,7 @@ static void jit_emit_block(struct jit *j, struct jit_block *b, struct x86_insn *
 /* Translate the block at rip (physical phys) whose first instruction is
  * first; NULL if the cache cannot take it. */
 static struct jit_block *jit_translate(struct x86_cpu *cpu, uint64_t rip, uint64_t phys,
-				       struct x86_insn *first)
+				       struct x86_insn *first, bool step)
 {
 	struct jit *j = cpu->jit;
 	if (j->size - j->used < JIT_BLOCK_BYTES || j->nblocks == j->max_blocks ||
@@ -500,7 +501,7 @@ static struct jit_block *jit_translate(struct x86_cpu *cpu, uint64_t rip, uint64
 	for (;;) {
 		ins[n++] = *in;
 		r += in->len;
-		if (jit_ends_block(in) || n == JIT_BLOCK_INSNS || (r ^ rip) >> 12)
+		if (step || jit_ends_block(in) || n == JIT_BLOCK_INSNS || (r ^ rip) >> 12)
 			break;
 		uint64_t p;
 		in = cpu_fetch_at(cpu, r, true, &tmp, &p);
@@ -512,6 +513,7 @@ static struct jit_block *jit_translate(struct x86_cpu *cpu, uint64_t rip, uint64
 	b->rip = rip;
 	b->phys = phys;
 	b->ninsn = n;
+	b->step = step;
 	j->ninsns += n;
 	jit_emit_block(j, b, ins, n);
 	unsigned h = jit_hash(phys), ph = jit_phash(phys >> 12);
@@ -523,21 +525,21 @@ static struct jit_block *jit_translate(struct x86_cpu *cpu, uint64_t rip, uint64
 	return b;
 }
 
-static struct jit_block *jit_lookup(struct jit *j, uint64_t rip, uint64_t phys)
+static struct jit_block *jit_lookup(struct jit *j, uint64_t rip, uint64_t phys, bool step)
 {
 	for (struct jit_block *b = j->hash[jit_hash(phys)]; b; b = b->hnext)
-		if (b->phys == phys && b->rip == rip)
+		if (b->phys == phys && b->rip == rip && b->step == step)
 			return b;
 	return NULL;
 }
 
 /* The block at rip, translated if needed; NULL when the interpreter must
  * take the instruction there (a fault, not RAM, crossing a page). */
-static struct jit_block *jit_find(struct x86_cpu *cpu, uint64_t rip)
+static struct jit_block *jit_find(struct x86_cpu *cpu, uint64_t rip, bool step)
 {
 	struct jit *j = cpu->jit;
 	if (((rip & ~0xFFFull) | 1) == cpu->fetch_fast_lpage) {
-		struct jit_block *b = jit_lookup(j, rip, cpu->fetch_ppage | (rip & 0xFFF));
+		struct jit_block *b = jit_lookup(j, rip, cpu->fetch_ppage | (rip & 0xFFF), step);
 		if (b)
 			return b;
 	}
@@ -546,17 +548,32 @@ static struct jit_block *jit_find(struct x86_cpu *cpu, uint64_t rip)
 	struct x86_insn *in = cpu_fetch_at(cpu, rip, true, &tmp, &phys);
 	if (!in || in == &tmp)
 		return NULL;
-	struct jit_block *b = jit_lookup(j, rip, phys);
-	return b ? b : jit_translate(cpu, rip, phys, in);
+	struct jit_block *b = jit_lookup(j, rip, phys, step);
+	return b ? b : jit_translate(cpu, rip, phys, in, step);
 }
 
 /* ---- the dispatcher ---- */
 
+/*
+ * The run loop's check left events armed for nothing but RFLAGS.TF: one
+ * instruction, then the retirement path's single-step trap, as cpu_step
+ * (the proofs that single-step, difftest, then run through the translator).
+ */
+static bool jit_single_step(struct x86_cpu *cpu)
+{
+	const struct x86_state *s = &cpu->s;
+	return (s->rflags & X86_FLAGS_TF) && !s->nmi_pending && !s->sti_shadow &&
+	       !s->movss_shadow && !s->halted && !cpu->shutdown;
+}
+
 uint64_t jit_burst(struct x86_cpu *cpu, uint64_t budget)
 {
 	struct jit *j = cpu->jit;
-	if (cpu->events || !budget || cpu->mode != X86_MODE_LONG64)
+	bool step = cpu->events;
+	if (!budget || cpu->mode != X86_MODE_LONG64 || (step && !jit_single_step(cpu)))
 		return 0;
+	if (step)
+		cpu->insn_flags = cpu->s.rflags; /* synced: what cpu_retire compares */
 	if (atomic_load_explicit(&cpu->jit_req, memory_order_relaxed))
 		jit_service(cpu);
 	uint64_t rip = cpu->s.rip, left = budget;
@@ -565,7 +582,7 @@ uint64_t jit_burst(struct x86_cpu *cpu, uint64_t budget)
 	cpu->in_burst = true; /* s->rip is stale until the loop ends */
 	while (left) {
 		uint64_t gen = j->generation;
-		struct jit_block *b = jit_find(cpu, rip);
+		struct jit_block *b = jit_find(cpu, rip, step);
 		if (!b || b->ninsn > left)
 			break;
 		/* Link the exit that led here when both are on one page: the
@@ -590,6 +607,8 @@ uint64_t jit_burst(struct x86_cpu *cpu, uint64_t budget)
 		}
 	}
 	cpu->in_burst = false;
+	if (left == budget)
+		return 0; /* nothing ran: cpu_step takes the instruction at RIP */
 	return cpu_burst_end(cpu, rip, budget - left, faulted);
 }
 

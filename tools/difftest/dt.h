@@ -171,7 +171,8 @@ void native_engine_close(struct native_engine *n);
 
 /* The emulator engine (emu.c). */
 struct emu_engine;
-struct emu_engine *emu_engine_open(void);
+/* mode: enum x86_emu_mode, or -1 for the library's default (EMBER_EMU_MODE). */
+struct emu_engine *emu_engine_open(int mode);
 uint8_t *emu_engine_mem(struct emu_engine *e);
 void emu_engine_run(struct emu_engine *e, const struct x86_state *s, struct dt_outcome *o);
 void emu_engine_close(struct emu_engine *e);

@@ -38,7 +38,7 @@ static const struct x86_ops emu_ops = {
     .phys_write = emu_phys_write,
 };
 
-struct emu_engine *emu_engine_open(void)
+struct emu_engine *emu_engine_open(int mode)
 {
 	struct emu_engine *e = calloc(1, sizeof(*e));
 
@@ -47,6 +47,10 @@ struct emu_engine *emu_engine_open(void)
 	e->mem = calloc(1, DT_MEM_SIZE);
 	if (e->mem)
 		e->cpu = x86_cpu_new(&emu_ops, e);
+	if (e->cpu && mode >= 0 && x86_cpu_set_mode(e->cpu, (enum x86_emu_mode)mode, 0)) {
+		x86_cpu_free(e->cpu);
+		e->cpu = NULL;
+	}
 	if (!e->cpu) {
 		emu_engine_close(e);
 		return NULL;

@@ -1,0 +1,292 @@
+/*
+ * test_x86_jit.c - the translator (src/x86/jit.c) where it differs from the
+ * interpreter by construction: code written after it was translated (by the
+ * guest, in the same block, on the next page of a block, by another CPU of
+ * the machine), a code cache too small for the program (emptied and filled
+ * again), and budgets that end inside blocks.  The expected results are the
+ * programs' meaning under the SDM's self-modifying-code rules (vol. 3A
+ * 11.6: a write to code is seen by the instructions fetched after it); each
+ * program also runs on the interpreter, which must agree, state for state.
+ * Programs were assembled with GNU as; the source is beside the bytes.
+ */
+#include "t.h"
+#include "unit/test_x86.h"
+#include "x86/x86.h"
+
+#define MEM_SIZE (8u << 20)
+#define CODE	 0x10000u
+#define STACK	 0x80000u
+
+static uint8_t *mem;
+
+static uint8_t *jt_ram_page(void *o, uint64_t gpa, bool write)
+{
+	return gpa < MEM_SIZE ? mem + gpa : NULL;
+}
+
+static const struct x86_ops jt_ops = {.ram_page = jt_ram_page};
+
+/* Long mode at CPL0, the first 8 MiB identity-mapped by 2 MiB pages. */
+static void jt_long_mode(struct x86_cpu *cpu, uint64_t rip)
+{
+	struct x86_state *s = x86_cpu_state(cpu);
+	uint64_t pml4 = 0x1000, pdpt = 0x2000, pd = 0x3000, e;
+	e = pdpt | 3;
+	memcpy(mem + pml4, &e, 8);
+	e = pd | 3;
+	memcpy(mem + pdpt, &e, 8);
+	for (uint64_t i = 0; i < 4; i++) {
+		e = (i << 21) | 0x83;
+		memcpy(mem + pd + i * 8, &e, 8);
+	}
+	x86_state_reset(s);
+	s->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | X86_CR0_PG;
+	s->cr3 = pml4;
+	s->cr4 = X86_CR4_PAE;
+	s->efer = X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE;
+	test_x86_seg(&s->seg[X86_CS], 0x08, 0xB, 0, false, true);
+	for (int r = X86_ES; r <= X86_GS; r++)
+		if (r != X86_CS)
+			test_x86_seg(&s->seg[r], 0x10, 0x3, 0, true, false);
+	s->rflags = 2;
+	s->rip = rip;
+	s->gpr[4] = STACK;
+	x86_cpu_state_changed(cpu);
+}
+
+static struct x86_cpu *jt_cpu(enum x86_emu_mode mode, size_t cache)
+{
+	struct x86_cpu *cpu = x86_cpu_new(&jt_ops, NULL);
+	T_CHECK(cpu && !x86_cpu_set_mode(cpu, mode, cache), "x86_cpu_set_mode %d", mode);
+	return cpu;
+}
+
+static void jt_load(uint64_t at, const uint8_t *b, size_t n)
+{
+	memcpy(mem + at, b, n);
+}
+
+/* Run to HLT (or the budget); the CPU's state. */
+static struct x86_state *jt_run(struct x86_cpu *cpu, uint64_t budget)
+{
+	T_EQ(x86_run(cpu, budget), X86_EXIT_HLT);
+	return x86_cpu_state(cpu);
+}
+
+static uint64_t jt_retired(struct x86_cpu *cpu)
+{
+	const struct x86_stats *st = x86_cpu_stats(cpu);
+	uint64_t n = 0;
+	for (int m = 0; m < X86_NR_MODES; m++)
+		n += st->insns[m];
+	return n;
+}
+
+/* A function the guest rewrites after calling it once. */
+static void test_code_written_after_it_ran(void)
+{
+	static const uint8_t main_[] = {
+	    0xE8, 0xFB, 0xFF, 0x00, 0x00,		    /* call 0x20000 */
+	    0x89, 0xC3,					    /* mov ebx, eax */
+	    0xC6, 0x04, 0x25, 0x01, 0x00, 0x02, 0x00, 0x02, /* mov byte [0x20001], 2 */
+	    0xE8, 0xEC, 0xFF, 0x00, 0x00,		    /* call 0x20000 */
+	    0x89, 0xC1,					    /* mov ecx, eax */
+	    0xF4,					    /* hlt */
+	};
+	static const uint8_t fn[] = {0xB8, 0x01, 0x00, 0x00, 0x00, 0xC3}; /* mov eax, 1; ret */
+	for (int m = X86_EMU_INTERP; m <= X86_EMU_JIT; m++) {
+		memset(mem, 0, MEM_SIZE);
+		jt_load(CODE, main_, sizeof(main_));
+		jt_load(0x20000, fn, sizeof(fn));
+		struct x86_cpu *cpu = jt_cpu(m, 0);
+		jt_long_mode(cpu, CODE);
+		struct x86_state *s = jt_run(cpu, 1000);
+		T_EQ(s->gpr[3], 1);
+		T_EQ(s->gpr[1], 2);
+		T_EQ(jt_retired(cpu), 10);
+		if (m == X86_EMU_JIT)
+			T_CHECK(x86_cpu_stats(cpu)->jit_invalidated >= 1,
+				"the function's block was not invalidated");
+		x86_cpu_free(cpu);
+	}
+}
+
+/* A store into the next instruction of the same block. */
+static void test_code_written_in_same_block(void)
+{
+	static const uint8_t prog[] = {
+	    0xC6, 0x05, 0x01, 0x00, 0x00, 0x00, 0x02, /* mov byte [rip+1], 2 (the imm below) */
+	    0xB8, 0x01, 0x00, 0x00, 0x00,	      /* mov eax, 1 */
+	    0x83, 0xC0, 0x10,			      /* add eax, 16 */
+	    0xF4,				      /* hlt */
+	};
+	for (int m = X86_EMU_INTERP; m <= X86_EMU_JIT; m++) {
+		memset(mem, 0, MEM_SIZE);
+		jt_load(CODE, prog, sizeof(prog));
+		struct x86_cpu *cpu = jt_cpu(m, 0);
+		jt_long_mode(cpu, CODE);
+		T_EQ(jt_run(cpu, 100)->gpr[0], 18);
+		T_EQ(jt_retired(cpu), 4);
+		x86_cpu_free(cpu);
+	}
+}
+
+/*
+ * A loop whose body runs from one page into the next (two blocks, chained),
+ * then the guest rewrites the immediate on the second page and runs it again.
+ */
+static const uint8_t cross_page[] = {
+    /* 0x10FE0 */ 0xB9, 0x03, 0x00, 0x00, 0x00, /* mov ecx, 3 */
+    /* 0x10FE5 */ 0x31, 0xC0,			/* xor eax, eax */
+    /* 0x10FE7 */ 0xEB, 0x0B,			/* jmp 0x10FF4 */
+    0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC,
+    /* 0x10FF4 */ 0x83, 0xC0, 0x01, 0x83, 0xC0, 0x01, 0x83, 0xC0, 0x01, 0x83, 0xC0, 0x01,
+    /* 0x11000 */ 0x83, 0xC0, 0x10,		/* add eax, 16 */
+    /* 0x11003 */ 0xFF, 0xC9,			/* dec ecx */
+    /* 0x11005 */ 0x75, 0xED,			/* jnz 0x10FF4 */
+    /* 0x11007 */ 0x85, 0xDB,			/* test ebx, ebx */
+    /* 0x11009 */ 0x75, 0x15,			/* jnz 0x11020 */
+    /* 0x1100B */ 0xBB, 0x01, 0x00, 0x00, 0x00, /* mov ebx, 1 */
+    /* 0x11010 */ 0xC6, 0x04, 0x25, 0x02, 0x10, 0x01, 0x00, 0x20, /* mov byte [0x11002], 32 */
+    /* 0x11018 */ 0xB9, 0x03, 0x00, 0x00, 0x00, /* mov ecx, 3 */
+    /* 0x1101D */ 0xEB, 0xD5,			/* jmp 0x10FF4 */
+    /* 0x1101F */ 0xCC,
+    /* 0x11020 */ 0xF4, /* hlt */
+};
+#define CROSS_AT 0x10FE0u
+
+static void test_code_written_on_next_page(void)
+{
+	for (int m = X86_EMU_INTERP; m <= X86_EMU_JIT; m++) {
+		memset(mem, 0, MEM_SIZE);
+		jt_load(CROSS_AT, cross_page, sizeof(cross_page));
+		struct x86_cpu *cpu = jt_cpu(m, 0);
+		jt_long_mode(cpu, CROSS_AT);
+		/* 3 * (4 + 16) + 3 * (4 + 32) */
+		T_EQ(jt_run(cpu, 1000)->gpr[0], 168);
+		T_EQ(jt_retired(cpu), 3 + 3 * 7 + 2 + 4 + 3 * 7 + 2 + 1);
+		x86_cpu_free(cpu);
+	}
+}
+
+/* Every budget from 1 to 9 instructions per x86_run: the translator stops
+ * where the interpreter does, with the same state after every call. */
+static void test_budgets_end_where_interpreter_does(void)
+{
+	for (uint64_t step = 1; step <= 9; step++) {
+		memset(mem, 0, MEM_SIZE);
+		jt_load(CROSS_AT, cross_page, sizeof(cross_page));
+		struct x86_cpu *ref = jt_cpu(X86_EMU_INTERP, 0);
+		jt_long_mode(ref, CROSS_AT);
+		enum x86_exit er;
+		/* The interpreter first, on its own copy of memory. */
+		uint8_t *saved = malloc(MEM_SIZE);
+		memcpy(saved, mem, MEM_SIZE);
+		struct x86_state trace[128];
+		int n = 0;
+		do {
+			er = x86_run(ref, step);
+			trace[n++] = *x86_cpu_state(ref);
+		} while (er == X86_EXIT_BUDGET && n < 128);
+		memcpy(mem, saved, MEM_SIZE);
+		free(saved);
+		struct x86_cpu *cpu = jt_cpu(X86_EMU_JIT, 0);
+		jt_long_mode(cpu, CROSS_AT);
+		for (int i = 0; i < n; i++) {
+			enum x86_exit e = x86_run(cpu, step);
+			const struct x86_state *s = x86_cpu_state(cpu);
+			T_EQ(e, i == n - 1 ? er : X86_EXIT_BUDGET);
+			T_CHECK(s->rip == trace[i].rip && !memcmp(s->gpr, trace[i].gpr, sizeof(s->gpr)) &&
+					s->rflags == trace[i].rflags,
+				"budget %d, call %d: rip %#llx rflags %#llx, interpreter %#llx %#llx",
+				(int)step, i, (unsigned long long)s->rip,
+				(unsigned long long)s->rflags, (unsigned long long)trace[i].rip,
+				(unsigned long long)trace[i].rflags);
+		}
+		T_EQ(jt_retired(cpu), jt_retired(ref));
+		x86_cpu_free(cpu);
+		x86_cpu_free(ref);
+	}
+}
+
+/* CPU 1 rewrites a function CPU 0 translated: CPU 0 runs the new code. */
+static void test_code_written_by_another_cpu(void)
+{
+	static const uint8_t caller[] = {
+	    0xE8, 0xFB, 0xFF, 0x00, 0x00, /* call 0x20000 */
+	    0xF4,			  /* hlt */
+	};
+	static const uint8_t writer[] = {
+	    0xC6, 0x04, 0x25, 0x01, 0x00, 0x02, 0x00, 0x05, /* mov byte [0x20001], 5 */
+	    0xF4,					    /* hlt */
+	};
+	static const uint8_t fn[] = {0xB8, 0x01, 0x00, 0x00, 0x00, 0xC3}; /* mov eax, 1; ret */
+	memset(mem, 0, MEM_SIZE);
+	jt_load(CODE, caller, sizeof(caller));
+	jt_load(0x30000, writer, sizeof(writer));
+	jt_load(0x20000, fn, sizeof(fn));
+	struct x86_cpu *c0 = jt_cpu(X86_EMU_JIT, 0);
+	struct x86_cpu *c1 = x86_cpu_new_sibling(c0, &jt_ops, NULL);
+	T_CHECK(c1 && !x86_cpu_set_mode(c1, X86_EMU_JIT, 0), "second CPU");
+	jt_long_mode(c0, CODE);
+	T_EQ(jt_run(c0, 100)->gpr[0], 1);
+	jt_long_mode(c1, 0x30000);
+	jt_run(c1, 100);
+	/* Not x86_cpu_state_changed (which empties the cache): RIP only. */
+	x86_cpu_state(c0)->rip = CODE;
+	x86_cpu_state(c0)->halted = false;
+	T_EQ(jt_run(c0, 100)->gpr[0], 5);
+	T_CHECK(x86_cpu_stats(c0)->jit_invalidated >= 1, "CPU 0's block was not invalidated");
+	x86_cpu_free(c1);
+	x86_cpu_free(c0);
+}
+
+/*
+ * 3000 blocks (add eax, imm32; jmp to the next) through the smallest cache,
+ * twice: it fills, is emptied and filled again, and the sum is right.
+ */
+static void test_small_cache_evicts(void)
+{
+	enum { N = 3000, AT = 0x100000, STRIDE = 16 };
+	uint32_t sum = 0;
+	memset(mem, 0, MEM_SIZE);
+	for (uint32_t i = 0; i < N; i++) {
+		uint8_t *p = mem + AT + i * STRIDE;
+		uint32_t imm = i * 7 + 1, rel = STRIDE - 10;
+		sum += imm;
+		p[0] = 0x05; /* add eax, imm32 */
+		memcpy(p + 1, &imm, 4);
+		p[5] = 0xE9; /* jmp rel32 to the next block */
+		memcpy(p + 6, &rel, 4);
+	}
+	mem[AT + N * STRIDE] = 0xF4;
+	for (int m = X86_EMU_INTERP; m <= X86_EMU_JIT; m++) {
+		struct x86_cpu *cpu = jt_cpu(m, 64 << 10);
+		jt_long_mode(cpu, AT);
+		T_EQ(jt_run(cpu, 10 * N)->gpr[0], sum);
+		x86_cpu_state(cpu)->rip = AT;
+		x86_cpu_state(cpu)->halted = false;
+		T_EQ(jt_run(cpu, 10 * N)->gpr[0], 2 * sum);
+		T_EQ(jt_retired(cpu), 2 * (2 * N + 1));
+		if (m == X86_EMU_JIT) {
+			const struct x86_stats *st = x86_cpu_stats(cpu);
+			T_CHECK(st->jit_flushes >= 2 && st->jit_blocks >= 2 * N,
+				"%llu flushes, %llu blocks", (unsigned long long)st->jit_flushes,
+				(unsigned long long)st->jit_blocks);
+		}
+		x86_cpu_free(cpu);
+	}
+}
+
+int main(void)
+{
+	mem = calloc(1, MEM_SIZE);
+	T_RUN(test_code_written_after_it_ran);
+	T_RUN(test_code_written_in_same_block);
+	T_RUN(test_code_written_on_next_page);
+	T_RUN(test_budgets_end_where_interpreter_does);
+	T_RUN(test_code_written_by_another_cpu);
+	T_RUN(test_small_cache_evicts);
+	free(mem);
+	T_EXIT();
+}
