@@ -6,11 +6,15 @@
  * FSW, tags) and the bytes at RIP; the emulator then runs a bounded number of instructions on
  * 1 MiB of flat RAM.  Not an oracle of results (tools/difftest is): it checks
  * that nothing crashes, hangs or trips a sanitizer, and that x86_run returns a
- * documented exit.  Machine setup follows the Intel SDM vol. 3A ch. 3-4, 9.
+ * documented exit.  Each input runs twice, on the interpreter and on the
+ * translator (with the smallest code cache, so that it also empties): the two
+ * must end in the same exit, registers, instruction count and memory.
+ * Machine setup follows the Intel SDM vol. 3A ch. 3-4, 9.
  */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +26,7 @@
 #define FUZZ_BUDGET 500
 
 static uint8_t fuzz_mem[FUZZ_MEM];
+static uint8_t fuzz_mem_start[FUZZ_MEM], fuzz_mem_interp[FUZZ_MEM];
 
 static uint8_t *fuzz_ram_page(void *opaque, uint64_t gpa, bool write)
 {
@@ -137,22 +142,52 @@ static void fuzz_fpu(struct x86_state *s, const uint8_t **data, size_t *size)
 	}
 }
 
+static uint64_t fuzz_retired(struct x86_cpu *cpu)
+{
+	const struct x86_stats *st = x86_cpu_stats(cpu);
+	uint64_t n = 0;
+
+	for (int m = 0; m < X86_NR_MODES; m++)
+		n += st->insns[m];
+	return n;
+}
+
+/* Run from the state s and fuzz_mem; the exit, with *retired the count. */
+static enum x86_exit fuzz_run(struct x86_cpu *cpu, const struct x86_state *s, uint64_t *retired)
+{
+	uint64_t before = fuzz_retired(cpu);
+	enum x86_exit why;
+
+	*x86_cpu_state(cpu) = *s;
+	/* Also drops every cached decode and translation (x86.h), so the
+	 * rewritten RAM needs no x86_cpu_invalidate_phys. */
+	x86_cpu_state_changed(cpu);
+	why = x86_run(cpu, FUZZ_BUDGET);
+	if (why != X86_EXIT_BUDGET && why != X86_EXIT_HLT && why != X86_EXIT_SHUTDOWN)
+		__builtin_trap(); /* nobody kicked this CPU */
+	*retired = fuzz_retired(cpu) - before;
+	return why;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct x86_cpu *cpu;
-	struct x86_state *s;
+	static struct x86_cpu *cpu, *jit;
+	static struct x86_state start;
+	struct x86_state *s = &start;
 	unsigned mode;
-	enum x86_exit why;
+	enum x86_exit why, why_jit;
+	uint64_t n, n_jit;
 
 	if (!cpu) {
 		cpu = x86_cpu_new(&fuzz_ops, NULL);
-		if (!cpu)
+		jit = x86_cpu_new(&fuzz_ops, NULL);
+		if (!cpu || !jit || x86_cpu_set_mode(cpu, X86_EMU_INTERP, 0) ||
+		    x86_cpu_set_mode(jit, X86_EMU_JIT, 1))
 			abort();
 	}
 	memset(fuzz_mem, 0, sizeof(fuzz_mem));
-	s = x86_cpu_state(cpu);
 	x86_state_reset(s);
 	mode = (unsigned)fuzz_take(&data, &size, 1) % FUZZ_NR_MODES;
 	fuzz_mode(s, mode);
@@ -174,11 +209,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		s->seg[X86_CS].sel = 0;
 		s->seg[X86_CS].base = 0;
 	}
-	/* Also drops every cached decode (x86.h), so the rewritten RAM needs no
-	 * x86_cpu_invalidate_phys. */
-	x86_cpu_state_changed(cpu);
-	why = x86_run(cpu, FUZZ_BUDGET);
-	if (why != X86_EXIT_BUDGET && why != X86_EXIT_HLT && why != X86_EXIT_SHUTDOWN)
-		__builtin_trap(); /* nobody kicked this CPU */
+	memcpy(fuzz_mem_start, fuzz_mem, FUZZ_MEM);
+	why = fuzz_run(cpu, s, &n);
+	struct x86_state after = *x86_cpu_state(cpu);
+	memcpy(fuzz_mem_interp, fuzz_mem, FUZZ_MEM);
+	memcpy(fuzz_mem, fuzz_mem_start, FUZZ_MEM);
+	why_jit = fuzz_run(jit, s, &n_jit);
+	const struct x86_state *t = x86_cpu_state(jit);
+	if (why != why_jit || n != n_jit || after.rip != t->rip || after.rflags != t->rflags ||
+	    memcmp(after.gpr, t->gpr, sizeof(t->gpr)) || after.cr2 != t->cr2 ||
+	    memcmp(fuzz_mem, fuzz_mem_interp, FUZZ_MEM)) {
+		fprintf(stderr,
+			"interpreter and translator differ: exit %d/%d, %llu/%llu instructions, "
+			"rip %#llx/%#llx\n",
+			why, why_jit, (unsigned long long)n, (unsigned long long)n_jit,
+			(unsigned long long)after.rip, (unsigned long long)t->rip);
+		__builtin_trap();
+	}
 	return 0;
 }

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # guests_ember.sh - run every test guest (tests/guests/guests.list) under
-# `ember run --accel kvm` and `--accel emu` and compare the COM1 transcript
+# `ember run --accel kvm`, `--accel emu` and `--accel emu --emu-mode jit`
+# (the translator: "emu-jit") and compare the COM1 transcript
 # and exit status with tests/guests/NAME.expected, the transcripts QEMU's TCG
 # produces too (guests_qemu.sh proves them; NAME.qemu.expected notes where
 # QEMU differs).  SKIPs, with the reason, what this host or build cannot run:
 # under KVM, a guest that raw KVM (build/guests/kvmprobe) cannot run either.
-# A guest both engines pass must end with the same registers on both.
+# A guest both engines (or both emulator modes) pass must end with the same
+# registers on both.
 set -u
 cd "$(dirname "$0")/../.."
 ember=build/ember
@@ -56,7 +58,7 @@ host_kvm_fails_too() {
 }
 trap 'rm -rf "$out"' EXIT
 passed=
-for accel in kvm emu; do
+for accel in kvm emu emu-jit; do
 	if [ "$accel" = kvm ] && [ ! -c /dev/kvm ]; then
 		echo "SKIP guests_ember (kvm): /dev/kvm is absent on this host"
 		continue
@@ -68,7 +70,8 @@ for accel in kvm emu; do
 			echo "FAIL guest $name ($accel): $img missing, run make"
 			continue
 		fi
-		args=(run --accel "$accel" --mem 128M --stats --serial "file:$out/$name.txt")
+		args=(run --accel "${accel%-jit}" --mem 128M --stats --serial "file:$out/$name.txt")
+		[ "$accel" = emu-jit ] && args+=(--emu-mode jit)
 		case $image in
 		*.rom) args+=(--bios "$img") ;;
 		*) args+=(--kernel "$img" --append "$append") ;;
@@ -91,26 +94,30 @@ for accel in kvm emu; do
 			echo "FAIL guest $name ($accel): transcript differs from $exp (diff in the log)"
 		else
 			echo "PASS guest $name ($accel): status $rc, transcript matches $exp"
-			passed+=" $name.$accel"
+			passed+=" $name.$accel "
 		fi
 	done <tests/guests/guests.list
 done
 
-# Where both engines ran a guest to its end, they must also agree on the
-# final vCPU state (--stats register dump): a differential test of the two.
+# Where two engines ran a guest to its end, they must also agree on the
+# final vCPU state (--stats register dump): a differential test of the two
+# (KVM against the emulator, the emulator's interpreter against its translator).
 while IFS='|' read -r name _; do
 	case $name in '#'* | '') continue ;; esac
-	case $passed in *" $name.kvm"*) ;; *) continue ;; esac
-	case $passed in *" $name.emu"*) ;; *) continue ;; esac
-	for accel in kvm emu; do
-		awk '/vCPU 0 registers/ { on = 1; next } on && /^   / { print; next } { on = 0 }' \
-			"$out/$name.$accel.err" >"$out/$name.$accel.regs"
+	for pair in "kvm emu" "emu emu-jit"; do
+		set -- $pair
+		case $passed in *" $name.$1 "*) ;; *) continue ;; esac
+		case $passed in *" $name.$2 "*) ;; *) continue ;; esac
+		for accel in "$1" "$2"; do
+			awk '/vCPU 0 registers/ { on = 1; next } on && /^   / { print; next } { on = 0 }' \
+				"$out/$name.$accel.err" >"$out/$name.$accel.regs"
+		done
+		if [ ! -s "$out/$name.$1.regs" ]; then
+			echo "SKIP guest $name ($1 vs $2): ember --stats printed no register dump"
+		elif diff -u "$out/$name.$1.regs" "$out/$name.$2.regs" >&2; then
+			echo "PASS guest $name ($1 vs $2): identical final registers"
+		else
+			echo "FAIL guest $name ($1 vs $2): final registers differ (diff in the log)"
+		fi
 	done
-	if [ ! -s "$out/$name.kvm.regs" ]; then
-		echo "SKIP guest $name (kvm vs emu): ember --stats printed no register dump"
-	elif diff -u "$out/$name.kvm.regs" "$out/$name.emu.regs" >&2; then
-		echo "PASS guest $name (kvm vs emu): identical final registers"
-	else
-		echo "FAIL guest $name (kvm vs emu): final registers differ (diff in the log)"
-	fi
 done <tests/guests/guests.list
