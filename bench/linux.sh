@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # bench/linux.sh - Debian's kernel (scripts/fetch-guest.sh) under ember's
-# emulator and under QEMU's TCG (-M microvm -cpu max: the same kernel,
+# emulator (the interpreter and the translator, --emu-mode jit) and under QEMU's TCG (-M microvm -cpu max: the same kernel,
 # initramfs and command line, plus tsc_early_khz for TCG, below) in the same
 # run.  1. Boot to the /init banner and to power-off, the PVH vmlinux and the
-# bzImage, 1 and 2 vCPUs: wall seconds, the ratio to TCG, the guest
+# bzImage, 1 and 2 vCPUs: wall seconds, the ratios to TCG, the guest
 # instructions ember retired, the share of the boot its vCPUs spent halted,
 # and memory: each process's peak RSS and ember's own resident memory beyond
 # the guest pages touched (--stats).  2. A user-space workload in the guest
@@ -73,24 +73,29 @@ have_qemu=no
 command -v qemu-system-x86_64 >/dev/null && have_qemu=yes
 [ $have_qemu = no ] && echo "SKIP TCG column: qemu-system-x86_64 not installed"
 echo "Boot to power-off (ember.cmd=true); host TSC $tsc_khz kHz:"
-printf '%-12s %5s | %8s %8s | %8s %8s | %6s %6s | %13s %6s | %7s %7s %7s\n' entry vcpus \
-	"emu init" "emu end" "tcg init" "tcg end" "x init" "x end" "insns retired" "halted" \
-	"emu RSS" "own" "tcg RSS"
+printf '%-12s %5s | %8s %8s | %8s %8s | %8s %8s | %6s %6s %6s | %13s %6s | %7s %7s %7s %7s\n' \
+	entry vcpus "emu init" "emu end" "jit init" "jit end" "tcg init" "tcg end" "x init" "x end" \
+	"xjit" "insns retired" "halted" "emu RSS" "own" "jit RSS" "tcg RSS"
 for kernel in vmlinux vmlinuz; do
 	entry=$([ $kernel = vmlinux ] && echo "PVH vmlinux" || echo "bzImage")
 	for cpus in 1 2; do
-		: >"$tmp/e" && : >"$tmp/q"
+		: >"$tmp/e" && : >"$tmp/j" && : >"$tmp/q"
 		for ((i = 0; i < reps; i++)); do
 			name=emu-$kernel-$cpus-$i
 			boot "$name" "${ember[@]}" --cpus "$cpus" --kernel "guest/$kernel" \
 				--initrd guest/initramfs.cpio.gz --append "$append ember.cmd=true" >>"$tmp/e"
+			boot "jit-$kernel-$cpus-$i" "${ember[@]}" --emu-mode jit --cpus "$cpus" \
+				--kernel "guest/$kernel" --initrd guest/initramfs.cpio.gz \
+				--append "$append ember.cmd=true" >>"$tmp/j"
 			[ $have_qemu = yes ] && boot "tcg-$kernel-$cpus-$i" "${tcg[@]}" -smp "$cpus" \
 				-kernel "guest/$kernel" -initrd guest/initramfs.cpio.gz \
 				-append "$(tcg_append "$append ember.cmd=true")" >>"$tmp/q"
 		done
 		ei=$(field init <"$tmp/e" | median) ee=$(field end <"$tmp/e" | median)
+		ji=$(field init <"$tmp/j" | median) je=$(field end <"$tmp/j" | median)
 		qi=$(field init <"$tmp/q" | median) qe=$(field end <"$tmp/q" | median)
 		er=$(field rss <"$tmp/e" | median) qr=$(field rss <"$tmp/q" | median)
+		jr=$(field rss <"$tmp/j" | median)
 		err=$tmp/emu-$kernel-$cpus-0.err
 		insns=$(grep -E '^ *insns ' "$err" 2>/dev/null | awk '{ s += $NF } END { printf "%.0f\n", s }')
 		ran=$(sed -n 's/^ *guest ran *\([0-9.]*\) ms.*/\1/p' "$err" 2>/dev/null)
@@ -100,13 +105,15 @@ for kernel in vmlinux vmlinuz; do
 			share=$(awk -v h="${halted:-0}" -v r="$ran" -v n="$cpus" \
 				'BEGIN { printf "%.0f%%", 100 * h / (r * n) }')
 		fi
-		printf '%-12s %5s | %8s %8s | %8s %8s | %6s %6s | %13s %6s | %7s %7s %7s\n' "$entry" \
-			"$cpus" "$(show "$ei")" "$(show "$ee")" "$(show "$qi")" "$(show "$qe")" \
-			"$(ratio "$ei" "$qi")" "$(ratio "$ee" "$qe")" "$insns" "$share" \
-			"${er:--}" "$(own "emu-$kernel-$cpus-0")" "${qr:--}"
+		printf '%-12s %5s | %8s %8s | %8s %8s | %8s %8s | %6s %6s %6s | %13s %6s | %7s %7s %7s %7s\n' \
+			"$entry" "$cpus" "$(show "$ei")" "$(show "$ee")" "$(show "$ji")" "$(show "$je")" \
+			"$(show "$qi")" "$(show "$qe")" "$(ratio "$ei" "$qi")" "$(ratio "$ee" "$qe")" \
+			"$(ratio "$je" "$qe")" "$insns" "$share" "${er:--}" "$(own "emu-$kernel-$cpus-0")" \
+			"${jr:--}" "${qr:--}"
 	done
 done
-echo "(seconds of wall time from start; x = ember / TCG; halted: guest time the vCPUs spent in HLT,"
+echo "(seconds of wall time from start; emu: the interpreter, jit: the translator (--emu-mode jit);"
+echo " x = emu / TCG to the banner and to the end, xjit = jit / TCG to the end; halted: guest time the vCPUs spent in HLT,"
 echo " of vCPUs x run time; RSS: peak resident MiB of the process; own: ember's resident MiB"
 echo " beyond the guest pages touched, at power-off)"
 
@@ -122,23 +129,27 @@ want=${want%% *}
 work="$append ember.cmd=sh /guestwork.sh $mib"
 : >"$tmp/wq"
 boot work-emu "${ember[@]}" --kernel guest/vmlinux --initrd "$tmp/initrd.gz" --append "$work" >"$tmp/we"
+boot work-jit "${ember[@]}" --emu-mode jit --kernel guest/vmlinux --initrd "$tmp/initrd.gz" \
+	--append "$work" >"$tmp/wj"
 [ $have_qemu = yes ] && boot work-tcg "${tcg[@]}" -kernel guest/vmlinux -initrd "$tmp/initrd.gz" \
 	-append "$(tcg_append "$work")" >"$tmp/wq"
 # step NAME STEP [COLUMN]: a guestwork line's field (2: seconds), or empty.
 step() { tr -d '\r' <"$tmp/$1.out" 2>/dev/null | awk -v s="$2" -v c="${3:-3}" '$1 == "guestwork:" && $2 == s { print $c }'; }
 echo
 echo "User space in the guest: busybox over $mib MiB in tmpfs (PVH vmlinux, 1 vCPU; seconds):"
-printf '%-34s | %9s | %9s | %7s\n' step "ember emu" "QEMU TCG" "x"
+row='%-34s | %9s | %9s | %9s | %7s %7s\n'
+printf "$row" step "ember emu" "ember jit" "QEMU TCG" "x emu" "x jit"
 for s in make sha256sum gzip; do
-	e=$(step work-emu $s) q=$(step work-tcg $s)
-	printf '%-34s | %9s | %9s | %7s\n' "$s (guest time)" "${e:--}" "${q:--}" "$(ratio "$e" "$q")"
+	e=$(step work-emu $s) j=$(step work-jit $s) q=$(step work-tcg $s)
+	printf "$row" "$s (guest time)" "${e:--}" "${j:--}" "${q:--}" "$(ratio "$e" "$q")" "$(ratio "$j" "$q")"
 done
-e=$(field end <"$tmp/we") q=$(field end <"$tmp/wq")
-printf '%-34s | %9s | %9s | %7s\n' "boot, all three, power-off (wall)" "$(show "$e")" "$(show "$q")" "$(ratio "$e" "$q")"
-e=$(field rss <"$tmp/we") q=$(field rss <"$tmp/wq")
-printf '%-34s | %9s | %9s | %7s\n' "peak RSS (MiB)" "${e:--}" "${q:--}" "$(ratio "$e" "$q")"
-printf '%-34s | %9s | %9s | %7s\n' "ember's own resident (MiB)" "$(own work-emu)" "" ""
-for eng in emu tcg; do
+e=$(field end <"$tmp/we") j=$(field end <"$tmp/wj") q=$(field end <"$tmp/wq")
+printf "$row" "boot, all three, power-off (wall)" "$(show "$e")" "$(show "$j")" "$(show "$q")" \
+	"$(ratio "$e" "$q")" "$(ratio "$j" "$q")"
+e=$(field rss <"$tmp/we") j=$(field rss <"$tmp/wj") q=$(field rss <"$tmp/wq")
+printf "$row" "peak RSS (MiB)" "${e:--}" "${j:--}" "${q:--}" "$(ratio "$e" "$q")" "$(ratio "$j" "$q")"
+printf "$row" "ember's own resident (MiB)" "$(own work-emu)" "$(own work-jit)" "" "" ""
+for eng in emu jit tcg; do
 	[ -s "$tmp/work-$eng.out" ] || continue
 	got=$(step "work-$eng" sha256sum 4)
 	if [ "$got" != "$want" ]; then
@@ -149,6 +160,11 @@ done
 if [ -s "$tmp/work-tcg.out" ] &&
 	[ "$(step work-emu gzip 4)/$(step work-emu gzip 5)" != "$(step work-tcg gzip 4)/$(step work-tcg gzip 5)" ]; then
 	echo "FAIL guestwork: gzip output differs: ember $(step work-emu gzip 4) bytes, TCG $(step work-tcg gzip 4)"
+	failed=1
+fi
+if [ -s "$tmp/work-jit.out" ] &&
+	[ "$(step work-emu gzip 4)/$(step work-emu gzip 5)" != "$(step work-jit gzip 4)/$(step work-jit gzip 5)" ]; then
+	echo "FAIL guestwork: gzip output differs: interpreter $(step work-emu gzip 4) bytes, translator $(step work-jit gzip 4)"
 	failed=1
 fi
 exit $failed

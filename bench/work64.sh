@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/work64.sh - the emulator's speed workloads in the same run: the four
 # 64-bit loops of tools/emu-bench.c as a ROM (bench/work64.rom) under
-# `ember run --accel emu` and QEMU's TCG, and the same bytes natively on the
+# `ember run --accel emu` (interpreter, and translator: --emu-mode jit) and
+# QEMU's TCG, and the same bytes natively on the
 # host CPU (bench/work64.c); prints M instructions/s and ratios.  Part of
 # `make bench` (bench/run.sh); runs alone too.  Where /dev/kvm works, also
 # the ROM under `ember run --accel kvm`, whose work runs at CPL3: natively
@@ -27,7 +28,7 @@ titles=("compute (alu/load/store/branch)" "byte checksum" "memcpy loop (8-byte m
 counts=(2000000 0 0 0 0 0 1000000 0)
 # How long the measured calls should take: long enough to dwarf the noise of
 # start-up (a QEMU process varies by several ms), short enough for `make bench`.
-declare -A target_ms=([emu]=500 [tcg]=500 [native]=200 [kvm]=200)
+declare -A target_ms=([emu]=500 [jit]=500 [tcg]=500 [native]=200 [kvm]=200)
 tcg=(qemu-system-x86_64 -accel tcg -machine pc -m 128 -nodefaults -display none
 	-monitor none -serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4 -bios)
 
@@ -37,7 +38,8 @@ failed=0
 fail() { echo "FAIL $*"; failed=1; }
 
 engines=()
-if [ -x build/ember ]; then engines+=(emu); else echo "SKIP ember emu column: build/ember missing (make)"; fi
+# emu: the emulator's interpreter; jit: its translator (--emu-mode jit).
+if [ -x build/ember ]; then engines+=(emu jit); else echo "SKIP ember emu columns: build/ember missing (make)"; fi
 if "$B/work64" run "$B/work64.rom" compute 1 1 >/dev/null 2>"$tmp/err"; then
 	engines+=(native)
 else
@@ -72,9 +74,10 @@ once() {
 	insns=$("$B/work64" patch "$B/work64.rom" "$rom" "${names[$2]}" "${counts[$2]}" "$3" | field insns)
 	n= ms=
 	case $1 in
-	emu | kvm)
-		timeout 120 "$B/measure" build/ember run --accel "$1" --mem 128M --serial stdio --stats \
-			--bios "$rom" >"$tmp/out" 2>"$tmp/err"
+	emu | jit | kvm)
+		timeout 120 "$B/measure" build/ember run --accel "${1/jit/emu}" \
+			--emu-mode "$([ "$1" = jit ] && echo jit || echo interp)" --mem 128M \
+			--serial stdio --stats --bios "$rom" >"$tmp/out" 2>"$tmp/err"
 		ms=$(field cpu_ms <"$tmp/err")
 		n=$(sed -n 's/^ *insns long64 *\([0-9]*\).*/\1/p' "$tmp/err")
 		;;
@@ -112,8 +115,8 @@ loop() {
 	elif [ -n "$ms0" ]; then
 		t=$(awk -v a="$ms" -v b="$ms0" 'BEGIN { print a - b }')
 	fi
-	if [ "$1" = emu ] && [ -n "$n" ] && [ -n "$n0" ] && [ $((n - n0)) -ne "$insns" ]; then
-		fail "work64 ${names[$2]} (emu, $3 calls): ember counted $((n - n0)) instructions, the program has $insns"
+	if [ "$1" != kvm ] && [ -n "$n" ] && [ -n "$n0" ] && [ $((n - n0)) -ne "$insns" ]; then
+		fail "work64 ${names[$2]} ($1, $3 calls): ember counted $((n - n0)) instructions, the program has $insns"
 	fi
 }
 
@@ -157,7 +160,7 @@ done
 # the number of calls each emulator was measured with.
 for ((w = 0; w < ${#names[@]}; w++)); do
 	ref= refname=
-	for e in native emu kvm tcg; do
+	for e in native emu jit kvm tcg; do
 		has $e && [ -n "${res1[$e,$w]:-}" ] || continue
 		if [ -z "$ref" ]; then
 			ref=${res1[$e,$w]} refname=$e
@@ -166,7 +169,7 @@ for ((w = 0; w < ${#names[@]}; w++)); do
 		fi
 	done
 	has native || continue
-	for e in emu kvm tcg; do
+	for e in emu jit kvm tcg; do
 		[ -n "${resn[$e,$w]:-}" ] || continue
 		"$B/work64" run "$B/work64.rom" "${names[w]}" "${counts[w]}" "${calls[$e,$w]}" \
 			>"$tmp/out" 2>/dev/null
@@ -187,17 +190,17 @@ frac() {
 	fi
 }
 mips() { [ -n "$1" ] && printf '%.1f' "$1" || echo -; }
-row() { printf '| %-32s | %9s | %9s | %10s | %9s | %9s | %7s | %-14s |\n' "$@"; }
+row() { printf '| %-32s | %9s | %9s | %9s | %10s | %9s | %9s | %7s | %7s | %-14s |\n' "$@"; }
 echo "The emulator's speed workloads (bench/work64.rom, tools/emu-bench.c's loops), median of $reps,"
 echo "M instructions/s:"
-row "workload" "ember emu" "native" "emu/native" "KVM CPL3" "QEMU TCG" "emu/TCG" "target"
-row "--------------------------------" "---------" "---------" "----------" "---------" "---------" "-------" "--------------"
+row "workload" "ember emu" "emu jit" "native" "emu/native" "KVM CPL3" "QEMU TCG" "emu/TCG" "jit/TCG" "target"
+row "--------------------------------" "---------" "---------" "---------" "----------" "---------" "---------" "-------" "-------" "--------------"
 for ((w = 0; w < ${#names[@]}; w++)); do
-	m=$(rate emu $w) nat=$(rate native $w) k=$(rate kvm $w) q=$(rate tcg $w)
+	m=$(rate emu $w) jm=$(rate jit $w) nat=$(rate native $w) k=$(rate kvm $w) q=$(rate tcg $w)
 	tgt=
 	[ $w -eq 0 ] && tgt=">= 1/40 native"
-	row "${titles[w]}" "$(mips "$m")" "$(mips "$nat")" "$(frac "$m" "$nat")" "$(mips "$k")" "$(mips "$q")" \
-		"$(frac "$m" "$q")" "$tgt"
+	row "${titles[w]}" "$(mips "$m")" "$(mips "$jm")" "$(mips "$nat")" "$(frac "$m" "$nat")" "$(mips "$k")" \
+		"$(mips "$q")" "$(frac "$m" "$q")" "$(frac "$jm" "$q")" "$tgt"
 done
 m=$(rate emu 0) nat=$(rate native 0)
 if [ -n "$m" ] && [ -n "$nat" ]; then

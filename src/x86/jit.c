@@ -22,8 +22,8 @@
 #define JIT_BLOCK_INSNS 64 /* guest instructions per block at most */
 /* Host bytes one instruction can take (main path and stubs, measured from
  * the encoders: 280) and a block's own (prologue, slots, exits). */
-#define JIT_INSN_BYTES	320
-#define JIT_BLOCK_BYTES (JIT_BLOCK_INSNS * JIT_INSN_BYTES + 1024)
+#define JIT_INSN_BYTES	  320
+#define JIT_BLOCK_BYTES	  (JIT_BLOCK_INSNS * JIT_INSN_BYTES + 1024)
 #define JIT_CACHE_DEFAULT (64u << 20)
 #define JIT_CACHE_MIN	  (64u << 10)
 #define JIT_HASH	  65536 /* blocks by physical address */
@@ -101,15 +101,15 @@ static void jit_emit_trampoline(struct jit *j)
 {
 	static const uint8_t entry[] = {
 	    0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57, /* push rbx..r15 */
-	    0x48, 0x83, 0xEC, 0x08,				       /* sub rsp, 8 */
-	    0x48, 0x89, 0xFB,					       /* mov rbx, rdi */
-	    0x49, 0x89, 0xD4,					       /* mov r12, rdx */
-	    0xFF, 0xE6,						       /* jmp rsi */
+	    0x48, 0x83, 0xEC, 0x08,					/* sub rsp, 8 */
+	    0x48, 0x89, 0xFB,						/* mov rbx, rdi */
+	    0x49, 0x89, 0xD4,						/* mov r12, rdx */
+	    0xFF, 0xE6,							/* jmp rsi */
 	};
 	static const uint8_t leave[] = {
-	    0x48, 0x83, 0xC4, 0x08,				       /* add rsp, 8 */
+	    0x48, 0x83, 0xC4, 0x08,					/* add rsp, 8 */
 	    0x41, 0x5F, 0x41, 0x5E, 0x41, 0x5D, 0x41, 0x5C, 0x5D, 0x5B, /* pop r15..rbx */
-	    0xC3,						       /* ret */
+	    0xC3,							/* ret */
 	};
 	struct jit_asm a = {j->w, j->x, 0};
 	for (size_t i = 0; i < sizeof(entry); i++)
@@ -284,10 +284,11 @@ static void jit_service(struct x86_cpu *cpu)
 static bool jit_ends_block(const struct x86_insn *in)
 {
 	static const x86_exec_fn enders[] = {
-	    ex_jcc,	 ex_jmp,     ex_call,	   ex_ret,	  ex_jmp_ev,  ex_call_ev, ex_ret_far,
-	    ex_jmp_far,	 ex_jmp_far_m, ex_call_far, ex_call_far_m, ex_iret,    ex_int,	  ex_int3,
-	    ex_into,	 ex_int1,    ex_syscall,   ex_sysret,	  ex_sysenter, ex_sysexit, ex_hlt,
-	    ex_loop,	 ex_jcxz,    ex_mov_cr_ld, ex_wrmsr,	  ex_ud,
+	    ex_jcc,	 ex_jmp,     ex_call,	   ex_ret,	ex_jmp_ev,     ex_call_ev,
+	    ex_ret_far,	 ex_jmp_far, ex_jmp_far_m, ex_call_far, ex_call_far_m, ex_iret,
+	    ex_int,	 ex_int3,    ex_into,	   ex_int1,	ex_syscall,    ex_sysret,
+	    ex_sysenter, ex_sysexit, ex_hlt,	   ex_loop,	ex_jcxz,       ex_mov_cr_ld,
+	    ex_wrmsr,	 ex_ud,
 	};
 	for (size_t i = 0; i < sizeof(enders) / sizeof(enders[0]); i++)
 		if (in->op->fn == enders[i])

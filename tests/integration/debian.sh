@@ -4,9 +4,10 @@
 # QEMU's TCG boots it first, from the bzImage and from the extracted vmlinux
 # (PVH entry), which proves the guest itself; then ember boots the bzImage
 # with --accel auto (KVM on hardware virtualization, the emulator elsewhere)
-# and the vmlinux twice on the emulator under --clock virtual, checking what
-# the guest reports (CPUs, CPU flags, ACPI tables, interrupts, warnings) and
-# that the two boots are identical.
+# and the vmlinux twice on the emulator under --clock virtual (interpreter,
+# then translator), checking what the guest reports (CPUs, CPU flags, ACPI
+# tables, interrupts, warnings) and that the two boots are identical; then
+# two vCPUs on the translator.
 set -u
 cd "$(dirname "$0")/../.."
 out=$(mktemp -d)
@@ -93,21 +94,25 @@ touch "$out/ember.txt"
 secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 check "ember bzImage (accel auto, hardware kvm: $hw_kvm, $secs s)" "$rc" 0 "$out/ember.txt"
 
-# The emulator through the PVH entry, twice under --clock virtual (time
-# from instructions retired: both boots must print the same bytes and
-# retire the same number of instructions), with what the guest reports
+# The emulator through the PVH entry, twice under --clock virtual, on the
+# interpreter and on the translator (time from instructions retired: both
+# boots must print the same bytes and retire the same number of
+# instructions, which the translator's exact budgets make so), with what the guest reports
 # about the machine: CPUs, CPU flags, ACPI tables, interrupts; loglevel=5
 # prints the kernel's warnings and errors (and nothing milder).
 report='echo cpus $(nproc); grep -m1 ^flags /proc/cpuinfo; echo tables $(ls /sys/firmware/acpi/tables); grep -E "LOC|ttyS0|acpi" /proc/interrupts; cd /sys/bus/pci/devices; grep -m5 . */vendor */device */class */irq */resource'
 for i in 1 2; do
 	t0=$(date +%s.%N)
-	timeout 300 build/ember run --accel emu --clock virtual --mem 512M --stats \
+	# The first boot on the interpreter, the second on the translator.
+	mode=$([ "$i" -eq 1 ] && echo interp || echo jit)
+	timeout 300 build/ember run --accel emu --emu-mode $mode --clock virtual --mem 512M --stats \
 		--serial "file:$out/pvh$i.txt" --kernel guest/vmlinux --initrd guest/initramfs.cpio.gz \
 		--append "console=ttyS0 loglevel=5 panic=-1 cryptomgr.notests ember.cmd=$report" \
 		</dev/null >/dev/null 2>"$out/pvh$i.err"
 	rc=$?
 	t1=$(date +%s.%N)
-	[ "$i" -eq 1 ] && rc1=$rc secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+	pvh_secs[$i]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+	[ "$i" -eq 1 ] && rc1=$rc
 done
 rc=$rc1
 cp "$out/pvh1.txt" "$out/pvh.txt"
@@ -117,7 +122,7 @@ if [ "$rc" -ne 0 ] || ! grep -q 'power-off: ACPI S5' "$out/pvh.err"; then
 	echo "FAIL debian emu pvh: exit status $rc, expected 0 from the ACPI S5 power-off"
 	tail -20 "$out/pvh.txt" "$out/pvh.err" >&2
 else
-	echo "PASS debian emu pvh: /init ran ember.cmd and powered off through ACPI S5 ($secs s)"
+	echo "PASS debian emu pvh: /init ran ember.cmd and powered off through ACPI S5 (interpreter ${pvh_secs[1]} s, translator ${pvh_secs[2]} s)"
 fi
 if [ "$(printf '%s\n' "$log" | sed -n 's/^cpus //p')" = 1 ]; then
 	echo "PASS debian emu pvh nproc: 1"
@@ -198,20 +203,22 @@ fi
 n1=$(grep -E '^ *insns ' "$out/pvh1.err" | awk '{ s += $NF } END { print s + 0 }')
 n2=$(grep -E '^ *insns ' "$out/pvh2.err" | awk '{ s += $NF } END { print s + 0 }')
 if ! cmp -s "$out/pvh1.txt" "$out/pvh2.txt"; then
-	echo "FAIL debian emu clock-virtual: two boots printed different bytes"
+	echo "FAIL debian emu clock-virtual: the interpreter's and the translator's boots printed different bytes"
 	diff "$out/pvh1.txt" "$out/pvh2.txt" | head -10 >&2
 elif [ "$n1" -eq 0 ] || [ "$n1" -ne "$n2" ]; then
 	echo "FAIL debian emu clock-virtual: instructions retired $n1 vs $n2"
 else
-	echo "PASS debian emu clock-virtual: two boots, identical console output, $n1 instructions each"
+	echo "PASS debian emu clock-virtual: interpreter and translator, identical console output, $n1 instructions each"
 fi
 
-# Two vCPUs (one host thread each, --clock host): the guest counts both,
-# each takes local APIC timer interrupts, and the kernel does not warn, not
-# even about a crypto self-test (RSA, DH, ECC big-number arithmetic, the
+# Two vCPUs (one host thread each, --clock host) on the translator (each
+# CPU's code cache, invalidations from the other thread): the guest counts
+# both, each takes local APIC timer interrupts, and the kernel does not warn,
+# not even about a crypto self-test (RSA, DH, ECC big-number arithmetic, the
 # hashes and ciphers in C and SSE: they fail loudly on a wrong result).
 t0=$(date +%s.%N)
-timeout 300 build/ember run --accel emu --cpus 2 --mem 512M --stats --serial "file:$out/smp.txt" \
+timeout 300 build/ember run --accel emu --emu-mode jit --cpus 2 --mem 512M --stats \
+	--serial "file:$out/smp.txt" \
 	--kernel guest/vmlinux --initrd guest/initramfs.cpio.gz \
 	--append "console=ttyS0 loglevel=5 panic=-1 ember.cmd=$report" \
 	</dev/null >/dev/null 2>"$out/smp.err"
@@ -225,5 +232,5 @@ warn=$(printf '%s\n' "$log" | grep '^\[' | sed 's/^\[[ 0-9.]*\] //' | grep -vxF 
 if [ "$rc" -ne 0 ] || [ "$cpus" != 2 ] || [ "$loc" != both ] || [ -n "$warn" ]; then
 	echo "FAIL debian emu smp: status $rc, nproc '$cpus', LAPIC timer interrupts per CPU '$loc', warnings: $(printf '%s' "$warn" | head -3 | tr '\n' '|')"
 else
-	echo "PASS debian emu smp: --cpus 2: nproc 2, LAPIC timer interrupts on both CPUs, no warnings ($secs s)"
+	echo "PASS debian emu smp: --cpus 2 --emu-mode jit: nproc 2, LAPIC timer interrupts on both CPUs, no warnings ($secs s)"
 fi
