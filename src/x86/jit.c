@@ -18,6 +18,7 @@
 #include "x86/jit.h"
 #include "x86/jit_arena.h"
 #include "x86/jit_emit.h"
+#include "x86/jit_native.h"
 
 #define JIT_BLOCK_INSNS 64 /* guest instructions per block at most */
 /* Host bytes one instruction can take (main path and stubs, measured from
@@ -54,6 +55,7 @@ struct jit_block {
 	uint32_t code;	    /* arena position of its entry */
 	uint32_t ninsn;
 	bool step; /* one instruction, for single steps (RFLAGS.TF) */
+	bool user; /* translated at CPL 3 (the TLB pointers its native forms use) */
 	bool dead;
 	struct jit_block *hnext, *pnext; /* chains of hash and phash */
 	struct jit_slot slot[2];	 /* fall through, taken */
@@ -151,7 +153,10 @@ static int jit_create(size_t size, struct jit **out)
 	j->size = size;
 	j->max_blocks = size / 256;
 	j->max_insns = size / 32;
-	int rc = jit_arena_map(size, &j->w, &j->x);
+	/* Within 2 GiB of the emulator's code, calls into it are rel32. */
+	uintptr_t near =
+	    ((uintptr_t)(const void *)cpu_general - (1ull << 30)) & ~(uintptr_t)0xFFFFF;
+	int rc = jit_arena_map(size, (void *)near, &j->w, &j->x);
 	if (!rc) {
 		j->blocks = jit_anon(j->max_blocks * sizeof(*j->blocks));
 		j->insns = jit_anon(j->max_insns * sizeof(*j->insns));
@@ -338,13 +343,18 @@ static void jit_general_check(struct jit_asm *a, struct jit_fix *f, uint64_t nex
 	}
 }
 
-/* The exit stub of a slot: where it went, which slot, back to the loop. */
-static void jit_slot_stub(struct jit_asm *a, struct jit *j, struct jit_slot *s)
+/* The exit stub of a slot: where it went (next_rip after a called branch,
+ * else the slot's own target), which slot, back to the loop. */
+static void jit_slot_stub(struct jit_asm *a, struct jit *j, struct jit_slot *s, bool called)
 {
 	s->stub = a->pos;
 	a_patch(a->w, s->jmp, s->stub);
-	a_load_rax(a, CPU_OFF(next_rip));
-	a_store_rax(a, CPU_OFF(t_rip));
+	if (called) {
+		a_load_rax(a, CPU_OFF(next_rip));
+		a_store_rax(a, CPU_OFF(t_rip));
+	} else {
+		a_store_imm(a, CPU_OFF(t_rip), s->target);
+	}
 	a_mov_imm64(a, 0, (uint64_t)(uintptr_t)s);
 	a_store_rax(a, CPU_OFF(jit_slot));
 	a_mov_eax(a, JX_CHAIN);
@@ -376,13 +386,57 @@ static void jit_emit_block(struct jit *j, struct jit_block *b, struct x86_insn *
 	a_r12(&a, true, n);
 	uint32_t budget = a_jcc_fwd(&a, CC_B);
 
-	bool branch = jit_branch_form(&ins[n - 1]);
+	/* Native forms, and which of them must write the flags record: those
+	 * whose record something may read (a body, an exit, the block's end)
+	 * before another native operation replaces it. */
+	struct jit_native nv[JIT_BLOCK_INSNS];
+	bool record[JIT_BLOCK_INSNS], live = true;
+	for (unsigned i = 0; i < n; i++)
+		jit_native_pick(&ins[i], &nv[i]);
+	for (unsigned i = n; i-- > 0;) {
+		record[i] = live;
+		if (nv[i].kind == JN_ALU)
+			live = false;
+		else if (nv[i].kind != JN_MOV && nv[i].kind != JN_LEA)
+			live = true; /* a body may run: it reads the flags, or faults */
+	}
+	/* A Jcc right after a native ALU operation branches on the host flags
+	 * (the same condition codes); its target is checked here. */
+	struct x86_insn *last = &ins[n - 1];
+	uint64_t jcc_target = rip[n] + last->imm;
+	bool fused = n >= 2 && nv[n - 2].kind == JN_ALU && last->op->fn == ex_jcc &&
+		     last->fn != cpu_general && last->bits == 64 &&
+		     (uint64_t)((int64_t)(jcc_target << 16) >> 16) == jcc_target;
+
+	bool branch = jit_branch_form(last);
 	uint32_t taken_rel = 0, dyn_last = 0;
-	bool has_taken = false, has_fall = true, dyn_tail = false;
+	bool has_taken = false, has_fall = true, dyn_tail = false, taken_called = true;
 	for (unsigned i = 0; i < n; i++) {
 		struct x86_insn *in = &ins[i];
 		struct jit_fix *f = &fix[i];
 		memset(f, 0, sizeof(*f));
+		uint32_t done = 0;
+		if (nv[i].kind == JN_LOAD || nv[i].kind == JN_STORE) {
+			/* The TLB fast path inline, else the body as below. */
+			uint32_t miss[3];
+			jit_native_mem(&a, in, &nv[i], rip[i + 1], b->user, miss);
+			done = a_jmp_fwd(&a);
+			for (int k = 0; k < 3; k++)
+				a_patch(a.w, miss[k], a.pos);
+		} else if (nv[i].kind != JN_NONE) {
+			jit_native_emit(&a, in, &nv[i], rip[i + 1], record[i]);
+			f->next = a.pos;
+			continue;
+		}
+		if (i == n - 1 && fused) {
+			has_taken = true;
+			taken_called = false;
+			b->slot[1].target = jcc_target;
+			taken_rel = a_jcc_fwd(&a, in->opcode & 0xF);
+			b->slot[0].jmp = a_jmp_fwd(&a);
+			f->next = a.pos;
+			continue;
+		}
 		x86_exec_fn fn = in->checks ? cpu_checked : in->fn;
 		bool general = fn == cpu_general || fn == cpu_checked;
 		a_store_imm(&a, CPU_OFF(next_rip), rip[i + 1]);
@@ -409,7 +463,9 @@ static void jit_emit_block(struct jit *j, struct jit_block *b, struct x86_insn *
 				dyn_last = a_jmp_fwd(&a);
 			} else {
 				has_taken = true;
-				b->slot[1].target = (rip[i + 1] + in->imm) & x86_mask(in->opsize);
+				b->slot[1].target = rip[i + 1] + in->imm; /* what the forms add */
+				if (in->op->fn == ex_jmp)
+					b->slot[1].target &= x86_mask(in->opsize);
 				taken_rel = a_jmp_fwd(&a);
 			}
 		} else {
@@ -418,6 +474,8 @@ static void jit_emit_block(struct jit *j, struct jit_block *b, struct x86_insn *
 			f->has_slow = true;
 		}
 		f->next = a.pos;
+		if (done)
+			a_patch(a.w, done, f->next);
 	}
 	/* Fell off the end: the fall-through slot (a Jcc made its own above). */
 	if (has_fall && !(branch && ins[n - 1].op->fn == ex_jcc))
@@ -429,9 +487,9 @@ static void jit_emit_block(struct jit *j, struct jit_block *b, struct x86_insn *
 	for (int k = 0; k < 2; k++)
 		b->slot[k].from = b;
 	if (has_fall)
-		jit_slot_stub(&a, j, &b->slot[0]);
+		jit_slot_stub(&a, j, &b->slot[0], false);
 	if (has_taken)
-		jit_slot_stub(&a, j, &b->slot[1]);
+		jit_slot_stub(&a, j, &b->slot[1], taken_called);
 	a_patch(a.w, budget, a.pos);
 	a_r12(&a, false, n);
 	a_patch(a.w, req1, a.pos);
@@ -442,6 +500,8 @@ static void jit_emit_block(struct jit *j, struct jit_block *b, struct x86_insn *
 	for (unsigned i = 0; i < n; i++) {
 		struct jit_fix *f = &fix[i];
 		unsigned back = n - 1 - i; /* budget of the instructions not run */
+		if (!f->nfault && !f->ndyn && !f->has_slow && !(i == n - 1 && dyn_tail))
+			continue; /* a native form: no exits */
 		uint32_t fault = a.pos;
 		a_store_imm(&a, CPU_OFF(t_rip), rip[i]);
 		if (back)
@@ -487,7 +547,7 @@ static void jit_emit_block(struct jit *j, struct jit_block *b, struct x86_insn *
 /* Translate the block at rip (physical phys) whose first instruction is
  * first; NULL if the cache cannot take it. */
 static struct jit_block *jit_translate(struct x86_cpu *cpu, uint64_t rip, uint64_t phys,
-				       struct x86_insn *first, bool step)
+				       struct x86_insn *first, bool step, bool user)
 {
 	struct jit *j = cpu->jit;
 	if (j->size - j->used < JIT_BLOCK_BYTES || j->nblocks == j->max_blocks ||
@@ -515,6 +575,7 @@ static struct jit_block *jit_translate(struct x86_cpu *cpu, uint64_t rip, uint64
 	b->phys = phys;
 	b->ninsn = n;
 	b->step = step;
+	b->user = user;
 	j->ninsns += n;
 	jit_emit_block(j, b, ins, n);
 	unsigned h = jit_hash(phys), ph = jit_phash(phys >> 12);
@@ -526,10 +587,11 @@ static struct jit_block *jit_translate(struct x86_cpu *cpu, uint64_t rip, uint64
 	return b;
 }
 
-static struct jit_block *jit_lookup(struct jit *j, uint64_t rip, uint64_t phys, bool step)
+static struct jit_block *jit_lookup(struct jit *j, uint64_t rip, uint64_t phys, bool step,
+				    bool user)
 {
 	for (struct jit_block *b = j->hash[jit_hash(phys)]; b; b = b->hnext)
-		if (b->phys == phys && b->rip == rip && b->step == step)
+		if (b->phys == phys && b->rip == rip && b->step == step && b->user == user)
 			return b;
 	return NULL;
 }
@@ -539,8 +601,13 @@ static struct jit_block *jit_lookup(struct jit *j, uint64_t rip, uint64_t phys, 
 static struct jit_block *jit_find(struct x86_cpu *cpu, uint64_t rip, bool step)
 {
 	struct jit *j = cpu->jit;
-	if (((rip & ~0xFFFull) | 1) == cpu->fetch_fast_lpage) {
-		struct jit_block *b = jit_lookup(j, rip, cpu->fetch_ppage | (rip & 0xFFF), step);
+	bool user = cpu->cpl == 3;
+	/* A TLB entry that allows the fetch maps RIP (and proves it canonical)
+	 * as a walk would: no fetch, no icache on the way to a known block. */
+	const struct x86_tlb_entry *e = &cpu->tlb[mmu_tlb_index(rip)];
+	if (e->lpage == ((rip & ~0xFFFull) | 1) && e->host &&
+	    mmu_allowed(cpu, e, ACC_EXEC, cpu->cpl)) {
+		struct jit_block *b = jit_lookup(j, rip, e->ppage | (rip & 0xFFF), step, user);
 		if (b)
 			return b;
 	}
@@ -549,8 +616,8 @@ static struct jit_block *jit_find(struct x86_cpu *cpu, uint64_t rip, bool step)
 	struct x86_insn *in = cpu_fetch_at(cpu, rip, true, &tmp, &phys);
 	if (!in || in == &tmp)
 		return NULL;
-	struct jit_block *b = jit_lookup(j, rip, phys, step);
-	return b ? b : jit_translate(cpu, rip, phys, in, step);
+	struct jit_block *b = jit_lookup(j, rip, phys, step, user);
+	return b ? b : jit_translate(cpu, rip, phys, in, step, user);
 }
 
 /* ---- the dispatcher ---- */

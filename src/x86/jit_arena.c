@@ -12,7 +12,7 @@
 
 #include "x86/jit_arena.h"
 
-int jit_arena_map(size_t size, uint8_t **w, uint8_t **x)
+int jit_arena_map(size_t size, void *near, uint8_t **w, uint8_t **x)
 {
 	*w = *x = NULL;
 	int fd = memfd_create("ember-jit", MFD_CLOEXEC);
@@ -26,7 +26,7 @@ int jit_arena_map(size_t size, uint8_t **w, uint8_t **x)
 		if (pw == MAP_FAILED) {
 			rc = -errno;
 		} else {
-			void *px = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+			void *px = mmap(near, size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
 			if (px == MAP_FAILED) {
 				rc = -errno;
 				munmap(pw, size);

@@ -218,6 +218,80 @@ static void test_code_written_on_next_page(void)
 	}
 }
 
+/* A store of 4 bytes (a form the translator runs inline on the TLB's fast
+ * path, where a code page has no write pointer) into its own block. */
+static void test_code_written_by_inline_store(void)
+{
+	static const uint8_t prog[] = {
+	    0xC7, 0x05, 0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, /* mov dword [rip+1], 2 */
+	    0xB8, 0x01, 0x00, 0x00, 0x00,				/* mov eax, 1 */
+	    0x83, 0xC0, 0x10,						/* add eax, 16 */
+	    0xF4,							/* hlt */
+	};
+	for (int m = X86_EMU_INTERP; m <= X86_EMU_JIT; m++) {
+		memset(mem, 0, MEM_SIZE);
+		jt_load(CODE, prog, sizeof(prog));
+		struct x86_cpu *cpu = jt_cpu(m, 0);
+		jt_long_mode(cpu, CODE);
+		T_EQ(jt_run(cpu, 100)->gpr[0], 18);
+		x86_cpu_free(cpu);
+	}
+}
+
+/*
+ * Loads and stores of 4 and 8 bytes in every addressing form (base, base
+ * plus index, RIP-relative, an immediate), one across a page end, and ALU
+ * operations between them, 100 times: the translator's inline TLB path and
+ * native forms end with the interpreter's registers, flags and memory.
+ */
+static void test_native_forms_match_interpreter(void)
+{
+	static const uint8_t prog[] = {
+	    0xBE, 0x00, 0x00, 0x04, 0x00, /* mov esi, 0x40000 */
+	    0xB9, 0x64, 0x00, 0x00, 0x00, /* mov ecx, 100 */
+	    0x31, 0xC0,			  /* xor eax, eax */
+	    0x48, 0x8B, 0x16,		  /* 1: mov rdx, [rsi] */
+	    0x48, 0x01, 0xD0,		  /* add rax, rdx */
+	    0x48, 0x89, 0x46, 0x08,	  /* mov [rsi+8], rax */
+	    0x8B, 0x54, 0x8E, 0x10,	  /* mov edx, [rsi+rcx*4+16] */
+	    0x01, 0xD0,			  /* add eax, edx */
+	    0x89, 0x44, 0x8E, 0x10,	  /* mov [rsi+rcx*4+16], eax */
+	    0x48, 0xC7, 0x86, 0x00, 0x08, 0x00, 0x00,
+	    0x07, 0x00, 0x00, 0x00,		      /* mov qword [rsi+0x800], 7 */
+	    0x48, 0x8B, 0x96, 0xFC, 0x0F, 0x00, 0x00, /* mov rdx, [rsi+0xffc] */
+	    0x48, 0x01, 0xD0,			      /* add rax, rdx */
+	    0x48, 0x8B, 0x3D, 0xC4, 0x00, 0x00, 0x00, /* mov rdi, [rip+0xc4] */
+	    0x48, 0x01, 0xF8,			      /* add rax, rdi */
+	    0xFF, 0xC9,				      /* dec ecx */
+	    0x75, 0xC9,				      /* jnz 1b */
+	    0xF4,				      /* hlt */
+	};
+	static const uint64_t data = 0x1122334455667788ull; /* at CODE + 0x100 */
+	uint8_t *after[2];
+	struct x86_state st[2];
+	for (int m = X86_EMU_INTERP; m <= X86_EMU_JIT; m++) {
+		memset(mem, 0, MEM_SIZE);
+		jt_load(CODE, prog, sizeof(prog));
+		jt_load(CODE + 0x100, (const uint8_t *)&data, 8);
+		for (unsigned i = 0; i < 0x1010; i++)
+			mem[0x40000 + i] = (uint8_t)(i * 37 + 11);
+		struct x86_cpu *cpu = jt_cpu(m, 0);
+		jt_long_mode(cpu, CODE);
+		st[m] = *jt_run(cpu, 10000);
+		after[m] = malloc(0x2000);
+		memcpy(after[m], mem + 0x40000, 0x2000);
+		T_EQ(jt_retired(cpu), 3 + 100 * 13 + 1);
+		x86_cpu_free(cpu);
+	}
+	T_CHECK(!memcmp(st[0].gpr, st[1].gpr, sizeof(st[0].gpr)),
+		"registers differ: rax %#llx / %#llx", (unsigned long long)st[0].gpr[0],
+		(unsigned long long)st[1].gpr[0]);
+	T_EQ(st[1].rflags, st[0].rflags);
+	T_CHECK(!memcmp(after[0], after[1], 0x2000), "memory differs");
+	free(after[0]);
+	free(after[1]);
+}
+
 /* Every budget from 1 to 9 instructions per x86_run: the translator stops
  * where the interpreter does, with the same state after every call. */
 static void test_budgets_end_where_interpreter_does(void)
@@ -333,6 +407,8 @@ int main(void)
 	mem = calloc(1, MEM_SIZE);
 	T_RUN(test_code_written_after_it_ran);
 	T_RUN(test_code_written_in_same_block);
+	T_RUN(test_code_written_by_inline_store);
+	T_RUN(test_native_forms_match_interpreter);
 	T_RUN(test_code_written_on_next_page);
 	T_RUN(test_budgets_end_where_interpreter_does);
 	T_RUN(test_code_written_by_another_cpu);

@@ -1,0 +1,258 @@
+/*
+ * x86/jit_native.c - the translator's native forms: instructions whose
+ * effect is on general registers only (MOV and LEA to a register, the ALU
+ * operations and TEST between registers and immediates, 32 and 64 bits)
+ * emitted as host instructions on the guest registers in struct x86_cpu,
+ * instead of a call to their specialised body.  They cannot fault, so they
+ * need neither next_rip nor an exit.  The arithmetic flags are the host
+ * ALU's (the same definitions at the same width) and are written into the
+ * lazy record (cpu->lf) exactly as fast.c's forms write it, unless the
+ * block's flag liveness says a later native operation overwrites the
+ * record first; a Jcc right after one branches on the host flags.
+ * Not memory operands, 8/16-bit operands, ADC/SBB (they read CF), shifts.
+ */
+#include "x86/jit_native.h"
+
+#define LF_OFF(field)                                                                              \
+	((uint32_t)(offsetof(struct x86_cpu, lf) + offsetof(struct x86_lazy_flags, field)))
+#define GPR_OFF(r) ((uint32_t)(offsetof(struct x86_cpu, s.gpr) + (r)*8))
+
+_Static_assert(offsetof(struct x86_lazy_flags, size) == offsetof(struct x86_lazy_flags, op) + 1 &&
+		   offsetof(struct x86_lazy_flags, cf) == offsetof(struct x86_lazy_flags, op) + 2 &&
+		   offsetof(struct x86_lazy_flags, idop) == offsetof(struct x86_lazy_flags, op) + 3,
+	       "op, size, cf, idop: one 32-bit store");
+
+bool jit_native_pick(const struct x86_insn *in, struct jit_native *nv)
+{
+	x86_exec_fn f = in->op->fn;
+	bool r0 = in->kind[0] == OK_REG, r1 = in->kind[1] == OK_REG, i1 = in->kind[1] == OK_IMM;
+	nv->kind = JN_NONE;
+	if (in->checks || in->fn == cpu_general || in->bits != 64)
+		return false;
+	if (f == ex_lea && r0 && in->mod != 3 && in->adsize == 8 &&
+	    (in->opsize == 4 || in->opsize == 8)) {
+		nv->kind = JN_LEA;
+		nv->size = in->opsize;
+		return true;
+	}
+	unsigned size = in->size[0];
+	bool m0 = in->kind[0] == OK_MEM, m1 = in->kind[1] == OK_MEM;
+	if (f == ex_mov && (size == 4 || size == 8) && in->seg < X86_FS && in->adsize == 8 &&
+	    ((r0 && m1 && in->size[1] == size) || (m0 && (r1 || i1)))) {
+		nv->kind = m1 ? JN_LOAD : JN_STORE;
+		nv->size = (uint8_t)size;
+		return true;
+	}
+	if ((size != 4 && size != 8) || !r0 || !(r1 || i1) || (r1 && in->size[1] != size))
+		return false;
+	nv->size = (uint8_t)size;
+	if (f == ex_mov) {
+		nv->kind = JN_MOV;
+	} else if (f == ex_alu || f == ex_alu_ai) {
+		bool low = in->map == MAP_1B && in->opcode < 0x40;
+		nv->op = low ? (in->opcode >> 3) & 7 : (in->modrm >> 3) & 7;
+		if (nv->op == 2 || nv->op == 3) /* ADC, SBB */
+			return false;
+		nv->kind = JN_ALU;
+	} else if (f == ex_test) {
+		nv->op = 8;
+		nv->kind = JN_ALU;
+	}
+	return nv->kind != JN_NONE;
+}
+
+/* [REX.W] opcode with ModRM mod=10 reg, rm=RBX+disp32 (registers below 8). */
+static void jn_rbx(struct jit_asm *a, bool w, uint8_t opcode, unsigned reg, uint32_t off)
+{
+	if (w)
+		a_u8(a, 0x48);
+	a_u8(a, opcode);
+	a_rbx_disp(a, reg, off);
+}
+
+/* [REX.W] opcode with ModRM mod=11 (register to register). */
+static void jn_rr(struct jit_asm *a, bool w, uint8_t opcode, unsigned reg, unsigned rm)
+{
+	if (w)
+		a_u8(a, 0x48);
+	a_u8(a, opcode);
+	a_u8(a, 0xC0 | (reg << 3) | rm);
+}
+
+enum { RAX, RCX, RDX };
+
+/* RCX = v, a value of size bytes (zero-extended). */
+static void jn_imm_rcx(struct jit_asm *a, uint64_t v, unsigned size)
+{
+	if (size == 4 || v <= 0xFFFFFFFFu) {
+		a_u8(a, 0xB9); /* mov ecx, imm32 */
+		a_u32(a, (uint32_t)v);
+	} else {
+		a_mov_imm64(a, RCX, v);
+	}
+}
+
+static void jn_alu(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv,
+		   bool record)
+{
+	static const uint8_t host_op[9] = {0x01, 0x09, 0, 0, 0x21, 0x29, 0x31, 0x29, 0x21};
+	static const uint8_t lf_op[9] = {LF_ADD, LF_LOGIC, 0,	   0,	    LF_LOGIC,
+					 LF_SUB, LF_LOGIC, LF_SUB, LF_LOGIC};
+	unsigned size = nv->size, op = nv->op;
+	bool w = size == 8;
+	jn_rbx(a, w, 0x8B, RAX, GPR_OFF(in->regno[0])); /* a: a 32-bit load zero-extends */
+	if (in->kind[1] == OK_REG)
+		jn_rbx(a, w, 0x8B, RCX, GPR_OFF(in->regno[1]));
+	else
+		jn_imm_rcx(a, in->imm & x86_mask(size), size);
+	if (record) {
+		jn_rbx(a, true, 0x89, RAX, LF_OFF(a));
+		jn_rbx(a, true, 0x89, RCX, LF_OFF(b));
+	}
+	jn_rr(a, w, 0x89, RAX, RDX);	    /* mov rdx, rax */
+	jn_rr(a, w, host_op[op], RCX, RDX); /* op rdx, rcx: the guest's flags */
+	if (record) {			    /* MOVs leave the host flags alone */
+		jn_rbx(a, true, 0x89, RDX, LF_OFF(res));
+		jn_rbx(a, false, 0xC7, 0, LF_OFF(op)); /* op, size; cf, idop = 0 */
+		a_u32(a, lf_op[op] | size << 8);
+	}
+	if (op != 7 && op != 8)
+		jn_rbx(a, true, 0x89, RDX, GPR_OFF(in->regno[0])); /* 32-bit results zero-extend */
+}
+
+static void jn_mov(struct jit_asm *a, const struct x86_insn *in, unsigned size)
+{
+	uint32_t dst = GPR_OFF(in->regno[0]);
+	if (in->kind[1] == OK_IMM) {
+		a_store_imm(a, dst, in->imm & x86_mask(size));
+		return;
+	}
+	jn_rbx(a, size == 8, 0x8B, RAX, GPR_OFF(in->regno[1]));
+	jn_rbx(a, true, 0x89, RAX, dst);
+}
+
+/* RAX = the effective address of the ModRM memory operand (64-bit). */
+static void jn_ea(struct jit_asm *a, const struct x86_insn *in, uint64_t next_rip)
+{
+	uint64_t disp = (uint64_t)(int64_t)in->disp;
+	if (in->riprel || (in->base < 0 && in->index < 0)) {
+		a_mov_imm64(a, RAX, in->riprel ? next_rip + disp : disp);
+		return;
+	}
+	if (in->base >= 0) {
+		jn_rbx(a, true, 0x8B, RAX, GPR_OFF(in->base));
+	} else {
+		a_u8(a, 0x31); /* xor eax, eax */
+		a_u8(a, 0xC0);
+	}
+	if (in->index >= 0) {
+		jn_rbx(a, true, 0x8B, RCX, GPR_OFF(in->index));
+		a_u8(a, 0x48);
+		a_u8(a, 0x8D);
+		a_u8(a, 0x84); /* lea rax, [rax + rcx * 2^scale + disp32] */
+		a_u8(a, (uint8_t)(in->scale << 6 | RCX << 3 | RAX));
+		a_u32(a, (uint32_t)in->disp);
+	} else if (in->disp) {
+		a_u8(a, 0x48);
+		a_u8(a, 0x8D);
+		a_u8(a, 0x80); /* lea rax, [rax + disp32] */
+		a_u32(a, (uint32_t)in->disp);
+	}
+}
+
+static void jn_bytes(struct jit_asm *a, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		a_u8(a, b[i]);
+}
+
+static void jn_lea(struct jit_asm *a, const struct x86_insn *in, uint64_t next_rip, unsigned size)
+{
+	jn_ea(a, in, next_rip);
+	if (size == 4)
+		jn_rr(a, false, 0x89, RAX, RAX); /* mov eax, eax */
+	jn_rbx(a, true, 0x89, RAX, GPR_OFF(in->regno[0]));
+}
+
+void jit_native_mem(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv,
+		    uint64_t next_rip, bool user, uint32_t miss[3])
+{
+	unsigned size = nv->size;
+	bool store = nv->kind == JN_STORE, w = size == 8;
+	uint32_t tlb = (uint32_t)offsetof(struct x86_cpu, tlb);
+	jn_ea(a, in, next_rip);
+	/* Within one page: (ea & 0xFFF) <= 4096 - size. */
+	static const uint8_t page[] = {0x89, 0xC1, 0x81, 0xE1, 0xFF, 0x0F, 0x00, 0x00, 0x81, 0xF9};
+	jn_bytes(a, page, sizeof(page)); /* mov ecx, eax; and ecx, 0xFFF; cmp ecx, imm32 */
+	a_u32(a, 4096 - size);
+	miss[0] = a_jcc_fwd(a, 0x7); /* ja */
+	/* RDX = the entry's offset: mmu_tlb_index(ea) * sizeof(entry). */
+	static const uint8_t index[] = {
+	    0x48, 0x89, 0xC2,			/* mov rdx, rax */
+	    0x48, 0xC1, 0xEA, 0x0C,		/* shr rdx, 12 */
+	    0x48, 0x89, 0xD1,			/* mov rcx, rdx */
+	    0x48, 0xC1, 0xE9, 0x0A,		/* shr rcx, 10 */
+	    0x48, 0x31, 0xCA,			/* xor rdx, rcx */
+	    0x81, 0xE2, 0xFF, 0x03, 0x00, 0x00, /* and edx, TLB_SIZE - 1 */
+	    0x48, 0x69, 0xD2,			/* imul rdx, rdx, imm32 */
+	};
+	_Static_assert(TLB_SIZE == 1024, "the mask above");
+	jn_bytes(a, index, sizeof(index));
+	a_u32(a, (uint32_t)sizeof(struct x86_tlb_entry));
+	/* The entry holds ea's page: lpage == (ea & ~0xFFF) | 1. */
+	static const uint8_t lpage[] = {
+	    0x48, 0x89, 0xC1,			      /* mov rcx, rax */
+	    0x48, 0x81, 0xE1, 0x00, 0xF0, 0xFF, 0xFF, /* and rcx, -4096 */
+	    0x48, 0x83, 0xC9, 0x01,		      /* or rcx, 1 */
+	    0x48, 0x3B, 0x8C, 0x13,		      /* cmp rcx, [rbx + rdx + disp32] */
+	};
+	jn_bytes(a, lpage, sizeof(lpage));
+	a_u32(a, tlb + (uint32_t)offsetof(struct x86_tlb_entry, lpage));
+	miss[1] = a_jcc_fwd(a, CC_NE);
+	/* RDX = the host page this access may use without a walk, or NULL. */
+	static const uint8_t host[] = {0x48, 0x8B, 0x94, 0x13}; /* mov rdx, [rbx + rdx + disp32] */
+	jn_bytes(a, host, sizeof(host));
+	a_u32(a, tlb + (uint32_t)offsetof(struct x86_tlb_entry, fast[store][user]));
+	static const uint8_t test[] = {0x48, 0x85, 0xD2,	      /* test rdx, rdx */
+				       0x25, 0xFF, 0x0F, 0x00, 0x00}; /* and eax, 0xFFF */
+	jn_bytes(a, test, 3);
+	miss[2] = a_jcc_fwd(a, CC_E);
+	jn_bytes(a, test + 3, 5);
+	if (!store) {
+		if (w)
+			a_u8(a, 0x48);
+		static const uint8_t ld[] = {0x8B, 0x0C, 0x02}; /* mov rcx, [rdx + rax] */
+		jn_bytes(a, ld, sizeof(ld));
+		jn_rbx(a, true, 0x89, RCX, GPR_OFF(in->regno[0])); /* 32-bit loads zero-extend */
+		return;
+	}
+	if (in->kind[1] == OK_IMM) {
+		if (w)
+			a_u8(a, 0x48);
+		static const uint8_t st[] = {0xC7, 0x04, 0x02}; /* mov [rdx + rax], imm32 */
+		jn_bytes(a, st, sizeof(st));
+		a_u32(a, (uint32_t)in->imm); /* a 64-bit store sign-extends it, as decoded */
+		return;
+	}
+	jn_rbx(a, w, 0x8B, RCX, GPR_OFF(in->regno[1]));
+	if (w)
+		a_u8(a, 0x48);
+	static const uint8_t st[] = {0x89, 0x0C, 0x02}; /* mov [rdx + rax], rcx */
+	jn_bytes(a, st, sizeof(st));
+}
+
+void jit_native_emit(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv,
+		     uint64_t next_rip, bool record)
+{
+	switch (nv->kind) {
+	case JN_ALU:
+		jn_alu(a, in, nv, record);
+		break;
+	case JN_MOV:
+		jn_mov(a, in, nv->size);
+		break;
+	case JN_LEA:
+		jn_lea(a, in, next_rip, nv->size);
+		break;
+	}
+}

@@ -1,0 +1,33 @@
+/*
+ * x86/jit_native.h - the translator's native forms (jit_native.c).
+ */
+#ifndef EMBER_X86_JIT_NATIVE_H
+#define EMBER_X86_JIT_NATIVE_H
+
+#include "x86/cpu.h"
+#include "x86/jit_emit.h"
+
+enum { JN_NONE, JN_MOV, JN_ALU, JN_LEA, JN_LOAD, JN_STORE };
+struct jit_native {
+	uint8_t kind; /* JN_* */
+	uint8_t op;   /* JN_ALU: ADD..CMP as ModRM.reg, 8 for TEST */
+	uint8_t size; /* operand size: 4 or 8 */
+};
+
+/* Can in run as host instructions (and how)?  JN_LOAD and JN_STORE (a MOV
+ * between a register or an immediate and memory) only on their fast path:
+ * see jit_native_mem. */
+bool jit_native_pick(const struct x86_insn *in, struct jit_native *nv);
+/* The fast path of a JN_LOAD or JN_STORE: the soft-TLB lookup of
+ * mem_fast64 inline (a page crossing, a miss or a NULL pointer for the
+ * access go to the jumps it returns in miss[], 3 of them, where the caller
+ * runs the instruction's body instead).  user: the block runs at CPL 3. */
+void jit_native_mem(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv,
+		    uint64_t next_rip, bool user, uint32_t miss[3]);
+/* Emit it; record: write the lazy flags record (else a later native
+ * operation overwrites it before anything can read it).  A JN_ALU leaves
+ * the guest's arithmetic flags in the host's RFLAGS. */
+void jit_native_emit(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv,
+		     uint64_t next_rip, bool record);
+
+#endif
