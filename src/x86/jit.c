@@ -343,6 +343,68 @@ static void jit_general_check(struct jit_asm *a, struct jit_fix *f, uint64_t nex
 	}
 }
 
+static struct jit_block *jit_lookup(struct jit *j, uint64_t rip, uint64_t phys, bool step,
+				    bool user)
+{
+	for (struct jit_block *b = j->hash[jit_hash(phys)]; b; b = b->hnext)
+		if (b->phys == phys && b->rip == rip && b->step == step && b->user == user)
+			return b;
+	return NULL;
+}
+
+/*
+ * The way on from an exit whose RIP is in cpu->t_rip (and its slot in
+ * cpu->jit_slot when slot): the next block's code when it is already
+ * translated, nothing is pending and the budget covers it, else NULL (the
+ * dispatcher's loop takes it: it links slots on one page, translates, runs
+ * the interpreter).  Called from translated code, so it never translates:
+ * that may empty the arena under the caller.
+ */
+static const uint8_t *jit_next(struct x86_cpu *cpu, uint64_t left, const struct jit_slot *s)
+{
+	uint64_t rip = cpu->t_rip;
+	if (s && !((rip ^ s->from->rip) >> 12))
+		return NULL;
+	if (cpu->events || atomic_load_explicit(&cpu->kick, memory_order_relaxed) ||
+	    atomic_load_explicit(&cpu->jit_req, memory_order_relaxed))
+		return NULL;
+	struct jit *j = cpu->jit;
+	const struct x86_tlb_entry *e = &cpu->tlb[mmu_tlb_index(rip)];
+	if (e->lpage != ((rip & ~0xFFFull) | 1) || !e->host ||
+	    !mmu_allowed(cpu, e, ACC_EXEC, cpu->cpl))
+		return NULL;
+	struct jit_block *b = jit_lookup(j, rip, e->ppage | (rip & 0xFFF), false, cpu->cpl == 3);
+	return b && b->ninsn <= left ? j->x + b->code : NULL;
+}
+
+/* The end of an exit stub: jit_next's block, or back to the dispatcher
+ * with why (RAX holds the slot when slot). */
+static void jit_emit_next(struct jit_asm *a, struct jit *j, bool slot, int why)
+{
+	static const uint8_t args[] = {0x48, 0x89, 0xDF,  /* mov rdi, rbx */
+				       0x4C, 0x89, 0xE6}; /* mov rsi, r12 */
+	for (size_t i = 0; i < sizeof(args); i++)
+		a_u8(a, args[i]);
+	if (slot) {
+		a_u8(a, 0x48); /* mov rdx, rax */
+		a_u8(a, 0x89);
+		a_u8(a, 0xC2);
+	} else {
+		a_u8(a, 0x31); /* xor edx, edx */
+		a_u8(a, 0xD2);
+	}
+	a_call(a, (const void *)jit_next);
+	a_u8(a, 0x48); /* test rax, rax */
+	a_u8(a, 0x85);
+	a_u8(a, 0xC0);
+	uint32_t none = a_jcc_fwd(a, CC_E);
+	a_u8(a, 0xFF); /* jmp rax */
+	a_u8(a, 0xE0);
+	a_patch(a->w, none, a->pos);
+	a_mov_eax(a, (uint32_t)why);
+	a_jmp_to(a, j->epilogue);
+}
+
 /* The exit stub of a slot: where it went (next_rip after a called branch,
  * else the slot's own target), which slot, back to the loop. */
 static void jit_slot_stub(struct jit_asm *a, struct jit *j, struct jit_slot *s, bool called)
@@ -357,8 +419,7 @@ static void jit_slot_stub(struct jit_asm *a, struct jit *j, struct jit_slot *s, 
 	}
 	a_mov_imm64(a, 0, (uint64_t)(uintptr_t)s);
 	a_store_rax(a, CPU_OFF(jit_slot));
-	a_mov_eax(a, JX_CHAIN);
-	a_jmp_to(a, j->epilogue);
+	jit_emit_next(a, j, true, JX_CHAIN);
 }
 
 /*
@@ -513,8 +574,7 @@ static void jit_emit_block(struct jit *j, struct jit_block *b, struct x86_insn *
 		a_store_rax(&a, CPU_OFF(t_rip));
 		if (back)
 			a_r12(&a, false, back);
-		a_mov_eax(&a, JX_DYN);
-		a_jmp_to(&a, j->epilogue);
+		jit_emit_next(&a, j, false, JX_DYN);
 		for (unsigned k = 0; k < f->nfault; k++)
 			a_patch(a.w, f->fault[k], fault);
 		for (unsigned k = 0; k < f->ndyn; k++)
@@ -585,15 +645,6 @@ static struct jit_block *jit_translate(struct x86_cpu *cpu, uint64_t rip, uint64
 	j->phash[ph] = b;
 	cpu->stats.jit_blocks++;
 	return b;
-}
-
-static struct jit_block *jit_lookup(struct jit *j, uint64_t rip, uint64_t phys, bool step,
-				    bool user)
-{
-	for (struct jit_block *b = j->hash[jit_hash(phys)]; b; b = b->hnext)
-		if (b->phys == phys && b->rip == rip && b->step == step && b->user == user)
-			return b;
-	return NULL;
 }
 
 /* The block at rip, translated if needed; NULL when the interpreter must
