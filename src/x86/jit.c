@@ -21,9 +21,11 @@
 #include "x86/jit_native.h"
 
 #define JIT_BLOCK_INSNS 64 /* guest instructions per block at most */
-/* Host bytes one instruction can take (main path and stubs, measured from
- * the encoders: 280) and a block's own (prologue, slots, exits). */
-#define JIT_INSN_BYTES	  320
+/* Host bytes one instruction can take (main path and stubs, counted from
+ * the encoders: 385 for a MOV store with a base, an index and a
+ * displacement, whose inline TLB path comes before its call) and a block's
+ * own (prologue, slots, exits); test_x86_jit's longest block checks it. */
+#define JIT_INSN_BYTES	  512
 #define JIT_BLOCK_BYTES	  (JIT_BLOCK_INSNS * JIT_INSN_BYTES + 1024)
 #define JIT_CACHE_DEFAULT (64u << 20)
 #define JIT_CACHE_MIN	  (64u << 10)
@@ -459,14 +461,19 @@ static void jit_emit_block(struct jit *j, struct jit_block *b, struct x86_insn *
 		if (nv[i].kind == JN_ALU)
 			live = false;
 		else if (nv[i].kind != JN_MOV && nv[i].kind != JN_LEA)
-			live = true; /* a body may run: it reads the flags, or faults */
+			live = true; /* a body may run (it reads the flags, or
+				      * faults), or INC/DEC keeps CF from below */
 	}
-	/* A Jcc right after a native ALU operation branches on the host flags
-	 * (the same condition codes); its target is checked here. */
+	/* A Jcc right after a native ALU operation (or INC/DEC, for conditions
+	 * without CF) branches on the host flags (the same condition codes);
+	 * its target is checked here. */
 	struct x86_insn *last = &ins[n - 1];
 	uint64_t jcc_target = rip[n] + last->imm;
-	bool fused = n >= 2 && nv[n - 2].kind == JN_ALU && last->op->fn == ex_jcc &&
-		     last->fn != cpu_general && last->bits == 64 &&
+	int cc = last->opcode & 0xF;
+	bool cf_cc = (cc >> 1) == 1 || (cc >> 1) == 3; /* B, AE, BE, A: INC/DEC keep CF */
+	bool fused = n >= 2 &&
+		     (nv[n - 2].kind == JN_ALU || (nv[n - 2].kind == JN_INCDEC && !cf_cc)) &&
+		     last->op->fn == ex_jcc && last->fn != cpu_general && last->bits == 64 &&
 		     (uint64_t)((int64_t)(jcc_target << 16) >> 16) == jcc_target;
 
 	bool branch = jit_branch_form(last);
@@ -493,7 +500,7 @@ static void jit_emit_block(struct jit *j, struct jit_block *b, struct x86_insn *
 			has_taken = true;
 			taken_called = false;
 			b->slot[1].target = jcc_target;
-			taken_rel = a_jcc_fwd(&a, in->opcode & 0xF);
+			taken_rel = a_jcc_fwd(&a, cc);
 			b->slot[0].jmp = a_jmp_fwd(&a);
 			f->next = a.pos;
 			continue;

@@ -9,6 +9,7 @@
  * lazy record (cpu->lf) exactly as fast.c's forms write it, unless the
  * block's flag liveness says a later native operation overwrites the
  * record first; a Jcc right after one branches on the host flags.
+ * INC/DEC of a register too (their record on top of the one below).
  * Not memory operands, 8/16-bit operands, ADC/SBB (they read CF), shifts.
  */
 #include "x86/jit_native.h"
@@ -17,6 +18,8 @@
 	((uint32_t)(offsetof(struct x86_cpu, lf) + offsetof(struct x86_lazy_flags, field)))
 #define GPR_OFF(r) ((uint32_t)(offsetof(struct x86_cpu, s.gpr) + (r)*8))
 
+_Static_assert(offsetof(struct x86_lazy_flags, idsize) == offsetof(struct x86_lazy_flags, idop) + 1,
+	       "idop, idsize: one 16-bit store");
 _Static_assert(offsetof(struct x86_lazy_flags, size) == offsetof(struct x86_lazy_flags, op) + 1 &&
 		   offsetof(struct x86_lazy_flags, cf) == offsetof(struct x86_lazy_flags, op) + 2 &&
 		   offsetof(struct x86_lazy_flags, idop) == offsetof(struct x86_lazy_flags, op) + 3,
@@ -40,6 +43,12 @@ bool jit_native_pick(const struct x86_insn *in, struct jit_native *nv)
 	if (f == ex_mov && (size == 4 || size == 8) && in->seg < X86_FS && in->adsize == 8 &&
 	    ((r0 && m1 && in->size[1] == size) || (m0 && (r1 || i1)))) {
 		nv->kind = m1 ? JN_LOAD : JN_STORE;
+		nv->size = (uint8_t)size;
+		return true;
+	}
+	if (f == ex_incdec && r0 && (size == 4 || size == 8)) {
+		nv->kind = JN_INCDEC;
+		nv->op = (in->modrm >> 3) & 1; /* FE/FF /0, /1: 40-4F are REX here */
 		nv->size = (uint8_t)size;
 		return true;
 	}
@@ -118,6 +127,22 @@ static void jn_alu(struct jit_asm *a, const struct x86_insn *in, const struct ji
 	}
 	if (op != 7 && op != 8)
 		jn_rbx(a, true, 0x89, RDX, GPR_OFF(in->regno[0])); /* 32-bit results zero-extend */
+}
+
+/* INC/DEC: fast_incdec's record on top (idres, idop, idsize); CF stays. */
+static void jn_incdec(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv)
+{
+	bool w = nv->size == 8;
+	uint32_t reg = GPR_OFF(in->regno[0]);
+	jn_rbx(a, w, 0x8B, RAX, reg);
+	jn_rr(a, w, 0xFF, nv->op, RAX); /* inc/dec eax or rax: a 32-bit result zero-extends */
+	jn_rbx(a, true, 0x89, RAX, LF_OFF(idres));
+	a_u8(a, 0x66); /* mov word [idop], idop | idsize << 8 */
+	jn_rbx(a, false, 0xC7, 0, LF_OFF(idop));
+	uint16_t v = (uint16_t)((nv->op ? LF_DEC : LF_INC) | nv->size << 8);
+	a_u8(a, (uint8_t)v);
+	a_u8(a, (uint8_t)(v >> 8));
+	jn_rbx(a, true, 0x89, RAX, reg);
 }
 
 static void jn_mov(struct jit_asm *a, const struct x86_insn *in, unsigned size)
@@ -253,6 +278,9 @@ void jit_native_emit(struct jit_asm *a, const struct x86_insn *in, const struct 
 		break;
 	case JN_LEA:
 		jn_lea(a, in, next_rip, nv->size);
+		break;
+	case JN_INCDEC:
+		jn_incdec(a, in, nv);
 		break;
 	}
 }

@@ -7,10 +7,10 @@
 #include "x86/cpu.h"
 #include "x86/jit_emit.h"
 
-enum { JN_NONE, JN_MOV, JN_ALU, JN_LEA, JN_LOAD, JN_STORE };
+enum { JN_NONE, JN_MOV, JN_ALU, JN_LEA, JN_LOAD, JN_STORE, JN_INCDEC };
 struct jit_native {
 	uint8_t kind; /* JN_* */
-	uint8_t op;   /* JN_ALU: ADD..CMP as ModRM.reg, 8 for TEST */
+	uint8_t op;   /* JN_ALU: ADD..CMP as ModRM.reg, 8 for TEST; JN_INCDEC: 1 for DEC */
 	uint8_t size; /* operand size: 4 or 8 */
 };
 
@@ -26,7 +26,9 @@ void jit_native_mem(struct jit_asm *a, const struct x86_insn *in, const struct j
 		    uint64_t next_rip, bool user, uint32_t miss[3]);
 /* Emit it; record: write the lazy flags record (else a later native
  * operation overwrites it before anything can read it).  A JN_ALU leaves
- * the guest's arithmetic flags in the host's RFLAGS. */
+ * the guest's arithmetic flags in the host's RFLAGS, a JN_INCDEC all but
+ * CF (its record on top of the one below, which keeps CF, is always
+ * written). */
 void jit_native_emit(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv,
 		     uint64_t next_rip, bool record);
 

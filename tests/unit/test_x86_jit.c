@@ -292,6 +292,43 @@ static void test_native_forms_match_interpreter(void)
 	free(after[1]);
 }
 
+/*
+ * The longest block: 64 stores with a base, an index and a displacement
+ * (the most host code an instruction takes), the largest bound the
+ * translator reserves for a block; the stores land where the interpreter
+ * puts them.
+ */
+static void test_longest_block(void)
+{
+	uint8_t prog[64 * 8 + 1];
+	for (int i = 0; i < 64; i++) { /* mov [rsi+rcx*8+0x100+8i], rdx */
+		static const uint8_t st[] = {0x48, 0x89, 0x94, 0xCE};
+		uint32_t disp = 0x100 + 8 * (uint32_t)i;
+		memcpy(prog + i * 8, st, 4);
+		memcpy(prog + i * 8 + 4, &disp, 4);
+	}
+	prog[64 * 8] = 0xF4; /* hlt */
+	uint8_t out[2][0x400];
+	for (int m = X86_EMU_INTERP; m <= X86_EMU_JIT; m++) {
+		memset(mem, 0, MEM_SIZE);
+		jt_load(CODE, prog, sizeof(prog));
+		struct x86_cpu *cpu = jt_cpu(m, 64 << 10);
+		jt_long_mode(cpu, CODE);
+		struct x86_state *s = x86_cpu_state(cpu);
+		s->gpr[6] = 0x40000; /* rsi */
+		s->gpr[1] = 3;	     /* rcx */
+		s->gpr[2] = 0x1122334455667788ull;
+		jt_run(cpu, 1000);
+		memcpy(out[m], mem + 0x40000, sizeof(out[m]));
+		T_EQ(jt_retired(cpu), 65);
+		x86_cpu_free(cpu);
+	}
+	T_CHECK(!memcmp(out[0], out[1], sizeof(out[0])), "the stores differ");
+	uint64_t v;
+	memcpy(&v, out[1] + 0x118 + 63 * 8, 8);
+	T_EQ(v, 0x1122334455667788ull);
+}
+
 /* Every budget from 1 to 9 instructions per x86_run: the translator stops
  * where the interpreter does, with the same state after every call. */
 static void test_budgets_end_where_interpreter_does(void)
@@ -409,6 +446,7 @@ int main(void)
 	T_RUN(test_code_written_in_same_block);
 	T_RUN(test_code_written_by_inline_store);
 	T_RUN(test_native_forms_match_interpreter);
+	T_RUN(test_longest_block);
 	T_RUN(test_code_written_on_next_page);
 	T_RUN(test_budgets_end_where_interpreter_does);
 	T_RUN(test_code_written_by_another_cpu);
