@@ -9,8 +9,9 @@
  * real-mode kernel as the 16-bit boot protocol says: DS = ES = FS = GS = SS
  * = the setup segment, SP at the end of the heap, interrupts off, far jump
  * to segment + 0x20, offset 0.  Not a BIOS: it uses INT 10h only to say why
- * it stopped.  Follows Linux's Documentation/arch/x86/boot.rst, QEMU's
- * docs/specs/fw_cfg.rst and the PnP BIOS spec 1.0A's option ROM header.
+ * it stopped, and waits for a BIOS timer tick first (see boot:).  Follows
+ * Linux's Documentation/arch/x86/boot.rst, QEMU's docs/specs/fw_cfg.rst
+ * and the PnP BIOS spec 1.0A's option ROM header.
  * Assembled with its origin at 0: the firmware runs it at segment:0.
  * ember pads it to 512 bytes, sets the size byte and both checksums.
  */
@@ -137,8 +138,29 @@ dma_read:
 	call dma_read
 .endm
 
+/*
+ * SeaBIOS's serial console (sercon) keeps the last character written
+ * through INT 10h, and the cursor move after it, in RAM: they go out on
+ * the next INT 10h call or BIOS timer tick (INT 08h).  Started before a
+ * tick, the kernel never let them out ("Booting from ROM.." without its
+ * last dot and line end: a race with the PIT, on any PC or QEMU alike).
+ * So let one tick of the BDA's counter at 0040:006C pass with interrupts
+ * on, when IRQ 0 is unmasked at the master PIC (else no tick would come).
+ */
 boot:
-	cli
+	sti
+	in $0x21, %al
+	test $1, %al
+	jnz 2f
+	push %ds
+	xor %ax, %ax
+	mov %ax, %ds
+	mov 0x46C, %ax
+1:	hlt
+	cmp 0x46C, %ax
+	je 1b
+	pop %ds
+2:	cli
 	cld
 	LOAD SETUP_ADDR, SETUP_SIZE, SETUP_DATA
 	LOAD KERNEL_ADDR, KERNEL_SIZE, KERNEL_DATA

@@ -52,7 +52,14 @@ if ! scripts/fetch-guest.sh >"$out/fetch.log" 2>&1; then
 fi
 krel=$(cd guest/.cache/kernel/boot && ls vmlinuz-* | sed 's/^vmlinuz-//')
 cmd='dmesg | grep -ci "[i]ncorrect checksum\|[i]nvalid checksum"; dmesg | sed -n "s/.*ACPI: \([A-Z]*\) 0x.*EMBER.*/\1/p" | sort | tr "\n" " "; echo; exit 3'
-timeout 300 build/ember run --accel emu --mem 256M --bios "$bios" --kernel guest/vmlinuz \
+# Under --clock virtual (a run repeats exactly): SeaBIOS's serial console
+# keeps the last character of "Booting from ROM..." and the line end after
+# it in RAM until the next INT 10h or timer tick; ember's option ROM waits
+# for one tick before starting the kernel.  Without that wait this boot
+# lost them every time ("Booting from ROM..ember guest"); under the host
+# clock it depended on whether a PIT tick fell in the ~50 ms between the
+# message and Linux's first BIOS call (the UART had never seen the bytes).
+timeout 300 build/ember run --accel emu --clock virtual --mem 256M --bios "$bios" --kernel guest/vmlinuz \
 	--initrd guest/initramfs.cpio.gz --serial "file:$out/kernel.txt" --debugcon "file:$out/kernel.dbg" \
 	--append "console=ttyS0 quiet reboot=k panic=-1 acpi_force_table_verification ember.cmd=$cmd" </dev/null
 rc=$?
