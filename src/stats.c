@@ -42,7 +42,7 @@ static const char *stop_name(enum vm_stop s)
 /* Every vCPU's counters summed, with what the host tracepoints counted. */
 struct stats_sum {
 	uint64_t exits[VMEXIT_NR], exit_ns[VMEXIT_NR], run_ns;
-	uint64_t insns[X86_NR_MODES], faults[32], irqs, hlts, halted_ns;
+	uint64_t insns[X86_NR_MODES], insns_bigreal, faults[32], irqs, hlts, halted_ns;
 };
 
 static void stats_sum(const struct vm *vm, struct stats_sum *s)
@@ -57,6 +57,7 @@ static void stats_sum(const struct vm *vm, struct stats_sum *s)
 		s->run_ns += v->run_ns;
 		for (int m = 0; m < X86_NR_MODES; m++)
 			s->insns[m] += v->insns[m];
+		s->insns_bigreal += v->insns_bigreal;
 		for (int x = 0; x < 32; x++)
 			s->faults[x] += v->faults[x];
 		s->irqs += v->irqs;
@@ -175,6 +176,9 @@ void stats_print(struct vm *vm, FILE *f)
 	for (int m = 0; m < X86_NR_MODES; m++)
 		if (s.insns[m])
 			fprintf(f, "  insns %-11s %12" PRIu64 "\n", x86_mode_name(m), s.insns[m]);
+	if (s.insns_bigreal) /* emu */
+		fprintf(f, "  of them big real %12" PRIu64 " (real mode, a segment limit above 64 KiB)\n",
+			s.insns_bigreal);
 	if (vm->engine == &engine_kvm && hostkvm_status()[0])
 		fprintf(f, "  host tracepoints  %s\n", hostkvm_status());
 	for (int i = 0; i < vm->ncpus; i++)
@@ -279,6 +283,7 @@ static struct json_object *stats_json(struct vm *vm)
 	for (int m = 0; m < X86_NR_MODES; m++)
 		json_object_object_add(im, x86_mode_name(m), json_u64(s.insns[m]));
 	json_object_object_add(root, "insns_by_mode", im);
+	json_object_object_add(root, "insns_big_real", json_u64(s.insns_bigreal));
 	const char *hs = vm->engine == &engine_kvm ? hostkvm_status() : "";
 	json_object_object_add(root, "host_tracepoints",
 			       json_object_new_string(hs[0] ? hs : "not used"));

@@ -128,6 +128,7 @@ struct vcpu {
 	/* Filled by the emu engine from x86_cpu_stats(); zero under KVM (the
 	 * host tracepoints count into struct trace_counters instead). */
 	uint64_t insns[X86_NR_MODES];
+	uint64_t insns_bigreal; /* of insns[X86_MODE_REAL]: with a limit above 64 KiB */
 	uint64_t faults[32];
 	uint64_t irqs;
 	uint64_t hlts;

@@ -61,6 +61,12 @@ struct emu_cpu {
 	uint8_t insn_bytes[16];
 	unsigned insn_len;
 	int insn_bits;
+	/* --stats: real-mode instructions run with a segment limit above 64 KiB
+	 * ("big real" mode), counted from the mode change that entered it to
+	 * the one that left it: a real-mode segment load keeps the limit, so
+	 * only a mode change (or a reset, INIT or SIPI) can start or end it. */
+	bool bigreal;
+	uint64_t bigreal_mark, bigreal_done;
 	struct cpuid_model model; /* the CPU the platform presents (emu/cpuid.h) */
 	struct cpu_msrs msrs;	  /* the vCPU's platform MSRs */
 };
@@ -271,9 +277,35 @@ static void emu_trace_cr(void *opaque, int cr, uint64_t old_val, uint64_t new_va
 	trace_on_cr(e->vm->trace, e->id, cr, write ? new_val : old_val, write, e->insn_rip, true);
 }
 
+/* Real mode with any segment's limit above 0xFFFF (state s). */
+static bool emu_big_real(const struct x86_state *s)
+{
+	if (x86_state_mode(s) != X86_MODE_REAL)
+		return false;
+	for (int i = 0; i < 6; i++)
+		if (s->seg[i].limit > 0xFFFF)
+			return true;
+	return false;
+}
+
+/* The CPU's mode changes (or changed: reset, INIT, SIPI, a loaded state):
+ * close the big-real stretch that ends, open the one that starts.  During
+ * a mode change the instruction making it has not retired yet and counts
+ * in the mode it began in; after a state change nothing is pending. */
+static void emu_bigreal_update(struct emu_cpu *e, bool big, bool pending)
+{
+	uint64_t real = x86_cpu_stats(e->cpu)->insns[X86_MODE_REAL] + pending;
+	if (e->bigreal)
+		e->bigreal_done += real - e->bigreal_mark;
+	e->bigreal = big;
+	e->bigreal_mark = real;
+}
+
 static void emu_trace_mode(void *opaque, enum x86_mode from, enum x86_mode to, uint64_t rip)
 {
 	struct emu_cpu *e = opaque;
+	emu_bigreal_update(e, to == X86_MODE_REAL && emu_big_real(x86_cpu_state(e->cpu)),
+			   from == X86_MODE_REAL);
 	bool have = e->insn_len && e->insn_rip == rip;
 	trace_on_mode(e->vm->trace, e->id, from, to, have ? e->insn_cs_base : 0, rip, e->insn_bytes,
 		      have ? e->insn_len : 0, e->insn_bits);
@@ -384,6 +416,7 @@ static int emu_vcpu_create(struct vcpu *vcpu)
 	x86_state_reset(s);
 	s->apic_base &= e->id ? ~(1ULL << 8) : ~0ULL; /* the BSP flag */
 	x86_cpu_state_changed(e->cpu);
+	emu_bigreal_update(e, emu_big_real(x86_cpu_state(e->cpu)), false);
 	if (t && (trace_on(t, TRACE_INSN) || trace_on(t, TRACE_MODE) || trace_on(t, TRACE_CR) ||
 		  t->first_n))
 		x86_cpu_set_trace(e->cpu, X86_TRACE_INSN);
@@ -396,6 +429,7 @@ static int emu_set_state(struct vcpu *vcpu, const struct x86_state *s)
 	struct emu_cpu *e = vcpu->engine_data;
 	*x86_cpu_state(e->cpu) = *s;
 	x86_cpu_state_changed(e->cpu);
+	emu_bigreal_update(e, emu_big_real(x86_cpu_state(e->cpu)), false);
 	emu_cr8_to_lapic(e);
 	return 0;
 }
@@ -464,6 +498,9 @@ static void emu_copy_stats(struct vcpu *vcpu, struct emu_cpu *e, bool halted)
 	memcpy(vcpu->insns, st->insns, sizeof(vcpu->insns));
 	memcpy(vcpu->faults, st->exceptions, sizeof(vcpu->faults));
 	vcpu->irqs = st->interrupts;
+	vcpu->insns_bigreal = e->bigreal_done;
+	if (e->bigreal)
+		vcpu->insns_bigreal += st->insns[X86_MODE_REAL] - e->bigreal_mark;
 	uint64_t total = emu_retired(e);
 	/* A new HLT unless the CPU stayed halted (no instruction since). */
 	if (halted && (!e->halted || total != e->halt_insns))
@@ -485,6 +522,7 @@ static bool emu_init_sipi(struct emu_cpu *e)
 		x86_state_reset(s);
 		s->apic_base = apic_base;
 		x86_cpu_state_changed(e->cpu);
+		emu_bigreal_update(e, emu_big_real(s), false);
 		e->wait_sipi = true;
 	}
 	if (!e->wait_sipi)
@@ -497,6 +535,7 @@ static bool emu_init_sipi(struct emu_cpu *e)
 	s->rip = 0;
 	s->halted = false;
 	x86_cpu_state_changed(e->cpu);
+	emu_bigreal_update(e, emu_big_real(x86_cpu_state(e->cpu)), false);
 	e->wait_sipi = false;
 	return false;
 }

@@ -183,6 +183,28 @@ if [ "$have_kvm" = 1 ]; then
 	fi
 fi
 
+# --- big real mode in --stats: unreal.rom (unreal.S) clears PE with 4 GiB
+# limits in DS/ES/FS/GS and stays in real mode to the end, so every
+# real-mode instruction --trace-first shows after its last protected-mode
+# one runs in big real mode, and none of reset.rom's does ---
+ur=build/guests/unreal.rom
+if [ -f "$ur" ]; then
+	timeout 120 "$ember" run --accel emu --mem 128M --serial none --bios "$ur" --trace-first 100000 \
+		--stats </dev/null >/dev/null 2>"$out/unreal.err"
+	# The last line traced, its OUT to the test-exit port, stops the
+	# machine and never retires (--stats counts retired instructions).
+	want=$(awk '$1 == "first" { n++; if ($3 != "real") { last = n; big = 0 } else if (last) big++ }
+		END { print big - 1 }' "$out/unreal.err")
+	grep '^first' "$out/unreal.err" | tail -1 | grep -q 'out 0xF4, al' || want="(last line not the test-exit OUT)"
+	got=$(sed -n 's/^ *of them big real *\([0-9]*\).*/\1/p' "$out/unreal.err")
+	run emu "$out/reset-big.txt" --stats
+	if [ "$want" -gt 0 ] && [ "$got" = "$want" ] && ! grep -q 'big real' "$out/reset-big.txt.err"; then
+		echo "PASS trace big real (emu): unreal.rom's $want real-mode instructions after PE=0 with 4 GiB limits, reset.rom none"
+	else
+		echo "FAIL trace big real (emu): --stats says '$got', --trace-first counts $want (reset.rom: $(grep 'big real' "$out/reset-big.txt.err"))"
+	fi
+fi
+
 # --- AT&T syntax and option errors ---
 run emu "$out/att.txt" --trace insn --trace-syntax att
 if grep -q 'bytes b0 01: movb? \$0x01, %al$' "$out/att.txt" ||

@@ -43,7 +43,7 @@ static const struct {
     {"unclaimed", json_type_object},	 {"hlt", json_type_int},
     {"interrupts", json_type_int},	 {"faults", json_type_object},
     {"insns_by_mode", json_type_object}, {"host_tracepoints", json_type_string},
-    {"memory", json_type_object},
+    {"memory", json_type_object},	 {"insns_big_real", json_type_int},
 };
 
 static const char *const range_keys[] = {"device", "base", "end", "reads", "writes"};
@@ -147,6 +147,7 @@ static void check_stats(const char *accel, const char *path)
 		T_EQ(get_int(im, "prot16"), 1);
 		T_EQ(get_int(im, "compat"), 1);
 		T_CHECK(get_int(im, "long64") > 0, "no 64-bit instructions counted");
+		T_EQ(get_int(root, "insns_big_real"), 0); /* never real mode after PE */
 		T_STREQ(host, "not used");
 	} else if (host && !strcmp(host, "on")) {
 		T_EQ(get_int(im, "prot16"), 1);
