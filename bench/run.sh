@@ -4,8 +4,9 @@
 # same ROM), QEMU with KVM and QEMU's TCG; then bench/work64.sh, the
 # emulator's speed workloads against the host CPU and TCG, and
 # bench/linux.sh, Debian's boot on the emulator against TCG, bench/net.sh,
-# throughput through --net user against TCG's -netdev user, and bench/blk.sh,
-# disk throughput and IOPS in that guest against TCG.  Prints tables
+# throughput through --net user against TCG's -netdev user, bench/blk.sh,
+# disk throughput and IOPS in that guest against TCG, and bench/seabios.sh,
+# SeaBIOS booting that kernel from fw_cfg against TCG -M pc.  Prints tables
 # of medians and ratios.  Never asserts a timing: targets are printed for the
 # reader, not checked; exits 1 when work64.sh finds a wrong result or a
 # Linux boot fails.
@@ -30,6 +31,7 @@ if [ ! -c /dev/kvm ]; then
 	bench/linux.sh || w=1
 	bench/net.sh || w=1
 	bench/blk.sh || w=1
+	bench/seabios.sh || w=1
 	exit $w
 fi
 echo "ember benchmarks: median of $reps runs; host: $host, $(nproc) CPUs"
@@ -158,4 +160,6 @@ echo
 bench/net.sh || w=1
 echo
 bench/blk.sh || w=1
+echo
+bench/seabios.sh || w=1
 exit $w
