@@ -2,8 +2,10 @@
  * test_bzimage.c - the bzImage loader and extract-vmlinux against the Linux
  * x86 boot protocol (Documentation/arch/x86/boot.rst, zero-page.rst): field
  * offsets, the 64-bit entry requirements, placement rules, malformed images;
- * and Debian's real kernel when scripts/fetch-guest.sh has put it in guest/.
+ * the layout and header for a firmware's loader ROM (boot_fw_linux); and
+ * Debian's real kernel when scripts/fetch-guest.sh has put it in guest/.
  */
+#include <fcntl.h>
 #include <lzma.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -380,6 +382,99 @@ static void test_extract(void)
 }
 
 /* Debian's kernel, when scripts/fetch-guest.sh has fetched it. */
+/* path <- len bytes of b: a new temporary file (XXXXXX in path, which
+ * the test removes), or again the one made before. */
+static void write_tmp(char *path, const void *b, size_t len)
+{
+	int fd = strstr(path, "XXXXXX") ? mkstemp(path) : open(path, O_WRONLY | O_TRUNC);
+	T_CHECK(fd >= 0 && write(fd, b, len) == (ssize_t)len, "cannot write %s", path);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * --bios with --kernel (boot_fw_linux): the parts a firmware's loader ROM
+ * copies where the 16-bit boot protocol wants them, and the header fields
+ * boot.rst says a boot loader writes ("Loading the rest of the kernel",
+ * "Sample boot configuration"): type_of_loader, CAN_USE_HEAP with
+ * heap_end_ptr, cmd_line_ptr past the setup's heap and below 0xA0000,
+ * ramdisk_image/size page-aligned below initrd_addr_max and the top of RAM
+ * the firmware keeps, above the kernel's init_size; vid_mode "normal".
+ * Refused with one line: a zImage, protocol < 2.03, a command line longer
+ * than cmdline_size, an initrd that does not fit.
+ */
+static void test_fw_linux(void)
+{
+	size_t len;
+	uint8_t *k = make_bzimage(&len, NULL, 0);
+	char kpath[] = "/tmp/ember-test-bz-XXXXXX", ipath[] = "/tmp/ember-test-rd-XXXXXX";
+	static uint8_t initrd[300000];
+	for (size_t i = 0; i < sizeof(initrd); i++)
+		initrd[i] = (uint8_t)(i * 13);
+	write_tmp(kpath, k, len);
+	write_tmp(ipath, initrd, sizeof(initrd));
+	const uint64_t ram_end = 64ULL << 20;
+	struct boot_request req = {.kernel = kpath, .initrd = ipath, .cmdline = "console=ttyS0"};
+	struct boot_fw_linux l;
+	T_EQ(boot_fw_linux(&req, ram_end, &l), 0);
+	T_EQ(l.setup_addr, 0x10000);
+	T_EQ(l.setup_len, SETUP_SIZE);
+	T_EQ(l.kernel_addr, 0x100000); /* code32_start */
+	T_CHECK(l.kernel_len == len - SETUP_SIZE && !memcmp(l.kernel, k + SETUP_SIZE, l.kernel_len),
+		"the protected-mode kernel is the file after the setup");
+	T_CHECK(!memcmp(l.setup + 0x1F1, k + 0x1F1, 0x1FA - 0x1F1) &&
+		    !memcmp(l.setup + 0x1FC, k + 0x1FC, 0x210 - 0x1FC),
+		"header before 0x210 kept, vid_mode aside");
+	const uint8_t *h = l.setup;
+	T_EQ(h[0x210], 0xFF);			  /* type_of_loader: undefined */
+	T_EQ(h[0x211], 0x01 | 0x80);		  /* LOADED_HIGH | CAN_USE_HEAP */
+	T_EQ(get16(h + 0x224), 0xE000 - 0x200);	  /* heap_end_ptr (protocol >= 2.02) */
+	T_EQ(get16(h + 0x1FA), 0xFFFF);		  /* vid_mode */
+	T_EQ(get32(h + 0x228), l.cmdline_addr);	  /* cmd_line_ptr */
+	T_CHECK(l.cmdline_addr >= l.setup_addr + 0xE000 &&
+		    l.cmdline_addr + l.cmdline_len <= 0xA0000,
+		"command line at %#x, past the heap, below 0xA0000", l.cmdline_addr);
+	T_CHECK(l.cmdline_len == 14 && !memcmp(l.cmdline, "console=ttyS0", 14),
+		"command line with its NUL");
+	T_EQ(get32(h + 0x218), l.initrd_addr); /* ramdisk_image */
+	T_EQ(get32(h + 0x21C), sizeof(initrd));
+	T_CHECK(l.initrd_len == sizeof(initrd) && !memcmp(l.initrd, initrd, sizeof(initrd)),
+		"initrd bytes");
+	T_EQ(l.initrd_addr & 0xFFF, 0);
+	T_CHECK(l.initrd_addr + l.initrd_len <= ram_end - 0x100000 &&
+		    l.initrd_addr >= l.kernel_addr + INIT_SIZE,
+		"initrd at %#x: above the kernel's init_size, 1 MiB below RAM's top",
+		l.initrd_addr);
+	boot_fw_linux_free(&l);
+
+	/* initrd_addr_max below RAM's top wins. */
+	put32(k + 0x22C, 0x037FFFFF);
+	write_tmp(kpath, k, len);
+	T_EQ(boot_fw_linux(&req, 1ULL << 30, &l), 0);
+	T_CHECK(l.initrd_addr + l.initrd_len <= 0x03800000, "initrd below initrd_addr_max");
+	boot_fw_linux_free(&l);
+
+	/* Refusals, each one line naming the problem. */
+	char longcmd[3000];
+	memset(longcmd, 'x', sizeof(longcmd) - 1);
+	longcmd[sizeof(longcmd) - 1] = 0;
+	req.cmdline = longcmd;
+	T_EQ(boot_fw_linux(&req, ram_end, &l), -E2BIG);
+	req.cmdline = "";
+	T_EQ(boot_fw_linux(&req, 6ULL << 20, &l), -ENOMEM); /* no room for the initrd */
+	T_CHECK(strstr(ember_last_error(), "initrd") != NULL, "%s", ember_last_error());
+	k[0x211] = 0; /* a zImage */
+	write_tmp(kpath, k, len);
+	T_EQ(boot_fw_linux(&req, ram_end, &l), -ENOEXEC);
+	k[0x211] = 1;
+	put16(k + 0x206, 0x0202);
+	write_tmp(kpath, k, len);
+	T_CHECK(boot_fw_linux(&req, ram_end, &l) < 0, "protocol 2.02 refused");
+	unlink(kpath);
+	unlink(ipath);
+	free(k);
+}
+
 static void test_debian_kernel(void)
 {
 	uint8_t *k;
@@ -442,6 +537,7 @@ int main(void)
 	T_RUN(test_malformed);
 	T_RUN(test_mutations);
 	T_RUN(test_extract);
+	T_RUN(test_fw_linux);
 	T_RUN(test_debian_kernel);
 	T_EXIT();
 }

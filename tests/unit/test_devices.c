@@ -4,7 +4,8 @@
  * in-kernel irqchip, COM1 output to --serial file:PATH and its IRQ 4 (to the
  * router's 8259A, or to the in-kernel irqchip's line),
  * isa-debug-exit and i8042 reset turned into stop requests, the CMOS
- * memory bytes taken from the memory map, and the debug console sink.
+ * memory bytes taken from the memory map, the debug console sink, and
+ * the PC's fw_cfg items as firmware reads them through the ports.
  * vm.c's entry points are replaced by recorders here.
  */
 #include <errno.h>
@@ -163,6 +164,116 @@ static void test_emu_machine(void)
 	unlink(path);
 }
 
+/* fw_cfg through its ports, as SeaBIOS reads it (QEMU's docs/specs/fw_cfg.rst):
+ * select a key, then the data port a byte at a time. */
+static void cfg_read(struct vm *vm, uint16_t key, void *buf, size_t n)
+{
+	bus_write(&vm->pio, LAYOUT_PORT_FWCFG, 2, key);
+	for (size_t i = 0; i < n; i++)
+		((uint8_t *)buf)[i] = (uint8_t)bus_read(&vm->pio, LAYOUT_PORT_FWCFG + 1, 1);
+}
+
+static uint64_t cfg_le(struct vm *vm, uint16_t key, unsigned n)
+{
+	uint8_t b[8] = {0};
+	cfg_read(vm, key, b, n);
+	uint64_t v = 0;
+	for (unsigned i = 0; i < n; i++)
+		v |= (uint64_t)b[i] << (8 * i);
+	return v;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+/* The directory's entry for name: its key and size, or key 0. */
+static uint16_t cfg_file(struct vm *vm, const char *name, uint32_t *size)
+{
+	static uint8_t dir[4 + 64 * 64];
+	cfg_read(vm, 0x19, dir, 4);
+	uint32_t n = be32(dir);
+	if (n > 64)
+		return 0;
+	cfg_read(vm, 0x19, dir, 4 + 64 * n);
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *e = dir + 4 + 64 * i; /* size, select, reserved, name[56] */
+		if (!strncmp((const char *)e + 8, name, 56)) {
+			*size = be32(e);
+			return (uint16_t)(e[4] << 8 | e[5]);
+		}
+	}
+	return 0;
+}
+
+/*
+ * The PC's fw_cfg items (devices/fwcfg_pc.c) with the meanings the spec and
+ * SeaBIOS give them: signature and ID (DMA bit), RAM size (key 0x03, 64-bit
+ * LE), CPU counts (0x05, 0x0F), no graphics (0x04), the boot menu (0x0E) on
+ * without --kernel, "etc/sercon-port" = COM1, "etc/e820" 20-byte entries
+ * (address, length, type) with RAM exactly where the memory map has it,
+ * the ACPI files, and no "bootorder" or loader ROM without --kernel.
+ */
+static void test_fwcfg_pc(void)
+{
+	struct vm_config cfg = {.mem_bytes = 256 << 20, .cpus = 2, .serial = SERIAL_NONE};
+	struct vm vm;
+	vm_fake(&vm, &cfg, false);
+	T_EQ(devices_attach(&vm), 0);
+	T_STREQ(port_name(&vm, 0x510), "fw_cfg");
+	char sig[5] = {0};
+	cfg_read(&vm, 0x00, sig, 4);
+	T_STREQ(sig, "QEMU");
+	T_EQ(cfg_le(&vm, 0x01, 4), 3); /* traditional interface + DMA */
+	T_EQ(cfg_le(&vm, 0x03, 8), 256 << 20);
+	T_EQ(cfg_le(&vm, 0x05, 2), 2);
+	T_EQ(cfg_le(&vm, 0x0F, 2), 2);
+	T_EQ(cfg_le(&vm, 0x04, 2), 1);
+	T_EQ(cfg_le(&vm, 0x0E, 2), 1);
+	uint32_t size = 0;
+	uint16_t key = cfg_file(&vm, "etc/sercon-port", &size);
+	T_CHECK(key >= 0x20, "etc/sercon-port listed");
+	T_EQ(size, 2);
+	T_EQ(cfg_le(&vm, key, 2), 0x3F8);
+	for (const char *f = "etc/acpi/rsdp\0etc/acpi/tables\0etc/table-loader\0"; *f;
+	     f += strlen(f) + 1)
+		T_CHECK(cfg_file(&vm, f, &size) >= 0x20 && size > 0, "%s listed, not empty", f);
+	T_CHECK(!cfg_file(&vm, "bootorder", &size), "no bootorder without --kernel");
+	T_CHECK(!cfg_file(&vm, "genroms/ember-linuxboot.bin", &size), "no loader ROM");
+	T_EQ(cfg_le(&vm, 0x08, 4), 0); /* no kernel: a missing key reads zeros */
+
+	key = cfg_file(&vm, "etc/e820", &size);
+	T_CHECK(key >= 0x20 && size % 20 == 0 && size / 20 <= 8, "etc/e820: %u bytes", size);
+	uint8_t e[160];
+	cfg_read(&vm, key, e, size <= sizeof(e) ? size : sizeof(e));
+	uint64_t ram = 0, prev_end = 0;
+	bool reserved = false;
+	for (uint32_t i = 0; i < size / 20 && i < 8; i++) {
+		uint64_t a = 0, l = 0;
+		for (int b = 7; b >= 0; b--) {
+			a = a << 8 | e[20 * i + b];
+			l = l << 8 | e[20 * i + 8 + b];
+		}
+		uint32_t type = e[20 * i + 16] | e[20 * i + 17] << 8;
+		T_CHECK(a >= prev_end && l, "entry %u: %#llx+%#llx after %#llx", i,
+			(unsigned long long)a, (unsigned long long)l, (unsigned long long)prev_end);
+		prev_end = a + l;
+		if (type == 1) {
+			T_CHECK(memmap_find(&vm.mem, a) && memmap_find(&vm.mem, a + l - 1),
+				"RAM entry %u is RAM", i);
+			ram += l;
+		} else {
+			T_EQ(type, 2);
+			T_CHECK(!memmap_find(&vm.mem, a), "reserved entry %u is not RAM", i);
+			reserved = true;
+		}
+	}
+	T_EQ(ram, memmap_ram_size(&vm.mem)); /* all of RAM, the 640K-1M hole excluded */
+	T_CHECK(reserved, "KVM's private pages reserved");
+	vm_fake_destroy(&vm);
+}
+
 static const char *registry_names(struct vm *vm, char *buf, size_t n)
 {
 	size_t pos = 0;
@@ -293,6 +404,7 @@ static void test_serial_file_error(void)
 int main(void)
 {
 	T_RUN(test_emu_machine);
+	T_RUN(test_fwcfg_pc);
 	T_RUN(test_machine_save_load);
 	T_RUN(test_kvm_machine);
 	T_RUN(test_debugcon_sink);
