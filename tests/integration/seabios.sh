@@ -4,7 +4,8 @@
 # for boot menu."), with what its debug port says about the machine (fw_cfg
 # and its DMA interface found, ember's ACPI tables taken through the
 # table-loader, the memory below 4 GiB ending at --mem, as SeaBIOS reports
-# it on QEMU's pc machine); then --bios with --kernel: SeaBIOS runs ember's
+# it on QEMU's pc machine) and --trace-first from the reset vector to its
+# first protected-mode code; then --bios with --kernel: SeaBIOS runs ember's
 # option ROM, which loads Debian's kernel and initramfs by fw_cfg DMA and
 # starts it by the 16-bit boot protocol, to ember.cmd, and Linux finds
 # ember's ACPI tables where SeaBIOS put them, with intact checksums.
@@ -25,7 +26,7 @@ trap 'rm -rf "$out"' EXIT
 # 1. The boot menu: answer the prompt with ESC, quit with Ctrl-A X once
 # the menu is up.
 coproc EMBER { timeout 60 build/ember run --accel emu --mem 256M --bios "$bios" \
-	--debugcon "file:$out/menu.dbg" 2>&1; }
+	--debugcon "file:$out/menu.dbg" --trace-first 26 --trace mode --trace-file "$out/menu.trace" 2>&1; }
 epid=$EMBER_PID
 exec {ein}<&"${EMBER[0]}" {eout}>&"${EMBER[1]}"
 menu=no
@@ -45,6 +46,24 @@ else
 	echo "FAIL seabios menu: menu seen: $menu, exit status $rc"
 	tail -20 "$out/menu.txt" "$out/menu.dbg" >&2
 fi
+# The reset vector through SeaBIOS (its romlayout.S is the oracle): the
+# first fetch at FFFFFFF0h with CS F000h based at FFFF0000h, a far jump to
+# F000:E05B (entry_post) that reloads the CS base to F0000h, and the first
+# protected-mode entry: MOV CR0 (PE on, still a 16-bit CS: prot16), then a
+# far jump to the 32-bit flat code segment 08h.
+t0=$(grep -m1 '^first 0:' "$out/menu.trace")
+t1=$(grep -m1 '^first 1:' "$out/menu.trace")
+m1=$(grep -m1 ' mode  *mode ' "$out/menu.trace")
+m2=$(grep -m2 ' mode  *mode ' "$out/menu.trace" | tail -1)
+if [[ $t0 == *"real "*"cs=f000/ffff0000 "*"rip=fff0 linear=fffffff0 physical=fffffff0 "*"jmp far 0xF000:0xE05B" ]] &&
+	[[ $t1 == *"cs=f000/f0000 "*"rip=e05b linear=fe05b "* ]] &&
+	[[ $m1 == *"mode real -> prot16 -- cs base 0xf0000 "*": mov cr0, "* ]] &&
+	[[ $m2 == *"mode prot16 -> prot32 -- cs base 0xf0000 "*": jmp far 0x0008:"* ]]; then
+	echo "PASS seabios trace-first: fetch at FFFFFFF0h, far jump to F000:E05B, MOV CR0 then a far jump to 32-bit code"
+else
+	echo "FAIL seabios trace-first: got '$t0' '$t1' '$m1' '$m2'"
+fi
+
 # 2. --bios with --kernel: the guest (scripts/fetch-guest.sh) to ember.cmd.
 if ! scripts/fetch-guest.sh >"$out/fetch.log" 2>&1; then
 	echo "SKIP seabios kernel: scripts/fetch-guest.sh failed (apt unreachable?): $(tail -1 "$out/fetch.log")"
