@@ -32,6 +32,7 @@
 #define JIT_HASH	  65536 /* blocks by physical address */
 #define JIT_PHASH	  16384 /* blocks by physical page */
 #define JIT_PENDING	  64	/* pages written, before "all" */
+#define JIT_JC		  4096	/* the jump cache: blocks by linear RIP */
 
 /* Why translated code returned to the dispatcher (in EAX). */
 enum {
@@ -44,11 +45,17 @@ enum {
 struct jit_block;
 
 /* An exit of a block to a guest RIP known when it was translated: a JMP
- * rel32 that goes to the exit stub, or, once linked, to the block there. */
+ * rel32 that goes to the exit stub, or, once linked, to the block there.
+ * On another page than the block, the JMP is the end of a guard (the TLB
+ * still maps the target's page to the block's physical page, executable
+ * at the block's CPL, as jit_next would check) whose failure goes to the
+ * stub. */
 struct jit_slot {
 	uint32_t jmp, stub; /* arena positions of the rel32 and of the stub */
+	uint32_t ppage;	    /* a guard's imm64 of the physical page, or 0 */
 	uint64_t target;
 	struct jit_block *from;
+	struct jit_block *to;	  /* linked to, or NULL */
 	struct jit_slot *next_in; /* the other slots linked to the same block */
 };
 
@@ -62,6 +69,15 @@ struct jit_block {
 	struct jit_block *hnext, *pnext; /* chains of hash and phash */
 	struct jit_slot slot[2];	 /* fall through, taken */
 	struct jit_slot *in;		 /* slots linked to this block */
+};
+
+/* A slot of the jump cache: the block last found at (rip, phys, user),
+ * its entry and length copied so that a hit reads one line. */
+struct jit_jc {
+	uint64_t rip, phys;
+	const uint8_t *code; /* NULL: empty */
+	uint32_t ninsn;
+	bool user;
 };
 
 typedef int (*jit_enter_fn)(struct x86_cpu *cpu, const uint8_t *code, uint64_t left);
@@ -79,6 +95,7 @@ struct jit {
 	uint64_t generation; /* bumped by every flush */
 	struct jit_block *hash[JIT_HASH];
 	struct jit_block *phash[JIT_PHASH];
+	_Alignas(64) struct jit_jc jc[JIT_JC];
 	/* Pages written since the owner last looked (any thread). */
 	pthread_mutex_t lock;
 	uint64_t pending[JIT_PENDING];
@@ -89,6 +106,11 @@ struct jit {
 static unsigned jit_hash(uint64_t phys)
 {
 	return (unsigned)((phys ^ (phys >> 12) * 0x9E3779B1u) & (JIT_HASH - 1));
+}
+
+static unsigned jit_jc_index(uint64_t rip)
+{
+	return (unsigned)((rip ^ (rip >> 12)) & (JIT_JC - 1));
 }
 
 static unsigned jit_phash(uint64_t page)
@@ -148,9 +170,10 @@ static void jit_destroy(struct jit *j)
 /* The arena: one memfd mapped read-write and, elsewhere, read-execute. */
 static int jit_create(size_t size, struct jit **out)
 {
-	struct jit *j = calloc(1, sizeof(*j));
+	struct jit *j = aligned_alloc(64, (sizeof(*j) + 63) & ~(size_t)63); /* jc: a line a slot pair */
 	if (!j)
 		return -ENOMEM;
+	memset(j, 0, sizeof(*j));
 	pthread_mutex_init(&j->lock, NULL);
 	j->size = size;
 	j->max_blocks = size / 256;
@@ -187,6 +210,7 @@ static void jit_reset(struct jit *j)
 			j->phash[jit_phash(j->blocks[i].phys >> 12)] = NULL;
 		}
 	}
+	memset(j->jc, 0, sizeof(j->jc));
 	j->nblocks = j->ninsns = 0;
 	j->used = j->blocks_start;
 	j->generation++;
@@ -201,7 +225,12 @@ void jit_flush(struct x86_cpu *cpu)
 
 static void jit_link(struct jit *j, struct jit_slot *s, struct jit_block *to)
 {
+	if (s->ppage) {
+		uint64_t page = to->phys & ~0xFFFull;
+		memcpy(j->w + s->ppage, &page, 8);
+	}
 	a_patch(j->w, s->jmp, to->code);
+	s->to = to;
 	s->next_in = to->in;
 	to->in = s;
 }
@@ -213,8 +242,13 @@ static void jit_kill(struct x86_cpu *cpu, struct jit_block *b)
 	while (*pp != b)
 		pp = &(*pp)->hnext;
 	*pp = b->hnext;
-	for (struct jit_slot *s = b->in; s; s = s->next_in)
+	for (struct jit_slot *s = b->in; s; s = s->next_in) {
 		a_patch(j->w, s->jmp, s->stub); /* back to the stub: the dispatcher decides */
+		s->to = NULL;
+	}
+	struct jit_jc *c = &j->jc[jit_jc_index(b->rip)];
+	if (c->code == j->x + b->code)
+		c->code = NULL;
 	b->in = NULL;
 	b->dead = true;
 	cpu->stats.jit_invalidated++;
@@ -355,18 +389,15 @@ static struct jit_block *jit_lookup(struct jit *j, uint64_t rip, uint64_t phys, 
 }
 
 /*
- * The way on from an exit whose RIP is in cpu->t_rip (and its slot in
- * cpu->jit_slot when slot): the next block's code when it is already
- * translated, nothing is pending and the budget covers it, else NULL (the
- * dispatcher's loop takes it: it links slots on one page, translates, runs
- * the interpreter).  Called from translated code, so it never translates:
- * that may empty the arena under the caller.
+ * The way on from an exit whose RIP is in cpu->t_rip: the next block's code
+ * when it is already translated, nothing is pending and the budget covers
+ * it, else NULL (the dispatcher's loop takes it: it translates, runs the
+ * interpreter).  Called from translated code, so it never translates: that
+ * may empty the arena under the caller.
  */
-static const uint8_t *jit_next(struct x86_cpu *cpu, uint64_t left, const struct jit_slot *s)
+static const uint8_t *jit_next(struct x86_cpu *cpu, uint64_t left)
 {
 	uint64_t rip = cpu->t_rip;
-	if (s && !((rip ^ s->from->rip) >> 12))
-		return NULL;
 	if (cpu->events || atomic_load_explicit(&cpu->kick, memory_order_relaxed) ||
 	    atomic_load_explicit(&cpu->jit_req, memory_order_relaxed))
 		return NULL;
@@ -375,26 +406,26 @@ static const uint8_t *jit_next(struct x86_cpu *cpu, uint64_t left, const struct 
 	if (e->lpage != ((rip & ~0xFFFull) | 1) || !e->host ||
 	    !mmu_allowed(cpu, e, ACC_EXEC, cpu->cpl))
 		return NULL;
-	struct jit_block *b = jit_lookup(j, rip, e->ppage | (rip & 0xFFF), false, cpu->cpl == 3);
-	return b && b->ninsn <= left ? j->x + b->code : NULL;
+	uint64_t phys = e->ppage | (rip & 0xFFF);
+	bool user = cpu->cpl == 3;
+	struct jit_jc *c = &j->jc[jit_jc_index(rip)];
+	if (!c->code || c->rip != rip || c->phys != phys || c->user != user) {
+		struct jit_block *b = jit_lookup(j, rip, phys, false, user);
+		if (!b)
+			return NULL;
+		*c = (struct jit_jc){rip, phys, j->x + b->code, b->ninsn, user};
+	}
+	return c->ninsn <= left ? c->code : NULL;
 }
 
 /* The end of an exit stub: jit_next's block, or back to the dispatcher
- * with why (RAX holds the slot when slot). */
-static void jit_emit_next(struct jit_asm *a, struct jit *j, bool slot, int why)
+ * with why. */
+static void jit_emit_next(struct jit_asm *a, struct jit *j, int why)
 {
 	static const uint8_t args[] = {0x48, 0x89, 0xDF,  /* mov rdi, rbx */
 				       0x4C, 0x89, 0xE6}; /* mov rsi, r12 */
 	for (size_t i = 0; i < sizeof(args); i++)
 		a_u8(a, args[i]);
-	if (slot) {
-		a_u8(a, 0x48); /* mov rdx, rax */
-		a_u8(a, 0x89);
-		a_u8(a, 0xC2);
-	} else {
-		a_u8(a, 0x31); /* xor edx, edx */
-		a_u8(a, 0xD2);
-	}
 	a_call(a, (const void *)jit_next);
 	a_u8(a, 0x48); /* test rax, rax */
 	a_u8(a, 0x85);
@@ -407,12 +438,60 @@ static void jit_emit_next(struct jit_asm *a, struct jit *j, bool slot, int why)
 	a_jmp_to(a, j->epilogue);
 }
 
+/* CMP [RBX+off], imm8 of size 1 or 8. */
+static void jit_cmp_mem0(struct jit_asm *a, bool qword, uint32_t off)
+{
+	if (qword)
+		a_u8(a, 0x48);
+	a_u8(a, qword ? 0x83 : 0x80);
+	a_rbx_disp(a, 7, off);
+	a_u8(a, 0);
+}
+
+/* The guard of a slot to another page (see struct jit_slot): its JMP to the
+ * block becomes s->jmp; its failures jump to the rel32s in fail[5]. */
+static void jit_slot_guard(struct jit_asm *a, struct jit_slot *s, bool user, uint32_t fail[5])
+{
+	uint32_t e = CPU_OFF(tlb) + mmu_tlb_index(s->target) * (uint32_t)sizeof(struct x86_tlb_entry);
+	a_load_rax(a, e + (uint32_t)offsetof(struct x86_tlb_entry, lpage));
+	a_cmp_rax(a, (s->target & ~0xFFFull) | 1);
+	fail[0] = a_jcc_fwd(a, CC_NE);
+	a_load_rax(a, e + (uint32_t)offsetof(struct x86_tlb_entry, ppage));
+	a_mov_imm64(a, 1, ~0ull); /* mov rcx, the block's page (jit_link) */
+	s->ppage = a->pos - 8;
+	a_u8(a, 0x48); /* cmp rax, rcx */
+	a_u8(a, 0x39);
+	a_u8(a, 0xC8);
+	fail[1] = a_jcc_fwd(a, CC_NE);
+	jit_cmp_mem0(a, true, e + (uint32_t)offsetof(struct x86_tlb_entry, host));
+	fail[2] = a_jcc_fwd(a, CC_E);
+	jit_cmp_mem0(a, false, e + (uint32_t)offsetof(struct x86_tlb_entry, nx));
+	fail[3] = a_jcc_fwd(a, CC_NE);
+	fail[4] = fail[3];
+	if (user) {
+		jit_cmp_mem0(a, false, e + (uint32_t)offsetof(struct x86_tlb_entry, user));
+		fail[4] = a_jcc_fwd(a, CC_E);
+	}
+	s->jmp = a_jmp_fwd(a);
+}
+
 /* The exit stub of a slot: where it went (next_rip after a called branch,
- * else the slot's own target), which slot, back to the loop. */
+ * else the slot's own target); unlinked, which slot, back to the loop
+ * (which links it), else (a slot to another page linked elsewhere, whose
+ * guard failed) on through jit_next. */
 static void jit_slot_stub(struct jit_asm *a, struct jit *j, struct jit_slot *s, bool called)
 {
+	a_patch(a->w, s->jmp, a->pos);
+	bool other_page = (s->target ^ s->from->rip) >> 12;
+	uint32_t fail[5];
+	if (other_page)
+		jit_slot_guard(a, s, s->from->user, fail);
 	s->stub = a->pos;
-	a_patch(a->w, s->jmp, s->stub);
+	if (other_page) {
+		a_patch(a->w, s->jmp, s->stub);
+		for (int k = 0; k < 5; k++)
+			a_patch(a->w, fail[k], s->stub);
+	}
 	if (called) {
 		a_load_rax(a, CPU_OFF(next_rip));
 		a_store_rax(a, CPU_OFF(t_rip));
@@ -420,8 +499,22 @@ static void jit_slot_stub(struct jit_asm *a, struct jit *j, struct jit_slot *s, 
 		a_store_imm(a, CPU_OFF(t_rip), s->target);
 	}
 	a_mov_imm64(a, 0, (uint64_t)(uintptr_t)s);
+	uint32_t linked = 0;
+	if (other_page) {
+		a_u8(a, 0x48); /* cmp qword [rax + to], 0 */
+		a_u8(a, 0x83);
+		a_u8(a, 0x78);
+		a_u8(a, (uint8_t)offsetof(struct jit_slot, to));
+		a_u8(a, 0);
+		linked = a_jcc_fwd(a, CC_NE);
+	}
 	a_store_rax(a, CPU_OFF(jit_slot));
-	jit_emit_next(a, j, true, JX_CHAIN);
+	a_mov_eax(a, JX_CHAIN);
+	a_jmp_to(a, j->epilogue);
+	if (other_page) {
+		a_patch(a->w, linked, a->pos);
+		jit_emit_next(a, j, JX_DYN);
+	}
 }
 
 /*
@@ -449,30 +542,44 @@ static void jit_emit_block(struct jit *j, struct jit_block *b, struct x86_insn *
 	a_r12(&a, true, n);
 	uint32_t budget = a_jcc_fwd(&a, CC_B);
 
-	/* Native forms, and which of them must write the flags record: those
-	 * whose record something may read (a body, an exit, the block's end)
-	 * before another native operation replaces it. */
+	/* Native forms.  Forward: which guest flags the host's RFLAGS holds
+	 * before each instruction (valid[i]); a form that reads flags runs
+	 * natively only where they are there, else its body runs. */
 	struct jit_native nv[JIT_BLOCK_INSNS];
-	bool record[JIT_BLOCK_INSNS], live = true;
-	for (unsigned i = 0; i < n; i++)
+	unsigned valid[JIT_BLOCK_INSNS + 1], hf = 0;
+	for (unsigned i = 0; i < n; i++) {
 		jit_native_pick(&ins[i], &nv[i]);
+		unsigned need = jit_native_reads(&ins[i], &nv[i]);
+		if (need & ~hf)
+			nv[i].kind = JN_NONE;
+		valid[i] = hf;
+		hf = jit_native_leaves(&nv[i], hf);
+	}
+	valid[n] = hf;
+	/* Backward: which flag writers must write the record (or RFLAGS): those
+	 * whose flags something may read there (a body, an exit, the block's
+	 * end) before a form that writes all six without faulting replaces
+	 * them.  Native readers read the host's flags, not the record.  IMUL
+	 * runs natively only where its flags are dead. */
+	bool record[JIT_BLOCK_INSNS], live = true;
 	for (unsigned i = n; i-- > 0;) {
 		record[i] = live;
-		if (nv[i].kind == JN_ALU)
+		if (nv[i].kind == JN_IMUL && live)
+			nv[i].kind = JN_NONE;
+		if (jit_native_kills(&nv[i]))
 			live = false;
-		else if (nv[i].kind != JN_MOV && nv[i].kind != JN_LEA)
+		else if (nv[i].kind != JN_MOV && nv[i].kind != JN_LEA && nv[i].kind != JN_MOVX &&
+			 nv[i].kind != JN_SETCC && nv[i].kind != JN_CMOV)
 			live = true; /* a body may run (it reads the flags, or
 				      * faults), or INC/DEC keeps CF from below */
 	}
-	/* A Jcc right after a native ALU operation (or INC/DEC, for conditions
-	 * without CF) branches on the host flags (the same condition codes);
-	 * its target is checked here. */
+	/* A Jcc whose flags the host's RFLAGS holds branches on them (the same
+	 * condition codes); its target is checked here. */
 	struct x86_insn *last = &ins[n - 1];
 	uint64_t jcc_target = rip[n] + last->imm;
 	int cc = last->opcode & 0xF;
-	bool cf_cc = (cc >> 1) == 1 || (cc >> 1) == 3; /* B, AE, BE, A: INC/DEC keep CF */
-	bool fused = n >= 2 &&
-		     (nv[n - 2].kind == JN_ALU || (nv[n - 2].kind == JN_INCDEC && !cf_cc)) &&
+	struct jit_native jcc_nv = {.kind = JN_SETCC, .op = (uint8_t)cc};
+	bool fused = n >= 2 && !(jit_native_reads(last, &jcc_nv) & ~valid[n - 1]) &&
 		     last->op->fn == ex_jcc && last->fn != cpu_general && last->bits == 64 &&
 		     (uint64_t)((int64_t)(jcc_target << 16) >> 16) == jcc_target;
 
@@ -581,7 +688,7 @@ static void jit_emit_block(struct jit *j, struct jit_block *b, struct x86_insn *
 		a_store_rax(&a, CPU_OFF(t_rip));
 		if (back)
 			a_r12(&a, false, back);
-		jit_emit_next(&a, j, false, JX_DYN);
+		jit_emit_next(&a, j, JX_DYN);
 		for (unsigned k = 0; k < f->nfault; k++)
 			a_patch(a.w, f->fault[k], fault);
 		for (unsigned k = 0; k < f->ndyn; k++)
@@ -711,11 +818,12 @@ uint64_t jit_burst(struct x86_cpu *cpu, uint64_t budget)
 		struct jit_block *b = jit_find(cpu, rip, step);
 		if (!b || b->ninsn > left)
 			break;
-		/* Link the exit that led here when both are on one page: the
-		 * page's mapping was RIP's when the chain began, and whatever
-		 * changes it (a general body) leaves with events armed. */
+		/* Link the exit that led here.  On one page: the page's mapping
+		 * was RIP's when the chain began, and whatever changes it (a
+		 * general body) leaves with events armed; on another, its guard
+		 * checks the mapping. */
 		if (from && gen == j->generation && !from->from->dead && from->target == rip &&
-		    !((rip ^ from->from->rip) >> 12))
+		    !from->to && !b->step)
 			jit_link(j, from, b);
 		int why = j->enter(cpu, j->x + b->code, left);
 		left = cpu->t_left;

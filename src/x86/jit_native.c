@@ -9,14 +9,23 @@
  * lazy record (cpu->lf) exactly as fast.c's forms write it, unless the
  * block's flag liveness says a later native operation overwrites the
  * record first; a Jcc right after one branches on the host flags.
- * INC/DEC of a register too (their record on top of the one below).
- * Not memory operands, 8/16-bit operands, ADC/SBB (they read CF), shifts.
+ * INC/DEC of a register too (their record on top of the one below); SHL,
+ * SHR, SAR by an immediate (shift.c's record); MOVZX, MOVSX, MOVSXD and
+ * IMUL between registers (IMUL only where its flags are dead: its
+ * undefined ones are the interpreter's, not the host's); ADC, SBB, SETcc
+ * and CMOVcc where the host's RFLAGS holds the flags they read (what
+ * jit_native_leaves says, from an earlier native form with nothing but
+ * flag-preserving ones between); ADC and SBB then put all six into RFLAGS
+ * (the record cannot hold a carry in).
+ * Not memory operands (but MOV's), 8/16-bit operands (but SETcc's and a
+ * MOVZX/MOVSX source).
  */
 #include "x86/jit_native.h"
 
 #define LF_OFF(field)                                                                              \
 	((uint32_t)(offsetof(struct x86_cpu, lf) + offsetof(struct x86_lazy_flags, field)))
 #define GPR_OFF(r) ((uint32_t)(offsetof(struct x86_cpu, s.gpr) + (r)*8))
+#define RFLAGS_OFF ((uint32_t)offsetof(struct x86_cpu, s.rflags))
 
 _Static_assert(offsetof(struct x86_lazy_flags, idsize) == offsetof(struct x86_lazy_flags, idop) + 1,
 	       "idop, idsize: one 16-bit store");
@@ -25,12 +34,99 @@ _Static_assert(offsetof(struct x86_lazy_flags, size) == offsetof(struct x86_lazy
 		   offsetof(struct x86_lazy_flags, idop) == offsetof(struct x86_lazy_flags, op) + 3,
 	       "op, size, cf, idop: one 32-bit store");
 
+/* The flags condition code cc tests (SDM vol. 1, appendix B). */
+static unsigned jn_cond_flags(unsigned cc)
+{
+	static const unsigned f[8] = {
+	    X86_FLAGS_OF,
+	    X86_FLAGS_CF,
+	    X86_FLAGS_ZF,
+	    X86_FLAGS_CF | X86_FLAGS_ZF,
+	    X86_FLAGS_SF,
+	    X86_FLAGS_PF,
+	    X86_FLAGS_SF | X86_FLAGS_OF,
+	    X86_FLAGS_ZF | X86_FLAGS_SF | X86_FLAGS_OF,
+	};
+	return f[(cc >> 1) & 7];
+}
+
+#define JN_ALL_FLAGS                                                                               \
+	(X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF | X86_FLAGS_OF)
+
+unsigned jit_native_reads(const struct x86_insn *in, const struct jit_native *nv)
+{
+	if (nv->kind == JN_ALU && (nv->op == 2 || nv->op == 3))
+		return X86_FLAGS_CF;
+	if (nv->kind == JN_SETCC || nv->kind == JN_CMOV)
+		return jn_cond_flags(nv->op);
+	return 0;
+}
+
+unsigned jit_native_leaves(const struct jit_native *nv, unsigned valid)
+{
+	switch (nv->kind) {
+	case JN_MOV:
+	case JN_LEA:
+	case JN_MOVX:
+	case JN_SETCC:
+	case JN_CMOV:
+		return valid; /* host MOV, LEA, MOVZX/MOVSX, SETcc, CMOVcc */
+	case JN_ALU: /* ADC, SBB: their flags go to RFLAGS through the host ALU */
+		return nv->op == 2 || nv->op == 3 ? 0 : JN_ALL_FLAGS;
+	case JN_INCDEC: /* the host's INC/DEC keep CF too */
+		return (valid & X86_FLAGS_CF) | (JN_ALL_FLAGS & ~X86_FLAGS_CF);
+	case JN_SHIFT: /* OF only for a count of 1 (SDM SAL/SAR/SHL/SHR), AF undefined */
+		return X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_ZF | X86_FLAGS_SF |
+		       (nv->count == 1 ? X86_FLAGS_OF : 0);
+	default:
+		return 0;
+	}
+}
+
+bool jit_native_kills(const struct jit_native *nv)
+{
+	return nv->kind == JN_ALU || nv->kind == JN_SHIFT || nv->kind == JN_IMUL;
+}
+
 bool jit_native_pick(const struct x86_insn *in, struct jit_native *nv)
 {
 	x86_exec_fn f = in->op->fn;
 	bool r0 = in->kind[0] == OK_REG, r1 = in->kind[1] == OK_REG, i1 = in->kind[1] == OK_IMM;
 	nv->kind = JN_NONE;
-	if (in->checks || in->fn == cpu_general || in->bits != 64)
+	if (in->checks || in->bits != 64)
+		return false;
+	/* Rows without a specialised form (the interpreter runs their general
+	 * body) that the translator runs natively: */
+	if ((f == ex_imul2 || f == ex_imul3) && r0 && r1 && in->size[1] == in->size[0] &&
+	    (in->size[0] == 4 || in->size[0] == 8)) {
+		nv->kind = JN_IMUL;
+		nv->op = f == ex_imul3;
+		nv->size = in->size[0];
+		return true;
+	}
+	if (f == ex_cmov && r0 && r1 && in->size[1] == in->size[0] &&
+	    (in->size[0] == 4 || in->size[0] == 8)) {
+		nv->kind = JN_CMOV;
+		nv->op = in->opcode & 0xF;
+		nv->size = in->size[0];
+		return true;
+	}
+	if (f == ex_setcc && r0 && in->size[0] == 1) {
+		nv->kind = JN_SETCC;
+		nv->op = in->opcode & 0xF;
+		nv->size = 1;
+		return true;
+	}
+	if ((f == ex_movzx || f == ex_movsx || f == ex_movsxd) && r0 && r1 &&
+	    (in->size[0] == 4 || in->size[0] == 8) &&
+	    (in->size[1] == 1 || in->size[1] == 2 || (in->size[1] == 4 && in->size[0] == 8))) {
+		nv->kind = JN_MOVX;
+		nv->op = f != ex_movzx;
+		nv->size = in->size[0];
+		nv->count = in->size[1];
+		return true;
+	}
+	if (in->fn == cpu_general)
 		return false;
 	if (f == ex_lea && r0 && in->mod != 3 && in->adsize == 8 &&
 	    (in->opsize == 4 || in->opsize == 8)) {
@@ -60,9 +156,14 @@ bool jit_native_pick(const struct x86_insn *in, struct jit_native *nv)
 	} else if (f == ex_alu || f == ex_alu_ai) {
 		bool low = in->map == MAP_1B && in->opcode < 0x40;
 		nv->op = low ? (in->opcode >> 3) & 7 : (in->modrm >> 3) & 7;
-		if (nv->op == 2 || nv->op == 3) /* ADC, SBB */
-			return false;
 		nv->kind = JN_ALU;
+	} else if (f == ex_shift && i1) {
+		unsigned sub = (in->modrm >> 3) & 7;
+		nv->count = (uint8_t)(in->imm & (size == 8 ? 0x3F : 0x1F));
+		if ((sub == 4 || sub == 5 || sub == 6 || sub == 7) && nv->count) {
+			nv->kind = JN_SHIFT;
+			nv->op = sub == 6 ? 4 : (uint8_t)sub; /* SAL is SHL */
+		}
 	} else if (f == ex_test) {
 		nv->op = 8;
 		nv->kind = JN_ALU;
@@ -90,6 +191,12 @@ static void jn_rr(struct jit_asm *a, bool w, uint8_t opcode, unsigned reg, unsig
 
 enum { RAX, RCX, RDX };
 
+static void jn_bytes(struct jit_asm *a, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		a_u8(a, b[i]);
+}
+
 /* RCX = v, a value of size bytes (zero-extended). */
 static void jn_imm_rcx(struct jit_asm *a, uint64_t v, unsigned size)
 {
@@ -101,26 +208,47 @@ static void jn_imm_rcx(struct jit_asm *a, uint64_t v, unsigned size)
 	}
 }
 
+/* RFLAGS' arithmetic flags = the host's, and no record (the sequence of
+ * fast_sync_flags, with the host's flags as the record). */
+static void jn_flags_to_rflags(struct jit_asm *a)
+{
+	static const uint8_t pf[] = {0x9C, 0x58}; /* pushfq; pop rax */
+	jn_bytes(a, pf, sizeof(pf));
+	a_u8(a, 0x25); /* and eax, ARITH */
+	a_u32(a, JN_ALL_FLAGS);
+	jn_rbx(a, true, 0x8B, RCX, RFLAGS_OFF); /* mov rcx, [rflags] */
+	a_u8(a, 0x48);				/* and rcx, ~ARITH */
+	a_u8(a, 0x81);
+	a_u8(a, 0xE1);
+	a_u32(a, ~(uint32_t)JN_ALL_FLAGS);
+	jn_rr(a, true, 0x09, RAX, RCX);		/* or rcx, rax */
+	jn_rbx(a, true, 0x89, RCX, RFLAGS_OFF); /* mov [rflags], rcx */
+	jn_rbx(a, false, 0xC7, 0, LF_OFF(op));	/* op, size, cf, idop = 0 */
+	a_u32(a, 0);
+}
+
 static void jn_alu(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv,
 		   bool record)
 {
-	static const uint8_t host_op[9] = {0x01, 0x09, 0, 0, 0x21, 0x29, 0x31, 0x29, 0x21};
+	static const uint8_t host_op[9] = {0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x29, 0x21};
 	static const uint8_t lf_op[9] = {LF_ADD, LF_LOGIC, 0,	   0,	    LF_LOGIC,
 					 LF_SUB, LF_LOGIC, LF_SUB, LF_LOGIC};
 	unsigned size = nv->size, op = nv->op;
-	bool w = size == 8;
+	bool w = size == 8, carry = op == 2 || op == 3;
 	jn_rbx(a, w, 0x8B, RAX, GPR_OFF(in->regno[0])); /* a: a 32-bit load zero-extends */
 	if (in->kind[1] == OK_REG)
 		jn_rbx(a, w, 0x8B, RCX, GPR_OFF(in->regno[1]));
 	else
 		jn_imm_rcx(a, in->imm & x86_mask(size), size);
-	if (record) {
+	if (record && !carry) {
 		jn_rbx(a, true, 0x89, RAX, LF_OFF(a));
 		jn_rbx(a, true, 0x89, RCX, LF_OFF(b));
 	}
 	jn_rr(a, w, 0x89, RAX, RDX);	    /* mov rdx, rax */
 	jn_rr(a, w, host_op[op], RCX, RDX); /* op rdx, rcx: the guest's flags */
-	if (record) {			    /* MOVs leave the host flags alone */
+	if (record && carry)
+		jn_flags_to_rflags(a);
+	else if (record) { /* MOVs leave the host flags alone */
 		jn_rbx(a, true, 0x89, RDX, LF_OFF(res));
 		jn_rbx(a, false, 0xC7, 0, LF_OFF(op)); /* op, size; cf, idop = 0 */
 		a_u32(a, lf_op[op] | size << 8);
@@ -167,8 +295,7 @@ static void jn_ea(struct jit_asm *a, const struct x86_insn *in, uint64_t next_ri
 	if (in->base >= 0) {
 		jn_rbx(a, true, 0x8B, RAX, GPR_OFF(in->base));
 	} else {
-		a_u8(a, 0x31); /* xor eax, eax */
-		a_u8(a, 0xC0);
+		a_mov_eax(a, 0); /* not XOR: the host flags may be the guest's */
 	}
 	if (in->index >= 0) {
 		jn_rbx(a, true, 0x8B, RCX, GPR_OFF(in->index));
@@ -183,12 +310,6 @@ static void jn_ea(struct jit_asm *a, const struct x86_insn *in, uint64_t next_ri
 		a_u8(a, 0x80); /* lea rax, [rax + disp32] */
 		a_u32(a, (uint32_t)in->disp);
 	}
-}
-
-static void jn_bytes(struct jit_asm *a, const uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		a_u8(a, b[i]);
 }
 
 static void jn_lea(struct jit_asm *a, const struct x86_insn *in, uint64_t next_rip, unsigned size)
@@ -266,6 +387,90 @@ void jit_native_mem(struct jit_asm *a, const struct x86_insn *in, const struct j
 	jn_bytes(a, st, sizeof(st));
 }
 
+/* MOVZX/MOVSX/MOVSXD: the source's bytes extended into RAX, stored whole
+ * (a 32-bit destination's upper half zero). */
+static void jn_movx(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv)
+{
+	uint32_t src = GPR_OFF(in->regno[1]);
+	bool w = nv->size == 8;
+	if (nv->count == 4) {
+		jn_rbx(a, true, 0x63, RAX, src); /* movsxd rax, dword [src] */
+	} else {
+		if (w && nv->op)
+			a_u8(a, 0x48);
+		a_u8(a, 0x0F); /* movzx/movsx eax or rax, byte/word [src] */
+		a_u8(a, (uint8_t)((nv->op ? 0xBE : 0xB6) + (nv->count == 2)));
+		a_rbx_disp(a, RAX, src);
+	}
+	jn_rbx(a, true, 0x89, RAX, GPR_OFF(in->regno[0]));
+}
+
+/* SHL/SHR/SAR by count: shift.c's record (a, count, result) when live. */
+static void jn_shift(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv,
+		     bool record)
+{
+	static const uint8_t lf_op[8] = {[4] = LF_SHL, [5] = LF_SHR, [7] = LF_SAR};
+	bool w = nv->size == 8;
+	uint32_t reg = GPR_OFF(in->regno[0]);
+	jn_rbx(a, w, 0x8B, RAX, reg); /* a 32-bit load zero-extends: a within size */
+	if (record)
+		jn_rbx(a, true, 0x89, RAX, LF_OFF(a));
+	if (w)
+		a_u8(a, 0x48);
+	a_u8(a, 0xC1); /* shl/shr/sar eax or rax, count */
+	a_u8(a, (uint8_t)(0xC0 | nv->op << 3));
+	a_u8(a, nv->count);
+	jn_rbx(a, true, 0x89, RAX, reg);
+	if (!record)
+		return;
+	jn_rbx(a, true, 0x89, RAX, LF_OFF(res));
+	jn_rbx(a, true, 0xC7, 0, LF_OFF(b));
+	a_u32(a, nv->count);
+	jn_rbx(a, false, 0xC7, 0, LF_OFF(op)); /* op, size; cf, idop = 0 */
+	a_u32(a, lf_op[nv->op] | nv->size << 8);
+}
+
+/* IMUL reg, reg [, imm] (its flags dead: none written). */
+static void jn_imul(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv)
+{
+	bool w = nv->size == 8;
+	uint32_t src = GPR_OFF(in->regno[1]);
+	if (nv->op) { /* imul eax or rax, [src], imm32 (a 64-bit one sign-extends it) */
+		jn_rbx(a, w, 0x69, RAX, src);
+		a_u32(a, (uint32_t)in->imm);
+	} else {
+		jn_rbx(a, w, 0x8B, RAX, GPR_OFF(in->regno[0]));
+		if (w)
+			a_u8(a, 0x48);
+		a_u8(a, 0x0F); /* imul eax or rax, [src] */
+		a_u8(a, 0xAF);
+		a_rbx_disp(a, RAX, src);
+	}
+	jn_rbx(a, true, 0x89, RAX, GPR_OFF(in->regno[0]));
+}
+
+/* SETcc reg8 and CMOVcc reg, reg on the host's flags. */
+static void jn_setcc(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv)
+{
+	a_u8(a, 0x0F); /* setcc al */
+	a_u8(a, (uint8_t)(0x90 + nv->op));
+	a_u8(a, 0xC0);
+	jn_rbx(a, false, 0x88, RAX, GPR_OFF(in->regno[0])); /* mov [reg], al */
+}
+
+static void jn_cmov(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv)
+{
+	bool w = nv->size == 8;
+	uint32_t dst = GPR_OFF(in->regno[0]);
+	jn_rbx(a, w, 0x8B, RAX, dst);
+	if (w)
+		a_u8(a, 0x48);
+	a_u8(a, 0x0F); /* cmovcc eax or rax, [src]: a 32-bit one zero-extends, taken or not */
+	a_u8(a, (uint8_t)(0x40 + nv->op));
+	a_rbx_disp(a, RAX, GPR_OFF(in->regno[1]));
+	jn_rbx(a, true, 0x89, RAX, dst);
+}
+
 void jit_native_emit(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv,
 		     uint64_t next_rip, bool record)
 {
@@ -281,6 +486,21 @@ void jit_native_emit(struct jit_asm *a, const struct x86_insn *in, const struct 
 		break;
 	case JN_INCDEC:
 		jn_incdec(a, in, nv);
+		break;
+	case JN_MOVX:
+		jn_movx(a, in, nv);
+		break;
+	case JN_SHIFT:
+		jn_shift(a, in, nv, record);
+		break;
+	case JN_IMUL:
+		jn_imul(a, in, nv);
+		break;
+	case JN_SETCC:
+		jn_setcc(a, in, nv);
+		break;
+	case JN_CMOV:
+		jn_cmov(a, in, nv);
 		break;
 	}
 }

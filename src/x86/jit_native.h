@@ -7,12 +7,38 @@
 #include "x86/cpu.h"
 #include "x86/jit_emit.h"
 
-enum { JN_NONE, JN_MOV, JN_ALU, JN_LEA, JN_LOAD, JN_STORE, JN_INCDEC };
+enum {
+	JN_NONE,
+	JN_MOV,
+	JN_ALU,
+	JN_LEA,
+	JN_LOAD,
+	JN_STORE,
+	JN_INCDEC,
+	JN_MOVX,  /* MOVZX, MOVSX, MOVSXD between registers */
+	JN_SHIFT, /* SHL, SHR, SAR of a register by an immediate (not 0) */
+	JN_IMUL,  /* IMUL reg, reg [, imm]: only where its flags are dead */
+	JN_SETCC, /* SETcc of a register, on the host flags */
+	JN_CMOV,  /* CMOVcc between registers, on the host flags */
+};
 struct jit_native {
 	uint8_t kind; /* JN_* */
-	uint8_t op;   /* JN_ALU: ADD..CMP as ModRM.reg, 8 for TEST; JN_INCDEC: 1 for DEC */
+	/* JN_ALU: ADD..CMP as ModRM.reg, 8 for TEST; JN_INCDEC: 1 for DEC;
+	 * JN_SHIFT: 4 SHL, 5 SHR, 7 SAR; JN_MOVX: 1 sign-extends; JN_SETCC,
+	 * JN_CMOV: the condition code */
+	uint8_t op;
 	uint8_t size; /* operand size: 4 or 8 */
+	uint8_t count; /* JN_SHIFT: the count, masked; JN_MOVX: the source's size */
 };
+
+/* The guest flags a form reads from the host's RFLAGS (0: none). */
+unsigned jit_native_reads(const struct x86_insn *in, const struct jit_native *nv);
+/* The guest flags the host's RFLAGS holds after the form, of those it held
+ * before (valid). */
+unsigned jit_native_leaves(const struct jit_native *nv, unsigned valid);
+/* Does the form write all six arithmetic flags without reading the record
+ * (so the record of the ones before it is dead), never faulting? */
+bool jit_native_kills(const struct jit_native *nv);
 
 /* Can in run as host instructions (and how)?  JN_LOAD and JN_STORE (a MOV
  * between a register or an immediate and memory) only on their fast path:

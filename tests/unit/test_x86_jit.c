@@ -9,6 +9,8 @@
  * program also runs on the interpreter, which must agree, state for state.
  * Programs were assembled with GNU as; the source is beside the bytes.
  */
+#include <sys/mman.h>
+
 #include "t.h"
 #include "unit/test_x86.h"
 #include "x86/x86.h"
@@ -439,6 +441,258 @@ static void test_small_cache_evicts(void)
 	}
 }
 
+/*
+ * Chains of flag writers and readers in one block, against the host CPU:
+ * random straight-line programs of ALU operations (ADC and SBB too), TEST,
+ * INC/DEC, shifts by immediates, IMUL, MOVZX/MOVSX/MOVSXD, SETcc, CMOVcc
+ * and MOV on random registers and values, run natively (a host function
+ * around the same bytes) and on the translator: the same registers, and the
+ * same arithmetic flags where the SDM defines them (a generator tracks which
+ * are undefined and never reads one).  On the interpreter too, which must
+ * agree with the translator on everything, undefined flags included (they
+ * are the interpreter's by construction: its record, or its body).
+ */
+struct fc_gen {
+	uint8_t code[1024];
+	unsigned len;
+	unsigned defined; /* arithmetic flags the SDM defines after the code so far */
+	uint64_t seed;
+};
+
+#define FC_ARITH 0x8D5u
+#define FC_CF	 0x001u
+#define FC_PF	 0x004u
+#define FC_AF	 0x010u
+#define FC_ZF	 0x040u
+#define FC_SF	 0x080u
+#define FC_OF	 0x800u
+
+static unsigned fc_rand(struct fc_gen *g, unsigned n)
+{
+	g->seed = g->seed * 6364136223846793005ull + 1442695040888963407ull;
+	return (unsigned)(g->seed >> 33) % n;
+}
+
+static void fc_u8(struct fc_gen *g, unsigned v)
+{
+	g->code[g->len++] = (uint8_t)v;
+}
+
+/* A register the programs use: any but RSP and RDI (the host harness's). */
+static unsigned fc_reg(struct fc_gen *g)
+{
+	static const uint8_t r[] = {0, 1, 2, 3, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15};
+	return r[fc_rand(g, sizeof(r))];
+}
+
+/* REX (W, reg, rm) always (so that SETcc reaches SPL-DIL's low bytes, not AH-BH), opcode bytes, ModRM mod=11. */
+static void fc_rr(struct fc_gen *g, bool w, const uint8_t *op, unsigned nop, unsigned reg,
+		  unsigned rm)
+{
+	fc_u8(g, 0x40 | (w << 3) | ((reg >> 3) << 2) | (rm >> 3));
+	for (unsigned i = 0; i < nop; i++)
+		fc_u8(g, op[i]);
+	fc_u8(g, 0xC0 | ((reg & 7) << 3) | (rm & 7));
+}
+
+static const unsigned fc_cond[8] = {FC_OF,	   FC_CF, FC_ZF,	 FC_CF | FC_ZF,
+				    FC_SF,	   FC_PF, FC_SF | FC_OF, FC_ZF | FC_SF | FC_OF};
+
+/* One instruction; flag readers only of defined flags. */
+static void fc_insn(struct fc_gen *g)
+{
+	bool w = fc_rand(g, 2);
+	unsigned a = fc_reg(g), b = fc_reg(g), k = fc_rand(g, 11), cc = fc_rand(g, 16);
+	uint8_t op[2];
+	if ((k == 7 || k == 8) && (fc_cond[cc >> 1] & ~g->defined))
+		k = 0; /* the condition would read an undefined flag */
+	if (k == 1 && !(g->defined & FC_CF))
+		k = 0;
+	switch (k) {
+	case 0: /* ADD OR AND SUB XOR CMP TEST between registers */
+	case 1: { /* ADC, SBB */
+		static const uint8_t ops[] = {0x01, 0x09, 0x21, 0x29, 0x31, 0x39, 0x85};
+		op[0] = k ? (fc_rand(g, 2) ? 0x11 : 0x19) : ops[fc_rand(g, sizeof(ops))];
+		fc_rr(g, w, op, 1, b, a);
+		g->defined = op[0] == 0x09 || op[0] == 0x21 || op[0] == 0x31 || op[0] == 0x85
+				 ? FC_ARITH & ~FC_AF
+				 : FC_ARITH;
+		break;
+	}
+	case 2: { /* the same with an immediate (83 /op ib) */
+		unsigned sub = fc_rand(g, 8);
+		if ((sub == 2 || sub == 3) && !(g->defined & FC_CF))
+			sub = 0;
+		op[0] = 0x83;
+		fc_rr(g, w, op, 1, sub, a);
+		fc_u8(g, fc_rand(g, 256));
+		g->defined = sub == 1 || sub == 4 || sub == 6 ? FC_ARITH & ~FC_AF : FC_ARITH;
+		break;
+	}
+	case 3: /* INC, DEC: CF as it was */
+		op[0] = 0xFF;
+		fc_rr(g, w, op, 1, fc_rand(g, 2), a);
+		g->defined |= FC_ARITH & ~FC_CF;
+		break;
+	case 4: { /* SHL, SHR, SAR by an immediate */
+		static const uint8_t subs[] = {4, 5, 7};
+		unsigned n = fc_rand(g, 4) ? fc_rand(g, 3) : fc_rand(g, 70);
+		op[0] = 0xC1;
+		fc_rr(g, w, op, 1, subs[fc_rand(g, 3)], a);
+		fc_u8(g, n);
+		n &= w ? 63 : 31;
+		if (n == 1)
+			g->defined = FC_ARITH & ~FC_AF;
+		else if (n)
+			g->defined = FC_ARITH & ~FC_AF & ~FC_OF;
+		break;
+	}
+	case 5: /* IMUL reg, reg and reg, reg, imm8 */
+		if (fc_rand(g, 2)) {
+			op[0] = 0x0F, op[1] = 0xAF;
+			fc_rr(g, w, op, 2, a, b);
+		} else {
+			op[0] = 0x6B;
+			fc_rr(g, w, op, 1, a, b);
+			fc_u8(g, fc_rand(g, 256));
+		}
+		g->defined = FC_CF | FC_OF;
+		break;
+	case 6: { /* MOVZX, MOVSX from a byte or a word, MOVSXD */
+		static const uint8_t ops[] = {0xB6, 0xB7, 0xBE, 0xBF};
+		if (fc_rand(g, 5)) {
+			op[0] = 0x0F, op[1] = ops[fc_rand(g, 4)];
+			fc_rr(g, w, op, 2, a, b);
+		} else {
+			op[0] = 0x63;
+			fc_rr(g, true, op, 1, a, b);
+		}
+		break;
+	}
+	case 7: /* SETcc */
+		op[0] = 0x0F, op[1] = (uint8_t)(0x90 + cc);
+		fc_rr(g, false, op, 2, 0, a);
+		break;
+	case 8: /* CMOVcc */
+		op[0] = 0x0F, op[1] = (uint8_t)(0x40 + cc);
+		fc_rr(g, w, op, 2, a, b);
+		break;
+	case 9: /* MOV */
+		op[0] = 0x89;
+		fc_rr(g, w, op, 1, b, a);
+		break;
+	default: /* LEA a, [b + a*4 + disp8] */
+		fc_u8(g, 0x48 | ((a >> 3) << 2) | ((a >> 3) << 1) | (b >> 3));
+		fc_u8(g, 0x8D);
+		fc_u8(g, 0x44 | ((a & 7) << 3));
+		fc_u8(g, 0x80 | ((a & 7) << 3) | (b & 7));
+		fc_u8(g, fc_rand(g, 256));
+		break;
+	}
+}
+
+/* Host harness: RDI = uint64_t regs[17] (16 registers, RFLAGS out). */
+static size_t fc_harness(uint8_t *h, const uint8_t *code, unsigned len)
+{
+	static const uint8_t save[] = {0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57};
+	static const uint8_t restore[] = {0x41, 0x5F, 0x41, 0x5E, 0x41, 0x5D,
+					  0x41, 0x5C, 0x5D, 0x5B, 0xC3};
+	size_t n = 0;
+	memcpy(h + n, save, sizeof(save));
+	n += sizeof(save);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass) {
+			memcpy(h + n, code, len);
+			n += len;
+		}
+		for (unsigned r = 0; r < 16; r++) {
+			if (r == 4 || r == 7)
+				continue;
+			h[n++] = (uint8_t)(0x48 | ((r >> 3) << 2));
+			h[n++] = pass ? 0x89 : 0x8B; /* mov [rdi + r*8], r / mov r, [rdi + r*8] */
+			h[n++] = (uint8_t)(0x87 | ((r & 7) << 3));
+			uint32_t d = r * 8;
+			memcpy(h + n, &d, 4);
+			n += 4;
+		}
+		if (pass) {
+			/* pushfq; pop rax; mov [rdi + 128], rax */
+			static const uint8_t fl[] = {0x9C, 0x58, 0x48, 0x89, 0x87, 0x80, 0, 0, 0};
+			memcpy(h + n, fl, sizeof(fl));
+			n += sizeof(fl);
+		}
+	}
+	memcpy(h + n, restore, sizeof(restore));
+	return n + sizeof(restore);
+}
+
+static void test_flag_chains_vs_host(void)
+{
+	uint8_t *h = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	T_CHECK(h != MAP_FAILED, "mmap");
+	struct fc_gen g = {.seed = 0x5EED};
+	unsigned bad = 0, runs = 3000;
+	for (unsigned t = 0; t < runs && bad < 5; t++) {
+		g.len = 0;
+		g.defined = 0; /* RFLAGS = 2 at the start: but not through a native form */
+		fc_u8(&g, 0x48); /* test rax, rax: the flags of the start defined */
+		fc_u8(&g, 0x85);
+		fc_u8(&g, 0xC0);
+		g.defined = FC_ARITH & ~FC_AF;
+		unsigned n = 4 + fc_rand(&g, 40);
+		for (unsigned i = 0; i < n; i++)
+			fc_insn(&g);
+		uint64_t init[16];
+		for (unsigned r = 0; r < 16; r++) {
+			unsigned kind = fc_rand(&g, 4);
+			uint64_t v = ((uint64_t)fc_rand(&g, 1u << 31) << 33) ^ fc_rand(&g, 1u << 31);
+			init[r] = kind == 0 ? v & 0xFF : kind == 1 ? (uint64_t)-(int64_t)(v & 0xFFFF) : v;
+		}
+		/* The host CPU. */
+		uint64_t host[17];
+		memcpy(host, init, sizeof(init));
+		mprotect(h, 8192, PROT_READ | PROT_WRITE);
+		fc_harness(h, g.code, g.len);
+		mprotect(h, 8192, PROT_READ | PROT_EXEC);
+		((void (*)(uint64_t *))(void *)h)(host);
+		/* The interpreter, then the translator. */
+		struct x86_state st[2];
+		for (int m = X86_EMU_INTERP; m <= X86_EMU_JIT; m++) {
+			jt_load(CODE, g.code, g.len);
+			mem[CODE + g.len] = 0xF4;
+			struct x86_cpu *cpu = jt_cpu(m, 0);
+			jt_long_mode(cpu, CODE);
+			struct x86_state *s = x86_cpu_state(cpu);
+			for (unsigned r = 0; r < 16; r++)
+				if (r != 4)
+					s->gpr[r] = init[r];
+			st[m] = *jt_run(cpu, 1000);
+			x86_cpu_free(cpu);
+		}
+		bool same = true;
+		for (unsigned r = 0; r < 16; r++)
+			if (r != 4 && r != 7 && st[1].gpr[r] != host[r])
+				same = false;
+		if (!same || ((st[1].rflags ^ host[16]) & g.defined) ||
+		    memcmp(st[0].gpr, st[1].gpr, sizeof(st[0].gpr)) || st[0].rflags != st[1].rflags) {
+			bad++;
+			fprintf(stderr, "program %u differs (flags host %#llx jit %#llx interp %#llx, defined %#x):", t,
+				(unsigned long long)host[16], (unsigned long long)st[1].rflags,
+				(unsigned long long)st[0].rflags, g.defined);
+			for (unsigned i = 0; i < g.len; i++)
+				fprintf(stderr, " %02x", g.code[i]);
+			fprintf(stderr, "\n");
+			for (unsigned r = 0; r < 16; r++)
+				if (r != 4 && r != 7 && (st[1].gpr[r] != host[r] || st[0].gpr[r] != st[1].gpr[r]))
+					fprintf(stderr, "  r%u host %#llx jit %#llx interp %#llx\n", r,
+						(unsigned long long)host[r], (unsigned long long)st[1].gpr[r],
+						(unsigned long long)st[0].gpr[r]);
+		}
+	}
+	T_EQ(bad, 0);
+	munmap(h, 8192);
+}
+
 int main(void)
 {
 	mem = calloc(1, MEM_SIZE);
@@ -446,6 +700,7 @@ int main(void)
 	T_RUN(test_code_written_in_same_block);
 	T_RUN(test_code_written_by_inline_store);
 	T_RUN(test_native_forms_match_interpreter);
+	T_RUN(test_flag_chains_vs_host);
 	T_RUN(test_longest_block);
 	T_RUN(test_code_written_on_next_page);
 	T_RUN(test_budgets_end_where_interpreter_does);
