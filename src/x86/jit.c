@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
+#include "x86/flags.h"
 #include "x86/jit.h"
 #include "x86/jit_arena.h"
 #include "x86/jit_emit.h"
@@ -25,7 +26,7 @@
  * the encoders: 385 for a MOV store with a base, an index and a
  * displacement, whose inline TLB path comes before its call) and a block's
  * own (prologue, slots, exits); test_x86_jit's longest block checks it. */
-#define JIT_INSN_BYTES	  512
+#define JIT_INSN_BYTES	  640
 #define JIT_BLOCK_BYTES	  (JIT_BLOCK_INSNS * JIT_INSN_BYTES + 1024)
 #define JIT_CACHE_DEFAULT (64u << 20)
 #define JIT_CACHE_MIN	  (64u << 10)
@@ -318,6 +319,12 @@ static void jit_service(struct x86_cpu *cpu)
 
 /* ---- translation ---- */
 
+/* The guest's arithmetic flags (jit_native_flags_in). */
+static uint64_t jit_guest_flags(struct x86_cpu *cpu)
+{
+	return alu_lazy_all(&cpu->lf, cpu->s.rflags) & ARITH_FLAGS;
+}
+
 /* Instructions after which nothing on the same page is likely to run in
  * the same way (a transfer, or a change of mode or paging): the block ends
  * there.  Only a matter of what is worth translating: whatever a general
@@ -591,7 +598,7 @@ static void jit_emit_block(struct jit *j, struct jit_block *b, struct x86_insn *
 		struct jit_fix *f = &fix[i];
 		memset(f, 0, sizeof(*f));
 		uint32_t done = 0;
-		if (nv[i].kind == JN_LOAD || nv[i].kind == JN_STORE) {
+		if (jit_native_is_mem(&nv[i])) {
 			/* The TLB fast path inline, else the body as below. */
 			uint32_t miss[3];
 			jit_native_mem(&a, in, &nv[i], rip[i + 1], b->user, miss);
@@ -649,8 +656,10 @@ static void jit_emit_block(struct jit *j, struct jit_block *b, struct x86_insn *
 			f->has_slow = true;
 		}
 		f->next = a.pos;
+		if (nv[i].kind == JN_ALUM) /* after the body too: the flags in the host's */
+			jit_native_flags_in(&a, (const void *)jit_guest_flags);
 		if (done)
-			a_patch(a.w, done, f->next);
+			a_patch(a.w, done, a.pos);
 	}
 	/* Fell off the end: the fall-through slot (a Jcc made its own above). */
 	if (has_fall && !(branch && ins[n - 1].op->fn == ex_jcc))

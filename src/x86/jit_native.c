@@ -62,9 +62,26 @@ unsigned jit_native_reads(const struct x86_insn *in, const struct jit_native *nv
 	return 0;
 }
 
+bool jit_native_is_mem(const struct jit_native *nv)
+{
+	switch (nv->kind) {
+	case JN_LOAD:
+	case JN_STORE:
+	case JN_LOADX:
+	case JN_ALUM:
+	case JN_PUSH:
+	case JN_POP:
+		return true;
+	default:
+		return false;
+	}
+}
+
 unsigned jit_native_leaves(const struct jit_native *nv, unsigned valid)
 {
 	switch (nv->kind) {
+	case JN_ALUM: /* the host ALU's, or the body's put there */
+		return JN_ALL_FLAGS;
 	case JN_MOV:
 	case JN_LEA:
 	case JN_MOVX:
@@ -136,10 +153,33 @@ bool jit_native_pick(const struct x86_insn *in, struct jit_native *nv)
 	}
 	unsigned size = in->size[0];
 	bool m0 = in->kind[0] == OK_MEM, m1 = in->kind[1] == OK_MEM;
-	if (f == ex_mov && (size == 4 || size == 8) && in->seg < X86_FS && in->adsize == 8 &&
+	bool flat = in->seg < X86_FS && in->adsize == 8, any = size && size <= 8;
+	nv->size = nv->msize = (uint8_t)size;
+	if (f == ex_mov && any && flat &&
 	    ((r0 && m1 && in->size[1] == size) || (m0 && (r1 || i1)))) {
 		nv->kind = m1 ? JN_LOAD : JN_STORE;
-		nv->size = (uint8_t)size;
+		return true;
+	}
+	if ((f == ex_movzx || f == ex_movsx || f == ex_movsxd) && r0 && m1 && flat &&
+	    (size == 4 || size == 8) &&
+	    (in->size[1] == 1 || in->size[1] == 2 || (in->size[1] == 4 && size == 8))) {
+		nv->kind = JN_LOADX;
+		nv->op = f != ex_movzx;
+		nv->msize = in->size[1];
+		return true;
+	}
+	if ((f == ex_alu || f == ex_alu_ai || f == ex_test) && any && flat &&
+	    ((r0 && m1) || (m0 && (r1 || i1))) && (!r1 || in->size[1] == size)) {
+		bool low = in->map == MAP_1B && in->opcode < 0x40;
+		nv->op = f == ex_test ? 8 : low ? (in->opcode >> 3) & 7 : (in->modrm >> 3) & 7;
+		if (nv->op == 2 || nv->op == 3 || (m0 && nv->op < 7))
+			return false; /* reads CF, or writes memory */
+		nv->kind = JN_ALUM;
+		return true;
+	}
+	if ((f == ex_push || f == ex_pop) && r0 && in->opsize == 8 && in->regno[0] != X86_RSP) {
+		nv->kind = f == ex_push ? JN_PUSH : JN_POP;
+		nv->size = nv->msize = 8;
 		return true;
 	}
 	if (f == ex_incdec && r0 && (size == 4 || size == 8)) {
@@ -148,9 +188,16 @@ bool jit_native_pick(const struct x86_insn *in, struct jit_native *nv)
 		nv->size = (uint8_t)size;
 		return true;
 	}
-	if ((size != 4 && size != 8) || !r0 || !(r1 || i1) || (r1 && in->size[1] != size))
+	if (!any || !r0 || !(r1 || i1) || (r1 && in->size[1] != size))
 		return false;
-	nv->size = (uint8_t)size;
+	if ((f == ex_alu || f == ex_alu_ai || f == ex_test) && size < 4) {
+		bool low = in->map == MAP_1B && in->opcode < 0x40;
+		nv->op = f == ex_test ? 8 : low ? (in->opcode >> 3) & 7 : (in->modrm >> 3) & 7;
+		nv->kind = JN_ALU; /* 8 and 16 bits: the ALU operations only */
+		return true;
+	}
+	if (size < 4)
+		return false;
 	if (f == ex_mov) {
 		nv->kind = JN_MOV;
 	} else if (f == ex_alu || f == ex_alu_ai) {
@@ -227,25 +274,62 @@ static void jn_flags_to_rflags(struct jit_asm *a)
 	a_u32(a, 0);
 }
 
-static void jn_alu(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv,
-		   bool record)
+/* Where an ALU operand is: a guest register, the immediate, or host
+ * memory at [RSI] (after jit_native_mem's lookup). */
+enum { JS_REG, JS_IMM, JS_MEM };
+
+/* Host register r = operand k of size bytes, zero-extended. */
+static void jn_ld(struct jit_asm *a, const struct x86_insn *in, int k, int src, unsigned size,
+		  unsigned r)
+{
+	if (src == JS_IMM) {
+		jn_imm_rcx(a, in->imm & x86_mask(size), size);
+		return;
+	}
+	if (size == 8)
+		a_u8(a, 0x48);
+	if (size < 4) { /* movzx r32, byte or word */
+		a_u8(a, 0x0F);
+		a_u8(a, size == 1 ? 0xB6 : 0xB7);
+	} else {
+		a_u8(a, 0x8B);
+	}
+	if (src == JS_MEM)
+		a_u8(a, (uint8_t)(r << 3 | 6)); /* [rsi] */
+	else
+		a_rbx_disp(a, r, GPR_OFF(in->regno[k]));
+}
+
+/* [66] [REX.W] op with ModRM mod=11 (reg, rm) at operand size size (op is
+ * the 16/32/64-bit opcode; its 8-bit twin is op - 1). */
+static void jn_rr_size(struct jit_asm *a, unsigned size, uint8_t op, unsigned reg, unsigned rm)
+{
+	if (size == 2)
+		a_u8(a, 0x66);
+	if (size == 8)
+		a_u8(a, 0x48);
+	a_u8(a, size == 1 ? op - 1 : op);
+	a_u8(a, 0xC0 | (reg << 3) | rm);
+}
+
+/* The ALU operation of nv on a (from asrc) and b (from bsrc), the result
+ * into the guest register of operand 0 unless CMP/TEST. */
+static void jn_alu_any(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv,
+		       bool record, int asrc, int bsrc)
 {
 	static const uint8_t host_op[9] = {0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x29, 0x21};
 	static const uint8_t lf_op[9] = {LF_ADD, LF_LOGIC, 0,	   0,	    LF_LOGIC,
 					 LF_SUB, LF_LOGIC, LF_SUB, LF_LOGIC};
 	unsigned size = nv->size, op = nv->op;
-	bool w = size == 8, carry = op == 2 || op == 3;
-	jn_rbx(a, w, 0x8B, RAX, GPR_OFF(in->regno[0])); /* a: a 32-bit load zero-extends */
-	if (in->kind[1] == OK_REG)
-		jn_rbx(a, w, 0x8B, RCX, GPR_OFF(in->regno[1]));
-	else
-		jn_imm_rcx(a, in->imm & x86_mask(size), size);
+	bool carry = op == 2 || op == 3;
+	jn_ld(a, in, 0, asrc, size, RAX);
+	jn_ld(a, in, 1, bsrc, size, RCX);
 	if (record && !carry) {
 		jn_rbx(a, true, 0x89, RAX, LF_OFF(a));
 		jn_rbx(a, true, 0x89, RCX, LF_OFF(b));
 	}
-	jn_rr(a, w, 0x89, RAX, RDX);	    /* mov rdx, rax */
-	jn_rr(a, w, host_op[op], RCX, RDX); /* op rdx, rcx: the guest's flags */
+	jn_rr(a, true, 0x89, RAX, RDX);			  /* mov rdx, rax */
+	jn_rr_size(a, size, host_op[op], RCX, RDX); /* op rdx, rcx: the guest's flags */
 	if (record && carry)
 		jn_flags_to_rflags(a);
 	else if (record) { /* MOVs leave the host flags alone */
@@ -253,8 +337,23 @@ static void jn_alu(struct jit_asm *a, const struct x86_insn *in, const struct ji
 		jn_rbx(a, false, 0xC7, 0, LF_OFF(op)); /* op, size; cf, idop = 0 */
 		a_u32(a, lf_op[op] | size << 8);
 	}
-	if (op != 7 && op != 8)
-		jn_rbx(a, true, 0x89, RDX, GPR_OFF(in->regno[0])); /* 32-bit results zero-extend */
+	if (op == 7 || op == 8)
+		return;
+	uint32_t dst = GPR_OFF(in->regno[0]);
+	if (size >= 4)
+		jn_rbx(a, true, 0x89, RDX, dst); /* 32-bit results zero-extend */
+	else if (size == 2) {
+		a_u8(a, 0x66);
+		jn_rbx(a, false, 0x89, RDX, dst);
+	} else {
+		jn_rbx(a, false, 0x88, RDX, dst);
+	}
+}
+
+static void jn_alu(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv,
+		   bool record)
+{
+	jn_alu_any(a, in, nv, record, JS_REG, in->kind[1] == OK_REG ? JS_REG : JS_IMM);
 }
 
 /* INC/DEC: fast_incdec's record on top (idres, idop, idsize); CF stays. */
@@ -320,13 +419,135 @@ static void jn_lea(struct jit_asm *a, const struct x86_insn *in, uint64_t next_r
 	jn_rbx(a, true, 0x89, RAX, GPR_OFF(in->regno[0]));
 }
 
+/* MOV [rsi] from RCX or an immediate, size bytes. */
+static void jn_st(struct jit_asm *a, unsigned size, bool imm, uint64_t v)
+{
+	if (size == 2)
+		a_u8(a, 0x66);
+	if (size == 8)
+		a_u8(a, 0x48);
+	if (!imm) {
+		a_u8(a, size == 1 ? 0x88 : 0x89);
+		a_u8(a, RCX << 3 | 6); /* mov [rsi], cl/cx/ecx/rcx */
+		return;
+	}
+	a_u8(a, size == 1 ? 0xC6 : 0xC7);
+	a_u8(a, 6); /* mov [rsi], imm8/16/32 (a 64-bit store sign-extends it, as decoded) */
+	if (size == 1)
+		a_u8(a, (uint8_t)v);
+	else if (size == 2) {
+		a_u8(a, (uint8_t)v);
+		a_u8(a, (uint8_t)(v >> 8));
+	} else {
+		a_u32(a, (uint32_t)v);
+	}
+}
+
+/* The guest register of operand k = RCX's low size bytes (32 bits: zero-extended). */
+static void jn_put_rcx(struct jit_asm *a, const struct x86_insn *in, int k, unsigned size)
+{
+	uint32_t off = GPR_OFF(in->regno[k]);
+	if (size >= 4)
+		jn_rbx(a, true, 0x89, RCX, off);
+	else if (size == 2) {
+		a_u8(a, 0x66);
+		jn_rbx(a, false, 0x89, RCX, off);
+	} else {
+		jn_rbx(a, false, 0x88, RCX, off);
+	}
+}
+
+/* The operation at host address RSI (RAX, RCX, RDX free). */
+static void jn_mem_op(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv)
+{
+	unsigned size = nv->size;
+	uint32_t rsp = GPR_OFF(X86_RSP);
+	static const uint8_t ld[] = {0x48, 0x8B, 0x0E}; /* mov rcx, [rsi] */
+	switch (nv->kind) {
+	case JN_LOAD:
+		jn_ld(a, in, 1, JS_MEM, size, RCX);
+		jn_put_rcx(a, in, 0, size);
+		break;
+	case JN_STORE:
+		if (in->kind[1] == OK_IMM) {
+			jn_st(a, size, true, in->imm);
+		} else {
+			jn_rbx(a, true, 0x8B, RCX, GPR_OFF(in->regno[1]));
+			jn_st(a, size, false, 0);
+		}
+		break;
+	case JN_LOADX:
+		if (nv->msize == 4) {
+			static const uint8_t sxd[] = {0x48, 0x63, 0x0E}; /* movsxd rcx, [rsi] */
+			jn_bytes(a, sxd, sizeof(sxd));
+		} else {
+			if (size == 8 && nv->op)
+				a_u8(a, 0x48);
+			a_u8(a, 0x0F); /* movzx/movsx ecx or rcx, byte/word [rsi] */
+			a_u8(a, (uint8_t)((nv->op ? 0xBE : 0xB6) + (nv->msize == 2)));
+			a_u8(a, RCX << 3 | 6);
+		}
+		jn_rbx(a, true, 0x89, RCX, GPR_OFF(in->regno[0]));
+		break;
+	case JN_ALUM:
+		if (in->kind[0] == OK_MEM)
+			jn_alu_any(a, in, nv, true, JS_MEM, in->kind[1] == OK_REG ? JS_REG : JS_IMM);
+		else
+			jn_alu_any(a, in, nv, true, JS_REG, JS_MEM);
+		break;
+	case JN_PUSH: /* the register before RSP moves (PUSH RSP is not here) */
+		jn_rbx(a, true, 0x8B, RCX, GPR_OFF(in->regno[0]));
+		jn_st(a, 8, false, 0);
+		jn_rbx(a, true, 0x8B, RCX, rsp);
+		a_u8(a, 0x48); /* lea rcx, [rcx-8] */
+		a_u8(a, 0x8D);
+		a_u8(a, 0x49);
+		a_u8(a, 0xF8);
+		jn_rbx(a, true, 0x89, RCX, rsp);
+		break;
+	case JN_POP: /* POP RSP is not here */
+		jn_bytes(a, ld, sizeof(ld));
+		jn_rbx(a, true, 0x89, RCX, GPR_OFF(in->regno[0]));
+		jn_rbx(a, true, 0x8B, RCX, rsp);
+		a_u8(a, 0x48); /* lea rcx, [rcx+8] */
+		a_u8(a, 0x8D);
+		a_u8(a, 0x49);
+		a_u8(a, 0x08);
+		jn_rbx(a, true, 0x89, RCX, rsp);
+		break;
+	}
+}
+
+void jit_native_flags_in(struct jit_asm *a, const void *fn)
+{
+	static const uint8_t arg[] = {0x48, 0x89, 0xDF}; /* mov rdi, rbx */
+	jn_bytes(a, arg, sizeof(arg));
+	a_call(a, fn);
+	static const uint8_t pf[] = {0x9C, 0x59}; /* pushfq; pop rcx */
+	jn_bytes(a, pf, sizeof(pf));
+	a_u8(a, 0x81); /* and ecx, ~ARITH */
+	a_u8(a, 0xE1);
+	a_u32(a, ~(uint32_t)JN_ALL_FLAGS);
+	jn_rr(a, false, 0x09, RAX, RCX); /* or ecx, eax */
+	static const uint8_t pp[] = {0x51, 0x9D}; /* push rcx; popfq */
+	jn_bytes(a, pp, sizeof(pp));
+}
+
 void jit_native_mem(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv,
 		    uint64_t next_rip, bool user, uint32_t miss[3])
 {
-	unsigned size = nv->size;
-	bool store = nv->kind == JN_STORE, w = size == 8;
+	unsigned size = nv->msize;
+	bool store = nv->kind == JN_STORE || nv->kind == JN_PUSH;
 	uint32_t tlb = (uint32_t)offsetof(struct x86_cpu, tlb);
-	jn_ea(a, in, next_rip);
+	if (nv->kind == JN_PUSH || nv->kind == JN_POP) {
+		jn_rbx(a, true, 0x8B, RAX, GPR_OFF(X86_RSP));
+		if (nv->kind == JN_PUSH) {
+			static const uint8_t dec[] = {0x48, 0x8D, 0x40, 0xF8}; /* lea rax, [rax-8] */
+			jn_bytes(a, dec, sizeof(dec));
+		}
+	} else {
+		jn_ea(a, in, next_rip);
+	}
 	/* Within one page: (ea & 0xFFF) <= 4096 - size. */
 	static const uint8_t page[] = {0x89, 0xC1, 0x81, 0xE1, 0xFF, 0x0F, 0x00, 0x00, 0x81, 0xF9};
 	jn_bytes(a, page, sizeof(page)); /* mov ecx, eax; and ecx, 0xFFF; cmp ecx, imm32 */
@@ -364,27 +585,9 @@ void jit_native_mem(struct jit_asm *a, const struct x86_insn *in, const struct j
 	jn_bytes(a, test, 3);
 	miss[2] = a_jcc_fwd(a, CC_E);
 	jn_bytes(a, test + 3, 5);
-	if (!store) {
-		if (w)
-			a_u8(a, 0x48);
-		static const uint8_t ld[] = {0x8B, 0x0C, 0x02}; /* mov rcx, [rdx + rax] */
-		jn_bytes(a, ld, sizeof(ld));
-		jn_rbx(a, true, 0x89, RCX, GPR_OFF(in->regno[0])); /* 32-bit loads zero-extend */
-		return;
-	}
-	if (in->kind[1] == OK_IMM) {
-		if (w)
-			a_u8(a, 0x48);
-		static const uint8_t st[] = {0xC7, 0x04, 0x02}; /* mov [rdx + rax], imm32 */
-		jn_bytes(a, st, sizeof(st));
-		a_u32(a, (uint32_t)in->imm); /* a 64-bit store sign-extends it, as decoded */
-		return;
-	}
-	jn_rbx(a, w, 0x8B, RCX, GPR_OFF(in->regno[1]));
-	if (w)
-		a_u8(a, 0x48);
-	static const uint8_t st[] = {0x89, 0x0C, 0x02}; /* mov [rdx + rax], rcx */
-	jn_bytes(a, st, sizeof(st));
+	static const uint8_t addr[] = {0x48, 0x8D, 0x34, 0x02}; /* lea rsi, [rdx + rax] */
+	jn_bytes(a, addr, sizeof(addr));
+	jn_mem_op(a, in, nv);
 }
 
 /* MOVZX/MOVSX/MOVSXD: the source's bytes extended into RAX, stored whole

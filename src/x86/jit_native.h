@@ -20,6 +20,11 @@ enum {
 	JN_IMUL,  /* IMUL reg, reg [, imm]: only where its flags are dead */
 	JN_SETCC, /* SETcc of a register, on the host flags */
 	JN_CMOV,  /* CMOVcc between registers, on the host flags */
+	/* Through the inline soft-TLB lookup (jit_native_mem): */
+	JN_LOADX, /* MOVZX, MOVSX, MOVSXD from memory */
+	JN_ALUM,  /* ALU reg, [m]; CMP or TEST [m], reg or imm (not ADC/SBB) */
+	JN_PUSH,  /* PUSH reg (64-bit) */
+	JN_POP,	  /* POP reg (64-bit) */
 };
 struct jit_native {
 	uint8_t kind; /* JN_* */
@@ -27,7 +32,8 @@ struct jit_native {
 	 * JN_SHIFT: 4 SHL, 5 SHR, 7 SAR; JN_MOVX: 1 sign-extends; JN_SETCC,
 	 * JN_CMOV: the condition code */
 	uint8_t op;
-	uint8_t size; /* operand size: 4 or 8 */
+	uint8_t size;  /* operand size: 1, 2, 4 or 8 */
+	uint8_t msize; /* the memory access's size (jit_native_mem) */
 	uint8_t count; /* JN_SHIFT: the count, masked; JN_MOVX: the source's size */
 };
 
@@ -40,14 +46,19 @@ unsigned jit_native_leaves(const struct jit_native *nv, unsigned valid);
  * (so the record of the ones before it is dead), never faulting? */
 bool jit_native_kills(const struct jit_native *nv);
 
+/* Does the form go through jit_native_mem? */
+bool jit_native_is_mem(const struct jit_native *nv);
 /* Can in run as host instructions (and how)?  JN_LOAD and JN_STORE (a MOV
  * between a register or an immediate and memory) only on their fast path:
  * see jit_native_mem. */
 bool jit_native_pick(const struct x86_insn *in, struct jit_native *nv);
-/* The fast path of a JN_LOAD or JN_STORE: the soft-TLB lookup of
- * mem_fast64 inline (a page crossing, a miss or a NULL pointer for the
+/* The fast path of a form for which jit_native_is_mem: the soft-TLB lookup
+ * of mem_fast64 inline (a page crossing, a miss or a NULL pointer for the
  * access go to the jumps it returns in miss[], 3 of them, where the caller
- * runs the instruction's body instead).  user: the block runs at CPL 3. */
+ * runs the instruction's body instead), then the access and the operation.
+ * user: the block runs at CPL 3.  A JN_ALUM leaves the guest's flags in
+ * the host's RFLAGS; its caller puts them there after the body too
+ * (jit_native_flags_in). */
 void jit_native_mem(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv,
 		    uint64_t next_rip, bool user, uint32_t miss[3]);
 /* Emit it; record: write the lazy flags record (else a later native
@@ -55,6 +66,9 @@ void jit_native_mem(struct jit_asm *a, const struct x86_insn *in, const struct j
  * the guest's arithmetic flags in the host's RFLAGS, a JN_INCDEC all but
  * CF (its record on top of the one below, which keeps CF, is always
  * written). */
+/* The host's RFLAGS = the guest's arithmetic flags (after a body), through
+ * fn(cpu) which returns them. */
+void jit_native_flags_in(struct jit_asm *a, const void *fn);
 void jit_native_emit(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv,
 		     uint64_t next_rip, bool record);
 

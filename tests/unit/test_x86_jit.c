@@ -478,10 +478,11 @@ static void fc_u8(struct fc_gen *g, unsigned v)
 	g->code[g->len++] = (uint8_t)v;
 }
 
-/* A register the programs use: any but RSP and RDI (the host harness's). */
+/* A register the programs use: any but RSP, RDI (the host harness's) and
+ * RSI (the data's base: the same bytes at different addresses). */
 static unsigned fc_reg(struct fc_gen *g)
 {
-	static const uint8_t r[] = {0, 1, 2, 3, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15};
+	static const uint8_t r[] = {0, 1, 2, 3, 5, 8, 9, 10, 11, 12, 13, 14, 15};
 	return r[fc_rand(g, sizeof(r))];
 }
 
@@ -498,11 +499,78 @@ static void fc_rr(struct fc_gen *g, bool w, const uint8_t *op, unsigned nop, uns
 static const unsigned fc_cond[8] = {FC_OF,	   FC_CF, FC_ZF,	 FC_CF | FC_ZF,
 				    FC_SF,	   FC_PF, FC_SF | FC_OF, FC_ZF | FC_SF | FC_OF};
 
+/* [66] REX op... ModRM reg, [rsi + disp8] (a random disp8 within the data). */
+static void fc_rm(struct fc_gen *g, unsigned size, const uint8_t *op, unsigned nop, unsigned reg)
+{
+	if (size == 2)
+		fc_u8(g, 0x66);
+	fc_u8(g, 0x40 | ((size == 8) << 3) | ((reg >> 3) << 2));
+	for (unsigned i = 0; i < nop; i++)
+		fc_u8(g, op[i]);
+	fc_u8(g, 0x46 | ((reg & 7) << 3));
+	fc_u8(g, fc_rand(g, 120));
+}
+
+/* An instruction with a memory operand [rsi + disp8], or PUSH/POP. */
+static void fc_mem(struct fc_gen *g)
+{
+	static const uint8_t sizes[] = {1, 2, 4, 8};
+	unsigned size = sizes[fc_rand(g, 4)], a = fc_reg(g), k = fc_rand(g, 6);
+	uint8_t op[2];
+	bool byte = size == 1;
+	switch (k) {
+	case 0: /* MOV load or store */
+		op[0] = (uint8_t)((fc_rand(g, 2) ? 0x8B : 0x89) - byte);
+		fc_rm(g, size, op, 1, a);
+		break;
+	case 1: { /* MOVZX, MOVSX, MOVSXD */
+		static const uint8_t ops[] = {0xB6, 0xB7, 0xBE, 0xBF};
+		if (fc_rand(g, 5)) {
+			op[0] = 0x0F, op[1] = ops[fc_rand(g, 4)];
+			fc_rm(g, fc_rand(g, 2) ? 8 : 4, op, 2, a);
+		} else {
+			op[0] = 0x63;
+			fc_rm(g, 8, op, 1, a);
+		}
+		break;
+	}
+	case 2: { /* ADD OR AND SUB XOR CMP reg, [m] */
+		static const uint8_t ops[] = {0x03, 0x0B, 0x23, 0x2B, 0x33, 0x3B};
+		op[0] = (uint8_t)(ops[fc_rand(g, sizeof(ops))] - byte);
+		fc_rm(g, size, op, 1, a);
+		g->defined = op[0] == 0x0B - byte || op[0] == 0x23 - byte || op[0] == 0x33 - byte
+				 ? FC_ARITH & ~FC_AF
+				 : FC_ARITH;
+		break;
+	}
+	case 3: /* CMP or TEST [m], reg */
+		op[0] = (uint8_t)((fc_rand(g, 2) ? 0x39 : 0x85) - byte);
+		fc_rm(g, size, op, 1, a);
+		g->defined = op[0] == 0x39 - byte ? FC_ARITH : FC_ARITH & ~FC_AF;
+		break;
+	case 4: /* CMP [m], imm8 (83 /7, 80 /7) */
+		op[0] = byte ? 0x80 : 0x83;
+		fc_rm(g, size, op, 1, 7);
+		fc_u8(g, fc_rand(g, 256));
+		g->defined = FC_ARITH;
+		break;
+	default: /* PUSH a, POP another (the stacks differ, the values do not) */
+		if (a >= 8)
+			fc_u8(g, 0x41);
+		fc_u8(g, 0x50 + (a & 7));
+		a = fc_reg(g);
+		if (a >= 8)
+			fc_u8(g, 0x41);
+		fc_u8(g, 0x58 + (a & 7));
+		break;
+	}
+}
+
 /* One instruction; flag readers only of defined flags. */
 static void fc_insn(struct fc_gen *g)
 {
 	bool w = fc_rand(g, 2);
-	unsigned a = fc_reg(g), b = fc_reg(g), k = fc_rand(g, 11), cc = fc_rand(g, 16);
+	unsigned a = fc_reg(g), b = fc_reg(g), k = fc_rand(g, 13), cc = fc_rand(g, 16);
 	uint8_t op[2];
 	if ((k == 7 || k == 8) && (fc_cond[cc >> 1] & ~g->defined))
 		k = 0; /* the condition would read an undefined flag */
@@ -581,6 +649,20 @@ static void fc_insn(struct fc_gen *g)
 		op[0] = 0x89;
 		fc_rr(g, w, op, 1, b, a);
 		break;
+	case 11: /* 8- and 16-bit ALU operations between registers */
+		if (fc_rand(g, 2))
+			fc_u8(g, 0x66);
+		op[0] = (uint8_t)(0x00 + 8 * fc_rand(g, 8) + (g->code[g->len - 1] == 0x66));
+		if ((op[0] & 0x38) == 0x10 || (op[0] & 0x38) == 0x18) /* ADC, SBB */
+			op[0] &= (uint8_t)~0x38;
+		fc_rr(g, false, op, 1, b, a);
+		g->defined = (op[0] & 0x38) == 0x08 || (op[0] & 0x38) == 0x20 || (op[0] & 0x38) == 0x30
+				 ? FC_ARITH & ~FC_AF
+				 : FC_ARITH;
+		break;
+	case 12:
+		fc_mem(g);
+		break;
 	default: /* LEA a, [b + a*4 + disp8] */
 		fc_u8(g, 0x48 | ((a >> 3) << 2) | ((a >> 3) << 1) | (b >> 3));
 		fc_u8(g, 0x8D);
@@ -648,17 +730,24 @@ static void test_flag_chains_vs_host(void)
 			uint64_t v = ((uint64_t)fc_rand(&g, 1u << 31) << 33) ^ fc_rand(&g, 1u << 31);
 			init[r] = kind == 0 ? v & 0xFF : kind == 1 ? (uint64_t)-(int64_t)(v & 0xFFFF) : v;
 		}
+		uint8_t data[256], hdata[256];
+		for (unsigned i = 0; i < sizeof(data); i++)
+			data[i] = (uint8_t)fc_rand(&g, 256);
 		/* The host CPU. */
 		uint64_t host[17];
 		memcpy(host, init, sizeof(init));
+		memcpy(hdata, data, sizeof(data));
+		host[6] = (uint64_t)(uintptr_t)hdata;
 		mprotect(h, 8192, PROT_READ | PROT_WRITE);
 		fc_harness(h, g.code, g.len);
 		mprotect(h, 8192, PROT_READ | PROT_EXEC);
 		((void (*)(uint64_t *))(void *)h)(host);
 		/* The interpreter, then the translator. */
 		struct x86_state st[2];
+		uint8_t gdata[2][256];
 		for (int m = X86_EMU_INTERP; m <= X86_EMU_JIT; m++) {
 			jt_load(CODE, g.code, g.len);
+			jt_load(0x40000, data, sizeof(data));
 			mem[CODE + g.len] = 0xF4;
 			struct x86_cpu *cpu = jt_cpu(m, 0);
 			jt_long_mode(cpu, CODE);
@@ -666,13 +755,17 @@ static void test_flag_chains_vs_host(void)
 			for (unsigned r = 0; r < 16; r++)
 				if (r != 4)
 					s->gpr[r] = init[r];
+			s->gpr[6] = 0x40000;
 			st[m] = *jt_run(cpu, 1000);
+			memcpy(gdata[m], mem + 0x40000, sizeof(data));
 			x86_cpu_free(cpu);
 		}
 		bool same = true;
 		for (unsigned r = 0; r < 16; r++)
-			if (r != 4 && r != 7 && st[1].gpr[r] != host[r])
+			if (r != 4 && r != 6 && r != 7 && st[1].gpr[r] != host[r])
 				same = false;
+		if (memcmp(gdata[1], hdata, sizeof(data)) || memcmp(gdata[0], gdata[1], sizeof(data)))
+			same = false;
 		if (!same || ((st[1].rflags ^ host[16]) & g.defined) ||
 		    memcmp(st[0].gpr, st[1].gpr, sizeof(st[0].gpr)) || st[0].rflags != st[1].rflags) {
 			bad++;
@@ -683,7 +776,8 @@ static void test_flag_chains_vs_host(void)
 				fprintf(stderr, " %02x", g.code[i]);
 			fprintf(stderr, "\n");
 			for (unsigned r = 0; r < 16; r++)
-				if (r != 4 && r != 7 && (st[1].gpr[r] != host[r] || st[0].gpr[r] != st[1].gpr[r]))
+				if (r != 4 && r != 6 && r != 7 &&
+				    (st[1].gpr[r] != host[r] || st[0].gpr[r] != st[1].gpr[r]))
 					fprintf(stderr, "  r%u host %#llx jit %#llx interp %#llx\n", r,
 						(unsigned long long)host[r], (unsigned long long)st[1].gpr[r],
 						(unsigned long long)st[0].gpr[r]);
