@@ -32,18 +32,19 @@ boot() {
 	local name=$1; shift
 	local t0 t_rom= t_init=
 	t0=$(date +%s.%N)
+	# Both may come on one line: QEMU's loader ROM starts the kernel before
+	# SeaBIOS's serial console has sent the line end (ember's ROM waits for
+	# the timer tick that sends it, fw/linuxboot.S).
 	while IFS= read -r line; do
-		case $line in
-		*"Booting from ROM"*) [ -z "$t_rom" ] && t_rom=$(date +%s.%N) ;;
-		*"ember guest: Linux"*) [ -z "$t_init" ] && t_init=$(date +%s.%N) ;;
-		esac
+		[[ -z $t_rom && $line == *"Booting from ROM"* ]] && t_rom=$(date +%s.%N)
+		[[ -z $t_init && $line == *"ember guest: Linux"* ]] && t_init=$(date +%s.%N)
 		printf '%s\n' "$line" >>"$tmp/$name.out"
 	done < <(timeout 900 "$@" </dev/null 2>"$tmp/$name.err")
 	local t1
 	t1=$(date +%s.%N)
 	if [ -z "$t_rom" ] || [ -z "$t_init" ] || ! grep -q 'ember.cmd exit status: 0' "$tmp/$name.out"; then
 		echo "FAIL seabios boot bench $name: no 'Booting from ROM', /init banner or ember.cmd status" >&2
-		tail -5 "$tmp/$name.out" "$tmp/$name.err" >&2
+		tail -n 5 "$tmp/$name.out" "$tmp/$name.err" >&2
 		failed=1
 		return
 	fi
