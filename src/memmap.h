@@ -68,7 +68,8 @@ int __attribute__((warn_unused_result))
 memmap_add(struct memmap *m, const char *name, uint64_t gpa, uint64_t size, uint8_t *hva,
 	   enum memregion_kind kind);
 
-/* Allocate zeroed anonymous host memory owned by the map, or NULL. */
+/* Allocate zeroed anonymous host memory owned by the map, or NULL; from
+ * 2 MiB on, 2 MiB-aligned and backed by huge pages where the host has them. */
 uint8_t *memmap_alloc(struct memmap *m, uint64_t size);
 
 /* Build the RAM layout for mem_bytes of guest RAM: [0, 640 KiB), then from

@@ -1,5 +1,5 @@
 /*
- * util.c - error reporting, size parsing and file reading for the VMM.
+ * util.c - error reporting, size parsing, file reading and huge pages for the VMM.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,6 +72,8 @@ int read_file(const char *path, uint8_t **buf, size_t *len)
 		return ember_error(-ENOMEM, "%s: out of memory reading %lld bytes", path,
 				   (long long)st.st_size);
 	}
+	if (st.st_size >= (4 << 20)) /* a kernel: tens of MiB, each page faulted in */
+		huge_pages(p, st.st_size);
 	size_t done = 0;
 	while (done < (size_t)st.st_size) {
 		ssize_t n = read(fd, p + done, st.st_size - done);
@@ -86,6 +89,14 @@ int read_file(const char *path, uint8_t **buf, size_t *len)
 	*buf = p;
 	*len = done;
 	return 0;
+}
+
+void huge_pages(void *p, size_t len)
+{
+	uintptr_t start = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	uintptr_t end = ((uintptr_t)p + len) & ~(HUGE_PAGE - 1);
+	if (end > start)
+		madvise((void *)start, end - start, MADV_HUGEPAGE);
 }
 
 uint64_t now_ns(void)

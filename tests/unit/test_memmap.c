@@ -1,7 +1,8 @@
 /*
  * test_memmap.c - the memory map: RAM split around the legacy 640 KiB-1 MiB
  * hole and the 3 GiB MMIO hole, overlap and alignment rules, lookups, copies
- * across regions, aliases.
+ * across regions, aliases; large allocations on 2 MiB boundaries (where
+ * the host can back them with huge pages), every byte zeroed and writable.
  */
 #include <errno.h>
 
@@ -88,11 +89,44 @@ static void test_copy_across_regions_and_alias(void)
 	T_STREQ(memmap_find(&m, 0x2fff)->name, "rom");
 }
 
+/* memmap_alloc over-maps by 2 MiB and unmaps what lies outside the aligned
+ * block: sizes that are and are not multiples of 2 MiB, each byte of the
+ * block readable as zero and writable (a wrong trim would fault here), and
+ * the blocks owned (released by memmap_destroy). */
+static void test_alloc_aligned(void)
+{
+	static const uint64_t sizes[] = {2 << 20, (6 << 20) + 4096, 64 << 20};
+	struct memmap m;
+	memmap_init(&m);
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint8_t *p = memmap_alloc(&m, sizes[i]);
+		T_CHECK(p != NULL, "allocating %llu bytes", (unsigned long long)sizes[i]);
+		if (!p)
+			continue;
+		T_EQ((uintptr_t)p & ((2u << 20) - 1), 0);
+		uint64_t nonzero = 0;
+		for (uint64_t off = 0; off < sizes[i]; off += 512) {
+			nonzero += p[off] | p[off + 511];
+			p[off] = p[off + 511] = 0xA5;
+		}
+		T_EQ(nonzero, 0);
+		T_EQ(m.owned[m.nowned - 1].p, p);
+		T_EQ(m.owned[m.nowned - 1].len, sizes[i]);
+	}
+	uint8_t *small = memmap_alloc(&m, 64 << 10); /* below 2 MiB: pages only */
+	T_CHECK(small && ((uintptr_t)small & 4095) == 0 && small[(64 << 10) - 1] == 0,
+		"a 64 KiB block, page-aligned and zeroed");
+	T_EQ(m.nowned, 4);
+	memmap_destroy(&m);
+	T_EQ(m.nowned, 0);
+}
+
 int main(void)
 {
 	T_RUN(test_small_ram_below_hole);
 	T_RUN(test_large_ram_split);
 	T_RUN(test_rules);
 	T_RUN(test_copy_across_regions_and_alias);
+	T_RUN(test_alloc_aligned);
 	T_EXIT();
 }
