@@ -5,7 +5,8 @@
  * router's 8259A, or to the in-kernel irqchip's line),
  * isa-debug-exit and i8042 reset turned into stop requests, the CMOS
  * memory bytes taken from the memory map, the debug console sink, and
- * the PC's fw_cfg items as firmware reads them through the ports.
+ * the PC's fw_cfg items as firmware reads them through the ports, and its
+ * DMA into the machine's memory (hostile destinations refused).
  * vm.c's entry points are replaced by recorders here.
  */
 #include <errno.h>
@@ -271,6 +272,39 @@ static void test_fwcfg_pc(void)
 	}
 	T_EQ(ram, memmap_ram_size(&vm.mem)); /* all of RAM, the 640K-1M hole excluded */
 	T_CHECK(reserved, "KVM's private pages reserved");
+
+	/* DMA through the PC's own map (fwcfg_pc_map): a select + read of
+	 * etc/sercon-port lands in RAM; a destination in the BIOS hole (no
+	 * shadow RAM without --bios), in the I/O APIC's MMIO, past RAM's end,
+	 * or a length near 4 GiB sets the error bit and writes nothing; a
+	 * descriptor outside RAM is ignored. */
+	key = cfg_file(&vm, "etc/sercon-port", &size);
+	uint8_t *d = memmap_ptr(&vm.mem, 0x1000, 16), *buf = memmap_ptr(&vm.mem, 0x2000, 8);
+	static const struct {
+		uint32_t len;
+		uint64_t addr;
+		uint32_t want;
+	} dma[] = {
+	    {2, 0x2000, 0},		   {2, 0xF0000, 1},	     {2, 0xFEC00000, 1},
+	    {8, (256 << 20) - 4, 1},	   {0xFFFFFFFF, 0x2000, 1}, {2, 0x2000, 0},
+	};
+	for (size_t i = 0; d && buf && i < sizeof(dma) / sizeof(dma[0]); i++) {
+		memset(buf, 0xAA, 8);
+		uint32_t v[4] = {__builtin_bswap32((uint32_t)key << 16 | 0x08 | 0x02),
+				 __builtin_bswap32(dma[i].len),
+				 __builtin_bswap32((uint32_t)(dma[i].addr >> 32)),
+				 __builtin_bswap32((uint32_t)dma[i].addr)};
+		memcpy(d, v, 16);
+		bus_write(&vm.pio, LAYOUT_PORT_FWCFG + 4, 4, 0);
+		bus_write(&vm.pio, LAYOUT_PORT_FWCFG + 8, 4, __builtin_bswap32(0x1000));
+		T_EQ(be32(d), dma[i].want);
+		if (dma[i].want)
+			T_CHECK(buf[0] == 0xAA, "DMA %zu wrote RAM", i);
+		else
+			T_CHECK(buf[0] == 0xF8 && buf[1] == 0x03 && buf[2] == 0xAA, "DMA %zu", i);
+	}
+	bus_write(&vm.pio, LAYOUT_PORT_FWCFG + 4, 4, 0);
+	bus_write(&vm.pio, LAYOUT_PORT_FWCFG + 8, 4, __builtin_bswap32(0xFED00000));
 	vm_fake_destroy(&vm);
 }
 
