@@ -35,6 +35,9 @@ pkgs+=(strace)
 # scripts/grub-disk.sh makes the boot disk of that test (grub-mkimage, no
 # mounting); e2fsprogs: mke2fs -d for its ext2 partition.
 pkgs+=(seabios grub-pc-bin e2fsprogs)
+# mmdebstrap: scripts/rootfs.sh builds the Debian root disk (`make rootfs`)
+# from Debian's packages; openssh-client: its key pair and the test's ssh.
+pkgs+=(mmdebstrap openssh-client)
 pkgs+=("$@")
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# rootfs.sh - the Debian root disk (scripts/rootfs.sh) boots through the
+# default initramfs (root=/dev/vda: Debian's virtio and ext4 modules, then
+# switch_root to systemd) to the root shell on ttyS0, and ssh reaches it by
+# key through user-mode networking's host forward.  QEMU's TCG proves the
+# disk, the initramfs and the test first; then ember with --drive and --net
+# user on the emulator.  Each boot gets its own copy of the image and ends
+# with poweroff from the shell (systemd's shutdown, then ACPI S5).
+set -u
+cd "$(dirname "$0")/../.."
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+if ! scripts/fetch-guest.sh >"$out/fetch.log" 2>&1; then
+	echo "SKIP rootfs: scripts/fetch-guest.sh failed (apt unreachable?): $(tail -1 "$out/fetch.log")"
+	exit 0
+fi
+if ! scripts/rootfs.sh >"$out/rootfs.log" 2>&1; then
+	echo "SKIP rootfs: scripts/rootfs.sh failed (apt unreachable?): $(tail -1 "$out/rootfs.log")"
+	exit 0
+fi
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# boot NAME COMMAND...: run the VM (its serial console on stdio), wait for
+# the autologin shell, run a command in it, ssh in, power off.  $port is the
+# host port forwarded to the guest's 22.
+boot() {
+	local name=$1 log=$out/${1// /-}.txt file=$out/${1// /-}
+	shift
+	: >"$log"
+	local t0 t1 line shell=no ssh=no sent=0 pid rc
+	t0=$(date +%s.%N)
+	coproc VM { timeout 600 "$@" 2>&1; }
+	pid=$VM_PID
+	exec {vin}<&"${VM[0]}" {vout}>&"${VM[1]}"
+	# The prompt has no newline: after the autologin line, type the command
+	# until its output comes back (login may flush what came too early).
+	while :; do
+		if IFS= read -r -t 5 line <&"$vin"; then
+			printf '%s\n' "$line" >>"$log"
+		elif [ $? -le 128 ]; then
+			break # end of output: the VM is gone
+		fi
+		case $line in
+		*"rootfs-42 "*)
+			[ "$shell" = no ] && t1=$(date +%s.%N)
+			shell=yes
+			;;
+		esac
+		if [ "$shell" = no ] && grep -q 'root (automatic login)' "$log" && [ "$sent" -lt 30 ]; then
+			printf 'echo rootfs-$((40 + 2)) $(cat /etc/debian_version) $(findmnt -no SOURCE,FSTYPE /)\n' >&"$vout"
+			sent=$((sent + 1))
+			line=
+		fi
+		if [ "$shell" = yes ] && [ "$ssh" = no ]; then
+			for i in $(seq 30); do
+				if ssh -i guest/rootfs_key -p "$port" -o BatchMode=yes -o ConnectTimeout=20 \
+					-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+					root@127.0.0.1 'echo ssh-$((6 * 7)) $(hostname) $(ip -4 -o addr show scope global | awk "{ print \$2, \$4 }")' \
+					>"$file.ssh" 2>&1 </dev/null && grep -q '^ssh-42 ' "$file.ssh"; then
+					ssh=yes
+					break
+				fi
+				sleep 2
+			done
+			printf 'poweroff\n' >&"$vout"
+		fi
+	done
+	wait "$pid"
+	rc=$?
+	exec {vin}<&- {vout}>&-
+	local secs
+	secs=$(awk -v a="$t0" -v b="${t1:-$t0}" 'BEGIN { printf "%.1f", b - a }')
+	local said
+	said=$(tr -d '\r' <"$log" | sed -n 's/.*\(rootfs-42 .*\)/\1/p' | head -1)
+	if [ "$shell" = yes ]; then
+		echo "PASS rootfs $name shell: the root shell on ttyS0 in $secs s: $said"
+	else
+		echo "FAIL rootfs $name shell: no root shell on the serial console (exit status $rc)"
+		tr -d '\r' <"$log" | tail -25 >&2
+		return
+	fi
+	if [ "$ssh" = yes ]; then
+		echo "PASS rootfs $name ssh: ssh -p $port root@127.0.0.1 by key: $(head -1 "$file.ssh")"
+	else
+		echo "FAIL rootfs $name ssh: ssh -p $port by key failed: $(tail -1 "$file.ssh")"
+	fi
+	if [ "$rc" -eq 0 ]; then
+		echo "PASS rootfs $name poweroff: systemd's shutdown ended the VM with exit status 0"
+	else
+		echo "FAIL rootfs $name poweroff: exit status $rc"
+		tr -d '\r' <"$log" | tail -10 >&2
+	fi
+}
+
+append="root=/dev/vda console=ttyS0 quiet panic=-1"
+if command -v qemu-system-x86_64 >/dev/null; then
+	cp --sparse=always guest/rootfs.img "$out/qemu.img"
+	port=$(free_port)
+	boot "qemu tcg" qemu-system-x86_64 -M pc -accel tcg -m 1G -nodefaults -display none \
+		-monitor none -serial stdio -no-reboot -kernel guest/vmlinux \
+		-initrd guest/initramfs.cpio.gz -append "$append" \
+		-drive "file=$out/qemu.img,if=virtio,format=raw" \
+		-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:22" -device virtio-net-pci,netdev=n0
+	rm -f "$out/qemu.img"
+else
+	echo "SKIP rootfs qemu: qemu-system-x86_64 not installed (scripts/install-deps.sh)"
+fi
