@@ -158,7 +158,11 @@ if command -v strace >/dev/null; then
 		epid=$(pgrep -P "$spid" -x ember) && grep -q "OFDLCK.*:$(stat -c %i "$out/a.img") " /proc/locks && break
 		sleep 0.1
 	done
-	[ -n "$epid" ] && kill -TERM "$epid"
+	if [ -n "$epid" ]; then
+		kill -TERM "$epid"
+	else
+		kill -9 "$spid"
+	fi
 	wait "$spid"
 	synced "$out/term.txt" "$out/a.img"
 	check sigterm-flush $? "no fdatasync of the image after SIGTERM: $(head -c 200 "$out/term.txt")"
