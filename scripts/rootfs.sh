@@ -6,7 +6,8 @@
 #     systemd, udev, dbus, openssh-server and iproute2;
 #   - a serial getty on ttyS0 logged in as root (agetty --autologin), no
 #     root password; ssh as root by key only: DIR/rootfs_key(.pub), made
-#     here once, is root's authorized key;
+#     here once, and the public keys of whoever builds it (~/.ssh/id_*.pub)
+#     are root's authorized keys;
 #   - systemd-networkd: DHCP on every en*/eth* NIC (slirp: 10.0.2.15,
 #     DNS 10.0.2.3), hostname "ember";
 #   - an ext4 image of ROOTFS_SIZE (default 2G, sparse) written by
@@ -51,13 +52,17 @@ include=systemd-sysv,udev,dbus,openssh-server,iproute2
 [ -f "$dir/rootfs_key" ] ||
 	ssh-keygen -q -t ed25519 -N '' -C "ember rootfs key" -f "$dir/rootfs_key"
 chmod 600 "$dir/rootfs_key"
+# root's authorized keys: this key, so tests need nothing else, and the
+# builder's own, so a plain `ssh -p 2222 root@127.0.0.1` logs in.
+keys=$(cat "$dir/rootfs_key.pub" "$HOME"/.ssh/id_*.pub 2>/dev/null || true)
 
 # The stamp: the candidate versions of what is asked for (the rest follows
-# from them and the repositories), the repositories, the key, this script.
+# from them and the repositories), the repositories, this script, the keys.
 stamp="$suite $size
 $sources
 $(apt-cache policy ${include//,/ } | awk '/^[^ ]/ { p = $1 } /Candidate:/ { print p, $2 }')
-$(sha256sum "$root/scripts/rootfs.sh" "$dir/rootfs_key.pub" | awk '{ print $1 }')"
+$(sha256sum "$root/scripts/rootfs.sh" | awk '{ print $1 }')
+$(printf '%s\n' "$keys" | sha256sum | awk '{ print $1 }')"
 if [ -f "$dir/.rootfs-stamp" ] && [ "$(cat "$dir/.rootfs-stamp")" = "$stamp" ] &&
 	[ -f "$dir/rootfs.img" ]; then
 	echo "rootfs: $dir/rootfs.img is up to date"
@@ -96,13 +101,20 @@ EOF
 for m in configfs dm_mod drm efi_pstore fuse loop; do
 	ln -s /dev/null "$conf/etc/systemd/system/modprobe@$m.service"
 done
-cp "$dir/rootfs_key.pub" "$conf/root/.ssh/authorized_keys"
+printf '%s\n' "$keys" >"$conf/root/.ssh/authorized_keys"
 chmod 700 "$conf/root/.ssh"
 chmod 600 "$conf/root/.ssh/authorized_keys"
 
 t0=$(date +%s)
 echo "rootfs: mmdebstrap $suite ($include) from: $(printf '%s' "$sources" | tr '\n' ';')"
+# eatmydata (mmdebstrap's hook: dpkg without fsync, the package removed
+# again at the end) and no manuals, documentation or translations: the
+# install is dpkg's writes, and nothing here reads those files.
 mmdebstrap --quiet --mode="${ROOTFS_MODE:-auto}" --variant=apt --include="$include" \
+	--hook-dir=/usr/share/mmdebstrap/hooks/eatmydata \
+	--dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
+	--dpkgopt='path-include=/usr/share/doc/*/copyright' \
+	--dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
 	--customize-hook="tar -C '$conf' --exclude=./sources.list -c . | tar -C \"\$1\" -x --no-same-owner --no-overwrite-dir" \
 	--customize-hook="cp '$conf/sources.list' \"\$1/etc/apt/sources.list\"" \
 	--customize-hook='chroot "$1" systemctl enable systemd-networkd' \

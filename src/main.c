@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "boot/boot.h"
@@ -33,7 +34,8 @@ static void usage(FILE *f)
 		"\n"
 		"options for run (QEMU/kvmtool spellings):\n"
 		"  --kernel FILE       Linux bzImage, vmlinux with a PVH note, or multiboot ELF\n"
-		"  --initrd FILE       initramfs (Linux) or module (multiboot)\n"
+		"  --initrd FILE       initramfs (Linux) or module (multiboot); without it, the\n"
+		"                      initramfs.cpio.gz beside the kernel if there is one\n"
 		"  --append STR        kernel command line\n"
 		"  --bios FILE         raw firmware ROM, mapped below 4 GiB; starts at the reset vector\n"
 		"  --mem SIZE          guest RAM, e.g. 512M, 2G (plain numbers are MiB; default 256M)\n"
@@ -164,6 +166,24 @@ static int parse_mem(const char *arg, uint64_t *out)
 	if (*out < (2ULL << 20) || *out > (1ULL << 40) || (*out & 0xFFF))
 		return -ERANGE;
 	return 0;
+}
+
+/*
+ * The initramfs.cpio.gz in the kernel's directory, or NULL if there is none:
+ * ember's default guest (guest/) pairs Debian's kernel, whose disk, network
+ * and file-system drivers are modules, with the initramfs that loads them,
+ * so `--kernel guest/vmlinuz --drive ... --append root=/dev/vda` boots.
+ */
+static const char *initrd_beside(const char *kernel)
+{
+	static char path[4096];
+	const char *slash = strrchr(kernel, '/');
+	int dir = slash ? (int)(slash - kernel) + 1 : 0;
+	struct stat st;
+	if (snprintf(path, sizeof(path), "%.*sinitramfs.cpio.gz", dir, kernel) >=
+	    (int)sizeof(path))
+		return NULL;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? path : NULL;
 }
 
 static int parse_run(int argc, char **argv, struct vm_config *cfg)
@@ -351,6 +371,8 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg)
 		return bad_option("--initrd %s: needs --kernel", cfg->initrd);
 	if (cfg->append && !cfg->kernel)
 		return bad_option("--append %s: needs --kernel", cfg->append);
+	if (cfg->kernel && !cfg->initrd)
+		cfg->initrd = initrd_beside(cfg->kernel);
 	if ((cfg->symbols || cfg->profile_period) && !cfg->profile)
 		return bad_option("%s: needs --profile FILE",
 				  cfg->symbols ? "--symbols" : "--profile-period");

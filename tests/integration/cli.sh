@@ -51,6 +51,11 @@ expect missing-bios 2 "^ember: $out/nope.rom: No such file" \
 	$ember run --accel emu --bios "$out/nope.rom"
 expect empty-bios 2 "^ember: $out/empty.rom: " $ember run --accel emu --bios "$out/empty.rom"
 expect garbage-kernel 2 "^ember: $out/garbage: " $ember run --accel emu --kernel "$out/garbage"
+# No --initrd: the initramfs.cpio.gz beside the kernel is taken (README,
+# --initrd); an empty one is refused naming that file.
+mkdir "$out/k" && cp build/guests/multiboot.elf "$out/k/" && : >"$out/k/initramfs.cpio.gz"
+expect initrd-beside-kernel 2 "^ember: $out/k/initramfs.cpio.gz: initrd is empty" \
+	$ember run --accel emu --kernel "$out/k/multiboot.elf"
 expect serial-unwritable 2 "/nonexistent/dir/x" \
 	$ember run --accel emu --bios $rom --serial file:/nonexistent/dir/x
 expect bad-debugcon 2 '^ember: --debugcon foo: must be stdio, stderr, none or file:PATH' \
