@@ -82,7 +82,9 @@ timeout 300 build/ember run --accel emu --clock virtual --mem 256M --bios "$bios
 	--initrd guest/initramfs.cpio.gz --serial "file:$out/kernel.txt" --debugcon "file:$out/kernel.dbg" \
 	--append "console=ttyS0 quiet reboot=k panic=-1 acpi_force_table_verification ember.cmd=$cmd" </dev/null
 rc=$?
-log=$(tr -d '\r' <"$out/kernel.txt" | grep -v '^\[' | sed 's/\x1b[^A-Za-z]*[A-Za-z]//g')
+# /init's line naming the modules it loaded depends on the machine's devices
+# (debian.sh checks it against QEMU); it is not this test's business.
+log=$(tr -d '\r' <"$out/kernel.txt" | grep -v -e '^\[' -e '^ember guest: modules: ' | sed 's/\x1b[^A-Za-z]*[A-Za-z]//g')
 # Linux verifies every table SeaBIOS installed (acpi_force_table_verification:
 # a bad checksum is reported and the table refused) and finds the RSDP,
 # XSDT, FADT, DSDT and MADT with ember's OEM ID.
@@ -130,7 +132,7 @@ fi
 timeout 600 build/ember run --accel emu --mem 256M --bios "$bios" \
 	--drive "file=$out/disk.img,format=raw,readonly=on" --serial "file:$out/grub.txt" </dev/null
 rc=$?
-log=$(tr -d '\r' <"$out/grub.txt" | grep -v '^\[' | sed 's/\x1b[^A-Za-z]*[A-Za-z]//g' | grep -v '^$')
+log=$(tr -d '\r' <"$out/grub.txt" | grep -v -e '^\[' -e '^ember guest: modules: ' | sed 's/\x1b[^A-Za-z]*[A-Za-z]//g' | grep -v '^$')
 want=$(printf '%s\n' "Booting from Hard Disk..." "GRUB loading..." "Welcome to GRUB!" \
 	"GRUB: loading Linux from (hd0,msdos1)" "ember guest: Linux $krel" "booted by grub" \
 	"ember.cmd exit status: 5")
