@@ -6,7 +6,9 @@
 # bench/linux.sh, Debian's boot on the emulator against TCG, bench/net.sh,
 # throughput through --net user against TCG's -netdev user, bench/blk.sh,
 # disk throughput and IOPS in that guest against TCG, and bench/seabios.sh,
-# SeaBIOS booting that kernel from fw_cfg against TCG -M pc.  Prints tables
+# SeaBIOS booting that kernel from fw_cfg against TCG -M pc, and
+# bench/rootfs.sh, the Debian root disk's boot to its login prompt against
+# TCG.  Prints tables
 # of medians and ratios.  Never asserts a timing: targets are printed for the
 # reader, not checked; exits 1 when work64.sh finds a wrong result or a
 # Linux boot fails.
@@ -32,6 +34,7 @@ if [ ! -c /dev/kvm ]; then
 	bench/net.sh || w=1
 	bench/blk.sh || w=1
 	bench/seabios.sh || w=1
+	bench/rootfs.sh || w=1
 	exit $w
 fi
 echo "ember benchmarks: median of $reps runs; host: $host, $(nproc) CPUs"
@@ -162,4 +165,6 @@ echo
 bench/blk.sh || w=1
 echo
 bench/seabios.sh || w=1
+echo
+bench/rootfs.sh || w=1
 exit $w
