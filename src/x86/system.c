@@ -41,6 +41,25 @@ int ex_wbinvd(struct x86_cpu *cpu, struct x86_insn *in)
 #define CPUID1_EDX_FPU ((1u << 0) | (1u << 24)) /* FPU FXSR (x87.c, fpustate.c) */
 #define CPUID1_ECX_FPU (1u << 26) /* XSAVE (fpustate.c); OSXSAVE follows CR4 */
 #define CPUID81_EDX ((1u << 11) | (1u << 20) | (1u << 27) | (1u << 29)) /* SYSCALL NX RDTSCP LM */
+#define CPUID7_EDX_ARCH_CAPABILITIES (1u << 29) /* IA32_ARCH_CAPABILITIES exists */
+
+/*
+ * IA32_ARCH_CAPABILITIES (SDM vol. 4, MSR 10AH): the emulated CPU executes
+ * nothing speculatively and has no caches, fill or store buffers, branch
+ * predictors or page-size-change machine checks of its own, so it is immune
+ * to what each of these bits says it is immune to: RDCL_NO (0, Meltdown),
+ * SSB_NO (4), MDS_NO (5), IF_PSCHANGE_MC_NO (6), TAA_NO (8), SBDR_SSDP_NO
+ * (13), FBSDP_NO (14), PSDP_NO (15), BHI_NO (20), PBRSB_NO (24), GDS_NO (26),
+ * RFDS_NO (27) and ITS_NO (62, which VMMs set for their guests).  A guest
+ * then skips the mitigations for them: Linux runs without page-table
+ * isolation (no CR3 switch and TLB refill on every kernel entry and exit)
+ * and without the ITS return thunks, as it does under QEMU's TCG (an AMD
+ * model, which Linux deems immune to Meltdown).  Read-only: WRMSR #GPs.
+ */
+#define ARCH_CAPABILITIES_VALUE                                                                    \
+	((1ull << 0) | (1ull << 4) | (1ull << 5) | (1ull << 6) | (1ull << 8) | (1ull << 13) |      \
+	 (1ull << 14) | (1ull << 15) | (1ull << 20) | (1ull << 24) | (1ull << 26) | (1ull << 27) |  \
+	 (1ull << 62))
 #define CPUID81_ECX (1u << 0)						/* LAHF/SAHF in 64-bit */
 
 void x86_cpuid_supported(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
@@ -57,6 +76,10 @@ void x86_cpuid_supported(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 		out[0] = 0x000006F1; /* family 6 */
 		out[2] = (CPUID1_ECX & ssehost_cpuid1_ecx()) | CPUID1_ECX_FPU;
 		out[3] = CPUID1_EDX | CPUID1_EDX_SIMD | CPUID1_EDX_FPU;
+		break;
+	case 7:
+		if (subleaf == 0)
+			out[3] = CPUID7_EDX_ARCH_CAPABILITIES;
 		break;
 	case 0xD: /* with every component enabled; ex_cpuid uses XCR0 */
 		fpu_cpuid_xsave(~0ull, subleaf, out);
@@ -194,6 +217,9 @@ int sys_rdmsr(struct x86_cpu *cpu, uint32_t msr, uint64_t *val)
 	case X86_MSR_TSC:
 		*val = sys_tsc(cpu);
 		break;
+	case X86_MSR_ARCH_CAPABILITIES:
+		*val = ARCH_CAPABILITIES_VALUE;
+		break;
 	default:
 		cpu->events = true; /* a platform MSR may change the INTR line */
 		if (!cpu->ops->rdmsr || cpu->ops->rdmsr(cpu->opaque, msr, val) < 0)
@@ -276,6 +302,8 @@ int sys_wrmsr(struct x86_cpu *cpu, uint32_t msr, uint64_t val)
 	case X86_MSR_MISC_ENABLE:
 		s->misc_enable = val;
 		break;
+	case X86_MSR_ARCH_CAPABILITIES:
+		return x86_gp(cpu, 0);
 	default:
 		cpu->events = true;
 		if (!cpu->ops->wrmsr || cpu->ops->wrmsr(cpu->opaque, msr, val) < 0)

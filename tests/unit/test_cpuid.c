@@ -4,8 +4,9 @@
  * counts and the crystal is the local APIC timer's input clock (what Linux
  * assumes), leaf 0x0B's topology levels, leaf 1's APIC ID; every leaf-1 bit
  * the model sets survives the emulator's mask (so the guest sees exactly
- * the model); the MTRRs' write checks (SDM 11.11) and the memory types the
- * firmware setup yields, computed with the SDM's precedence rules.
+ * the model), and so does leaf 7's ARCH_CAPABILITIES; the MTRRs' write
+ * checks (SDM 11.11) and the memory types the firmware setup yields,
+ * computed with the SDM's precedence rules.
  */
 #include "clock.h"
 #include "devices/lapic.h"
@@ -69,6 +70,9 @@ static void test_lapic_bits(void)
 	T_CHECK(o[1] & 2, "TSC_ADJUST");
 	x86_cpuid_supported(7, 0, sup);
 	T_EQ(o[1] & ~(sup[1] | X86_CPUID7_EBX_PLATFORM), 0);
+	/* IA32_ARCH_CAPABILITIES (the emulator's, system.c) stays enumerated. */
+	T_CHECK(o[3] & (1u << 29), "ARCH_CAPABILITIES");
+	T_EQ(o[3], sup[3]);
 	/* The emulator keeps leaf-1 bits in its own set or the platform's:
 	 * everything the model says must be in one of them. */
 	struct cpuid_model big = {.ncpus = 4, .lapic = true};

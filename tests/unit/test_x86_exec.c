@@ -540,6 +540,41 @@ static void test_nx_fetch_fault(void)
 }
 
 /*
+ * IA32_ARCH_CAPABILITIES (SDM vol. 4, MSR 10AH), enumerated by CPUID.(7,0):
+ * EDX[29] (SDM vol. 2A, CPUID): the immunity bits of a CPU that executes
+ * nothing speculatively, read at CPL 0; the MSR is read-only.
+ *	mov $7, %eax ; xor %ecx, %ecx ; cpuid ; mov %edx, %r8d
+ *	mov $0x10a, %ecx ; rdmsr ; mov %eax, %r9d ; mov %edx, %r10d
+ *	wrmsr			( #GP(0) )
+ */
+static void test_arch_capabilities(void)
+{
+	static const uint8_t prog[] = {
+	    0xb8, 0x07, 0x00, 0x00, 0x00, 0x31, 0xc9, 0x0f, 0xa2, 0x41, 0x89, 0xd0,
+	    0xb9, 0x0a, 0x01, 0x00, 0x00, 0x0f, 0x32, 0x41, 0x89, 0xc1, 0x41, 0x89,
+	    0xd2, 0x0f, 0x30, 0xf4};
+	/* RDCL_NO, SSB_NO, MDS_NO, IF_PSCHANGE_MC_NO, TAA_NO, SBDR_SSDP_NO,
+	 * FBSDP_NO, PSDP_NO, BHI_NO, PBRSB_NO, GDS_NO, RFDS_NO, ITS_NO */
+	static const int immune[] = {0, 4, 5, 6, 8, 13, 14, 15, 20, 24, 26, 27, 62};
+	uint64_t want = 0;
+	for (unsigned i = 0; i < sizeof(immune) / sizeof(immune[0]); i++)
+		want |= 1ull << immune[i];
+	struct tvm *t = tvm_new();
+	tvm_long(t, 0x2000, 0);
+	put(t, 0x2000, prog, sizeof(prog));
+	gate64(t, 13, 0x3000, 0, 0);
+	t->mem[0x3000] = 0xF4;
+	x86_cpu_state_changed(t->cpu);
+	T_EQ(x86_run(t->cpu, 20), X86_EXIT_HLT);
+	T_CHECK(t->s->gpr[8] & (1u << 29), "CPUID.(7,0):EDX[29] enumerates the MSR");
+	T_EQ(t->s->gpr[9] | t->s->gpr[10] << 32, want);
+	T_EQ(t->s->rip, 0x3001); /* WRMSR faulted, #GP's handler halted */
+	T_EQ(get64(t, t->s->gpr[X86_RSP]), 0);		  /* error code 0 */
+	T_EQ(get64(t, t->s->gpr[X86_RSP] + 8), 0x2000 + 25); /* at the WRMSR */
+	tvm_free(t);
+}
+
+/*
  *	mov $0x1234, %rax ; hlt	(at CPL3: HLT is privileged, #GP(0))
  */
 static const uint8_t prog_user64[] = {
@@ -1249,6 +1284,7 @@ int main(void)
 	T_RUN(test_divide_error_frame);
 	T_RUN(test_page_fault_error_codes);
 	T_RUN(test_nx_fetch_fault);
+	T_RUN(test_arch_capabilities);
 	T_RUN(test_long_mode_ist_frame);
 	T_RUN(test_syscall_sysret);
 	T_RUN(test_triple_fault_shutdown);
