@@ -567,16 +567,15 @@ static void jit_emit_block(struct jit *j, struct jit_block *b, struct x86_insn *
 	 * whose flags something may read there (a body, an exit, the block's
 	 * end) before a form that writes all six without faulting replaces
 	 * them.  Native readers read the host's flags, not the record.  IMUL
-	 * runs natively only where its flags are dead. */
+	 * and rotates run natively only where their flags are dead. */
 	bool record[JIT_BLOCK_INSNS], live = true;
 	for (unsigned i = n; i-- > 0;) {
 		record[i] = live;
-		if (nv[i].kind == JN_IMUL && live)
+		if (jit_native_dead_only(&nv[i]) && live)
 			nv[i].kind = JN_NONE;
 		if (jit_native_kills(&nv[i]))
 			live = false;
-		else if (nv[i].kind != JN_MOV && nv[i].kind != JN_LEA && nv[i].kind != JN_MOVX &&
-			 nv[i].kind != JN_SETCC && nv[i].kind != JN_CMOV)
+		else if (!jit_native_keeps(&nv[i]))
 			live = true; /* a body may run (it reads the flags, or
 				      * faults), or INC/DEC keeps CF from below */
 	}

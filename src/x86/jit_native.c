@@ -87,7 +87,13 @@ unsigned jit_native_leaves(const struct jit_native *nv, unsigned valid)
 	case JN_MOVX:
 	case JN_SETCC:
 	case JN_CMOV:
-		return valid; /* host MOV, LEA, MOVZX/MOVSX, SETcc, CMOVcc */
+	case JN_NOP:
+	case JN_NOT:
+		return valid; /* host MOV, LEA, MOVZX/MOVSX, SETcc, CMOVcc, NOT */
+	case JN_NEG:
+		return JN_ALL_FLAGS;
+	case JN_ROT: /* 0, as the body it becomes where its flags are live */
+		return 0;
 	case JN_ALU: /* ADC, SBB: their flags go to RFLAGS through the host ALU */
 		return nv->op == 2 || nv->op == 3 ? 0 : JN_ALL_FLAGS;
 	case JN_INCDEC: /* the host's INC/DEC keep CF too */
@@ -102,7 +108,30 @@ unsigned jit_native_leaves(const struct jit_native *nv, unsigned valid)
 
 bool jit_native_kills(const struct jit_native *nv)
 {
-	return nv->kind == JN_ALU || nv->kind == JN_SHIFT || nv->kind == JN_IMUL;
+	return nv->kind == JN_ALU || nv->kind == JN_SHIFT || nv->kind == JN_IMUL ||
+	       nv->kind == JN_NEG;
+}
+
+bool jit_native_dead_only(const struct jit_native *nv)
+{
+	return nv->kind == JN_IMUL || nv->kind == JN_ROT;
+}
+
+bool jit_native_keeps(const struct jit_native *nv)
+{
+	switch (nv->kind) {
+	case JN_MOV:
+	case JN_LEA:
+	case JN_MOVX:
+	case JN_SETCC:
+	case JN_CMOV:
+	case JN_NOP:
+	case JN_NOT:
+	case JN_ROT: /* dead flags: nothing reads them before a writer of all six */
+		return true;
+	default:
+		return false;
+	}
 }
 
 bool jit_native_pick(const struct x86_insn *in, struct jit_native *nv)
@@ -143,7 +172,46 @@ bool jit_native_pick(const struct x86_insn *in, struct jit_native *nv)
 		nv->count = in->size[1];
 		return true;
 	}
-	if (in->fn == cpu_general)
+	if (f == ex_nop || (f == ex_xchg_ax && in->rm == X86_RAX)) {
+		nv->kind = JN_NOP; /* the hints touch no memory: no fault */
+		return true;
+	}
+	unsigned sub = (in->modrm >> 3) & 7, sz = in->size[0];
+	if (f == ex_shift && r0 && (sz == 4 || sz == 8) && !(in->map == MAP_1B && in->opcode < 0xC2)) {
+		/* D0-D3: by 1 (D1) or CL (D3); C0/C1 by an immediate are below */
+		nv->size = (uint8_t)sz;
+		if (in->opcode == 0xD1 && (sub == 4 || sub == 5 || sub == 6 || sub == 7)) {
+			nv->kind = JN_SHIFT;
+			nv->op = sub == 6 ? 4 : (uint8_t)sub;
+			nv->count = 1;
+			return true;
+		}
+		if (in->opcode == 0xD3 && sz == 8 && sub != 2 && sub != 3 && sub != 6) {
+			nv->kind = JN_ROT; /* 64-bit: a count of 0 changes nothing */
+			nv->op = (uint8_t)sub;
+			nv->count = 0xFF;
+			return true;
+		}
+		return false;
+	}
+	if (f == ex_shift && r0 && i1 && (sz == 4 || sz == 8) && (sub == 0 || sub == 1)) {
+		nv->count = (uint8_t)(in->imm & (sz == 8 ? 0x3F : 0x1F));
+		if (!nv->count)
+			return false;
+		nv->kind = JN_ROT;
+		nv->op = (uint8_t)sub;
+		nv->size = (uint8_t)sz;
+		return true;
+	}
+	if ((f == ex_not || f == ex_neg) && r0 && sz && sz <= 8) {
+		nv->kind = f == ex_not ? JN_NOT : JN_NEG;
+		nv->op = 5; /* NEG: SUB 0, reg */
+		nv->size = (uint8_t)sz;
+		return true;
+	}
+	/* FS/GS operands: the general body in the interpreter, here their base
+	 * added to the address (64-bit mode: no limit). */
+	if (in->fn == cpu_general && in->seg != X86_FS && in->seg != X86_GS)
 		return false;
 	if (f == ex_lea && r0 && in->mod != 3 && in->adsize == 8 &&
 	    (in->opsize == 4 || in->opsize == 8)) {
@@ -153,7 +221,7 @@ bool jit_native_pick(const struct x86_insn *in, struct jit_native *nv)
 	}
 	unsigned size = in->size[0];
 	bool m0 = in->kind[0] == OK_MEM, m1 = in->kind[1] == OK_MEM;
-	bool flat = in->seg < X86_FS && in->adsize == 8, any = size && size <= 8;
+	bool flat = in->seg <= X86_GS && in->adsize == 8, any = size && size <= 8;
 	nv->size = nv->msize = (uint8_t)size;
 	if (f == ex_mov && any && flat &&
 	    ((r0 && m1 && in->size[1] == size) || (m0 && (r1 || i1)))) {
@@ -276,7 +344,7 @@ static void jn_flags_to_rflags(struct jit_asm *a)
 
 /* Where an ALU operand is: a guest register, the immediate, or host
  * memory at [RSI] (after jit_native_mem's lookup). */
-enum { JS_REG, JS_IMM, JS_MEM };
+enum { JS_REG, JS_IMM, JS_MEM, JS_ZERO, JS_REG0 };
 
 /* Host register r = operand k of size bytes, zero-extended. */
 static void jn_ld(struct jit_asm *a, const struct x86_insn *in, int k, int src, unsigned size,
@@ -286,6 +354,13 @@ static void jn_ld(struct jit_asm *a, const struct x86_insn *in, int k, int src, 
 		jn_imm_rcx(a, in->imm & x86_mask(size), size);
 		return;
 	}
+	if (src == JS_ZERO) {
+		a_u8(a, 0xB8 + r); /* mov r32, 0 (not XOR: no flags) */
+		a_u32(a, 0);
+		return;
+	}
+	if (src == JS_REG0)
+		k = 0;
 	if (size == 8)
 		a_u8(a, 0x48);
 	if (size < 4) { /* movzx r32, byte or word */
@@ -547,6 +622,14 @@ void jit_native_mem(struct jit_asm *a, const struct x86_insn *in, const struct j
 		}
 	} else {
 		jn_ea(a, in, next_rip);
+		if (in->seg == X86_FS || in->seg == X86_GS) {
+			/* mov rcx, [base]; lea rax, [rax + rcx] */
+			jn_rbx(a, true, 0x8B, RCX,
+			       (uint32_t)(offsetof(struct x86_cpu, s.seg) +
+					  in->seg * sizeof(struct x86_seg) + offsetof(struct x86_seg, base)));
+			static const uint8_t add[] = {0x48, 0x8D, 0x04, 0x08};
+			jn_bytes(a, add, sizeof(add));
+		}
 	}
 	/* Within one page: (ea & 0xFFF) <= 4096 - size. */
 	static const uint8_t page[] = {0x89, 0xC1, 0x81, 0xE1, 0xFF, 0x0F, 0x00, 0x00, 0x81, 0xF9};
@@ -652,6 +735,31 @@ static void jn_imul(struct jit_asm *a, const struct x86_insn *in, const struct j
 	jn_rbx(a, true, 0x89, RAX, GPR_OFF(in->regno[0]));
 }
 
+/* NOT reg (no flags). */
+static void jn_not(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv)
+{
+	jn_ld(a, in, 0, JS_REG, nv->size, RCX);
+	jn_rr_size(a, nv->size, 0xF7, 2, RCX); /* not cl/cx/ecx/rcx */
+	jn_put_rcx(a, in, 0, nv->size);
+}
+
+/* ROL/ROR by an immediate, or a shift or rotate by CL (64-bit), flags dead. */
+static void jn_rot(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv)
+{
+	bool w = nv->size == 8;
+	uint32_t reg = GPR_OFF(in->regno[0]);
+	if (nv->count == 0xFF)
+		jn_rbx(a, false, 0x8B, RCX, GPR_OFF(X86_RCX)); /* mov ecx, the guest's ECX */
+	jn_rbx(a, w, 0x8B, RAX, reg);
+	if (w)
+		a_u8(a, 0x48);
+	a_u8(a, nv->count == 0xFF ? 0xD3 : 0xC1); /* op eax or rax, imm8 or cl */
+	a_u8(a, (uint8_t)(0xC0 | nv->op << 3));
+	if (nv->count != 0xFF)
+		a_u8(a, nv->count);
+	jn_rbx(a, true, 0x89, RAX, reg);
+}
+
 /* SETcc reg8 and CMOVcc reg, reg on the host's flags. */
 static void jn_setcc(struct jit_asm *a, const struct x86_insn *in, const struct jit_native *nv)
 {
@@ -704,6 +812,17 @@ void jit_native_emit(struct jit_asm *a, const struct x86_insn *in, const struct 
 		break;
 	case JN_CMOV:
 		jn_cmov(a, in, nv);
+		break;
+	case JN_NOP:
+		break;
+	case JN_NOT:
+		jn_not(a, in, nv);
+		break;
+	case JN_NEG:
+		jn_alu_any(a, in, nv, record, JS_ZERO, JS_REG0);
+		break;
+	case JN_ROT:
+		jn_rot(a, in, nv);
 		break;
 	}
 }

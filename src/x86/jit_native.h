@@ -20,6 +20,11 @@ enum {
 	JN_IMUL,  /* IMUL reg, reg [, imm]: only where its flags are dead */
 	JN_SETCC, /* SETcc of a register, on the host flags */
 	JN_CMOV,  /* CMOVcc between registers, on the host flags */
+	JN_NOP,	  /* NOP, 0F 18-1F hints, 90 (XCHG eAX with itself): nothing */
+	JN_NOT,	  /* NOT reg */
+	JN_NEG,	  /* NEG reg: the record of SUB 0, reg */
+	JN_ROT,	  /* ROL/ROR reg by an immediate, SHL/SHR/SAR/ROL/ROR reg by CL
+		   * (count 0xFF): only where their flags are dead */
 	/* Through the inline soft-TLB lookup (jit_native_mem): */
 	JN_LOADX, /* MOVZX, MOVSX, MOVSXD from memory */
 	JN_ALUM,  /* ALU reg, [m]; CMP or TEST [m], reg or imm (not ADC/SBB) */
@@ -45,6 +50,12 @@ unsigned jit_native_leaves(const struct jit_native *nv, unsigned valid);
 /* Does the form write all six arithmetic flags without reading the record
  * (so the record of the ones before it is dead), never faulting? */
 bool jit_native_kills(const struct jit_native *nv);
+/* May the form run natively only where its flags are dead (its own flags
+ * are not the interpreter's)? */
+bool jit_native_dead_only(const struct jit_native *nv);
+/* Does the form leave the flags record alone (neither reads nor writes it,
+ * never faults)? */
+bool jit_native_keeps(const struct jit_native *nv);
 
 /* Does the form go through jit_native_mem? */
 bool jit_native_is_mem(const struct jit_native *nv);

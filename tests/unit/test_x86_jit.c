@@ -570,7 +570,7 @@ static void fc_mem(struct fc_gen *g)
 static void fc_insn(struct fc_gen *g)
 {
 	bool w = fc_rand(g, 2);
-	unsigned a = fc_reg(g), b = fc_reg(g), k = fc_rand(g, 13), cc = fc_rand(g, 16);
+	unsigned a = fc_reg(g), b = fc_reg(g), k = fc_rand(g, 18), cc = fc_rand(g, 16);
 	uint8_t op[2];
 	if ((k == 7 || k == 8) && (fc_cond[cc >> 1] & ~g->defined))
 		k = 0; /* the condition would read an undefined flag */
@@ -663,6 +663,45 @@ static void fc_insn(struct fc_gen *g)
 	case 12:
 		fc_mem(g);
 		break;
+	case 13: /* NOT, NEG */
+		op[0] = 0xF7;
+		if (fc_rand(g, 2)) {
+			fc_rr(g, w, op, 1, 2, a);
+		} else {
+			fc_rr(g, w, op, 1, 3, a);
+			g->defined = FC_ARITH;
+		}
+		break;
+	case 14: { /* ROL, ROR by an immediate: CF, and OF for a count of 1 */
+		unsigned n = fc_rand(g, 3) ? 1 + fc_rand(g, 2) : fc_rand(g, 70);
+		op[0] = 0xC1;
+		fc_rr(g, w, op, 1, fc_rand(g, 2), a);
+		fc_u8(g, n);
+		n &= w ? 63 : 31;
+		if (n)
+			g->defined = (g->defined | FC_CF) & (n == 1 ? ~0u : ~FC_OF);
+		break;
+	}
+	case 15: { /* SHL, SHR, SAR by 1; SHL, SHR, SAR, ROL, ROR RAX by CL (64-bit) */
+		static const uint8_t subs[] = {4, 5, 7, 0, 1};
+		if (fc_rand(g, 2)) {
+			op[0] = 0xD1;
+			fc_rr(g, w, op, 1, subs[fc_rand(g, 3)], a);
+			g->defined = FC_ARITH & ~FC_AF;
+		} else {
+			op[0] = 0xD3;
+			fc_rr(g, true, op, 1, subs[fc_rand(g, 5)], a);
+			g->defined = 0; /* a count of 0 leaves them: the generator does not know CL */
+		}
+		break;
+	}
+	case 16: { /* NOPs: 0F 1F /0 with a memory operand, 90, 66 90 */
+		static const uint8_t nops[][5] = {{0x0F, 0x1F, 0x44, 0x00, 0x00}, {0x90}, {0x66, 0x90}};
+		unsigned which = fc_rand(g, 3);
+		for (unsigned i = 0; i < (which == 0 ? 5u : which); i++)
+			fc_u8(g, nops[which][i]);
+		break;
+	}
 	default: /* LEA a, [b + a*4 + disp8] */
 		fc_u8(g, 0x48 | ((a >> 3) << 2) | ((a >> 3) << 1) | (b >> 3));
 		fc_u8(g, 0x8D);
