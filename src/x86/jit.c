@@ -23,7 +23,7 @@
 
 #define JIT_BLOCK_INSNS 64 /* guest instructions per block at most */
 /* Host bytes one instruction can take (main path and stubs, counted from
- * the encoders: 385 for a MOV store with a base, an index and a
+ * the encoders: about 400 for an ALU operation on memory through GS with a base, an index and a
  * displacement, whose inline TLB path comes before its call) and a block's
  * own (prologue, slots, exits); test_x86_jit's longest block checks it. */
 #define JIT_INSN_BYTES	  640
