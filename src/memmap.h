@@ -45,6 +45,7 @@ struct memmap_shadow {
 	uint8_t pam[7];			/* the PAM registers as written */
 	uint8_t mode[SHADOW_SEGMENTS]; /* SHADOW_READ | SHADOW_WRITE, atomic */
 	unsigned gen;		       /* bumped by every routing change, atomic */
+	uint8_t a20_off;	       /* the A20 gate closed (shadow_set_a20), atomic */
 };
 
 struct memmap {

@@ -37,6 +37,13 @@ void shadow_write_pam(struct memmap *m, unsigned n, uint8_t v)
 		__atomic_fetch_add(&s->gen, 1, __ATOMIC_RELEASE);
 }
 
+void shadow_set_a20(struct memmap *m, bool on)
+{
+	uint8_t off = !on;
+	if (__atomic_exchange_n(&m->shadow.a20_off, off, __ATOMIC_RELAXED) != off)
+		__atomic_fetch_add(&m->shadow.gen, 1, __ATOMIC_RELEASE);
+}
+
 bool shadow_covers(const struct memmap *m, uint64_t gpa, uint64_t len)
 {
 	return m->shadow.ram && gpa < SHADOW_START + SHADOW_SIZE && gpa + len > SHADOW_START;

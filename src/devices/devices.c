@@ -27,6 +27,7 @@
 #include "irq.h"
 #include "layout.h"
 #include "pci/board.h"
+#include "shadow.h"
 #include "term.h"
 #include "util.h"
 #include "vm.h"
@@ -162,6 +163,14 @@ static void kbc_reset(void *opaque, const char *why)
 {
 	struct devices *d = opaque;
 	vm_request_stop(d->vm, VM_STOP_RESET, EXIT_OK, why);
+}
+
+/* The gate drives the emulator's A20M# (shadow.h); KVM has no such input,
+ * so under KVM the gate stays open whatever the guest writes. */
+static void kbc_a20(void *opaque, bool on)
+{
+	struct devices *d = opaque;
+	shadow_set_a20(&d->vm->mem, on);
 }
 
 static void rtc_irq(void *opaque, int level)
@@ -402,7 +411,8 @@ int devices_attach(struct vm *vm)
 
 	static const struct uart_ops com1_ops = {
 	    .irq = com1_irq, .tx = com1_tx, .rx_room = com1_rx_room};
-	static const struct i8042_ops kbc_ops = {.irq = kbc_irq, .reset = kbc_reset};
+	static const struct i8042_ops kbc_ops = {
+	    .irq = kbc_irq, .reset = kbc_reset, .a20 = kbc_a20};
 	static const struct rtc_ops rtc_ops = {
 	    .irq = rtc_irq, .now = rtc_wall, .timer_arm = rtc_timer_arm};
 	static const struct pit_ops pit_ops = {

@@ -49,6 +49,13 @@ struct i8042 {
 	int irq_level;
 };
 
+/* A20M# follows the gate: the output port's bit OR port 0x92's (PIIX). */
+static void i8042_a20_sync(struct i8042 *k)
+{
+	if (k->ops.a20)
+		k->ops.a20(k->opaque, (k->out_port & OUT_A20) || (k->port92 & P92_A20));
+}
+
 static void i8042_update_irq(struct i8042 *k)
 {
 	int level = k->count && (k->ram[0] & CTR_KBDINT);
@@ -218,6 +225,7 @@ void i8042_reset(struct i8042 *k)
 	k->pending = k->kbd_pending = 0;
 	k->head = k->count = 0;
 	i8042_update_irq(k);
+	i8042_a20_sync(k);
 	pthread_mutex_unlock(&k->lock);
 }
 
@@ -253,6 +261,7 @@ int i8042_load(struct i8042 *k, const void *buf, size_t len)
 	pthread_mutex_lock(&k->lock);
 	int r = device_load_fields(k, I8042_SAVE_MAGIC, i8042_visit, i8042_valid, buf, len);
 	i8042_update_irq(k);
+	i8042_a20_sync(k);
 	pthread_mutex_unlock(&k->lock);
 	return r;
 }
@@ -265,14 +274,6 @@ void i8042_destroy(struct i8042 *k)
 		return;
 	pthread_mutex_destroy(&k->lock);
 	free(k);
-}
-
-bool i8042_a20(struct i8042 *k)
-{
-	pthread_mutex_lock(&k->lock);
-	bool on = (k->out_port & OUT_A20) || (k->port92 & P92_A20);
-	pthread_mutex_unlock(&k->lock);
-	return on;
 }
 
 static uint64_t i8042_data_read(void *opaque, uint64_t off, unsigned size)
@@ -304,6 +305,7 @@ static void i8042_data_bus_write(void *opaque, uint64_t off, unsigned size, uint
 	k->status_a2 = 0;
 	i8042_data_write(k, val);
 	i8042_update_irq(k);
+	i8042_a20_sync(k);
 	pthread_mutex_unlock(&k->lock);
 }
 
@@ -325,6 +327,7 @@ static void i8042_cmd_write(void *opaque, uint64_t off, unsigned size, uint64_t 
 	k->pending = 0;
 	i8042_command(k, val);
 	i8042_update_irq(k);
+	i8042_a20_sync(k);
 	pthread_mutex_unlock(&k->lock);
 }
 
@@ -343,6 +346,7 @@ static void i8042_port92_write(void *opaque, uint64_t off, unsigned size, uint64
 	pthread_mutex_lock(&k->lock);
 	bool rise = (val & P92_RESET) && !(k->port92 & P92_RESET);
 	k->port92 = val & (P92_RESET | P92_A20);
+	i8042_a20_sync(k);
 	if (rise) /* a 0 -> 1 transition of bit 0 resets the CPU */
 		i8042_reset_line(k, "port 0x92 reset");
 	pthread_mutex_unlock(&k->lock);

@@ -5,7 +5,8 @@
  * and reset).  Enough for firmware and Linux's i8042/atkbd probes, and for
  * the two ways a PC guest resets itself (0xFE to 0x64, bit 0 of 0x92).
  * Not an input device: host key presses are not forwarded (the serial
- * console is the input path).  A20 is recorded but not applied to memory.
+ * console is the input path).  The A20 gate goes to ops->a20 (the
+ * emulator's A20M#: devices.c, shadow.h).
  * Follows the IBM PC/AT Technical Reference (8042 commands, status bits)
  * and the IBM PS/2 Hardware Interface Technical Reference (port 0x92).
  */
@@ -23,6 +24,8 @@ struct i8042_ops {
 	void (*irq)(void *opaque, int level);
 	/* The CPU reset line was pulsed (0xFE command, output port, 0x92). */
 	void (*reset)(void *opaque, const char *why);
+	/* The A20 gate after every write that may move it (on = open). */
+	void (*a20)(void *opaque, bool on);
 };
 
 struct i8042;
@@ -36,8 +39,6 @@ size_t i8042_save(const struct i8042 *k, void *buf, size_t len);
 int i8042_load(struct i8042 *k, const void *buf, size_t len);
 extern const struct device_ops i8042_device_ops;
 
-/* The A20 gate as the guest last set it (output port bit 1 / 0x92 bit 1). */
-bool i8042_a20(struct i8042 *k);
 
 /* Port I/O ops for bus_add(), opaque = the i8042: 0x60 and 0x64 are one
  * port each (0x61 between them is the PPI, see pit.h); 0x92 is one port. */

@@ -74,6 +74,7 @@ struct emu_cpu {
 static uint8_t *emu_ram_page(void *opaque, uint64_t gpa, bool write)
 {
 	struct emu_cpu *e = opaque;
+	gpa = shadow_a20(&e->vm->mem, gpa);
 	/* The BIOS area's shadow DRAM, where the chipset sends this access. */
 	uint8_t *sh = shadow_ptr(&e->vm->mem, gpa, write);
 	if (sh)
@@ -112,6 +113,7 @@ static void emu_cr8_to_lapic(struct emu_cpu *e)
 static void emu_phys_read(void *opaque, uint64_t gpa, void *buf, unsigned len)
 {
 	struct emu_cpu *e = opaque;
+	gpa = shadow_a20(&e->vm->mem, gpa);
 	uint8_t *sh = shadow_ptr(&e->vm->mem, gpa, false);
 	if (sh) { /* a piece never crosses a page, so never a segment */
 		memcpy(buf, sh, len);
@@ -135,6 +137,7 @@ static void emu_phys_read(void *opaque, uint64_t gpa, void *buf, unsigned len)
 static void emu_phys_write(void *opaque, uint64_t gpa, const void *buf, unsigned len)
 {
 	struct emu_cpu *e = opaque;
+	gpa = shadow_a20(&e->vm->mem, gpa);
 	uint8_t *sh = shadow_ptr(&e->vm->mem, gpa, true);
 	if (sh) {
 		memcpy(sh, buf, len);
@@ -167,7 +170,7 @@ static void emu_pio_out(void *opaque, uint16_t port, unsigned size, uint32_t val
 {
 	struct emu_cpu *e = opaque;
 	bus_write(&e->vm->pio, port, size, val);
-	/* A PAM write re-routed the BIOS area: end the slice so the cached
+	/* A PAM or A20 write re-routed the CPU's accesses: end the slice so the cached
 	 * page pointers go before the next instruction (emu_run). */
 	if (shadow_gen(&e->vm->mem) != e->shadow_gen)
 		x86_cpu_kick(e->cpu);

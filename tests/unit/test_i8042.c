@@ -11,6 +11,7 @@
 struct log {
 	int level, rises, resets;
 	const char *why;
+	int a20, a20_calls; /* the gate as last reported */
 };
 
 static void log_irq(void *opaque, int level)
@@ -28,7 +29,14 @@ static void log_reset(void *opaque, const char *why)
 	l->why = why;
 }
 
-static const struct i8042_ops log_ops = {.irq = log_irq, .reset = log_reset};
+static void log_a20(void *opaque, bool on)
+{
+	struct log *l = opaque;
+	l->a20 = on;
+	l->a20_calls++;
+}
+
+static const struct i8042_ops log_ops = {.irq = log_irq, .reset = log_reset, .a20 = log_a20};
 
 static uint8_t status(struct i8042 *k)
 {
@@ -176,7 +184,7 @@ static void test_reset_paths(void)
 	cmd(k, 0xD1);
 	data_out(k, 0xDF); /* bit 0 still 1: no reset; A20 on */
 	T_EQ(l.resets, 1);
-	T_CHECK(i8042_a20(k), "A20 enabled");
+	T_CHECK(l.a20, "A20 enabled");
 	cmd(k, 0xD0);
 	T_EQ(data_in(k) & 0x03, 0x03);
 	cmd(k, 0xD1);
@@ -190,11 +198,21 @@ static void test_port92(void)
 	struct log l = {0};
 	struct i8042 *k = i8042_create(&log_ops, &l);
 	T_EQ(i8042_port92_ops.read(k, 0, 1), 0x02);
+	T_CHECK(l.a20_calls > 0 && l.a20, "A20 open from creation");
+	/* The PIIX ORs the two gates (A20GATE and FAST_A20 into A20M#). */
 	cmd(k, 0xDD);
+	T_CHECK(l.a20, "A20 still open: port 0x92 bit 1 holds it");
 	i8042_port92_ops.write(k, 0, 1, 0x00);
-	T_CHECK(!i8042_a20(k), "A20 off via both paths");
+	T_CHECK(!l.a20, "A20 off via both paths");
 	i8042_port92_ops.write(k, 0, 1, 0x02);
-	T_CHECK(i8042_a20(k), "A20 on via 0x92 bit 1");
+	T_CHECK(l.a20, "A20 on via 0x92 bit 1");
+	i8042_port92_ops.write(k, 0, 1, 0x00);
+	cmd(k, 0xDF);
+	T_CHECK(l.a20, "A20 on via 8042 DFh");
+	cmd(k, 0xDD);
+	T_CHECK(!l.a20, "A20 off again");
+	i8042_reset(k);
+	T_CHECK(l.a20, "A20 open after a reset");
 	T_EQ(l.resets, 0);
 	i8042_port92_ops.write(k, 0, 1, 0x03);
 	T_EQ(l.resets, 1);
