@@ -30,6 +30,7 @@
 #define JIT_BLOCK_BYTES	  (JIT_BLOCK_INSNS * JIT_INSN_BYTES + 1024)
 #define JIT_CACHE_DEFAULT (64u << 20)
 #define JIT_CACHE_MIN	  (64u << 10)
+#define JIT_POPULATE	  (1u << 20) /* arena bytes backed at a time */
 #define JIT_HASH	  65536 /* blocks by physical address */
 #define JIT_PHASH	  16384 /* blocks by physical page */
 #define JIT_PENDING	  64	/* pages written, before "all" */
@@ -87,6 +88,7 @@ struct jit {
 	uint8_t *w, *x; /* the arena's two views */
 	size_t size;
 	uint32_t used, blocks_start; /* the trampoline, then blocks */
+	uint32_t populated;	     /* the arena's bytes backed so far (jit_arena_populate) */
 	uint32_t epilogue;
 	jit_enter_fn enter;
 	struct jit_block *blocks;
@@ -154,7 +156,12 @@ static void jit_emit_trampoline(struct jit *j)
 static void *jit_anon(size_t bytes)
 {
 	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Filled from the start as blocks come: huge pages where the host has
+	 * them, a fault per 2 MiB instead of per 4 KiB. */
+	madvise(p, bytes, MADV_HUGEPAGE);
+	return p;
 }
 
 static void jit_destroy(struct jit *j)
@@ -736,6 +743,12 @@ static struct jit_block *jit_translate(struct x86_cpu *cpu, uint64_t rip, uint64
 	    j->max_insns - j->ninsns < JIT_BLOCK_INSNS) {
 		jit_reset(j);
 		cpu->stats.jit_flushes++;
+	}
+	if (j->used + JIT_BLOCK_BYTES > j->populated) {
+		size_t len = j->size - j->populated < JIT_POPULATE ? j->size - j->populated
+								  : JIT_POPULATE;
+		jit_arena_populate(j->w, j->x, j->populated, len);
+		j->populated += (uint32_t)len;
 	}
 	struct x86_insn *ins = &j->insns[j->ninsns];
 	unsigned n = 0;

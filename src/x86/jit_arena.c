@@ -47,3 +47,11 @@ void jit_arena_unmap(size_t size, uint8_t *w, uint8_t *x)
 	if (x)
 		munmap(x, size);
 }
+
+void jit_arena_populate(uint8_t *w, uint8_t *x, size_t off, size_t len)
+{
+#ifdef MADV_POPULATE_WRITE
+	if (!madvise(w + off, len, MADV_POPULATE_WRITE))
+		madvise(x + off, len, MADV_POPULATE_READ);
+#endif
+}
