@@ -68,6 +68,17 @@ static void jt_load(uint64_t at, const uint8_t *b, size_t n)
 	memcpy(mem + at, b, n);
 }
 
+/* Memory cleared, prog at `at`, a CPU of that mode in 64-bit mode there. */
+static struct x86_cpu *jt_fresh(enum x86_emu_mode mode, size_t cache, uint64_t at,
+				const uint8_t *prog, size_t n)
+{
+	memset(mem, 0, MEM_SIZE);
+	jt_load(at, prog, n);
+	struct x86_cpu *cpu = jt_cpu(mode, cache);
+	jt_long_mode(cpu, at);
+	return cpu;
+}
+
 /* Run to HLT (or the budget); the CPU's state. */
 static struct x86_state *jt_run(struct x86_cpu *cpu, uint64_t budget)
 {
@@ -123,10 +134,7 @@ static void test_code_written_in_same_block(void)
 	    0xF4,				      /* hlt */
 	};
 	for (int m = X86_EMU_INTERP; m <= X86_EMU_JIT; m++) {
-		memset(mem, 0, MEM_SIZE);
-		jt_load(CODE, prog, sizeof(prog));
-		struct x86_cpu *cpu = jt_cpu(m, 0);
-		jt_long_mode(cpu, CODE);
+		struct x86_cpu *cpu = jt_fresh(m, 0, CODE, prog, sizeof(prog));
 		T_EQ(jt_run(cpu, 100)->gpr[0], 18);
 		T_EQ(jt_retired(cpu), 4);
 		x86_cpu_free(cpu);
@@ -209,10 +217,7 @@ static const uint8_t cross_page[] = {
 static void test_code_written_on_next_page(void)
 {
 	for (int m = X86_EMU_INTERP; m <= X86_EMU_JIT; m++) {
-		memset(mem, 0, MEM_SIZE);
-		jt_load(CROSS_AT, cross_page, sizeof(cross_page));
-		struct x86_cpu *cpu = jt_cpu(m, 0);
-		jt_long_mode(cpu, CROSS_AT);
+		struct x86_cpu *cpu = jt_fresh(m, 0, CROSS_AT, cross_page, sizeof(cross_page));
 		/* 3 * (4 + 16) + 3 * (4 + 32) */
 		T_EQ(jt_run(cpu, 1000)->gpr[0], 168);
 		T_EQ(jt_retired(cpu), 3 + 3 * 7 + 2 + 4 + 3 * 7 + 2 + 1);
@@ -231,10 +236,7 @@ static void test_code_written_by_inline_store(void)
 	    0xF4,							/* hlt */
 	};
 	for (int m = X86_EMU_INTERP; m <= X86_EMU_JIT; m++) {
-		memset(mem, 0, MEM_SIZE);
-		jt_load(CODE, prog, sizeof(prog));
-		struct x86_cpu *cpu = jt_cpu(m, 0);
-		jt_long_mode(cpu, CODE);
+		struct x86_cpu *cpu = jt_fresh(m, 0, CODE, prog, sizeof(prog));
 		T_EQ(jt_run(cpu, 100)->gpr[0], 18);
 		x86_cpu_free(cpu);
 	}
@@ -312,10 +314,7 @@ static void test_longest_block(void)
 	prog[64 * 8] = 0xF4; /* hlt */
 	uint8_t out[2][0x400];
 	for (int m = X86_EMU_INTERP; m <= X86_EMU_JIT; m++) {
-		memset(mem, 0, MEM_SIZE);
-		jt_load(CODE, prog, sizeof(prog));
-		struct x86_cpu *cpu = jt_cpu(m, 64 << 10);
-		jt_long_mode(cpu, CODE);
+		struct x86_cpu *cpu = jt_fresh(m, 64 << 10, CODE, prog, sizeof(prog));
 		struct x86_state *s = x86_cpu_state(cpu);
 		s->gpr[6] = 0x40000; /* rsi */
 		s->gpr[1] = 3;	     /* rcx */
