@@ -124,8 +124,14 @@ void mmu_invlpg(struct x86_cpu *cpu, uint64_t lin)
 	cpu->events = true;
 }
 
+/* A paging-structure entry: aligned to its size, so never across a page;
+ * in RAM (nearly always) one load, atomic against another CPU's store. */
 static uint64_t mmu_rd_pte(struct x86_cpu *cpu, uint64_t gpa, unsigned size)
 {
+	const uint8_t *p = mmu_ram(cpu, gpa, false);
+	if (p)
+		return size == 8 ? __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED)
+				 : __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
 	uint64_t v = 0;
 	mmu_phys_read(cpu, gpa, &v, size);
 	return v;
