@@ -49,7 +49,7 @@ run() {
 		failed=1
 	fi
 }
-run emu build/ember run --accel emu --mem 512M --serial stdio --kernel guest/vmlinuz \
+run emu build/ember run --accel emu --emu-mode interp --mem 512M --serial stdio --kernel guest/vmlinuz \
 	--initrd "$tmp/initrd" --drive "file=$tmp/disk.img,if=virtio,format=raw" --append "$append"
 have_qemu=no
 if command -v qemu-system-x86_64 >/dev/null; then

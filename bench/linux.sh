@@ -82,7 +82,7 @@ for kernel in vmlinux vmlinuz; do
 		: >"$tmp/e" && : >"$tmp/j" && : >"$tmp/q"
 		for ((i = 0; i < reps; i++)); do
 			name=emu-$kernel-$cpus-$i
-			boot "$name" "${ember[@]}" --cpus "$cpus" --kernel "guest/$kernel" \
+			boot "$name" "${ember[@]}" --emu-mode interp --cpus "$cpus" --kernel "guest/$kernel" \
 				--initrd guest/initramfs.cpio.gz --append "$append ember.cmd=true" >>"$tmp/e"
 			boot "jit-$kernel-$cpus-$i" "${ember[@]}" --emu-mode jit --cpus "$cpus" \
 				--kernel "guest/$kernel" --initrd guest/initramfs.cpio.gz \
@@ -128,7 +128,7 @@ want=$(for ((i = 0; i < n; i++)); do cat "$tmp/seed"; done | head -c $((mib * 10
 want=${want%% *}
 work="$append ember.cmd=sh /guestwork.sh $mib"
 : >"$tmp/wq"
-boot work-emu "${ember[@]}" --kernel guest/vmlinux --initrd "$tmp/initrd.gz" --append "$work" >"$tmp/we"
+boot work-emu "${ember[@]}" --emu-mode interp --kernel guest/vmlinux --initrd "$tmp/initrd.gz" --append "$work" >"$tmp/we"
 boot work-jit "${ember[@]}" --emu-mode jit --kernel guest/vmlinux --initrd "$tmp/initrd.gz" \
 	--append "$work" >"$tmp/wj"
 [ $have_qemu = yes ] && boot work-tcg "${tcg[@]}" -kernel guest/vmlinux -initrd "$tmp/initrd.gz" \

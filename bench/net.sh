@@ -44,7 +44,7 @@ measure() {
 ember_net() {
 	local fport
 	fport=$(net_free_port)
-	net_run "$1" "$fport" timeout 600 build/ember run --accel emu --mem 512M \
+	net_run "$1" "$fport" timeout 600 build/ember run --accel emu --emu-mode interp --mem 512M \
 		--serial "file:$out/$1.txt" \
 		--net "user$2,hostfwd=tcp:127.0.0.1:$fport-:8080,hostfwd=tcp:127.0.0.1:$((fport + 1))-:8081" \
 		--kernel guest/vmlinux --initrd "$out/initrd" --append "$append"

@@ -44,7 +44,7 @@ if [ -x build/ember ] && build/ember --help 2>&1 | grep -q -- '--accel'; then
 	ember_ok=yes
 fi
 ember_run=(build/ember run --accel kvm --mem 128M --serial none --stats --bios)
-emu_run=(build/ember run --accel emu --mem 128M --serial none --stats --bios)
+emu_run=(build/ember run --accel emu --emu-mode interp --mem 128M --serial none --stats --bios)
 tcg_run=(qemu-system-x86_64 -accel tcg -machine pc -m 128 -nodefaults -display none
 	-monitor none -serial none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4 -bios)
 qemu_ok=no

@@ -59,7 +59,7 @@ command -v qemu-system-x86_64 >/dev/null && have_qemu=yes
 [ $have_qemu = no ] && echo "SKIP TCG column: qemu-system-x86_64 not installed"
 : >"$tmp/e" && : >"$tmp/j" && : >"$tmp/q"
 for ((i = 0; i < reps; i++)); do
-	boot "emu-$i" "${ember[@]}" --stats >>"$tmp/e"
+	boot "emu-$i" "${ember[@]}" --emu-mode interp --stats >>"$tmp/e"
 	boot "jit-$i" "${ember[@]}" --emu-mode jit >>"$tmp/j"
 	[ $have_qemu = yes ] && boot "tcg-$i" qemu-system-x86_64 -M pc -accel tcg -m 256 -nodefaults \
 		-no-user-config -nographic -serial stdio -monitor none -no-reboot -bios "$bios" \

@@ -34,7 +34,7 @@ struct vm_config {
 	uint64_t mem_bytes;
 	int cpus;
 	enum vm_accel accel;
-	int emu_mode;           /* --emu-mode: enum x86_emu_mode, -1 = EMBER_EMU_MODE or interp */
+	int emu_mode;           /* --emu-mode: enum x86_emu_mode, -1 = EMBER_EMU_MODE or jit */
 	enum vclock_mode clock; /* --clock host|virtual */
 	enum vm_serial serial;
 	const char *serial_path;

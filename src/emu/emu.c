@@ -406,6 +406,8 @@ static int emu_vcpu_create(struct vcpu *vcpu)
 		free(e);
 		return ember_error(-ENOMEM, "emu: out of memory for vCPU %d", vcpu->id);
 	}
+	/* --emu-mode, else EMBER_EMU_MODE (x86_cpu_new took it), else the
+	 * translator, or the interpreter where the host refuses a code cache. */
 	if (vm->cfg->emu_mode >= 0) {
 		int rc = x86_cpu_set_mode(e->cpu, (enum x86_emu_mode)vm->cfg->emu_mode, 0);
 		if (rc) {
@@ -414,6 +416,8 @@ static int emu_vcpu_create(struct vcpu *vcpu)
 			return ember_error(rc, "emu: --emu-mode jit: no code cache for vCPU %d",
 					   vcpu->id);
 		}
+	} else if (!getenv("EMBER_EMU_MODE")) {
+		x86_cpu_set_mode(e->cpu, X86_EMU_JIT, 0);
 	}
 	struct x86_state *s = x86_cpu_state(e->cpu);
 	x86_state_reset(s);

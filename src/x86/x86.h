@@ -154,8 +154,9 @@ void x86_cpu_kick(struct x86_cpu *cpu);
  * How the CPU runs 64-bit code: the interpreter (the reference), or the
  * translator, which compiles guest basic blocks to host code and falls back
  * to the interpreter for everything else (other modes, tracing, single
- * steps).  The default is the interpreter, or what the environment variable
- * EMBER_EMU_MODE (interp or jit) says, so that test tools run either.
+ * steps).  A new CPU starts in the interpreter, or in what the environment
+ * variable EMBER_EMU_MODE (interp or jit) says, so that test tools run
+ * either; ember itself asks for the translator (emu.c).
  * jit_cache_bytes bounds the translated-code cache (0: 64 MiB; at least
  * 64 KiB); full, it starts over.  Returns 0, or -errno when the host refuses
  * the code cache (the CPU then stays in the interpreter).

@@ -71,7 +71,7 @@ for accel in kvm emu emu-jit; do
 			continue
 		fi
 		args=(run --accel "${accel%-jit}" --mem 128M --stats --serial "file:$out/$name.txt")
-		[ "$accel" = emu-jit ] && args+=(--emu-mode jit)
+		case $accel in emu) args+=(--emu-mode interp) ;; emu-jit) args+=(--emu-mode jit) ;; esac
 		case $image in
 		*.rom) args+=(--bios "$img") ;;
 		*) args+=(--kernel "$img" --append "$append") ;;
