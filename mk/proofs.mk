@@ -47,7 +47,7 @@ FUZZ_X86_OBJS := $(X86_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)
 # The interrupt controllers' models, for fuzz_irqchip (pure devices: no VMM glue).
 $(BUILD)/fuzz/fuzz_irqchip: $(BUILD)/fuzz/obj/src/devices/lapic.o $(BUILD)/fuzz/obj/src/devices/ioapic.o
 # The virtqueue walker on a fake guest RAM; PCI bus 0 and the virtio transport.
-FUZZ_VIRTQ_OBJS := $(addprefix $(BUILD)/fuzz/obj/src/,virtio/virtqueue.o dma.o memmap.o shadow.o \
+FUZZ_VIRTQ_OBJS := $(addprefix $(BUILD)/fuzz/obj/src/,virtio/virtqueue.o iov.o dma.o memmap.o shadow.o \
 		util.o)
 $(BUILD)/fuzz/fuzz_virtq: $(FUZZ_VIRTQ_OBJS)
 $(BUILD)/fuzz/fuzz_pci: $(FUZZ_VIRTQ_OBJS) $(addprefix $(BUILD)/fuzz/obj/src/,pci/pci.o \
@@ -55,7 +55,7 @@ $(BUILD)/fuzz/fuzz_pci: $(FUZZ_VIRTQ_OBJS) $(addprefix $(BUILD)/fuzz/obj/src/,pc
 # virtio-net's transmit parser (pure: the header and the frame's bytes).
 $(BUILD)/fuzz/fuzz_net: $(BUILD)/fuzz/obj/src/virtio/net_hdr.o
 # The virtio-blk request parser, for fuzz_blk (pure: no queue, no backend).
-$(BUILD)/fuzz/fuzz_blk: $(BUILD)/fuzz/obj/src/virtio/blkreq.o
+$(BUILD)/fuzz/fuzz_blk: $(BUILD)/fuzz/obj/src/virtio/blkreq.o $(BUILD)/fuzz/obj/src/iov.o
 
 # fw_cfg: the model and the device-state helpers it saves through.
 $(BUILD)/fuzz/fuzz_fwcfg: $(BUILD)/fuzz/obj/src/devices/fwcfg.o $(BUILD)/fuzz/obj/src/devices/device.o

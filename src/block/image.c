@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "block/block.h"
+#include "iov.h"
 #include "util.h"
 
 /*
@@ -149,14 +150,6 @@ bool blk_image_aligned(const struct blk_image *img, uint64_t off, const struct i
 		if ((uintptr_t)iov[i].iov_base % img->mem_align || iov[i].iov_len % img->off_align)
 			return false;
 	return true;
-}
-
-static uint64_t iov_bytes(const struct iovec *iov, unsigned niov)
-{
-	uint64_t n = 0;
-	for (unsigned i = 0; i < niov; i++)
-		n += iov[i].iov_len;
-	return n;
 }
 
 /* preadv/pwritev the whole range, resuming after short transfers. */

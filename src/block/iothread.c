@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "block/block.h"
+#include "iov.h"
 
 /* In flight at once; the ring has room for these plus the eventfd read, and
  * its completion queue (twice the ring) can never overflow. */
@@ -131,10 +132,7 @@ static void iothread_complete(struct blk_iothread *t, struct blk_io *io, int res
 	}
 	/* A short transfer (rare on files) is done again whole, synchronously:
 	 * reading or writing the same bytes twice is harmless. */
-	uint64_t want = 0;
-	for (unsigned i = 0; i < io->niov; i++)
-		want += io->iov[i].iov_len;
-	if ((uint64_t)res != want) {
+	if ((uint64_t)res != iov_bytes(io->iov, io->niov)) {
 		iothread_run_sync(t, io);
 		return;
 	}

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "iov.h"
 #include "virtio/blkreq.h"
 
 static uint32_t le32(const uint8_t *p)
@@ -16,18 +17,6 @@ static uint32_t le32(const uint8_t *p)
 static uint64_t le64(const uint8_t *p)
 {
 	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-/* Copy up to n bytes from the start of iov into buf; returns the bytes copied. */
-static size_t gather(const struct iovec *iov, unsigned niov, void *buf, size_t n)
-{
-	size_t got = 0;
-	for (unsigned i = 0; i < niov && got < n; i++) {
-		size_t k = iov[i].iov_len < n - got ? iov[i].iov_len : n - got;
-		memcpy((uint8_t *)buf + got, iov[i].iov_base, k);
-		got += k;
-	}
-	return got;
 }
 
 /* The iovecs of [skip, skip + len) of iov into data; returns how many. */
@@ -50,14 +39,6 @@ static unsigned slice(const struct iovec *iov, unsigned niov, uint64_t skip, uin
 	return n;
 }
 
-static uint64_t total(const struct iovec *iov, unsigned niov)
-{
-	uint64_t n = 0;
-	for (unsigned i = 0; i < niov; i++)
-		n += iov[i].iov_len;
-	return n;
-}
-
 /* [sector, sector + sectors) inside the disk, without overflow. */
 static bool in_range(uint64_t sector, uint64_t sectors, uint64_t capacity)
 {
@@ -74,7 +55,7 @@ static uint8_t parse_segs(struct blkreq *r, const struct blkreq_limits *lim)
 	if (r->len == 0 || r->len % BLKREQ_SEG_BYTES || r->len / BLKREQ_SEG_BYTES > max_seg)
 		return VIRTIO_BLK_S_IOERR;
 	uint8_t raw[BLKREQ_MAX_SEGS * BLKREQ_SEG_BYTES];
-	gather(r->data, r->ndata, raw, (size_t)r->len);
+	iov_to_buf(r->data, r->ndata, 0, raw, (size_t)r->len);
 	r->nsegs = (unsigned)(r->len / BLKREQ_SEG_BYTES);
 	for (unsigned i = 0; i < r->nsegs; i++) {
 		const uint8_t *p = raw + i * BLKREQ_SEG_BYTES;
@@ -96,16 +77,16 @@ uint8_t blkreq_parse(const struct iovec *out, unsigned nout, const struct iovec 
 {
 	*r = (struct blkreq){.data = data};
 	/* The status byte: the last byte of the device-writable part. */
-	uint64_t in_len = total(in, nin);
+	uint64_t in_len = iov_bytes(in, nin);
 	for (unsigned i = nin; i-- > 0 && !r->status;)
 		if (in[i].iov_len)
 			r->status = (uint8_t *)in[i].iov_base + in[i].iov_len - 1;
 	uint8_t hdr[BLKREQ_HDR_BYTES];
-	if (gather(out, nout, hdr, sizeof(hdr)) < sizeof(hdr))
+	if (iov_to_buf(out, nout, 0, hdr, sizeof(hdr)) < sizeof(hdr))
 		return VIRTIO_BLK_S_IOERR;
 	r->type = le32(hdr);
 	r->sector = le64(hdr + 8);
-	uint64_t out_len = total(out, nout);
+	uint64_t out_len = iov_bytes(out, nout);
 
 	switch (r->type) {
 	case VIRTIO_BLK_T_IN:

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "dma.h"
+#include "iov.h"
 #include "virtio/virtio.h"
 
 #define VIRTQ_DESC_F_NEXT	1
@@ -234,34 +235,10 @@ bool virtq_should_interrupt(const struct dma_space *dma, struct virtq *vq)
 
 size_t virtq_read_out(const struct virtq_req *req, size_t off, void *buf, size_t len)
 {
-	size_t done = 0;
-	for (unsigned i = 0; i < req->nout && done < len; i++) {
-		size_t l = req->out[i].iov_len;
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		size_t n = l - off < len - done ? l - off : len - done;
-		memcpy((uint8_t *)buf + done, (uint8_t *)req->out[i].iov_base + off, n);
-		done += n;
-		off = 0;
-	}
-	return done;
+	return iov_to_buf(req->out, req->nout, off, buf, len);
 }
 
 size_t virtq_write_in(const struct virtq_req *req, size_t off, const void *buf, size_t len)
 {
-	size_t done = 0;
-	for (unsigned i = 0; i < req->nin && done < len; i++) {
-		size_t l = req->in[i].iov_len;
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		size_t n = l - off < len - done ? l - off : len - done;
-		memcpy((uint8_t *)req->in[i].iov_base + off, (const uint8_t *)buf + done, n);
-		done += n;
-		off = 0;
-	}
-	return done;
+	return iov_from_buf(req->in, req->nin, off, buf, len);
 }
