@@ -328,20 +328,31 @@ static void test_iasl_disassembles(void)
 	memmap_destroy(&m);
 }
 
+/* ACPICA's acpiexec loads ember's DSDT (m: the tables, written) and
+ * evaluates path; false (and a SKIP) without acpiexec. */
+static bool dsdt_eval(struct memmap *m, const char *path, char **out)
+{
+	if (!have_tool("acpiexec")) {
+		T_SKIP("acpiexec not installed (acpica-tools, scripts/install-deps.sh)");
+		return false;
+	}
+	write_tables(m, 1);
+	dump_table(m, tb_u64(m, find_table(m, "FACP") + 140), "dsdt");
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "acpiexec -b 'evaluate %s' dsdt.dat", path);
+	int st = run(cmd, out);
+	T_CHECK(st == 0, "acpiexec exited %d:\n%s", st, *out);
+	return true;
+}
+
 /* ACPICA's interpreter loads the DSDT and evaluates \_S5 to the package
  * the PM device acts on. */
 static void test_acpiexec_s5(void)
 {
-	if (!have_tool("acpiexec")) {
-		T_SKIP("acpiexec not installed (acpica-tools, scripts/install-deps.sh)");
-		return;
-	}
 	struct memmap m;
-	write_tables(&m, 1);
-	dump_table(&m, tb_u64(&m, find_table(&m, "FACP") + 140), "dsdt");
 	char *out;
-	int st = run("acpiexec -b 'evaluate \\_S5' dsdt.dat", &out);
-	T_CHECK(st == 0, "acpiexec exited %d:\n%s", st, out);
+	if (!dsdt_eval(&m, "\\_S5", &out))
+		return;
 	char want[64];
 	snprintf(want, sizeof(want), "%08X", ACPIPM_SLP_TYP_S5);
 	T_CHECK(strstr(out, "Package") && strstr(out, want),
@@ -355,16 +366,10 @@ static void test_acpiexec_s5(void)
  * configuration ports and the windows pci.c decodes (layout.h). */
 static void test_acpiexec_pci(void)
 {
-	if (!have_tool("acpiexec")) {
-		T_SKIP("acpiexec not installed (acpica-tools, scripts/install-deps.sh)");
-		return;
-	}
 	struct memmap m;
-	write_tables(&m, 1);
-	dump_table(&m, tb_u64(&m, find_table(&m, "FACP") + 140), "dsdt");
 	char *out;
-	int st = run("acpiexec -b 'evaluate \\_SB.PCI0._PRT' dsdt.dat", &out);
-	T_CHECK(st == 0, "acpiexec exited %d:\n%s", st, out);
+	if (!dsdt_eval(&m, "\\_SB.PCI0._PRT", &out))
+		return;
 	T_CHECK(strstr(out, "[Package] Contains 128 Elements"), "_PRT: 128 entries:\n%.2000s", out);
 	unsigned entries = 0, bad = 0;
 	const char *p = strstr(out, "Contains 128 Elements");
@@ -387,7 +392,7 @@ static void test_acpiexec_pci(void)
 	T_EQ(entries, 128);
 	T_EQ(bad, 0);
 	free(out);
-	st = run("iasl -d dsdt.dat >/dev/null 2>&1 && cat dsdt.dsl", &out);
+	int st = run("iasl -d dsdt.dat >/dev/null 2>&1 && cat dsdt.dsl", &out);
 	T_CHECK(st == 0, "iasl -d: %d", st);
 	/* The windows, as iasl decodes the resource template. */
 	T_CHECK(strstr(out, "PNP0A03") && strstr(out, "WordBusNumber") &&
