@@ -171,6 +171,10 @@ else
 fi
 
 # ---- Debian's kernel on the disks ----
+if ! scripts/fetch-guest.sh >"$out/fetch.log" 2>&1; then
+	echo "SKIP blk guest: scripts/fetch-guest.sh failed (apt unreachable?): $(tail -1 "$out/fetch.log")"
+	exit 0
+fi
 if [ ! -f guest/vmlinuz ] || ! zcat guest/initramfs.cpio.gz | cpio -t 2>/dev/null | grep -q 'virtio_blk.ko'; then
 	echo "SKIP blk guest: the default guest has no virtio_blk module (scripts/fetch-guest.sh)"
 	exit 0

@@ -13,7 +13,10 @@ for t in test_x86_exec test_x86_run; do
 		echo "FAIL jit $t: build/tests/$t is not built (make)"
 		continue
 	fi
-	EMBER_EMU_MODE=jit "build/tests/$t" | sed -n 's/^\(PASS\|FAIL\|SKIP\) /\1 jit /p'
-	rc=${PIPESTATUS[0]}
+	lines=$(EMBER_EMU_MODE=jit "build/tests/$t" | sed -n 's/^\(PASS\|FAIL\|SKIP\) /\1 jit /p'
+		exit "${PIPESTATUS[0]}")
+	rc=$?
+	[ -n "$lines" ] && printf '%s\n' "$lines"
 	[ "$rc" -eq 0 ] || echo "FAIL jit $t: exited with status $rc"
+	[ -n "$lines" ] || echo "FAIL jit $t: no test lines"
 done

@@ -361,9 +361,9 @@ static void test_acpiexec_s5(void)
 	memmap_destroy(&m);
 }
 
-/* ACPICA evaluates \_SB.PCI0: _PRT maps every slot's INTA#-INTD# (no link
- * device: source 0) to the GSI pci.c drives, _CRS names the bus range, the
- * configuration ports and the windows pci.c decodes (layout.h). */
+/* ACPICA's acpiexec evaluates \_SB.PCI0._PRT: every slot's INTA#-INTD# (no
+ * link device: source 0) to the GSI pci.c drives; iasl -d shows _CRS naming
+ * a bus range, the configuration ports and the windows pci.c decodes. */
 static void test_acpiexec_pci(void)
 {
 	struct memmap m;
@@ -374,16 +374,17 @@ static void test_acpiexec_pci(void)
 	unsigned entries = 0, bad = 0;
 	const char *p = strstr(out, "Contains 128 Elements");
 	while (p && (p = strstr(p, "[Package] Contains 4 Elements:"))) {
-		unsigned long long v[4];
+		unsigned long long v[4] = {0};
 		const char *q = p + 1;
-		for (int i = 0; i < 4; i++) {
+		int i;
+		for (i = 0; i < 4; i++) {
 			q = strstr(q, "[Integer] = ");
 			if (!q || sscanf(q, "[Integer] = %llx", &v[i]) != 1)
 				break;
 			q++;
 		}
 		unsigned slot = entries / 4, pin = entries % 4;
-		if (v[0] != ((unsigned long long)slot << 16 | 0xFFFF) || v[1] != pin || v[2] != 0 ||
+		if (i < 4 || v[0] != ((unsigned long long)slot << 16 | 0xFFFF) || v[1] != pin || v[2] != 0 ||
 		    v[3] != pci_intx_gsi(PCI_DEVFN(slot, 0), pin + 1))
 			bad++;
 		entries++;
